@@ -1,0 +1,45 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FssoError, errorMessage } from '../errors';
+
+export type ParsedArgs = ReturnType<typeof parseArgs>;
+
+/** parseArgs with a message that names the bad flag and points at --help. */
+export function parseCommandLine(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (err) {
+    throw new UsageError(`${errorMessage(err)}; see '${command} --help'`);
+  }
+}
+
+/** The command line itself is wrong: print the message and exit 2. */
+export class UsageError extends FssoError {
+  constructor(message: string) {
+    super('FSSO_USAGE', message);
+  }
+}
+
+/**
+ * Runs a CLI entry point: usage errors exit 2, other known errors exit 1 with their message and
+ * code (no stack trace for things the user can fix), bugs exit 1 with the stack.
+ */
+export function runCli(name: string, body: () => Promise<number | void>): void {
+  body().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${name}: ${err.message}\n`);
+        process.exitCode = 2;
+      } else if (err instanceof FssoError) {
+        process.stderr.write(`${name}: ${err.message} [${err.code}]\n`);
+        process.exitCode = 1;
+      } else {
+        process.stderr.write(`${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,0 +1,13 @@
+export * from './errors';
+export * from './time';
+export * from './net/ip';
+export * from './identity/account';
+export * from './log/logger';
+export * from './config/values';
+export * from './wire/proto';
+export * from './wire/credentials';
+export * from './wire/server-extras';
+export * from './cli/table';
+export * from './cli/run';
+export * from './wire/types';
+export { VERSION } from './version';
