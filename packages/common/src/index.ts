@@ -11,3 +11,4 @@ export * from './cli/table';
 export * from './cli/run';
 export * from './wire/types';
 export { VERSION } from './version';
+export * from './cli/connection';

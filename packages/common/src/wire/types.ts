@@ -7,7 +7,7 @@ export type { AgentHello__Output } from '../generated/fsso/v1/AgentHello';
 export type { Identity, Identity__Output } from '../generated/fsso/v1/Identity';
 export type { SyncMessage, SyncMessage__Output } from '../generated/fsso/v1/SyncMessage';
 export type { SyncRequest, SyncRequest__Output } from '../generated/fsso/v1/SyncRequest';
-export type { Change__Output } from '../generated/fsso/v1/Change';
+export type { Change, Change__Output } from '../generated/fsso/v1/Change';
 export type { AgentInfo, AgentInfo__Output } from '../generated/fsso/v1/AgentInfo';
 export type { Stats, Stats__Output } from '../generated/fsso/v1/Stats';
 export type { ListLogonsRequest, ListLogonsRequest__Output } from '../generated/fsso/v1/ListLogonsRequest';
@@ -19,3 +19,5 @@ export type { AdminServiceClient, AdminServiceHandlers } from '../generated/fsso
 /** Every kind of event, in proto order. */
 export const EVENT_KINDS = ['USER_LOGON', 'USER_ACTIVITY', 'USER_LOGOFF', 'HOST_SEEN', 'HOST_ADDRESS', 'HOST_RELEASED'] as const;
 export type KnownEventKind = (typeof EVENT_KINDS)[number];
+export type { DeleteLogonResponse__Output } from '../generated/fsso/v1/DeleteLogonResponse';
+export type { ListAgentsResponse__Output } from '../generated/fsso/v1/ListAgentsResponse';

@@ -1,0 +1,72 @@
+import { dirname, resolve } from 'node:path';
+import {
+  ConfigError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, UsageError,
+} from '@fsso/common';
+import { resolveCollectorConfig } from '../config';
+import { Collector } from '../collector';
+
+const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and serves agents, firewalls and operators.
+
+Usage:
+  fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure]
+
+Options:
+  --config FILE       JSON config (see README, "Collector configuration")
+  --listen HOST:PORT  override "listen" from the config (port 0 picks a free port)
+  --insecure          serve plaintext gRPC (labs only; warned about)
+  -h, --help          this help
+
+Example:
+  fsso-collector serve --config /etc/fsso/collector.json
+`;
+
+export function main(argv: string[]): void {
+  runCli('fsso-collector', async () => {
+    const { values, positionals } = parseCommandLine('fsso-collector', argv, {
+      config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    });
+    if (values['help'] || positionals.length === 0) {
+      process.stdout.write(HELP);
+      return positionals.length === 0 && !values['help'] ? 2 : 0;
+    }
+    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the command is 'serve' (see --help)`);
+    const file = values['config'];
+    if (typeof file !== 'string') throw new UsageError("serve needs --config FILE; see 'fsso-collector --help'");
+    const raw = readJsonConfig(file);
+    if (typeof values['listen'] === 'string') raw['listen'] = values['listen'];
+    if (values['insecure']) raw['insecure'] = true;
+    const config = resolveCollectorConfig(raw, dirname(resolve(file)));
+    const log = createLogger('collector', config.log);
+    const collector = new Collector(config, log);
+    await serveUntilSignal(collector, log);
+    return 0;
+  });
+}
+
+/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+async function serveUntilSignal(collector: Collector, log: ReturnType<typeof createLogger>): Promise<void> {
+  try {
+    await collector.start();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    log.error('collector failed to start', { error: err instanceof Error ? err.message : String(err) });
+    await collector.stop();
+    await flushLogger(log);
+    throw err;
+  }
+  await new Promise<void>((done) => {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        log.warn('second signal: exiting without draining', { signal: sig });
+        process.exit(130);
+      }
+      log.info('shutting down', { signal: sig });
+      void collector.stop().then(done);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await flushLogger(log);
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import {
+  PLAINTEXT_WARNING, SERVICE_NAMES, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
+  type Clock, type Logger,
+} from '@fsso/common';
+import type { CollectorConfig } from './config';
+import { openDatabase, readMeta, type Db } from './store/database';
+import { IdentityTable } from './store/identity-table';
+import { AgentStore } from './store/agent-store';
+import { EventLog } from './store/event-log';
+import { Ingestor } from './ingest/ingestor';
+import { ChangeHub } from './sync/hub';
+import { AgentRegistry } from './agents/registry';
+import { agentService } from './services/agent-service';
+import { identityService } from './services/identity-service';
+import { adminService } from './services/admin-service';
+
+export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
+
+/** Grace for open calls when stopping; after it, streams are cut. */
+const DRAIN_MS = 3000;
+
+/**
+ * The collector daemon: one gRPC server (agent, identity and admin services, health,
+ * reflection) in front of one SQLite file.
+ */
+export class Collector {
+  private stateValue: CollectorState = 'STARTING';
+  private server: grpc.Server | undefined;
+  private db: Db | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private boundPort = 0;
+  private stopping: Promise<void> | undefined;
+  readonly hub = new ChangeHub();
+  readonly registry = new AgentRegistry();
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  get state(): CollectorState {
+    return this.stateValue;
+  }
+
+  /** The port actually bound (useful with "host:0"). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    const db = openDatabase(cfg.database, cfg.durability);
+    this.db = db;
+    const table = new IdentityTable(db);
+    const agents = new AgentStore(db);
+    const events = new EventLog(db);
+    const ingestor = new Ingestor(db, table, agents, events, this.clock, cfg.deadEntryTimeoutMs, this.log);
+    const collectorId = readMeta(db, 'table_id') ?? randomUUID();
+    const startedMs = this.clock.now();
+
+    const { proto } = loadFsso();
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    });
+    server.addService(proto.fsso.v1.AgentService.service, agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log }));
+    server.addService(proto.fsso.v1.IdentityService.service, identityService(table, this.hub, this.log));
+    server.addService(proto.fsso.v1.AdminService.service, adminService({
+      table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
+      database: cfg.database, startedMs, state: () => this.stateValue,
+    }));
+    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES));
+    this.server = server;
+
+    if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(cfg.listen, serverCredentials(cfg), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+    this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events), cfg.sweepIntervalMs);
+    this.sweepTimer.unref();
+    this.sweep(ingestor, table, events);
+    this.stateValue = 'RUNNING';
+    const host = cfg.listen.replace(/:\d+$/, '');
+    this.log.info('collector listening', {
+      address: `${host}:${this.boundPort}`, port: this.boundPort, database: cfg.database, logons: table.count(),
+      revision: table.revision, tls: !cfg.insecure,
+    });
+  }
+
+  private health: ReturnType<typeof addHealthAndReflection> | undefined;
+
+  private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
+    try {
+      const changes = ingestor.expire();
+      this.hub.publish(changes);
+      if (changes.length) this.log.info('entries expired', { count: changes.length });
+      table.pruneChanges(this.config.syncHistory);
+      events.prune(this.clock.now() - this.config.eventRetentionMs);
+    } catch (err) {
+      this.log.error('sweep failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /**
+   * The one shutdown path: stop taking calls, let open ones finish for a moment, cut the rest,
+   * then checkpoint and close SQLite. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.stateValue = 'DRAINING';
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
+    this.registry.closeAll('collector shutting down');
+    this.hub.shutdown();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, DRAIN_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    if (this.db?.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+    this.stateValue = 'STOPPED';
+    this.log.info('collector stopped');
+  }
+}

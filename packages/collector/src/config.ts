@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import {
+  ConfigError, parseAddress, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
+  validateLogOptions, type LinkSecurity, type LogOptions, type TlsOptions,
+} from '@fsso/common';
+
+/** What an operator writes in the collector's JSON config file. Every field is optional. */
+export interface CollectorOptions {
+  /**
+   * Address the gRPC server binds (agents, firewalls and operators all use it).
+   * @default "127.0.0.1:7450"
+   */
+  listen?: string;
+  /** Folder for the SQLite database. @default "./data" (relative to the config file) */
+  dataDir?: string;
+  /** The SQLite file itself. @default "<dataDir>/collector.db" */
+  database?: string;
+  /**
+   * An address with no evidence for this long is removed ("8h", "90m").
+   * @default "8h"
+   */
+  deadEntryTimeout?: string | number;
+  /** How often expired entries are swept. @default "30s" (or a tenth of deadEntryTimeout if smaller) */
+  sweepInterval?: string | number;
+  /**
+   * How many table changes are kept so reconnecting firewalls get a delta instead of a snapshot.
+   * @default 100000
+   */
+  syncHistory?: number;
+  /** How long received events are kept in the event log. @default "7d" */
+  eventRetention?: string | number;
+  /**
+   * "full": fsync at every batch commit (survives power loss); "normal": survives a crash of the
+   * collector but not of the machine, and is faster.
+   * @default "full"
+   */
+  durability?: 'full' | 'normal';
+  /** Mutual TLS for the gRPC server. */
+  tls?: TlsOptions;
+  /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
+  insecure?: boolean;
+  log?: LogOptions;
+}
+
+export interface CollectorConfig extends LinkSecurity {
+  listen: string;
+  database: string;
+  deadEntryTimeoutMs: number;
+  sweepIntervalMs: number;
+  syncHistory: number;
+  eventRetentionMs: number;
+  durability: 'full' | 'normal';
+  log: LogOptions;
+}
+
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'tls', 'insecure', 'log'];
+
+/** Fills defaults and validates; the error names the field and what is allowed. */
+export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
+  rejectUnknownKeys(raw, KNOWN, '');
+  const listen = parseAddress(raw['listen'] ?? '127.0.0.1:7450', 'listen');
+  const dataDir = join(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const dbOpt = optionalString(raw, 'database', '');
+  const database = dbOpt ? join(baseDir, dbOpt) : join(dataDir, 'collector.db');
+  const deadEntryTimeoutMs = parseDuration(raw['deadEntryTimeout'] ?? '8h', 'deadEntryTimeout');
+  if (deadEntryTimeoutMs < 1000) throw new ConfigError('deadEntryTimeout: must be at least "1s"', 'deadEntryTimeout');
+  const sweepIntervalMs =
+    raw['sweepInterval'] === undefined ? Math.max(250, Math.min(30_000, Math.floor(deadEntryTimeoutMs / 10))) : parseDuration(raw['sweepInterval'], 'sweepInterval');
+  const syncHistory = optionalInt(raw, 'syncHistory', '', 100, 100_000_000) ?? 100_000;
+  const eventRetentionMs = parseDuration(raw['eventRetention'] ?? '7d', 'eventRetention');
+  const durability = raw['durability'] ?? 'full';
+  if (durability !== 'full' && durability !== 'normal') {
+    throw new ConfigError(`durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`, 'durability');
+  }
+  const insecure = optionalBool(raw, 'insecure', '') ?? false;
+  const tls = validateTls(raw['tls'], baseDir);
+  if (!insecure && !tls) {
+    throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
+  }
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, log: validateLogOptions(raw['log']) };
+}
+
+export function validateTls(raw: unknown, baseDir: string, field = 'tls'): TlsOptions | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['ca', 'cert', 'key'], field);
+  const get = (k: string): string => {
+    const v = optionalString(o, k, `${field}.`);
+    if (!v) throw new ConfigError(`${field}.${k}: missing; give the path of a PEM file`, `${field}.${k}`);
+    return join(baseDir, v);
+  };
+  return { ca: get('ca'), cert: get('cert'), key: get('key') };
+}

@@ -1,0 +1,2 @@
+export { Collector, type CollectorState } from './collector';
+export { resolveCollectorConfig, type CollectorConfig, type CollectorOptions } from './config';

@@ -1,0 +1,136 @@
+import type { Clock, Event__Output, Logger } from '@fsso/common';
+import type { Db } from '../store/database';
+import type { AgentRecord, AgentStore } from '../store/agent-store';
+import type { EventLog } from '../store/event-log';
+import type { IdentityTable } from '../store/identity-table';
+import type { TableChange } from '../identity/entry';
+import { decide } from '../identity/rules';
+import { validateEvent, type ValidEvent } from './validate';
+
+export interface BatchResult {
+  ackedSeq: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  changes: TableChange[];
+}
+
+export interface IngestCounters {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  expired: number;
+}
+
+/**
+ * Applies batches from agents to the table: one SQLite transaction per batch (events, the table
+ * changes they cause, and the agent's new high-water mark commit together), so the ack that
+ * follows the commit is the truth and a resent batch changes nothing.
+ */
+export class Ingestor {
+  readonly counters: IngestCounters = { accepted: 0, duplicates: 0, rejected: 0, expired: 0 };
+  private readonly applyTx;
+
+  constructor(
+    private readonly db: Db,
+    private readonly table: IdentityTable,
+    private readonly agents: AgentStore,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly deadEntryTimeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    this.applyTx = db.transaction((agent: AgentRecord, batch: Event__Output[], headSeq: number) => this.applyInTx(agent, batch, headSeq));
+  }
+
+  /** Commits a batch and returns what to acknowledge. Throws only if SQLite fails (nothing is then committed). */
+  apply(agentId: string, batch: Event__Output[], headSeq: number): BatchResult {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
+    try {
+      const r = this.applyTx(agent, batch, headSeq);
+      this.counters.accepted += r.accepted;
+      this.counters.duplicates += r.duplicates;
+      this.counters.rejected += r.rejected;
+      return r;
+    } catch (err) {
+      this.table.reloadRevision();
+      throw err;
+    }
+  }
+
+  private applyInTx(agent: AgentRecord, batch: Event__Output[], headSeq: number): BatchResult {
+    const now = this.clock.now();
+    const changes: TableChange[] = [];
+    let accepted = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    let acked = agent.ackedSeq;
+    let lastEventMs = agent.lastEventMs;
+    for (const raw of batch) {
+      if (raw.seq <= acked) {
+        duplicates++;
+        continue;
+      }
+      const ev = validateEvent(raw);
+      // A bad event still moves the high-water mark: resending it would never make it valid.
+      acked = Math.max(acked, Number.isSafeInteger(raw.seq) ? raw.seq : acked);
+      if (typeof ev === 'string') {
+        rejected++;
+        this.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
+        continue;
+      }
+      accepted++;
+      lastEventMs = Math.max(lastEventMs, ev.eventTimeMs);
+      this.events.append(agent.agentId, agent.spoolId, ev, now);
+      this.applyRule(ev, now, changes);
+    }
+    this.agents.save({
+      ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
+      eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,
+    });
+    return { ackedSeq: acked, accepted, duplicates, rejected, changes };
+  }
+
+  private applyRule(ev: ValidEvent, now: number, changes: TableChange[]): void {
+    if (ev.ip === '') return;
+    const d = decide(ev, this.table.get(ev.ip), { nowMs: now, deadEntryTimeoutMs: this.deadEntryTimeoutMs });
+    switch (d.action) {
+      case 'refresh':
+        this.table.refresh(ev.ip, d.lastSeenMs, d.source);
+        break;
+      case 'upsert':
+        changes.push(this.table.upsert(d.entry, d.reason, now));
+        break;
+      case 'delete': {
+        const c = this.table.delete(ev.ip, d.reason, now);
+        if (c) changes.push(c);
+        break;
+      }
+      case 'ignore':
+        break;
+    }
+  }
+
+  /** Removes entries without evidence for the dead-entry timeout; returns the changes. */
+  expire(): TableChange[] {
+    const now = this.clock.now();
+    const cutoff = now - this.deadEntryTimeoutMs;
+    const changes: TableChange[] = [];
+    this.db.transaction(() => {
+      for (let page = this.table.expiredBefore(cutoff); page.length > 0; page = this.table.expiredBefore(cutoff)) {
+        for (const e of page) {
+          const c = this.table.delete(e.ip, 'expired', now);
+          if (c) changes.push(c);
+        }
+      }
+    })();
+    this.counters.expired += changes.length;
+    return changes;
+  }
+
+  /** Removes one entry on an operator's request (force logoff). */
+  forceLogoff(ip: string): TableChange | undefined {
+    return this.db.transaction(() => this.table.delete(ip, 'admin-delete', this.clock.now()))();
+  }
+}

@@ -1,0 +1,75 @@
+import { InvalidInputError, NotFoundError, parseNetwork, type AdminServiceHandlers, type AgentInfo, type Clock, VERSION } from '@fsso/common';
+import type { IdentityTable } from '../store/identity-table';
+import type { AgentStore } from '../store/agent-store';
+import type { Ingestor } from '../ingest/ingestor';
+import type { ChangeHub } from '../sync/hub';
+import type { AgentRegistry } from '../agents/registry';
+import { toIdentity } from './convert';
+import { parseRequestIp } from './identity-service';
+import { unary } from './status';
+
+export interface AdminDeps {
+  table: IdentityTable;
+  agents: AgentStore;
+  ingestor: Ingestor;
+  hub: ChangeHub;
+  registry: AgentRegistry;
+  clock: Clock;
+  collectorId: string;
+  database: string;
+  startedMs: number;
+  state: () => string;
+}
+
+/** What fssoctl calls: inspect and correct the table, see the agents. */
+export function adminService(d: AdminDeps): AdminServiceHandlers {
+  return {
+    ListLogons: unary((req) => {
+      const network = req.network ? parseNetwork(req.network) : undefined;
+      if (network === null) throw new InvalidInputError(`network ${JSON.stringify(req.network)} is not a network; write it like 10.1.0.0/16`);
+      const filter = { user: req.user || undefined, domain: req.domain || undefined, network };
+      const pageSize = Math.min(req.pageSize || 100, 1000);
+      const page = d.table.list(filter, req.pageToken, pageSize);
+      const last = page.entries[page.entries.length - 1];
+      return {
+        logons: page.entries.map(toIdentity),
+        nextPageToken: page.more && last ? last.ip : '',
+        total: d.table.countMatching(filter),
+      };
+    }),
+
+    GetLogon: unary((req) => {
+      const ip = parseRequestIp(req.ip);
+      const e = d.table.get(ip);
+      if (!e) throw new NotFoundError(`no user is known at ${ip}`);
+      return toIdentity(e);
+    }),
+
+    DeleteLogon: unary((req) => {
+      const ip = parseRequestIp(req.ip);
+      const change = d.ingestor.forceLogoff(ip);
+      if (!change?.entry) throw new NotFoundError(`no user is known at ${ip}; nothing to remove`);
+      d.hub.publish([change]);
+      return { removed: toIdentity(change.entry), revision: change.revision };
+    }),
+
+    ListAgents: unary(() => ({
+      agents: d.agents.all().map((a): AgentInfo => {
+        const conn = d.registry.get(a.agentId);
+        return {
+          agentId: a.agentId, hostname: a.hostname, domains: a.domains, version: a.version, connected: conn !== undefined,
+          connectedSinceMs: conn?.connectedSinceMs ?? 0, lastContactMs: a.lastContactMs, lastEventMs: a.lastEventMs,
+          ackedSeq: a.ackedSeq, backlog: Math.max(0, a.headSeq - a.ackedSeq), eventsAccepted: a.eventsAccepted,
+          duplicates: a.duplicates, peer: conn?.peer ?? '',
+        };
+      }),
+    })),
+
+    GetStats: unary(() => ({
+      collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
+      logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
+      expired: d.ingestor.counters.expired, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
+      startedMs: d.startedMs, database: d.database, version: VERSION,
+    })),
+  };
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { FssoError, errorMessage } from '@fsso/common';
+import { MIGRATIONS } from './schema';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (and creates or migrates) the collector's SQLite file. WAL lets readers (Sync snapshots,
+ * admin queries) run beside the writer; `synchronous` decides whether a commit waits for fsync.
+ */
+export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
+  mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new FssoError('FSSO_DB_OPEN', `cannot open the database ${path} (${errorMessage(err)}); check the path and its permissions`);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  migrate(db, path);
+  return db;
+}
+
+function migrate(db: Db, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new FssoError('FSSO_DB_TOO_NEW', `the database ${path} has schema version ${current}, newer than this collector knows (${MIGRATIONS.length}); run a newer collector or restore a backup`);
+  }
+  db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v] ?? '');
+    }
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    // A random id per database: firewalls holding a revision of another table must not resume.
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('table_id', ?)").run(randomUUID());
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', '0')").run();
+  })();
+}
+
+export function readMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}

@@ -1,0 +1,70 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Never edit a
+ * migration that has shipped: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- One row per DC agent: where its stream stands. acked_seq is the high-water mark that makes
+  -- ingest idempotent: an event with seq <= acked_seq of the same spool is a duplicate.
+  CREATE TABLE agents (
+    agent_id TEXT PRIMARY KEY,
+    spool_id TEXT NOT NULL DEFAULT '',
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    head_seq INTEGER NOT NULL DEFAULT 0,
+    hostname TEXT NOT NULL DEFAULT '',
+    domains TEXT NOT NULL DEFAULT '[]',
+    version TEXT NOT NULL DEFAULT '',
+    last_event_ms INTEGER NOT NULL DEFAULT 0,
+    last_contact_ms INTEGER NOT NULL DEFAULT 0,
+    events_accepted INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0
+  );
+
+  -- Every event received, for audit and for answering "what did the agents send".
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    spool_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    user TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    source_event_id TEXT NOT NULL,
+    logon_type INTEGER NOT NULL,
+    reporter TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+  );
+
+  -- The table firewalls read: who is at each address.
+  CREATE TABLE logons (
+    ip TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    groups TEXT NOT NULL DEFAULT '[]',
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    revision INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX logons_by_last_seen ON logons (last_seen_ms);
+  CREATE INDEX logons_by_user ON logons (user);
+
+  -- Every change of the table, by revision, so Sync can resume a firewall from where it was.
+  CREATE TABLE changes (
+    revision INTEGER PRIMARY KEY,
+    op TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    entry TEXT,
+    reason TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,78 @@
+import * as grpc from '@grpc/grpc-js';
+import { FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
+import { parseAddress } from '../config/values';
+import { channelCredentials, type LinkSecurity } from '../wire/credentials';
+import { UsageError } from './run';
+
+/** parseArgs options every client command shares. */
+export const CONNECTION_OPTIONS = {
+  collector: { type: 'string' },
+  insecure: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
+export const CONNECTION_HELP = `Connection (flags, or the environment variables in brackets):
+  --collector HOST:PORT  the collector [FSSO_COLLECTOR] (default 127.0.0.1:7450)
+  --ca FILE --cert FILE --key FILE
+                         mutual TLS [FSSO_CA, FSSO_CERT, FSSO_KEY]
+  --insecure             plaintext gRPC, for labs [FSSO_INSECURE=1]`;
+
+export interface Connection {
+  address: string;
+  credentials: grpc.ChannelCredentials;
+  insecure: boolean;
+}
+
+/** Flags first, then environment, then the default; the error says which flag to add. */
+export function resolveConnection(values: Record<string, string | boolean | undefined>, env = process.env): Connection {
+  const str = (flag: string, envName: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[envName] || undefined;
+  };
+  const address = parseAddress(str('collector', 'FSSO_COLLECTOR') ?? '127.0.0.1:7450', '--collector');
+  const insecure = values['insecure'] === true || env['FSSO_INSECURE'] === '1' || env['FSSO_INSECURE'] === 'true';
+  const ca = str('ca', 'FSSO_CA');
+  const cert = str('cert', 'FSSO_CERT');
+  const key = str('key', 'FSSO_KEY');
+  let security: LinkSecurity;
+  if (ca && cert && key) security = { tls: { ca, cert, key } };
+  else if (insecure) security = { insecure: true };
+  else {
+    throw new UsageError('no TLS credentials: pass --ca, --cert and --key (or FSSO_CA/FSSO_CERT/FSSO_KEY), or --insecure for a plaintext lab collector');
+  }
+  if (security.insecure) process.stderr.write('warning: plaintext gRPC (--insecure): identities cross the network unprotected\n');
+  return { address, credentials: channelCredentials(security, '--'), insecure: security.insecure === true };
+}
+
+/** Turns a failed call into an error that says what to do. */
+export function callError(err: unknown, address: string): FssoError {
+  const e = err as Partial<grpc.ServiceError>;
+  const details = e.details ?? (err instanceof Error ? err.message : String(err));
+  switch (e.code) {
+    case grpc.status.NOT_FOUND:
+      return new NotFoundError(details);
+    case grpc.status.INVALID_ARGUMENT:
+      return new InvalidInputError(details);
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new PeerError(`cannot reach the collector at ${address} (${details}); is it running, and is --collector right?`);
+    default:
+      return new FssoError('FSSO_CALL_FAILED', `the collector at ${address} answered: ${details}`);
+  }
+}
+
+/** A unary call as a promise, with a deadline: `call(addr, (o, cb) => client.getLogon({ ip }, o, cb))`. */
+export function call<Res>(
+  address: string,
+  invoke: (opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
+  timeoutMs = 10_000,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    invoke({ deadline: Date.now() + timeoutMs }, (err, res) => {
+      if (err || res === undefined) reject(callError(err ?? new Error('empty response'), address));
+      else resolve(res);
+    });
+  });
+}
