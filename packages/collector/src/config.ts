@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
   ConfigError, parseAddress, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
-  validateLogOptions, type LinkSecurity, type LogOptions, type TlsOptions,
+  validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 
 /** What an operator writes in the collector's JSON config file. Every field is optional. */
@@ -73,22 +73,9 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     throw new ConfigError(`durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`, 'durability');
   }
   const insecure = optionalBool(raw, 'insecure', '') ?? false;
-  const tls = validateTls(raw['tls'], baseDir);
+  const tls = validateTlsOptions(raw['tls'], baseDir);
   if (!insecure && !tls) {
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
   return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, log: validateLogOptions(raw['log']) };
-}
-
-export function validateTls(raw: unknown, baseDir: string, field = 'tls'): TlsOptions | undefined {
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
-  const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['ca', 'cert', 'key'], field);
-  const get = (k: string): string => {
-    const v = optionalString(o, k, `${field}.`);
-    if (!v) throw new ConfigError(`${field}.${k}: missing; give the path of a PEM file`, `${field}.${k}`);
-    return join(baseDir, v);
-  };
-  return { ca: get('ca'), cert: get('cert'), key: get('key') };
 }

@@ -12,3 +12,4 @@ export * from './cli/run';
 export * from './wire/types';
 export { VERSION } from './version';
 export * from './cli/connection';
+export * from './cli/identity-format';

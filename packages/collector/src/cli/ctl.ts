@@ -1,5 +1,5 @@
 import {
-  CONNECTION_HELP, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
+  CONNECTION_HELP, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
   parseCommandLine, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
   type ListLogonsResponse__Output, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
 } from '@fsso/common';
@@ -44,7 +44,7 @@ export function main(argv: string[]): void {
           const limit = values['limit'] === undefined ? Infinity : Number(values['limit']);
           if (!Number.isInteger(limit) && limit !== Infinity) throw new UsageError('--limit takes a whole number');
           const { logons, total } = await listAll(client, conn.address, values, limit);
-          if (json) out(JSON.stringify(logons.map(plain)));
+          if (json) out(JSON.stringify(logons.map(identityJson)));
           else {
             out(renderTable(['IP', 'USER', 'DOMAIN', 'WORKSTATION', 'GROUPS', 'LAST SEEN', 'SOURCE'], logons.map((l) => [
               l.ip, l.user, l.domain, l.workstation, l.groups.join(','), formatAge(l.lastSeenMs), l.source,
@@ -61,9 +61,9 @@ export function main(argv: string[]): void {
               ? await call<Identity__Output>(conn.address, (o, cb) => client.getLogon({ ip: arg }, o, cb))
               : (await call<DeleteLogonResponse__Output>(conn.address, (o, cb) => client.deleteLogon({ ip: arg }, o, cb))).removed;
             if (!id) throw new NotFoundError(`no user is known at ${arg}`);
-            if (json) out(JSON.stringify(plain(id)));
+            if (json) out(JSON.stringify(identityJson(id)));
             else if (command === 'who') out(describe(id));
-            else out(`removed ${id.domain ? `${id.domain}\\` : ''}${id.user} from ${id.ip}`);
+            else out(`removed ${identityName(id)} from ${id.ip}`);
             return 0;
           } catch (err) {
             if (!(err instanceof NotFoundError)) throw err;
@@ -116,15 +116,9 @@ async function listAll(client: AdminServiceClient, address: string, values: Reco
 
 const str = (v: string | boolean | undefined): string => (typeof v === 'string' ? v : '');
 
-function plain(i: Identity__Output): Record<string, unknown> {
-  return { ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation, firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision };
-}
-
-const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
-
 function describe(i: Identity__Output): string {
   return [
-    `${i.ip} is ${i.domain ? `${i.domain}\\` : ''}${i.user}`,
+    `${i.ip} is ${identityName(i)}`,
     `  workstation  ${i.workstation || '-'}`,
     `  groups       ${i.groups.join(', ') || '-'}`,
     `  first seen   ${formatTime(i.firstSeenMs)}`,

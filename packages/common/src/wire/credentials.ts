@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
 import { ConfigError } from '../errors';
+import { optionalString, rejectUnknownKeys } from '../config/values';
 
 /**
  * TLS settings of one gRPC link. Mutual TLS: the server asks for a client certificate signed by
@@ -48,4 +50,18 @@ export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.Chann
   if (sec.insecure) return grpc.credentials.createInsecure();
   if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
   return grpc.credentials.createSsl(readPem(sec.tls.ca, `${field}.ca`), readPem(sec.tls.key, `${field}.key`), readPem(sec.tls.cert, `${field}.cert`));
+}
+
+/** Validates a config's `tls` object; relative paths are taken from `baseDir` (the config's folder). */
+export function validateTlsOptions(raw: unknown, baseDir: string, field = 'tls'): TlsOptions | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['ca', 'cert', 'key'], field);
+  const get = (k: string): string => {
+    const v = optionalString(o, k, `${field}.`);
+    if (!v) throw new ConfigError(`${field}.${k}: missing; give the path of a PEM file`, `${field}.${k}`);
+    return join(baseDir, v);
+  };
+  return { ca: get('ca'), cert: get('cert'), key: get('key') };
 }

@@ -1,0 +1,15 @@
+import type { Identity__Output } from '../wire/types';
+
+/** "CORP\\alice", or "alice" when no domain is known. */
+export function identityName(i: Pick<Identity__Output, 'domain' | 'user'>): string {
+  return `${i.domain ? `${i.domain}\\` : ''}${i.user}`;
+}
+
+/** The --json form of an identity: ISO times instead of epoch milliseconds. */
+export function identityJson(i: Identity__Output): Record<string, unknown> {
+  const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
+  return {
+    ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation,
+    firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision,
+  };
+}

@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import { PLAINTEXT_WARNING, VERSION, errorMessage, type Logger } from '@fsso/common';
+import type { AgentConfig } from './config';
+import { Spool } from './spool/spool';
+import { CollectorLink } from './delivery/collector-link';
+import { FileSource } from './sources/file-source';
+import { getFormat } from './sources/registry';
+
+export type AgentState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
+
+const PROGRESS_MS = 10_000;
+
+/** The DC agent daemon: sources → durable spool → one stream per collector. */
+export class DcAgent {
+  private stateValue: AgentState = 'STARTING';
+  private spool: Spool | undefined;
+  private links: CollectorLink[] = [];
+  private sources: FileSource[] = [];
+  private sourceRuns: Promise<void>[] = [];
+  private progressTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get state(): AgentState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    const cfg = this.cfg;
+    const spool = new Spool(cfg.spool);
+    this.spool = spool;
+    if (cfg.collectors.some((c) => c.insecure)) this.log.warn(PLAINTEXT_WARNING);
+    const names = cfg.collectors.map((c) => c.name);
+    const hello = { agentId: cfg.agentId, domains: cfg.domains, hostname: hostname(), version: VERSION };
+    this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight }, this.log));
+    for (const l of this.links) l.start();
+    for (const sc of cfg.sources) {
+      const format = getFormat(sc.format);
+      if (!format) throw new Error(`format ${sc.format} vanished after validation`);
+      const src = new FileSource(sc, format, (events, position) => {
+        spool.append(events, position === undefined ? undefined : { source: sc.name, value: position });
+        if (events.length) for (const l of this.links) l.notify();
+      }, spool.position(sc.name), this.log);
+      this.sources.push(src);
+      this.sourceRuns.push(src.run().then(
+        () => this.log.info('source finished', { source: sc.name, ...src.stats }),
+        (err: unknown) => this.log.error('source failed', { source: sc.name, error: errorMessage(err) }),
+      ));
+    }
+    this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);
+    this.progressTimer.unref();
+    this.stateValue = 'RUNNING';
+    this.log.info('agent started', { agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name) });
+  }
+
+  private logProgress(): void {
+    const spool = this.spool;
+    if (!spool) return;
+    this.log.info('progress', {
+      read: this.sources.reduce((n, s) => n + s.stats.records, 0),
+      spooled: spool.head,
+      collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name) }])),
+    });
+  }
+
+  /** Resolves once every source has ended and every collector acknowledged everything. */
+  async delivered(): Promise<void> {
+    await Promise.all(this.sourceRuns);
+    await Promise.all(this.links.map((l) => new Promise<void>((resolve) => {
+      if (l.caughtUp) return resolve();
+      const check = (): void => {
+        if (l.caughtUp) {
+          l.off('acked', check);
+          resolve();
+        }
+      };
+      l.on('acked', check);
+    })));
+  }
+
+  /** The one shutdown path: stop reading, close the streams, close the spool. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'STOPPED') return;
+    this.stateValue = 'DRAINING';
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    for (const s of this.sources) s.stop();
+    await Promise.race([Promise.all(this.sourceRuns), new Promise((r) => setTimeout(r, 2000).unref())]);
+    for (const l of this.links) l.stop();
+    this.logProgress();
+    this.spool?.close();
+    this.stateValue = 'STOPPED';
+    this.log.info('agent stopped');
+  }
+}

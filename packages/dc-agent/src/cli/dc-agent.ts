@@ -1,0 +1,131 @@
+import { createReadStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+} from '@fsso/common';
+import { resolveAgentConfig } from '../config';
+import { DcAgent } from '../agent';
+import { Spool } from '../spool/spool';
+import { describeFormats, formatNames, getFormat } from '../sources/registry';
+
+const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
+
+Usage:
+  fsso-dc-agent run --config FILE [--until-delivered]
+  fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
+  fsso-dc-agent status --config FILE [--json]
+
+Commands:
+  run      the daemon; with --until-delivered it exits once every source has ended
+           and every collector acknowledged every event
+  parse    print the events a file would produce, one JSON object per line
+           (--stats: a summary of records, events and skip reasons on stderr)
+  status   the spool: newest event, what each collector acknowledged, backlog
+
+Formats:
+${describeFormats()}
+
+Examples:
+  fsso-dc-agent parse --format windows-xml security.xml
+  wevtutil qe Security /f:xml /c:1000 | fsso-dc-agent parse --format windows-xml -
+  fsso-dc-agent run --config /etc/fsso/dc-agent.json
+`;
+
+export function main(argv: string[]): void {
+  runCli('fsso-dc-agent', async () => {
+    const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
+      config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
+      'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    });
+    const [command, file] = positionals;
+    if (values['help'] || !command) {
+      process.stdout.write(HELP);
+      return command || values['help'] ? 0 : 2;
+    }
+    switch (command) {
+      case 'parse':
+        return parse(values, file);
+      case 'run':
+        return run(configPath(values), values['until-delivered'] === true);
+      case 'status':
+        return status(configPath(values), values['json'] === true);
+      default:
+        throw new UsageError(`unknown command '${command}'; see 'fsso-dc-agent --help'`);
+    }
+  });
+}
+
+function configPath(values: Record<string, string | boolean | undefined>): string {
+  const f = values['config'];
+  if (typeof f !== 'string') throw new UsageError("this command needs --config FILE; see 'fsso-dc-agent --help'");
+  return f;
+}
+
+async function parse(values: Record<string, string | boolean | undefined>, file: string | undefined): Promise<number> {
+  const name = values['format'];
+  if (typeof name !== 'string') throw new UsageError(`parse needs --format, one of ${formatNames().join(', ')}`);
+  const format = getFormat(name);
+  if (!format) throw new UsageError(`--format ${name} is unknown; use one of ${formatNames().join(', ')}`);
+  if (!file) throw new UsageError("parse needs a FILE (or '-' for standard input)");
+  const splitter = format.createSplitter();
+  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '' });
+  const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
+  const input = file === '-' ? process.stdin : createReadStream(file);
+  const handle = (records: string[]): void => {
+    let out = '';
+    for (const r of records) {
+      stats.records++;
+      const res = parser(r);
+      if (res.skipped) stats.skipped[res.skipped] = (stats.skipped[res.skipped] ?? 0) + 1;
+      for (const e of res.events) out += `${JSON.stringify(e)}\n`;
+      stats.events += res.events.length;
+    }
+    if (out) process.stdout.write(out);
+  };
+  for await (const chunk of input) handle(splitter.push(chunk as Buffer));
+  handle(splitter.end());
+  if (values['stats']) {
+    process.stderr.write(`${stats.records} records, ${stats.events} events\n`);
+    for (const [why, n] of Object.entries(stats.skipped).sort((a, b) => b[1] - a[1])) process.stderr.write(`  skipped ${String(n).padStart(6)}  ${why}\n`);
+  }
+  return 0;
+}
+
+async function run(file: string, untilDelivered: boolean): Promise<number> {
+  const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
+  const log = createLogger('dc-agent', cfg.log);
+  const agent = new DcAgent(cfg, log);
+  agent.start();
+  await new Promise<void>((done) => {
+    let signals = 0;
+    const stop = (why: string): void => {
+      log.info('shutting down', { reason: why });
+      void agent.stop().then(done);
+    };
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (++signals > 1) process.exit(130);
+      stop(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (untilDelivered) void agent.delivered().then(() => stop('every event delivered'));
+  });
+  await flushLogger(log as Logger);
+  return 0;
+}
+
+function status(file: string, json: boolean): number {
+  const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
+  const spool = new Spool(cfg.spool);
+  try {
+    const rows = cfg.collectors.map((c) => ({ collector: c.name, address: c.address, acked: spool.cursor(c.name), backlog: spool.head - spool.cursor(c.name) }));
+    if (json) process.stdout.write(`${JSON.stringify({ spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, held: spool.pending(), collectors: rows })}\n`);
+    else {
+      process.stdout.write(`spool ${cfg.spool}: newest event ${spool.head}, ${spool.pending()} held\n`);
+      for (const r of rows) process.stdout.write(`  ${r.collector} (${r.address}): acked ${r.acked}, backlog ${r.backlog}\n`);
+    }
+  } finally {
+    spool.close();
+  }
+  return 0;
+}

@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import {
+  Backoff, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Event, type Logger,
+} from '@fsso/common';
+import type { Spool, SpooledEvent } from '../spool/spool';
+
+export interface LinkTarget {
+  name: string;
+  address: string;
+  credentials: grpc.ChannelCredentials;
+}
+
+export interface HelloInfo {
+  agentId: string;
+  domains: string[];
+  hostname: string;
+  version: string;
+}
+
+export interface LinkOptions {
+  /** Events per batch on the wire. */
+  batchSize: number;
+  /** Batches sent but not yet acknowledged. */
+  maxInFlight: number;
+}
+
+export type LinkState = 'CONNECTING' | 'STREAMING' | 'BACKOFF' | 'STOPPED';
+
+/**
+ * One collector's stream: hello, then batches read from the spool after this collector's cursor,
+ * a bounded number in flight. Acks move the cursor; a broken stream is reopened with backoff and
+ * resumes after the last ack, so nothing unacknowledged is lost.
+ * Emits 'acked' (seq) after each ack.
+ */
+export class CollectorLink extends EventEmitter {
+  private stateValue: LinkState = 'STOPPED';
+  private client: AgentServiceClient | undefined;
+  private stream: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | undefined;
+  private sentUpTo = 0;
+  private inFlight: number[] = [];
+  private readonly backoff = new Backoff();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly target: LinkTarget,
+    private readonly spool: Spool,
+    private readonly hello: HelloInfo,
+    private readonly allCollectors: readonly string[],
+    private readonly opts: LinkOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get state(): LinkState {
+    return this.stateValue;
+  }
+
+  get name(): string {
+    return this.target.name;
+  }
+
+  /** Everything spooled so far is acknowledged by this collector. */
+  get caughtUp(): boolean {
+    return this.spool.cursor(this.target.name) >= this.spool.head;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const { proto } = loadFsso();
+    this.client = new proto.fsso.v1.AgentService(this.target.address, this.target.credentials, {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+    }) as AgentServiceClient;
+    this.connect();
+  }
+
+  /** New events were spooled. */
+  notify(): void {
+    if (this.stateValue === 'STREAMING') this.pump();
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.client) return;
+    this.stateValue = 'CONNECTING';
+    const stream = this.client.report();
+    this.stream = stream;
+    this.inFlight = [];
+    let welcomed = false;
+    stream.on('data', (msg: CollectorMessage__Output) => {
+      if (stream !== this.stream) return;
+      if (msg.welcome) {
+        welcomed = true;
+        const mine = this.spool.cursor(this.target.name);
+        if (msg.welcome.ackedSeq < mine) {
+          this.log.warn('collector holds less than it acknowledged before (restored or new database?); resending what the spool still has', {
+            collector: this.target.name, collectorAcked: msg.welcome.ackedSeq, agentCursor: mine,
+          });
+          this.spool.resetCursor(this.target.name, msg.welcome.ackedSeq);
+        }
+        this.sentUpTo = msg.welcome.ackedSeq;
+        this.stateValue = 'STREAMING';
+        this.backoff.reset();
+        this.log.info('connected to collector', { collector: this.target.name, address: this.target.address, resumeAfter: msg.welcome.ackedSeq, backlog: this.spool.head - msg.welcome.ackedSeq });
+        this.pump();
+      } else if (msg.ack) {
+        const seq = msg.ack.ackedSeq;
+        this.inFlight = this.inFlight.filter((s) => s > seq);
+        if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
+        this.emit('acked', seq);
+        this.pump();
+      }
+    });
+    const lost = (why: string): void => {
+      if (stream !== this.stream) return;
+      this.stream = undefined;
+      if (this.stopped) return;
+      this.stateValue = 'BACKOFF';
+      const wait = this.backoff.next();
+      const level = welcomed ? 'warn' : 'debug';
+      this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
+      this.retryTimer = setTimeout(() => this.connect(), wait);
+    };
+    stream.on('error', (err: grpc.ServiceError) => lost(err.details || err.message));
+    stream.on('end', () => lost('stream ended by the collector'));
+    stream.write({ hello: { ...this.hello, lastAckedSeq: this.spool.cursor(this.target.name), spoolId: this.spool.spoolId, headSeq: this.spool.head } });
+  }
+
+  private pump(): void {
+    const stream = this.stream;
+    if (!stream || this.stateValue !== 'STREAMING') return;
+    while (this.inFlight.length < this.opts.maxInFlight) {
+      const batch = this.spool.readAfter(this.sentUpTo, this.opts.batchSize);
+      if (batch.length === 0) return;
+      const last = batch[batch.length - 1] as SpooledEvent;
+      stream.write({ batch: { events: batch.map(toWire), headSeq: this.spool.head } });
+      this.sentUpTo = last.seq;
+      this.inFlight.push(last.seq);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stateValue = 'STOPPED';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const s = this.stream;
+    this.stream = undefined;
+    s?.end();
+    s?.cancel();
+    this.client?.close();
+  }
+}
+
+function toWire(s: SpooledEvent): Event {
+  const e = s.event;
+  return {
+    seq: s.seq, kind: e.kind, user: e.user, domain: e.domain, ip: e.ip, workstation: e.workstation, mac: e.mac,
+    eventTimeMs: e.eventTimeMs, source: e.source, sourceEventId: e.sourceEventId, logonType: e.logonType, reporter: e.reporter,
+  };
+}

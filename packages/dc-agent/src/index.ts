@@ -1,0 +1,4 @@
+export { DcAgent, type AgentState } from './agent';
+export { resolveAgentConfig, type AgentConfig, type AgentOptions } from './config';
+export type { AgentEvent, RecordResult } from './events/model';
+export { getFormat, formatNames } from './sources/registry';

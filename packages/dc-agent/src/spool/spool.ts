@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { FssoError, errorMessage } from '@fsso/common';
+import type { AgentEvent } from '../events/model';
+
+export interface SpooledEvent {
+  seq: number;
+  event: AgentEvent;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- seq is the per-agent sequence number collectors dedupe on; AUTOINCREMENT so a number is
+  -- never reused, even after the newest rows were pruned.
+  CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL);
+  -- How far each collector has acknowledged.
+  CREATE TABLE IF NOT EXISTS cursors (collector TEXT PRIMARY KEY, acked_seq INTEGER NOT NULL);
+  -- Where each source stopped reading, written in the same transaction as its events.
+  CREATE TABLE IF NOT EXISTS positions (source TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/**
+ * The agent's durable spool: every event stays here until every configured collector has
+ * acknowledged it. Events and the source position that produced them commit together, so a
+ * restart neither loses nor repeats events.
+ */
+export class Spool {
+  readonly spoolId: string;
+  private readonly db: Database.Database;
+  private readonly st;
+  private headSeq: number;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      throw new FssoError('FSSO_SPOOL_OPEN', `cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    // FULL: an event read from a source must survive a power cut once its position moved on.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)").run(randomUUID());
+    this.spoolId = (this.db.prepare("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
+    this.st = {
+      insert: this.db.prepare('INSERT INTO events (payload) VALUES (?)'),
+      setPos: this.db.prepare('INSERT INTO positions (source, value) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET value = excluded.value'),
+      getPos: this.db.prepare('SELECT value FROM positions WHERE source = ?'),
+      after: this.db.prepare('SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      setCursor: this.db.prepare('INSERT INTO cursors (collector, acked_seq) VALUES (?, ?) ON CONFLICT (collector) DO UPDATE SET acked_seq = excluded.acked_seq'),
+      getCursor: this.db.prepare('SELECT acked_seq FROM cursors WHERE collector = ?'),
+      prune: this.db.prepare('DELETE FROM events WHERE seq <= ?'),
+      head: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq"),
+      count: this.db.prepare('SELECT COUNT(*) AS n FROM events'),
+    };
+    this.headSeq = (this.st.head.get() as { seq: number }).seq;
+  }
+
+  /** Newest sequence ever assigned. */
+  get head(): number {
+    return this.headSeq;
+  }
+
+  /** Appends events (and the source position after them) in one transaction; returns the new head. */
+  append(events: readonly AgentEvent[], position?: { source: string; value: string }): number {
+    this.db.transaction(() => {
+      for (const e of events) this.headSeq = Number(this.st.insert.run(JSON.stringify(e)).lastInsertRowid);
+      if (position) this.st.setPos.run(position.source, position.value);
+    })();
+    return this.headSeq;
+  }
+
+  position(source: string): string | undefined {
+    return (this.st.getPos.get(source) as { value: string } | undefined)?.value;
+  }
+
+  /** Up to `limit` events after `seq`, oldest first. */
+  readAfter(seq: number, limit: number): SpooledEvent[] {
+    return (this.st.after.all(seq, limit) as { seq: number; payload: string }[]).map((r) => ({ seq: r.seq, event: JSON.parse(r.payload) as AgentEvent }));
+  }
+
+  cursor(collector: string): number {
+    return (this.st.getCursor.get(collector) as { acked_seq: number } | undefined)?.acked_seq ?? 0;
+  }
+
+  /**
+   * Records a collector's acknowledgement and drops what every collector in `all` now holds.
+   * One slow collector keeps events for itself without holding back the others' sends.
+   */
+  ack(collector: string, seq: number, all: readonly string[]): void {
+    this.db.transaction(() => {
+      this.st.setCursor.run(collector, seq);
+      const min = Math.min(...all.map((c) => (c === collector ? seq : this.cursor(c))));
+      if (min > 0) this.st.prune.run(min);
+    })();
+  }
+
+  /** Sets a collector's cursor back (the collector said it holds less than we thought). */
+  resetCursor(collector: string, seq: number): void {
+    this.st.setCursor.run(collector, seq);
+  }
+
+  /** Events still held (not yet acknowledged by every collector). */
+  pending(): number {
+    return (this.st.count.get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,102 @@
+import {
+  CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, formatAge, parseCommandLine, parseDuration, renderTable,
+  resolveConnection, runCli, identityJson, identityName,
+} from '@fsso/common';
+import { IdentityReplica, type ReplicaChange } from '../replica';
+import { decide } from '../decision';
+
+const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
+
+Usage:
+  fsso-fw lookup IP [--json]            who is at IP (exit 3 if nobody)
+  fsso-fw table [--json]                the whole table as this firewall's replica holds it
+  fsso-fw watch [--json]                print every change as it arrives (Ctrl-C to stop)
+  fsso-fw check IP --group G [--group G2] [--user U] [--json]
+                                        allow/deny by group or user (exit 0 allow, 1 deny)
+
+Options:
+  --timeout DURATION   how long to wait for the table (default 10s)
+
+${CONNECTION_HELP}
+
+Example:
+  fsso-fw lookup 10.1.2.3 --collector 127.0.0.1:7450 --insecure
+  fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users' --insecure
+`;
+
+const OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  json: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function main(argv: string[]): void {
+  runCli('fsso-fw', async () => {
+    const { values, positionals } = parseCommandLine('fsso-fw', argv, OPTIONS);
+    const [command, arg] = positionals;
+    if (values['help'] || !command) {
+      process.stdout.write(HELP);
+      return command || values['help'] ? 0 : 2;
+    }
+    if (!['lookup', 'table', 'watch', 'check'].includes(command)) throw new UsageError(`unknown command '${command}'; see 'fsso-fw --help'`);
+    if ((command === 'lookup' || command === 'check') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
+    const conn = resolveConnection(values);
+    const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
+    const json = values['json'] === true;
+    const replica = new IdentityReplica({ address: conn.address, credentials: conn.credentials, clientName: `fsso-fw ${command}` });
+    replica.start();
+    const out = (s: string): boolean => process.stdout.write(`${s}\n`);
+    try {
+      await replica.whenReady(timeoutMs);
+      switch (command) {
+        case 'lookup': {
+          const id = replica.lookup(arg ?? '');
+          if (json) out(JSON.stringify(id ? identityJson(id) : { ip: arg, found: false }));
+          else out(id ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  last seen ${formatAge(id.lastSeenMs)}` : `${arg}: no user known`);
+          return id ? 0 : 3;
+        }
+        case 'table': {
+          const rows = replica.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+          if (json) out(JSON.stringify(rows.map(identityJson)));
+          else {
+            out(renderTable(['IP', 'USER', 'GROUPS', 'WORKSTATION', 'LAST SEEN'], rows.map((i) => [i.ip, identityName(i), i.groups.join(',') || '-', i.workstation || '-', formatAge(i.lastSeenMs)])));
+            out(`${rows.length} entries at revision ${replica.revision}`);
+          }
+          return 0;
+        }
+        case 'check': {
+          const groups = (values['group'] as unknown as string[] | undefined) ?? [];
+          const users = (values['user'] as unknown as string[] | undefined) ?? [];
+          if (groups.length === 0 && users.length === 0) throw new UsageError('check needs at least one --group or --user to allow');
+          const d = decide(replica.lookup(arg ?? ''), { allowGroups: groups, allowUsers: users });
+          if (json) out(JSON.stringify({ ip: arg, ...d }));
+          else out(`${d.allow ? 'ALLOW' : 'DENY'} ${arg}: ${d.reason}`);
+          return d.allow ? 0 : 1;
+        }
+        default:
+          return await watch(replica, json, out);
+      }
+    } finally {
+      if (command !== 'watch') replica.stop();
+    }
+  });
+}
+
+function watch(replica: IdentityReplica, json: boolean, out: (s: string) => boolean): Promise<number> {
+  if (json) out(JSON.stringify({ event: 'ready', entries: replica.size, revision: replica.revision }));
+  else out(`watching: ${replica.size} entries at revision ${replica.revision}`);
+  replica.on('change', (c: ReplicaChange) => {
+    if (json) out(JSON.stringify({ event: 'change', revision: c.revision, op: c.op, ip: c.ip, reason: c.reason, identity: c.identity ? identityJson(c.identity) : null }));
+    else out(`${new Date().toISOString()}  r${c.revision}  ${c.op === 'UPSERT' ? '+' : '-'} ${c.ip.padEnd(15)} ${c.identity ? identityName(c.identity) : ''} (${c.reason})`);
+  });
+  replica.on('snapshot', (n: number) => out(json ? JSON.stringify({ event: 'snapshot', entries: n }) : `table reloaded: ${n} entries`));
+  replica.on('disconnected', (why: string) => process.stderr.write(`fsso-fw: disconnected (${why}); reconnecting\n`));
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      replica.stop();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

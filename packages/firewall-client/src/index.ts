@@ -1,0 +1,2 @@
+export { IdentityReplica, type ReplicaChange, type ReplicaOptions, type ReplicaState } from './replica';
+export { decide, type Decision, type GroupPolicy } from './decision';
