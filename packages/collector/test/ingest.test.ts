@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type Event__Output } from '@fsso/common';
+import { openDatabase } from '../src/store/database';
+import { IdentityTable } from '../src/store/identity-table';
+import { AgentStore } from '../src/store/agent-store';
+import { EventLog } from '../src/store/event-log';
+import { Ingestor } from '../src/ingest/ingestor';
+
+const HOUR = 3600_000;
+
+function setup(t: { after: (fn: () => void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-ingest-'));
+  const path = join(dir, 'c.db');
+  let now = Date.UTC(2026, 10, 23, 9, 0, 0);
+  const clock = { now: () => now };
+  const open = () => {
+    const db = openDatabase(path, 'normal');
+    const table = new IdentityTable(db);
+    const agents = new AgentStore(db);
+    const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, 8 * HOUR, createLogger('test', { level: 'error', format: 'json' }));
+    agents.save({ agentId: 'dc1', spoolId: 's1', ackedSeq: agents.get('dc1')?.ackedSeq ?? 0, headSeq: 0, hostname: 'dc1', domains: [], version: '', lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0 });
+    return { db, table, agents, ingestor };
+  };
+  const s = open();
+  t.after(() => {
+    if (s.db.open) s.db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...s, reopen: () => { s.db.close(); return open(); }, advance: (ms: number) => { now += ms; }, now: () => now };
+}
+
+const logon = (seq: number, user: string, ip: string, t: number): Event__Output => ({
+  seq, kind: 'USER_LOGON', user, domain: 'CORP', ip, workstation: '', mac: '', eventTimeMs: t, source: 'windows-security', sourceEventId: '4624', logonType: 3, reporter: 'dc1',
+});
+
+test('a resent batch is acknowledged again but changes nothing', (t) => {
+  const s = setup(t);
+  const batch = [logon(1, 'alice', '10.0.0.1', s.now()), logon(2, 'bob', '10.0.0.2', s.now())];
+  const first = s.ingestor.apply('dc1', batch, 2);
+  assert.deepEqual({ acked: first.ackedSeq, accepted: first.accepted, changes: first.changes.length }, { acked: 2, accepted: 2, changes: 2 });
+  const again = s.ingestor.apply('dc1', batch, 2);
+  assert.deepEqual({ acked: again.ackedSeq, accepted: again.accepted, duplicates: again.duplicates, changes: again.changes.length }, { acked: 2, accepted: 0, duplicates: 2, changes: 0 });
+  assert.equal(s.table.revision, 2);
+  assert.equal(new EventLog(s.db).count(), 2);
+});
+
+test('the table, revision and acknowledged sequence survive reopening the file', (t) => {
+  const s = setup(t);
+  s.ingestor.apply('dc1', [logon(1, 'alice', '10.0.0.1', s.now())], 1);
+  const r = s.reopen();
+  assert.equal(r.table.get('10.0.0.1')?.user, 'alice');
+  assert.equal(r.table.revision, 1);
+  assert.equal(r.agents.get('dc1')?.ackedSeq, 1);
+});
+
+test('an invalid event is rejected and counted, the good ones around it land', (t) => {
+  const s = setup(t);
+  const bad = { ...logon(2, 'mallory', 'not-an-ip', s.now()) };
+  const r = s.ingestor.apply('dc1', [logon(1, 'alice', '10.0.0.1', s.now()), bad, logon(3, 'bob', '10.0.0.3', s.now())], 3);
+  assert.deepEqual({ acked: r.ackedSeq, accepted: r.accepted, rejected: r.rejected }, { acked: 3, accepted: 2, rejected: 1 });
+  assert.equal(s.table.get('10.0.0.3')?.user, 'bob');
+});
+
+test('entries expire after the dead-entry timeout, and the change log lets a client resume', (t) => {
+  const s = setup(t);
+  s.ingestor.apply('dc1', [logon(1, 'alice', '10.0.0.1', s.now())], 1);
+  s.advance(4 * HOUR);
+  s.ingestor.apply('dc1', [logon(2, 'bob', '10.0.0.2', s.now())], 2);
+  s.advance(4 * HOUR + 1000);
+  const expired = s.ingestor.expire();
+  assert.deepEqual(expired.map((c) => [c.op, c.ip, c.reason]), [['DELETE', '10.0.0.1', 'expired']]);
+  assert.equal(s.table.get('10.0.0.1'), undefined);
+  assert.equal(s.table.get('10.0.0.2')?.user, 'bob');
+  assert.deepEqual(s.table.changesSince(1)?.map((c) => c.revision), [2, 3]);
+  s.table.pruneChanges(1);
+  assert.equal(s.table.changesSince(1), undefined, 'a revision no longer kept asks for a snapshot');
+});
