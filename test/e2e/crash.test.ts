@@ -21,10 +21,13 @@ function eventsHeld(dir: string): { rows: number; distinct: number; min: number;
   }
 }
 
-async function waitForAccepted(c: CollectorHandle, atLeast: number): Promise<void> {
+/** Waits until the collector holds `atLeast` events; returns how many it held then. */
+async function waitForAccepted(c: CollectorHandle, atLeast: number): Promise<number> {
   const client = adminClient(c.address);
+  let held = 0;
   try {
-    await until(`the collector to hold ${atLeast} events`, async () => (await getStats(client)).eventsAccepted >= atLeast);
+    await until(`the collector to hold ${atLeast} events`, async () => (held = (await getStats(client)).eventsAccepted) >= atLeast, 30_000, 5);
+    return held;
   } finally {
     client.close();
   }
@@ -45,8 +48,9 @@ test('a collector killed with SIGKILL mid-stream and restarted ends up with ever
   }, ['--until-delivered']);
   t.after(() => agent.stop());
 
-  await waitForAccepted(collector, 1000);
+  const before = await waitForAccepted(collector, 1000);
   await collector.daemon.kill();
+  assert.ok(before < COUNT, `killed mid-stream (${before} of ${COUNT} held)`);
   const port = collector.port;
   collector = await startCollector(dir.path, { port });
   assert.equal(await agent.exited, 0, `agent: ${agent.stderr.join('\n')}`);
@@ -72,8 +76,9 @@ test('an agent killed with SIGKILL mid-stream and restarted loses and duplicates
   };
   const first = startAgent(dir.path, config, ['--until-delivered']);
   t.after(() => first.kill());
-  await waitForAccepted(collector, 1000);
+  const before = await waitForAccepted(collector, 1000);
   await first.kill();
+  assert.ok(before < COUNT, `killed mid-stream (${before} of ${COUNT} held)`);
 
   const second = startAgent(dir.path, config, ['--until-delivered']);
   t.after(() => second.stop());

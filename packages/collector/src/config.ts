@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   ConfigError, parseAddress, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
@@ -59,9 +59,9 @@ const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterv
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
   rejectUnknownKeys(raw, KNOWN, '');
   const listen = parseAddress(raw['listen'] ?? '127.0.0.1:7450', 'listen');
-  const dataDir = join(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
   const dbOpt = optionalString(raw, 'database', '');
-  const database = dbOpt ? join(baseDir, dbOpt) : join(dataDir, 'collector.db');
+  const database = dbOpt ? resolve(baseDir, dbOpt) : join(dataDir, 'collector.db');
   const deadEntryTimeoutMs = parseDuration(raw['deadEntryTimeout'] ?? '8h', 'deadEntryTimeout');
   if (deadEntryTimeoutMs < 1000) throw new ConfigError('deadEntryTimeout: must be at least "1s"', 'deadEntryTimeout');
   const sweepIntervalMs =

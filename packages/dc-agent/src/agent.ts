@@ -18,6 +18,8 @@ export class DcAgent {
   private sources: FileSource[] = [];
   private sourceRuns: Promise<void>[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
+  /** Sources that ended with an error (a file that cannot be read). */
+  readonly failedSources: string[] = [];
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -46,8 +48,11 @@ export class DcAgent {
       }, spool.position(sc.name), this.log);
       this.sources.push(src);
       this.sourceRuns.push(src.run().then(
-        () => this.log.info('source finished', { source: sc.name, ...src.stats }),
-        (err: unknown) => this.log.error('source failed', { source: sc.name, error: errorMessage(err) }),
+        () => void this.log.info('source finished', { source: sc.name, ...src.stats }),
+        (err: unknown) => {
+          this.failedSources.push(sc.name);
+          this.log.error('source failed', { source: sc.name, error: errorMessage(err) });
+        },
       ));
     }
     this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);

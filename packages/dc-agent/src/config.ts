@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
   rejectUnknownKeys, validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
@@ -52,7 +52,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && d !== '')) {
     throw new ConfigError('domains: expected a list of domain names, e.g. ["CORP"]', 'domains');
   }
-  const dataDir = join(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
   const spoolOpt = optionalString(raw, 'spool', '');
   const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
@@ -92,7 +92,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${formatNames().join(', ')}`, `${f}.format`);
     const p = optionalString(o, 'path', `${f}.`);
     if (!p) throw new ConfigError(`${f}.path: missing; give a file path, or "-" for standard input`, `${f}.path`);
-    const path = p === '-' ? p : join(baseDir, p);
+    const path = p === '-' ? p : resolve(baseDir, p);
     const name = optionalString(o, 'name', `${f}.`) ?? `${format}:${path}`;
     if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
     sourceNames.add(name);
@@ -105,7 +105,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   });
 
   return {
-    agentId, domains: domains as string[], spool: spoolOpt ? join(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
+    agentId, domains: domains as string[], spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,

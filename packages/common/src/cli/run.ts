@@ -25,6 +25,11 @@ export class UsageError extends FssoError {
  * code (no stack trace for things the user can fix), bugs exit 1 with the stack.
  */
 export function runCli(name: string, body: () => Promise<number | void>): void {
+  // `cmd | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   body().then(
     (code) => {
       process.exitCode = code ?? 0;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { optionalString, rejectUnknownKeys } from '../config/values';
 
@@ -61,7 +61,7 @@ export function validateTlsOptions(raw: unknown, baseDir: string, field = 'tls')
   const get = (k: string): string => {
     const v = optionalString(o, k, `${field}.`);
     if (!v) throw new ConfigError(`${field}.${k}: missing; give the path of a PEM file`, `${field}.${k}`);
-    return join(baseDir, v);
+    return resolve(baseDir, v);
   };
   return { ca: get('ca'), cert: get('cert'), key: get('key') };
 }

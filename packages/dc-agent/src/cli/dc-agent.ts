@@ -96,6 +96,7 @@ async function run(file: string, untilDelivered: boolean): Promise<number> {
   const log = createLogger('dc-agent', cfg.log);
   const agent = new DcAgent(cfg, log);
   agent.start();
+  let code = 0;
   await new Promise<void>((done) => {
     let signals = 0;
     const stop = (why: string): void => {
@@ -108,10 +109,17 @@ async function run(file: string, untilDelivered: boolean): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (untilDelivered) void agent.delivered().then(() => stop('every event delivered'));
+    if (untilDelivered) {
+      void agent.delivered().then(() => {
+        if (agent.failedSources.length) {
+          code = 1;
+          stop(`sources failed: ${agent.failedSources.join(', ')}`);
+        } else stop('every event delivered');
+      });
+    }
   });
   await flushLogger(log as Logger);
-  return 0;
+  return code;
 }
 
 function status(file: string, json: boolean): number {

@@ -1,9 +1,9 @@
 import type { SourceFormat } from './format';
 import { windowsXmlFormat, windowsJsonFormat } from './windows';
-import { sambaAuditFormat } from './samba';
+// SAMBA_PENDING import { sambaAuditFormat } from './samba';
 
 /** Every format `sources[].format` and `parse --format` accept. */
-const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, sambaAuditFormat];
+const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat];
 
 export function getFormat(name: string): SourceFormat | undefined {
   return FORMATS.find((f) => f.name === name);

@@ -40,8 +40,10 @@ export class Spool {
       throw new FssoError('FSSO_SPOOL_OPEN', `cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`);
     }
     this.db.pragma('journal_mode = WAL');
-    // FULL: an event read from a source must survive a power cut once its position moved on.
-    this.db.pragma('synchronous = FULL');
+    // NORMAL is enough: events and the source position that produced them commit in one
+    // transaction, so a power cut rolls both back together and the source is read again from
+    // there. Losing a cursor update only means resending, which collectors dedupe.
+    this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)").run(randomUUID());
     this.spoolId = (this.db.prepare("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
