@@ -5,6 +5,8 @@ import { Spool } from './spool/spool';
 import { CollectorLink } from './delivery/collector-link';
 import { FileSource } from './sources/file-source';
 import { getFormat } from './sources/registry';
+import { Shaper } from './shaping/shaper';
+import type { AgentEvent } from './events/model';
 
 export type AgentState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -18,13 +20,16 @@ export class DcAgent {
   private sources: FileSource[] = [];
   private sourceRuns: Promise<void>[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
+  private readonly shaper: Shaper;
   /** Sources that ended with an error (a file that cannot be read). */
   readonly failedSources: string[] = [];
 
   constructor(
     private readonly cfg: AgentConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.shaper = new Shaper(cfg.filters);
+  }
 
   get state(): AgentState {
     return this.stateValue;
@@ -32,7 +37,7 @@ export class DcAgent {
 
   start(): void {
     const cfg = this.cfg;
-    const spool = new Spool(cfg.spool);
+    const spool = new Spool(cfg.spool, cfg.spoolLimits);
     this.spool = spool;
     if (cfg.collectors.some((c) => c.insecure)) this.log.warn(PLAINTEXT_WARNING);
     const names = cfg.collectors.map((c) => c.name);
@@ -42,10 +47,7 @@ export class DcAgent {
     for (const sc of cfg.sources) {
       const format = getFormat(sc.format);
       if (!format) throw new Error(`format ${sc.format} vanished after validation`);
-      const src = new FileSource(sc, format, (events, position) => {
-        spool.append(events, position === undefined ? undefined : { source: sc.name, value: position });
-        if (events.length) for (const l of this.links) l.notify();
-      }, spool.position(sc.name), this.log);
+      const src = new FileSource(sc, format, (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position }), spool.position(sc.name), this.log);
       this.sources.push(src);
       this.sourceRuns.push(src.run().then(
         () => void this.log.info('source finished', { source: sc.name, ...src.stats }),
@@ -61,12 +63,26 @@ export class DcAgent {
     this.log.info('agent started', { agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name) });
   }
 
+  /** Filters, coalesces and spools a source's events; false when the spool is full and blocking. */
+  private accept(raw: AgentEvent[], position: { source: string; value: string } | undefined): boolean {
+    const spool = this.spool;
+    if (!spool) return false;
+    const events = this.shaper.shape(raw);
+    const r = spool.append(events, position);
+    if (r.dropped) this.log.warn('spool full: oldest events dropped', { dropped: r.dropped, droppedTotal: spool.overflow.dropped });
+    if (r.accepted && events.length) for (const l of this.links) l.notify();
+    return r.accepted;
+  }
+
   private logProgress(): void {
     const spool = this.spool;
     if (!spool) return;
     this.log.info('progress', {
       read: this.sources.reduce((n, s) => n + s.stats.records, 0),
       spooled: spool.head,
+      spoolBytes: spool.sizeBytes,
+      ...this.shaper.stats,
+      ...spool.overflow,
       collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name) }])),
     });
   }

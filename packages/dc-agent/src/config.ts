@@ -7,6 +7,8 @@ import {
 import type { FileSourceConfig } from './sources/file-source';
 import type { LinkTarget } from './delivery/collector-link';
 import { formatNames, getFormat } from './sources/registry';
+import { Shaper, type FilterOptions } from './shaping/shaper';
+import type { SpoolLimits, WhenFull } from './spool/spool';
 
 /** The agent's JSON config file. */
 export interface AgentOptions {
@@ -25,6 +27,12 @@ export interface AgentOptions {
   /** Plaintext gRPC to every collector (labs only; warned about). @default false */
   insecure?: boolean;
   sources: { name?: string; format: string; path: string; follow?: boolean; stampReadTime?: boolean; pollInterval?: string; defaultDomain?: string }[];
+  /** What is not evidence of a person at an address, and how bursts are folded. */
+  filters?: FilterOptions;
+  /** Bytes of events the spool may hold. @default "512MB" */
+  spoolMaxBytes?: string | number;
+  /** When the spool is full: "block" the sources or "drop-oldest" events. @default "block" */
+  spoolWhenFull?: 'block' | 'drop-oldest';
   /** Events per batch. @default 500 */
   batchSize?: number;
   /** Unacknowledged batches per collector. @default 8 */
@@ -40,10 +48,12 @@ export interface AgentConfig {
   sources: FileSourceConfig[];
   batchSize: number;
   maxInFlight: number;
+  filters: FilterOptions;
+  spoolLimits: SpoolLimits;
   log: LogOptions;
 }
 
-const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'collectors', 'tls', 'insecure', 'sources', 'batchSize', 'maxInFlight', 'log'];
+const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'log'];
 
 export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = process.cwd()): AgentConfig {
   rejectUnknownKeys(raw, KNOWN, '');
@@ -109,6 +119,48 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,
+    filters: validateFilters(raw['filters']),
+    spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? '512MB', 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
     log: validateLogOptions(raw['log']),
   };
+}
+
+function validateFilters(raw: unknown): FilterOptions {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['ignoreUsers', 'ignoreNetworks', 'logonTypes', 'coalesceWindow'], 'filters');
+  const list = <T>(k: string, ok: (v: unknown) => v is T, what: string): T[] | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every(ok)) throw new ConfigError(`filters.${k}: expected a list of ${what}`, `filters.${k}`);
+    return v;
+  };
+  const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
+  const isInt = (v: unknown): v is number => Number.isInteger(v);
+  const opts: FilterOptions = {};
+  const users = list('ignoreUsers', isStr, 'names or patterns');
+  if (users) opts.ignoreUsers = users;
+  const nets = list('ignoreNetworks', isStr, 'networks like "10.0.0.0/24"');
+  if (nets) opts.ignoreNetworks = nets;
+  const types = list('logonTypes', isInt, 'logon type numbers');
+  if (types) opts.logonTypes = types;
+  if (o['coalesceWindow'] !== undefined) opts.coalesceWindow = String(o['coalesceWindow']);
+  new Shaper(opts); // validates patterns and networks now, with field names, not at the first event
+  return opts;
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+function parseBytes(v: unknown, field: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)$/i.exec(v.trim()) : null;
+  if (!m) throw new ConfigError(`${field}: ${JSON.stringify(v)} is not a size; write it like "512MB" or "2GB"`, field);
+  return Math.round(Number(m[1]) * (BYTE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
+function whenFull(v: unknown): WhenFull {
+  if (v === undefined) return 'block';
+  if (v === 'block' || v === 'drop-oldest') return v;
+  throw new ConfigError(`spoolWhenFull: ${JSON.stringify(v)}; use "block" (sources wait) or "drop-oldest"`, 'spoolWhenFull');
 }

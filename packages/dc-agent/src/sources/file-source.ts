@@ -24,8 +24,11 @@ export interface SourceStats {
   skipped: Record<string, number>;
 }
 
-/** Where the events of one chunk go: the spool, with the position after them. */
-export type EventSink = (events: AgentEvent[], position: string | undefined) => void;
+/**
+ * Where the events of one chunk go: the spool, with the position after them. Returns false when
+ * the spool is full and blocking; the source then waits and offers the same events again.
+ */
+export type EventSink = (events: AgentEvent[], position: string | undefined) => boolean;
 
 const CHUNK = 1 << 20;
 
@@ -101,15 +104,15 @@ export class FileSource {
       if (bytesRead === 0) break;
       readAt += bytesRead;
       const records = splitter.push(Buffer.from(buf.subarray(0, bytesRead)));
-      this.emit(records, parse, splitter, pos);
+      await this.emit(records, parse, splitter, pos);
       if (this.stopped) break;
     }
     // A file read once may end without a final newline; a followed file may still be writing it.
-    if (!this.cfg.follow) this.emit(splitter.end(), parse, splitter, pos);
+    if (!this.cfg.follow) await this.emit(splitter.end(), parse, splitter, pos);
     return { ino: pos.ino, offset: pos.offset + splitter.consumed };
   }
 
-  private emit(records: string[], parse: (r: string) => { events: AgentEvent[]; skipped?: string }, splitter: RecordSplitter, base: Position): void {
+  private async emit(records: string[], parse: (r: string) => { events: AgentEvent[]; skipped?: string }, splitter: RecordSplitter, base: Position): Promise<void> {
     const events: AgentEvent[] = [];
     const now = Date.now();
     for (const r of records) {
@@ -119,7 +122,15 @@ export class FileSource {
       for (const e of res.events) events.push(this.cfg.stampReadTime ? { ...e, eventTimeMs: now } : e);
     }
     this.stats.events += events.length;
-    if (records.length) this.sink(events, JSON.stringify({ ino: base.ino, offset: base.offset + splitter.consumed }));
+    if (!records.length) return;
+    const position = JSON.stringify({ ino: base.ino, offset: base.offset + splitter.consumed });
+    let waited = false;
+    while (!this.sink(events, position) && !this.stopped) {
+      if (!waited) this.log.warn('spool full: source paused until collectors catch up', { source: this.cfg.name });
+      waited = true;
+      await sleep(this.cfg.pollMs);
+    }
+    if (waited) this.log.info('spool has room again: source resumed', { source: this.cfg.name });
   }
 
   private async waitForMore(pos: Position): Promise<Position> {
@@ -145,8 +156,8 @@ export class FileSource {
     const base = { ino: 0, offset: 0 };
     for await (const chunk of process.stdin) {
       if (this.stopped) break;
-      this.emit(splitter.push(chunk as Buffer), parse, splitter, base);
+      await this.emit(splitter.push(chunk as Buffer), parse, splitter, base);
     }
-    this.emit(splitter.end(), parse, splitter, base);
+    await this.emit(splitter.end(), parse, splitter, base);
   }
 }

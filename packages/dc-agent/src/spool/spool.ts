@@ -5,6 +5,27 @@ import Database from 'better-sqlite3';
 import { FssoError, errorMessage } from '@fsso/common';
 import type { AgentEvent } from '../events/model';
 
+/** What to do when the spool reaches `maxBytes`. */
+export type WhenFull = 'block' | 'drop-oldest';
+
+export interface SpoolLimits {
+  /** Payload bytes the spool may hold. @default 512 MiB */
+  maxBytes: number;
+  /**
+   * 'block': refuse new events so the source waits (files are re-read from their position);
+   * 'drop-oldest': delete the oldest events to make room. Both are logged and counted.
+   * @default 'block'
+   */
+  whenFull: WhenFull;
+}
+
+export interface AppendResult {
+  /** False when the spool is full and blocking: nothing was written, retry later. */
+  accepted: boolean;
+  /** Oldest events deleted to make room (drop-oldest). */
+  dropped: number;
+}
+
 export interface SpooledEvent {
   seq: number;
   event: AgentEvent;
@@ -31,8 +52,11 @@ export class Spool {
   private readonly db: Database.Database;
   private readonly st;
   private headSeq: number;
+  private bytes: number;
+  /** Counters for logs and status: events dropped and appends refused because the spool was full. */
+  readonly overflow = { dropped: 0, blocked: 0 };
 
-  constructor(path: string) {
+  constructor(path: string, private readonly limits: SpoolLimits = { maxBytes: 512 * 1024 * 1024, whenFull: 'block' }) {
     mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new Database(path);
@@ -57,8 +81,16 @@ export class Spool {
       prune: this.db.prepare('DELETE FROM events WHERE seq <= ?'),
       head: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq"),
       count: this.db.prepare('SELECT COUNT(*) AS n FROM events'),
+      bytesUpTo: this.db.prepare('SELECT COALESCE(SUM(LENGTH(payload)), 0) AS b FROM events WHERE seq <= ?'),
+      oldest: this.db.prepare('SELECT seq, LENGTH(payload) AS b FROM events ORDER BY seq LIMIT ?'),
     };
     this.headSeq = (this.st.head.get() as { seq: number }).seq;
+    this.bytes = (this.st.bytesUpTo.get(Number.MAX_SAFE_INTEGER) as { b: number }).b;
+  }
+
+  /** Payload bytes held now. */
+  get sizeBytes(): number {
+    return this.bytes;
   }
 
   /** Newest sequence ever assigned. */
@@ -66,13 +98,43 @@ export class Spool {
     return this.headSeq;
   }
 
-  /** Appends events (and the source position after them) in one transaction; returns the new head. */
-  append(events: readonly AgentEvent[], position?: { source: string; value: string }): number {
+  /**
+   * Appends events and the source position after them in one transaction. When the spool is full
+   * it either refuses (block) or first deletes the oldest events (drop-oldest).
+   */
+  append(events: readonly AgentEvent[], position?: { source: string; value: string }): AppendResult {
+    const payloads = events.map((e) => JSON.stringify(e));
+    const incoming = payloads.reduce((n, p) => n + Buffer.byteLength(p), 0);
+    let dropped = 0;
+    if (incoming > 0 && this.bytes + incoming > this.limits.maxBytes) {
+      if (this.limits.whenFull === 'block') {
+        this.overflow.blocked++;
+        return { accepted: false, dropped: 0 };
+      }
+    }
     this.db.transaction(() => {
-      for (const e of events) this.headSeq = Number(this.st.insert.run(JSON.stringify(e)).lastInsertRowid);
+      if (incoming > 0 && this.bytes + incoming > this.limits.maxBytes) dropped = this.dropOldest(this.bytes + incoming - this.limits.maxBytes);
+      for (const p of payloads) this.headSeq = Number(this.st.insert.run(p).lastInsertRowid);
       if (position) this.st.setPos.run(position.source, position.value);
     })();
-    return this.headSeq;
+    this.bytes += incoming;
+    this.overflow.dropped += dropped;
+    return { accepted: true, dropped };
+  }
+
+  private dropOldest(needBytes: number): number {
+    let freed = 0;
+    let upTo = 0;
+    let n = 0;
+    for (const r of this.st.oldest.iterate(1_000_000) as IterableIterator<{ seq: number; b: number }>) {
+      if (freed >= needBytes) break;
+      freed += r.b;
+      upTo = r.seq;
+      n++;
+    }
+    if (n) this.st.prune.run(upTo);
+    this.bytes -= freed;
+    return n;
   }
 
   position(source: string): string | undefined {
@@ -96,7 +158,10 @@ export class Spool {
     this.db.transaction(() => {
       this.st.setCursor.run(collector, seq);
       const min = Math.min(...all.map((c) => (c === collector ? seq : this.cursor(c))));
-      if (min > 0) this.st.prune.run(min);
+      if (min > 0) {
+        this.bytes -= (this.st.bytesUpTo.get(min) as { b: number }).b;
+        this.st.prune.run(min);
+      }
     })();
   }
 
