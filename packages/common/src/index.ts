@@ -13,3 +13,4 @@ export * from './wire/types';
 export { VERSION } from './version';
 export * from './cli/connection';
 export * from './cli/identity-format';
+export * from './wire/health-client';

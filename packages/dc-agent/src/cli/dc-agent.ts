@@ -7,6 +7,7 @@ import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
 import { Spool } from '../spool/spool';
 import { describeFormats, formatNames, getFormat } from '../sources/registry';
+import { doctorCommand, serviceCommand } from './service-commands';
 
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
@@ -14,6 +15,9 @@ Usage:
   fsso-dc-agent run --config FILE [--until-delivered]
   fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
   fsso-dc-agent status --config FILE [--json]
+  fsso-dc-agent doctor --config FILE [--json]
+  fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
+  fsso-dc-agent uninstall --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
 
 Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
@@ -21,6 +25,12 @@ Commands:
   parse    print the events a file would produce, one JSON object per line
            (--stats: a summary of records, events and skip reasons on stderr)
   status   the spool: newest event, what each collector acknowledged, backlog
+  doctor   checks the config, each source, the spool folder and each collector's
+           health service; a verdict per check (exit 1 if any FAIL)
+  install  Linux: writes and enables a systemd unit; Windows: registers a service
+           through WinSW (node.exe alone cannot answer the Service Control Manager).
+           Needs root / Administrator; --dry-run prints the steps instead
+  uninstall  undoes install
 
 Formats:
 ${describeFormats()}
@@ -36,6 +46,7 @@ export function main(argv: string[]): void {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
       config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
     const [command, file] = positionals;
     if (values['help'] || !command) {
@@ -49,6 +60,11 @@ export function main(argv: string[]): void {
         return run(configPath(values), values['until-delivered'] === true);
       case 'status':
         return status(configPath(values), values['json'] === true);
+      case 'doctor':
+        return doctorCommand(values);
+      case 'install':
+      case 'uninstall':
+        return serviceCommand(command, values);
       default:
         throw new UsageError(`unknown command '${command}'; see 'fsso-dc-agent --help'`);
     }

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError, renderTable, readJsonConfig } from '@fsso/common';
+import { resolveAgentConfig } from '../config';
+import { runDoctor } from '../doctor';
+import { checkRights, describeStep, executeStep, installSteps, uninstallSteps, type Platform } from '../install/service';
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** `install` / `uninstall`: a systemd unit on Linux, a WinSW service on Windows. */
+export function serviceCommand(command: 'install' | 'uninstall', values: Values): number {
+  const config = values['config'];
+  if (typeof config !== 'string') throw new UsageError(`${command} needs --config FILE (the config the service will run with)`);
+  const abs = resolve(config);
+  if (command === 'install') {
+    if (!existsSync(abs)) throw new UsageError(`--config ${abs} does not exist; write the config first`);
+    // Validate now: a service that fails at every start helps nobody.
+    resolveAgentConfig(readJsonConfig(abs), dirname(abs));
+  }
+  const platformFlag = values['platform'];
+  const platform: Platform = platformFlag === 'windows' || platformFlag === 'linux' ? platformFlag : process.platform === 'win32' ? 'windows' : 'linux';
+  if (platformFlag !== undefined && platformFlag !== 'linux' && platformFlag !== 'windows') throw new UsageError('--platform is linux or windows');
+  const opts = {
+    platform, config: abs, name: typeof values['name'] === 'string' ? values['name'] : 'fsso-dc-agent', node: process.execPath,
+    script: resolve(__dirname, '../../../bin/fsso-dc-agent.js'), winsw: typeof values['winsw'] === 'string' ? values['winsw'] : undefined,
+    unitDir: typeof values['unit-dir'] === 'string' ? values['unit-dir'] : undefined,
+  };
+  const steps = command === 'install' ? installSteps(opts) : uninstallSteps(opts);
+  if (values['dry-run']) {
+    process.stdout.write(`${command} (dry run, ${platform}): would\n${steps.map(describeStep).join('\n')}\n`);
+    return 0;
+  }
+  checkRights(platform);
+  for (const s of steps) {
+    process.stdout.write(`${describeStep(s).split('\n')[0]}\n`);
+    executeStep(s);
+  }
+  process.stdout.write(command === 'install' ? `installed and started service ${opts.name}\n` : `removed service ${opts.name}\n`);
+  return 0;
+}
+
+/** `doctor`: a verdict per check; exit 1 if any failed. */
+export async function doctorCommand(values: Values): Promise<number> {
+  const config = values['config'];
+  if (typeof config !== 'string') throw new UsageError('doctor needs --config FILE');
+  const checks = await runDoctor(config, dirname(resolve(config)));
+  if (values['json']) process.stdout.write(`${JSON.stringify(checks)}\n`);
+  else process.stdout.write(`${renderTable(['CHECK', 'VERDICT', 'DETAIL'], checks.map((c) => [c.check, c.verdict, c.detail]))}\n`);
+  return checks.some((c) => c.verdict === 'FAIL') ? 1 : 0;
+}

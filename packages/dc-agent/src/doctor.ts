@@ -1,0 +1,64 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SERVICE_NAMES, checkHealth, errorMessage, readJsonConfig } from '@fsso/common';
+import { resolveAgentConfig, type AgentConfig } from './config';
+
+export type Verdict = 'OK' | 'WARN' | 'FAIL';
+
+export interface Check {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+/**
+ * What an operator asks before trusting an agent: is the config valid, can each source be read,
+ * can the spool be written, does each collector answer its health check.
+ */
+export async function runDoctor(configPath: string, baseDir: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  let cfg: AgentConfig;
+  try {
+    cfg = resolveAgentConfig(readJsonConfig(configPath), baseDir);
+    checks.push({ check: 'config', verdict: 'OK', detail: `${configPath}: agent ${cfg.agentId}, ${cfg.sources.length} source(s), ${cfg.collectors.length} collector(s)` });
+  } catch (err) {
+    checks.push({ check: 'config', verdict: 'FAIL', detail: errorMessage(err) });
+    return checks;
+  }
+  for (const s of cfg.sources) checks.push(sourceCheck(s.name, s.path, s.follow));
+  checks.push(writable('spool', dirname(cfg.spool)));
+  const results = await Promise.all(cfg.collectors.map(async (c): Promise<Check> => {
+    const h = await checkHealth(c.address, c.credentials, SERVICE_NAMES.agent);
+    return h.ok
+      ? { check: `collector ${c.name}`, verdict: c.insecure ? 'WARN' : 'OK', detail: `${c.address} is SERVING the agent service${c.insecure ? ' (plaintext: insecure is set)' : ''}` }
+      : { check: `collector ${c.name}`, verdict: 'FAIL', detail: `${c.address}: ${h.reason}; is the collector running and reachable, and are the TLS files right?` };
+  }));
+  return [...checks, ...results];
+}
+
+function sourceCheck(name: string, path: string, follow: boolean): Check {
+  const check = `source ${name}`;
+  if (path === '-') return { check, verdict: 'OK', detail: 'standard input' };
+  if (!existsSync(path)) {
+    return follow
+      ? { check, verdict: 'WARN', detail: `${path} does not exist yet; the agent waits for it` }
+      : { check, verdict: 'FAIL', detail: `${path} does not exist; fix sources[].path` };
+  }
+  try {
+    accessSync(path, constants.R_OK);
+    return { check, verdict: 'OK', detail: `${path} is readable` };
+  } catch (err) {
+    return { check, verdict: 'FAIL', detail: `${path} is not readable (${errorMessage(err)}); run the agent as a user that may read it` };
+  }
+}
+
+function writable(check: string, dir: string): Check {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  try {
+    accessSync(d, constants.W_OK);
+    return { check, verdict: 'OK', detail: `${dir} is writable` };
+  } catch {
+    return { check, verdict: 'FAIL', detail: `${dir} is not writable; change dataDir/spool or the folder's owner` };
+  }
+}
