@@ -1,9 +1,17 @@
 import { hostname } from 'node:os';
 import { PLAINTEXT_WARNING, VERSION, errorMessage, type Logger } from '@fsso/common';
-import type { AgentConfig } from './config';
+import type { AgentConfig, SourceConfig } from './config';
+
+/** What every source does: read until stopped (or until its input ends), counting as it goes. */
+interface Source {
+  run(): Promise<void>;
+  stop(): void;
+  readonly stats: SourceStats;
+}
 import { Spool } from './spool/spool';
 import { CollectorLink } from './delivery/collector-link';
-import { FileSource } from './sources/file-source';
+import { FileSource, type EventSink, type SourceStats } from './sources/file-source';
+import { WindowsEventLogSource } from './sources/windows-eventlog/source';
 import { getFormat } from './sources/registry';
 import { Shaper } from './shaping/shaper';
 import type { AgentEvent } from './events/model';
@@ -17,7 +25,7 @@ export class DcAgent {
   private stateValue: AgentState = 'STARTING';
   private spool: Spool | undefined;
   private links: CollectorLink[] = [];
-  private sources: FileSource[] = [];
+  private sources: Source[] = [];
   private sourceRuns: Promise<void>[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
   private readonly shaper: Shaper;
@@ -45,9 +53,8 @@ export class DcAgent {
     this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight }, this.log));
     for (const l of this.links) l.start();
     for (const sc of cfg.sources) {
-      const format = getFormat(sc.format);
-      if (!format) throw new Error(`format ${sc.format} vanished after validation`);
-      const src = new FileSource(sc, format, (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position }), spool.position(sc.name), this.log);
+      const sink: EventSink = (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position });
+      const src = this.createSource(sc, sink, spool.position(sc.name));
       this.sources.push(src);
       this.sourceRuns.push(src.run().then(
         () => void this.log.info('source finished', { source: sc.name, ...src.stats }),
@@ -61,6 +68,13 @@ export class DcAgent {
     this.progressTimer.unref();
     this.stateValue = 'RUNNING';
     this.log.info('agent started', { agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name) });
+  }
+
+  private createSource(sc: SourceConfig, sink: EventSink, saved: string | undefined): Source {
+    if (sc.kind === 'windows-eventlog') return new WindowsEventLogSource(sc, sink, saved, this.log);
+    const format = getFormat(sc.format);
+    if (!format) throw new Error(`format ${sc.format} vanished after validation`);
+    return new FileSource(sc, format, sink, saved, this.log);
   }
 
   /** Filters, coalesces and spools a source's events; false when the spool is full and blocking. */

@@ -5,6 +5,10 @@ import {
   rejectUnknownKeys, validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 import type { FileSourceConfig } from './sources/file-source';
+import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
+
+/** A configured source: a file or stdin read through a format, or the live Windows Security log. */
+export type SourceConfig = ({ kind: 'file' } & FileSourceConfig) | ({ kind: 'windows-eventlog' } & EventLogSourceConfig);
 import type { LinkTarget } from './delivery/collector-link';
 import { formatNames, getFormat } from './sources/registry';
 import { Shaper, type FilterOptions } from './shaping/shaper';
@@ -45,7 +49,7 @@ export interface AgentConfig {
   domains: string[];
   spool: string;
   collectors: (LinkTarget & { insecure: boolean })[];
-  sources: FileSourceConfig[];
+  sources: SourceConfig[];
   batchSize: number;
   maxInFlight: number;
   filters: FilterOptions;
@@ -93,13 +97,24 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     throw new ConfigError(`sources: list at least one source, e.g. [{"format": "windows-xml", "path": "/var/log/security.xml", "follow": true}]`, 'sources');
   }
   const sourceNames = new Set<string>();
-  const sources = rawSources.map((s: unknown, i): FileSourceConfig => {
+  const sources = rawSources.map((s: unknown, i): SourceConfig => {
     const f = `sources[${i}]`;
     if (typeof s !== 'object' || s === null) throw new ConfigError(`${f}: expected {"format": ..., "path": ...}`, f);
     const o = s as Record<string, unknown>;
+    const parse = { defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '' };
+    if (o['format'] === 'windows-eventlog') {
+      rejectUnknownKeys(o, ['name', 'format', 'pollInterval', 'backfill', 'batch', 'defaultDomain'], f);
+      const name = optionalString(o, 'name', `${f}.`) ?? 'windows-eventlog:Security';
+      if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
+      sourceNames.add(name);
+      return {
+        kind: 'windows-eventlog', name, parse, pollMs: parseDuration(o['pollInterval'] ?? '1s', `${f}.pollInterval`),
+        backfillMs: parseDuration(o['backfill'] ?? '8h', `${f}.backfill`), batch: optionalInt(o, 'batch', `${f}.`, 1, 100_000) ?? 1000,
+      };
+    }
     rejectUnknownKeys(o, ['name', 'format', 'path', 'follow', 'stampReadTime', 'pollInterval', 'defaultDomain'], f);
     const format = optionalString(o, 'format', `${f}.`);
-    if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${formatNames().join(', ')}`, `${f}.format`);
+    if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${[...formatNames(), 'windows-eventlog'].join(', ')}`, `${f}.format`);
     const p = optionalString(o, 'path', `${f}.`);
     if (!p) throw new ConfigError(`${f}.path: missing; give a file path, or "-" for standard input`, `${f}.path`);
     const path = p === '-' ? p : resolve(baseDir, p);
@@ -107,10 +122,9 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
     sourceNames.add(name);
     return {
-      name, format, path, follow: optionalBool(o, 'follow', `${f}.`) ?? false,
+      kind: 'file', name, format, path, follow: optionalBool(o, 'follow', `${f}.`) ?? false,
       stampReadTime: optionalBool(o, 'stampReadTime', `${f}.`) ?? false,
-      pollMs: parseDuration(o['pollInterval'] ?? '500ms', `${f}.pollInterval`),
-      parse: { defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '' },
+      pollMs: parseDuration(o['pollInterval'] ?? '500ms', `${f}.pollInterval`), parse,
     };
   });
 

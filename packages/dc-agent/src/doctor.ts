@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SERVICE_NAMES, checkHealth, errorMessage, readJsonConfig } from '@fsso/common';
 import { resolveAgentConfig, type AgentConfig } from './config';
+import { execRunner } from './sources/windows-eventlog/source';
 
 export type Verdict = 'OK' | 'WARN' | 'FAIL';
 
@@ -25,7 +26,10 @@ export async function runDoctor(configPath: string, baseDir: string): Promise<Ch
     checks.push({ check: 'config', verdict: 'FAIL', detail: errorMessage(err) });
     return checks;
   }
-  for (const s of cfg.sources) checks.push(sourceCheck(s.name, s.path, s.follow));
+  for (const s of cfg.sources) {
+    if (s.kind === 'file') checks.push(sourceCheck(s.name, s.path, s.follow));
+    else checks.push(await eventLogCheck(s.name));
+  }
   checks.push(writable('spool', dirname(cfg.spool)));
   const results = await Promise.all(cfg.collectors.map(async (c): Promise<Check> => {
     const h = await checkHealth(c.address, c.credentials, SERVICE_NAMES.agent);
@@ -34,6 +38,18 @@ export async function runDoctor(configPath: string, baseDir: string): Promise<Ch
       : { check: `collector ${c.name}`, verdict: 'FAIL', detail: `${c.address}: ${h.reason}; is the collector running and reachable, and are the TLS files right?` };
   }));
   return [...checks, ...results];
+}
+
+/** The live Security log: wevtutil must exist and the account must be allowed to read it. */
+async function eventLogCheck(name: string): Promise<Check> {
+  const check = `source ${name}`;
+  if (process.platform !== 'win32') return { check, verdict: 'FAIL', detail: 'windows-eventlog needs Windows (wevtutil); on a Samba DC use the samba-audit format' };
+  try {
+    await execRunner('wevtutil', ['qe', 'Security', '/c:1', '/f:xml']);
+    return { check, verdict: 'OK', detail: 'the Security log is readable' };
+  } catch (err) {
+    return { check, verdict: 'FAIL', detail: `${errorMessage(err)}; run the agent as an account in "Event Log Readers" or as LocalSystem` };
+  }
 }
 
 function sourceCheck(name: string, path: string, follow: boolean): Check {

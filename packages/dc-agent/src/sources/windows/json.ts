@@ -8,7 +8,8 @@ import { mapWindowsRecord } from './map';
 export function parseEventJson(line: string, options: ParseOptions = {}): RecordResult {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    // A UTF-8 BOM survives on the first line of files written by Windows tools.
+    value = JSON.parse(line.replace(/^\uFEFF/, ''));
   } catch (err: unknown) {
     return { events: [], skipped: `malformed JSON: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -46,33 +46,36 @@ export class XmlEventSplitter implements RecordSplitter {
       const start = findOpen(buf, 0);
       if (start < 0) {
         // Keep a tail that may be the beginning of "<Event"; report the rest if it is not filler.
-        if (buf.length > MAX_RECORD) this.take(buf.length - OPEN.length, out, true);
+        if (buf.length > MAX_RECORD) this.take(0, buf.length - OPEN.length, out, true);
         break;
       }
-      if (start > 0) this.take(start, out, true);
-      const rec = this.pending;
-      const close = findClose(rec, OPEN.length);
-      const next = findOpen(rec, OPEN.length);
+      if (!isFiller(buf.toString('utf8', 0, start))) {
+        this.take(0, start, out, false);
+        continue;
+      }
+      // Filler before a record is consumed with the record, so `consumed` always ends a record.
+      const close = findClose(buf, start + OPEN.length);
+      const next = findOpen(buf, start + OPEN.length);
       if (next >= 0 && (close.at < 0 || next < close.at)) {
         // A record cut short (truncated file, crashed writer): hand it on to be reported.
-        this.take(next, out, false);
+        this.take(start, next, out, false);
         continue;
       }
       if (close.at < 0) {
-        if (rec.length > MAX_RECORD) this.take(rec.length, out, false);
+        if (buf.length - start > MAX_RECORD) this.take(start, buf.length, out, false);
         break;
       }
-      this.take(close.end, out, false);
+      this.take(start, close.end, out, false);
     }
     return out;
   }
 
-  /** Consumes `n` bytes from the front; they are a record, or filler that is only kept if odd. */
-  private take(n: number, out: string[], between: boolean): void {
-    const text = this.pending.toString('utf8', 0, n);
-    this.pending = this.pending.subarray(n);
-    this.used += n;
-    if (!between || !isFiller(text)) out.push(text.trim());
+  /** Consumes the bytes before `to`; those from `from` on are returned unless they are only filler. */
+  private take(from: number, to: number, out: string[], fillerOk: boolean): void {
+    const text = this.pending.toString('utf8', from, to);
+    this.pending = this.pending.subarray(to);
+    this.used += to;
+    if (!fillerOk || !isFiller(text)) out.push(text.trim());
   }
 }
 

@@ -2,6 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RecordResult } from '../../events/model';
 import type { ParseOptions, SourceFormat } from '../format';
 import { mapWindowsRecord } from './map';
+import { COUNTED, RULES } from './rules';
 import type { WindowsRecord } from './record';
 import { parseWindowsTime } from './time';
 import { XmlEventSplitter } from './xml-splitter';
@@ -78,6 +79,10 @@ export const windowsXmlFormat: SourceFormat = {
   createSplitter: () => new XmlEventSplitter(),
   createParser(options: ParseOptions = {}) {
     return (record: string): RecordResult => {
+      // A DC logs far more than logon evidence (4688, 5145, ...): skip those before the costly
+      // XML parse, with the same reason mapWindowsRecord would give.
+      const id = /<EventID(?:\s[^>]*)?>\s*(\d+)\s*<\/EventID>/.exec(record)?.[1];
+      if (id !== undefined && !RULES.has(Number(id)) && !COUNTED.has(Number(id))) return { events: [], skipped: `event ${id} is not logon evidence` };
       const parsed = parseEventXml(record);
       return typeof parsed === 'string' ? { events: [], skipped: parsed } : mapWindowsRecord(parsed, options);
     };
