@@ -70,14 +70,15 @@ test('per-file counts (computed with python over the JSON: named account, usable
   assert.deepEqual([...new Set(flat.map((e) => `${e.user}@${e.workstation}/${e.ip}`))].sort(), ['pedro-admin@PEDRO-COMPUTER/', 'pedro@PEDRO01/']);
 });
 
-test('NXLog 4768: pgustavo from ::ffff:172.18.39.6, EventTime taken as UTC', () => {
+test('NXLog 4768: pgustavo from ::ffff:172.18.39.6, timed by the UTC @timestamp, not the zone-less EventTime', () => {
   const e = onlyEvent(parseJsonLine(ndjsonLines(NXLOG)[156] ?? ''));
   assert.deepEqual(
     [e.kind, e.user, e.domain, e.ip, e.reporter, e.sourceEventId],
     ['USER_ACTIVITY', 'pgustavo', 'THESHIRE.LOCAL', '172.18.39.6', 'mordordc.theshire.local', '4768'],
   );
-  // "EventTime":"2020-09-21 23:03:07" (the DC's local time; @timestamp says 03:03:09.880Z next day).
-  assert.equal(e.eventTimeMs, Date.UTC(2020, 8, 21, 23, 3, 7));
+  // "EventTime":"2020-09-21 23:03:07" is the DC's local time (4 h behind UTC); @timestamp says
+  // 2020-09-22T03:03:09.880Z, Logstash's receive time 2.9 s later: the closer of the two.
+  assert.equal(e.eventTimeMs, Date.UTC(2020, 8, 22, 3, 3, 9, 880));
 });
 
 test('NXLog Kerberos: 4770 renewal maps, 4769 with status 0x1b is skipped', () => {

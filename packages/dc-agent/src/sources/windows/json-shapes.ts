@@ -73,15 +73,18 @@ function flat(o: Obj): WindowsRecord | string {
 }
 
 /**
- * The event's own time, before any shipper's receive time (`@timestamp` in NXLog->Logstash is when
- * Logstash got it). NXLog `EventTime` and some OTRF `TimeCreated` values carry no zone; they are
- * taken as UTC, which is right only when the sender runs in UTC: NXLog writes its host's local time.
- * A zone-less time has nothing better to go on here; configure NXLog to send UTC (or ISO with zone).
+ * The event's own time. A time with a zone wins. NXLog `EventTime` (and some OTRF `TimeCreated`)
+ * carry none: NXLog writes its host's local time, 4-5 hours off in the recorded data. A shipper's
+ * UTC `@timestamp` (Logstash's receive time, seconds later) is closer to the truth than a guessed
+ * zone, so it is preferred over a zone-less time; the zone-less time, taken as UTC, is the last resort.
  */
 function flatTime(o: Obj): number {
+  let zoneless = NaN;
   for (const key of ['TimeCreated', 'EventTime', 'TimeGenerated', '@timestamp']) {
     const t = str(o[key]);
-    if (t !== '') return parseWindowsTime(t);
+    if (t === '') continue;
+    if (/(Z|[+-]\d{2}:?\d{2})$/i.test(t.trim())) return parseWindowsTime(t);
+    if (Number.isNaN(zoneless)) zoneless = parseWindowsTime(t);
   }
-  return NaN;
+  return zoneless;
 }
