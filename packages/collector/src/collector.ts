@@ -10,6 +10,8 @@ import { IdentityTable } from './store/identity-table';
 import { AgentStore } from './store/agent-store';
 import { EventLog } from './store/event-log';
 import { Ingestor } from './ingest/ingestor';
+import { IdentityEngine } from './identity/engine';
+import { WorkstationStore } from './store/workstations';
 import { ChangeHub } from './sync/hub';
 import { AgentRegistry } from './agents/registry';
 import { agentService } from './services/agent-service';
@@ -57,7 +59,8 @@ export class Collector {
     const table = new IdentityTable(db);
     const agents = new AgentStore(db);
     const events = new EventLog(db);
-    const ingestor = new Ingestor(db, table, agents, events, this.clock, cfg.deadEntryTimeoutMs, this.log);
+    const engine = new IdentityEngine(table, new WorkstationStore(db), cfg.identity);
+    const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -102,6 +105,7 @@ export class Collector {
       if (changes.length) this.log.info('entries expired', { count: changes.length });
       table.pruneChanges(this.config.syncHistory);
       events.prune(this.clock.now() - this.config.eventRetentionMs);
+      table.history.prune(this.clock.now() - this.config.historyRetentionMs);
     } catch (err) {
       this.log.error('sweep failed', { error: err instanceof Error ? err.message : String(err) });
     }

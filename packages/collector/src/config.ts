@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
+import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
 import {
-  ConfigError, parseAddress, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
+  ConfigError, parseAddress, parseNetwork, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 
@@ -35,6 +36,19 @@ export interface CollectorOptions {
    * @default "full"
    */
   durability?: 'full' | 'normal';
+  /** The identity rules' settings (README, "Identity rules"). */
+  identity?: {
+    /** How long a workstation's last user may be brought back by its machine alone (sleep, roaming). @default "24h" */
+    workstationUserTtl?: string;
+    /** Distinct users at one address within this window make it shared. @default "10m" */
+    sharedWindow?: string;
+    /** How many distinct users make an address shared. @default 3 */
+    sharedThreshold?: number;
+    /** Addresses or networks that are always shared (terminal servers, NAT). @default [] */
+    sharedAddresses?: string[];
+    /** How long the history of who had each address is kept. @default "90d" */
+    historyRetention?: string;
+  };
   /** Mutual TLS for the gRPC server. */
   tls?: TlsOptions;
   /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
@@ -50,10 +64,12 @@ export interface CollectorConfig extends LinkSecurity {
   syncHistory: number;
   eventRetentionMs: number;
   durability: 'full' | 'normal';
+  identity: IdentitySettings;
+  historyRetentionMs: number;
   log: LogOptions;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'tls', 'insecure', 'log'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -77,5 +93,31 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   if (!insecure && !tls) {
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, log: validateLogOptions(raw['log']) };
+  const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, log: validateLogOptions(raw['log']) };
+}
+
+/** The `identity` section; also used by `simulate`. */
+export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number } {
+  const o = raw === undefined ? {} : raw;
+  if (typeof o !== 'object' || o === null) throw new ConfigError('identity: expected an object like {"sharedThreshold": 3}', 'identity');
+  const r = o as Record<string, unknown>;
+  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention'], 'identity');
+  const addrs = r['sharedAddresses'] ?? [];
+  if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
+  const sharedNetworks = addrs.map((a: unknown, i) => {
+    const n = typeof a === 'string' ? parseNetwork(a) : null;
+    if (!n) throw new ConfigError(`identity.sharedAddresses[${i}]: ${JSON.stringify(a)} is not an address or network`, `identity.sharedAddresses[${i}]`);
+    return n;
+  });
+  return {
+    settings: {
+      deadEntryTimeoutMs,
+      workstationUserTtlMs: r['workstationUserTtl'] === undefined ? DEFAULT_IDENTITY.workstationUserTtlMs : parseDuration(r['workstationUserTtl'], 'identity.workstationUserTtl'),
+      sharedWindowMs: r['sharedWindow'] === undefined ? DEFAULT_IDENTITY.sharedWindowMs : parseDuration(r['sharedWindow'], 'identity.sharedWindow'),
+      sharedThreshold: optionalInt(r, 'sharedThreshold', 'identity.', 2, 1000) ?? DEFAULT_IDENTITY.sharedThreshold,
+      sharedNetworks,
+    },
+    historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
+  };
 }

@@ -9,6 +9,9 @@ import { IdentityTable } from '../src/store/identity-table';
 import { AgentStore } from '../src/store/agent-store';
 import { EventLog } from '../src/store/event-log';
 import { Ingestor } from '../src/ingest/ingestor';
+import { IdentityEngine } from '../src/identity/engine';
+import { WorkstationStore } from '../src/store/workstations';
+import { DEFAULT_IDENTITY } from '../src/identity/settings';
 
 const HOUR = 3600_000;
 
@@ -21,7 +24,8 @@ function setup(t: { after: (fn: () => void) => void }) {
     const db = openDatabase(path, 'normal');
     const table = new IdentityTable(db);
     const agents = new AgentStore(db);
-    const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, 8 * HOUR, createLogger('test', { level: 'error', format: 'json' }));
+    const engine = new IdentityEngine(table, new WorkstationStore(db), { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * HOUR });
+    const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, engine, 8 * HOUR, createLogger('test', { level: 'error', format: 'json' }));
     agents.save({ agentId: 'dc1', spoolId: 's1', ackedSeq: agents.get('dc1')?.ackedSeq ?? 0, headSeq: 0, hostname: 'dc1', domains: [], version: '', lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0 });
     return { db, table, agents, ingestor };
   };

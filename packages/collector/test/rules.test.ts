@@ -1,59 +1,59 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, sameDomain } from '../src/identity/rules';
-import type { Entry, Evidence } from '../src/identity/entry';
+import { openDatabase } from '../src/store/database';
+import { IdentityTable } from '../src/store/identity-table';
+import { WorkstationStore } from '../src/store/workstations';
+import { IdentityEngine } from '../src/identity/engine';
+import { DEFAULT_IDENTITY, sameDomain } from '../src/identity/settings';
+import type { Evidence } from '../src/identity/entry';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
-const ctx = { nowMs: NOW, deadEntryTimeoutMs: 8 * 3600_000 };
-const ev = (over: Partial<Evidence>): Evidence => ({ kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '10.0.0.5', workstation: 'WS1', eventTimeMs: NOW - 1000, source: 'windows-security', ...over });
-const entry = (over: Partial<Entry>): Entry => ({ ip: '10.0.0.5', user: 'alice', domain: 'CORP', workstation: 'WS1', groups: [], firstSeenMs: NOW - 60_000, lastSeenMs: NOW - 5000, source: 'windows-security', revision: 1, ...over });
+const HOUR = 3600_000;
 
-test('a logon at a free address makes that user its user', () => {
-  const d = decide(ev({}), undefined, ctx);
-  assert.equal(d.action, 'upsert');
-  assert.equal(d.action === 'upsert' && d.entry.user, 'alice');
-  assert.equal(d.action === 'upsert' && d.reason, 'logon');
+/** The real engine on a real (in-memory) SQLite table. */
+function engine() {
+  const db = openDatabase(':memory:', 'normal');
+  const table = new IdentityTable(db);
+  const e = new IdentityEngine(table, new WorkstationStore(db), { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * HOUR });
+  return { table, apply: (over: Partial<Evidence>, now = NOW) => e.apply(ev(over), now) };
+}
+const ev = (over: Partial<Evidence>): Evidence => ({
+  kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '10.0.0.5', workstation: '', mac: '', eventTimeMs: NOW - 1000,
+  source: 'windows-security', sourceEventId: '4624', reporter: 'dc1', ...over,
 });
 
-test('another user at the address replaces the old one at once', () => {
-  const d = decide(ev({ user: 'bob', eventTimeMs: NOW - 100 }), entry({}), ctx);
-  assert.equal(d.action, 'upsert');
-  assert.equal(d.action === 'upsert' && d.entry.user, 'bob');
-  assert.equal(d.action === 'upsert' && d.reason, 'replaced');
-});
-
-test('a late, older event of another user never overrides a newer entry', () => {
-  const d = decide(ev({ user: 'bob', eventTimeMs: NOW - 60_000 }), entry({ lastSeenMs: NOW - 5000 }), ctx);
-  assert.equal(d.action, 'ignore');
-});
-
-test('activity of the same user only refreshes last-seen (no table revision)', () => {
-  const d = decide(ev({ kind: 'USER_ACTIVITY', eventTimeMs: NOW - 10 }), entry({}), ctx);
-  assert.deepEqual(d, { action: 'refresh', lastSeenMs: NOW - 10, workstation: 'WS1', source: 'windows-security' });
-});
-
-test('NetBIOS and DNS forms of one domain are the same user, not a replacement', () => {
+test('NetBIOS and DNS forms of one domain are the same user: no new revision', () => {
   assert.equal(sameDomain('CORP', 'CORP.EXAMPLE.TEST'), true);
   assert.equal(sameDomain('CORP', 'SALES'), false);
-  const d = decide(ev({ domain: 'CORP.EXAMPLE.TEST', eventTimeMs: NOW - 10 }), entry({}), ctx);
-  assert.equal(d.action, 'refresh');
+  const s = engine();
+  assert.equal(s.apply({}).length, 1);
+  assert.deepEqual(s.apply({ domain: 'CORP.EXAMPLE.TEST', eventTimeMs: NOW - 10 }), []);
+  assert.equal(s.table.get('10.0.0.5')?.lastSeenMs, NOW - 10, 'last seen still moves forward');
 });
 
-test('evidence older than the dead-entry timeout creates nothing', () => {
-  assert.equal(decide(ev({ eventTimeMs: NOW - 9 * 3600_000 }), undefined, ctx).action, 'ignore');
+test('evidence older than the dead-entry timeout creates nothing; a future-dated event is clamped to now', () => {
+  const s = engine();
+  assert.deepEqual(s.apply({ eventTimeMs: NOW - 9 * HOUR }), []);
+  s.apply({ ip: '10.0.0.6', eventTimeMs: NOW + HOUR });
+  assert.equal(s.table.get('10.0.0.6')?.lastSeenMs, NOW);
 });
 
-test('a clock-skewed future event is clamped to now', () => {
-  const d = decide(ev({ eventTimeMs: NOW + 3600_000 }), undefined, ctx);
-  assert.equal(d.action === 'upsert' && d.entry.lastSeenMs, NOW);
+test('a logoff removes only the same user, and only if it is not older than their evidence', () => {
+  const s = engine();
+  s.apply({});
+  assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', user: 'bob', eventTimeMs: NOW }), []);
+  assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW - 5000 }), [], 'an older logoff of an earlier session');
+  assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW }).map((c) => [c.op, c.reason]), [['DELETE', 'logoff']]);
 });
 
-test('logoff removes only the same user; a DHCP release removes whoever is there', () => {
-  assert.deepEqual(decide(ev({ kind: 'USER_LOGOFF', eventTimeMs: NOW }), entry({}), ctx), { action: 'delete', reason: 'logoff' });
-  assert.equal(decide(ev({ kind: 'USER_LOGOFF', user: 'bob', eventTimeMs: NOW }), entry({}), ctx).action, 'ignore');
-  assert.deepEqual(decide(ev({ kind: 'HOST_RELEASED', user: 'ws1', eventTimeMs: NOW }), entry({}), ctx), { action: 'delete', reason: 'released' });
-});
-
-test('events without an address change nothing', () => {
-  assert.equal(decide(ev({ ip: '' }), undefined, ctx).action, 'ignore');
+test('an evidence chain is kept per entry, and history records who held the address', () => {
+  const s = engine();
+  s.apply({ workstation: 'WS1', eventTimeMs: NOW - 3000 });
+  s.apply({ kind: 'USER_ACTIVITY', sourceEventId: '4769', eventTimeMs: NOW - 2000 });
+  s.apply({ user: 'bob', eventTimeMs: NOW - 1000 });
+  const e = s.table.get('10.0.0.5');
+  assert.equal(e?.user, 'bob');
+  assert.deepEqual(e?.evidence.map((i) => [i.user, i.sourceEventId, i.rule]), [['bob', '4624', 'logon']]);
+  const h = s.table.history.at('10.0.0.5', NOW - 1500);
+  assert.deepEqual([h.at?.user, h.at?.endedBy, h.at?.toMs], ['alice', 'replaced', NOW - 1000]);
 });

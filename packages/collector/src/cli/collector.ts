@@ -4,11 +4,20 @@ import {
 } from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
+import { simulateCommand } from './simulate';
 
 const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and serves agents, firewalls and operators.
 
 Usage:
   fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure]
+  fsso-collector simulate --format FORMAT FILE... [--at TIME] [--json]
+                 [--dead-entry-timeout 8h] [--config FILE]
+
+Commands:
+  serve     the daemon
+  simulate  run recorded events (any 'fsso-dc-agent parse' format, e.g. windows-xml,
+            samba-audit, dhcp-isc, or 'events' JSON lines) through the real identity rules
+            with a simulated clock, and print the table as of --at (default: the last event)
 
 Options:
   --config FILE       JSON config (see README, "Collector configuration")
@@ -16,20 +25,23 @@ Options:
   --insecure          serve plaintext gRPC (labs only; warned about)
   -h, --help          this help
 
-Example:
+Examples:
   fsso-collector serve --config /etc/fsso/collector.json
+  fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z
 `;
 
 export function main(argv: string[]): void {
   runCli('fsso-collector', async () => {
     const { values, positionals } = parseCommandLine('fsso-collector', argv, {
       config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
     });
     if (values['help'] || positionals.length === 0) {
       process.stdout.write(HELP);
       return positionals.length === 0 && !values['help'] ? 2 : 0;
     }
-    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the command is 'serve' (see --help)`);
+    if (positionals[0] === 'simulate') return simulateCommand(values, positionals.slice(1));
+    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are 'serve' and 'simulate' (see --help)`);
     const file = values['config'];
     if (typeof file !== 'string') throw new UsageError("serve needs --config FILE; see 'fsso-collector --help'");
     const raw = readJsonConfig(file);

@@ -1,14 +1,16 @@
 import {
   CONNECTION_HELP, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
   parseCommandLine, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
-  type ListLogonsResponse__Output, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
+  type ListLogonsResponse__Output, type Explanation__Output, type HistoryResponse__Output, type HistoryItem__Output, parseDuration, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
 } from '@fsso/common';
 
 const HELP = `fssoctl ${VERSION}: inspect and correct the collector's IP -> user table.
 
 Usage:
   fssoctl logons [--user U] [--domain D] [--network CIDR] [--limit N] [--json]
-  fssoctl who IP [--json]          who is at IP (exit 3 if nobody)
+  fssoctl who IP [--at TIME] [--json]
+                                   who is at IP, or had it at TIME (ISO time or "2h ago"; exit 3 if nobody)
+  fssoctl explain IP [--json]      why IP is mapped to its user: the chain of evidence
   fssoctl logoff IP [--json]       force a logoff: remove the entry for IP
   fssoctl agents [--json]          DC agents: connected, last event, acked sequence, backlog
   fssoctl stats [--json]
@@ -22,7 +24,7 @@ Example:
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
   json: { type: 'boolean' }, user: { type: 'string' }, domain: { type: 'string' }, network: { type: 'string' },
-  limit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  limit: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export function main(argv: string[]): void {
@@ -39,6 +41,7 @@ export function main(argv: string[]): void {
     const json = values['json'] === true;
     const out = (s: string): boolean => process.stdout.write(`${s}\n`);
     try {
+      if (command === 'who' && typeof values['at'] === 'string') return await whoAt(client, conn.address, arg, values['at'], json, out);
       switch (command) {
         case 'logons': {
           const limit = values['limit'] === undefined ? Infinity : Number(values['limit']);
@@ -50,6 +53,20 @@ export function main(argv: string[]): void {
               l.ip, l.user, l.domain, l.workstation, l.groups.join(','), formatAge(l.lastSeenMs), l.source,
             ])));
             out(`${logons.length} of ${total} entries`);
+          }
+          return 0;
+        }
+        case 'explain': {
+          if (!arg) throw new UsageError("explain needs an IP address, e.g. 'fssoctl explain 10.1.2.3'");
+          const ex = await call<Explanation__Output>(conn.address, (o, cb) => client.explainLogon({ ip: arg }, o, cb)).catch(notFound(json, arg));
+          if (!ex) return 3;
+          if (json) out(JSON.stringify({ identity: ex.identity ? identityJson(ex.identity) : null, evidence: ex.evidence }));
+          else {
+            if (ex.identity) out(describe(ex.identity));
+            out('  evidence (oldest first):');
+            out(renderTable(['TIME', 'RULE', 'EVENT', 'SOURCE', 'USER', 'WORKSTATION', 'REPORTER'], ex.evidence.map((e) => [
+              formatTime(e.timeMs), e.rule, `${e.kind} ${e.sourceEventId}`, e.source, e.user, e.workstation, e.reporter,
+            ])).replace(/^/gm, '  '));
           }
           return 0;
         }
@@ -98,6 +115,46 @@ export function main(argv: string[]): void {
   });
 }
 
+/** `who IP --at TIME`: the holder at a past moment, from the history table. */
+async function whoAt(client: AdminServiceClient, address: string, arg: string | undefined, when: string, json: boolean, out: (s: string) => boolean): Promise<number> {
+    if (!arg) throw new UsageError("who needs an IP address, e.g. 'fssoctl who 10.1.2.3 --at 2026-11-23T09:14'");
+    const atMs = parseWhen(when);
+    const h = await call<HistoryResponse__Output>(address, (o, cb) => client.getLogonAt({ ip: arg, atMs }, o, cb));
+    if (json) out(JSON.stringify({ ip: arg, at: new Date(atMs).toISOString(), holder: h.at ? historyJson(h.at) : null, history: h.around.map(historyJson) }));
+    else {
+      out(h.at ? `${arg} at ${formatTime(atMs)}: ${identityName(h.at)}${h.at.workstation ? ` on ${h.at.workstation}` : ''} (from ${formatTime(h.at.fromMs)}${h.at.toMs ? ` to ${formatTime(h.at.toMs)}, ended by ${h.at.endedBy}` : ', still current'})` : `${arg} at ${formatTime(atMs)}: nobody known`);
+      if (h.around.length) {
+        out('  history:');
+        out(renderTable(['FROM', 'TO', 'USER', 'WORKSTATION', 'ENDED BY'], h.around.map((r) => [formatTime(r.fromMs), r.toMs ? formatTime(r.toMs) : 'now', identityName(r), r.workstation, r.endedBy])).replace(/^/gm, '  '));
+      }
+    }
+    return h.at ? 0 : 3;
+}
+
+/** A not-found answer is an exit code (3), not an error. */
+function notFound(json: boolean, ip: string): (err: unknown) => undefined {
+  return (err) => {
+    if (!(err instanceof NotFoundError)) throw err;
+    if (json) process.stdout.write(`${JSON.stringify({ ip, found: false, message: err.message })}\n`);
+    else process.stderr.write(`fssoctl: ${err.message}\n`);
+    return undefined;
+  };
+}
+
+/** "2026-11-23T09:14:00Z", "2026-11-23 09:14" (local), "90m ago", "2h ago", or epoch ms. */
+export function parseWhen(text: string, now = Date.now()): number {
+  const ago = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)\s+ago$/.exec(text.trim());
+  if (ago) return now - parseDuration(`${ago[1]}${ago[2]}`, '--at');
+  if (/^\d{12,}$/.test(text.trim())) return Number(text.trim());
+  const t = Date.parse(text.trim().replace(' ', 'T'));
+  if (Number.isNaN(t)) throw new UsageError(`--at ${JSON.stringify(text)} is not a time; write it like 2026-11-23T09:14:00Z, "2026-11-23 09:14" or "2h ago"`);
+  return t;
+}
+
+function historyJson(h: HistoryItem__Output): Record<string, unknown> {
+  return { user: h.user, domain: h.domain, workstation: h.workstation, from: new Date(h.fromMs).toISOString(), to: h.toMs ? new Date(h.toMs).toISOString() : null, endedBy: h.endedBy || null };
+}
+
 async function listAll(client: AdminServiceClient, address: string, values: Record<string, string | boolean | undefined>, limit: number): Promise<{ logons: Identity__Output[]; total: number }> {
   const logons: Identity__Output[] = [];
   let pageToken = '';
@@ -118,9 +175,9 @@ const str = (v: string | boolean | undefined): string => (typeof v === 'string' 
 
 function describe(i: Identity__Output): string {
   return [
-    `${i.ip} is ${identityName(i)}`,
+    i.shared ? `${i.ip} is shared (several users: terminal server or NAT); no single user is named` : `${i.ip} is ${identityName(i)}`,
     `  workstation  ${i.workstation || '-'}`,
-    `  groups       ${i.groups.join(', ') || '-'}`,
+    `  groups       ${i.groups.join(', ') || '-'}${i.groupsStale ? ' (stale: the directory was unreachable)' : ''}`,
     `  first seen   ${formatTime(i.firstSeenMs)}`,
     `  last seen    ${formatTime(i.lastSeenMs)} (${formatAge(i.lastSeenMs)})`,
     `  source       ${i.source}`,

@@ -10,6 +10,27 @@ export interface Entry {
   source: string;
   /** Revision of the change that last wrote the entry. */
   revision: number;
+  /** Several users within the shared window (or a configured shared address): no single user. */
+  shared: boolean;
+  /** Groups are the last known ones: the directory could not be asked. */
+  groupsStale: boolean;
+  /** Newest evidence of the user themself at this address (not of their machine). */
+  userSeenMs: number;
+  /** The newest few pieces of evidence, newest last. */
+  evidence: EvidenceItem[];
+}
+
+/** One piece of evidence behind an entry, for `fssoctl explain`. */
+export interface EvidenceItem {
+  kind: string;
+  source: string;
+  sourceEventId: string;
+  reporter: string;
+  timeMs: number;
+  user: string;
+  workstation: string;
+  /** What the rule made of it. */
+  rule: string;
 }
 
 export type ChangeOp = 'UPSERT' | 'DELETE';
@@ -33,6 +54,9 @@ export interface Evidence {
   domain: string;
   ip: string;
   workstation: string;
+  mac: string;
   eventTimeMs: number;
   source: string;
+  sourceEventId: string;
+  reporter: string;
 }

@@ -4,8 +4,9 @@ import type { AgentRecord, AgentStore } from '../store/agent-store';
 import type { EventLog } from '../store/event-log';
 import type { IdentityTable } from '../store/identity-table';
 import type { TableChange } from '../identity/entry';
-import { decide } from '../identity/rules';
-import { validateEvent, type ValidEvent } from './validate';
+import type { IdentityEngine } from '../identity/engine';
+import { expireEntries } from '../identity/expiry';
+import { validateEvent } from './validate';
 
 export interface BatchResult {
   ackedSeq: number;
@@ -37,6 +38,7 @@ export class Ingestor {
     private readonly agents: AgentStore,
     private readonly events: EventLog,
     private readonly clock: Clock,
+    private readonly engine: IdentityEngine,
     private readonly deadEntryTimeoutMs: number,
     private readonly log: Logger,
   ) {
@@ -83,7 +85,7 @@ export class Ingestor {
       accepted++;
       lastEventMs = Math.max(lastEventMs, ev.eventTimeMs);
       this.events.append(agent.agentId, agent.spoolId, ev, now);
-      this.applyRule(ev, now, changes);
+      changes.push(...this.engine.apply(ev, now));
     }
     this.agents.save({
       ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
@@ -92,39 +94,9 @@ export class Ingestor {
     return { ackedSeq: acked, accepted, duplicates, rejected, changes };
   }
 
-  private applyRule(ev: ValidEvent, now: number, changes: TableChange[]): void {
-    if (ev.ip === '') return;
-    const d = decide(ev, this.table.get(ev.ip), { nowMs: now, deadEntryTimeoutMs: this.deadEntryTimeoutMs });
-    switch (d.action) {
-      case 'refresh':
-        this.table.refresh(ev.ip, d.lastSeenMs, d.source);
-        break;
-      case 'upsert':
-        changes.push(this.table.upsert(d.entry, d.reason, now));
-        break;
-      case 'delete': {
-        const c = this.table.delete(ev.ip, d.reason, now);
-        if (c) changes.push(c);
-        break;
-      }
-      case 'ignore':
-        break;
-    }
-  }
-
   /** Removes entries without evidence for the dead-entry timeout; returns the changes. */
   expire(): TableChange[] {
-    const now = this.clock.now();
-    const cutoff = now - this.deadEntryTimeoutMs;
-    const changes: TableChange[] = [];
-    this.db.transaction(() => {
-      for (let page = this.table.expiredBefore(cutoff); page.length > 0; page = this.table.expiredBefore(cutoff)) {
-        for (const e of page) {
-          const c = this.table.delete(e.ip, 'expired', now);
-          if (c) changes.push(c);
-        }
-      }
-    })();
+    const changes = this.db.transaction(() => expireEntries(this.table, this.clock.now(), this.deadEntryTimeoutMs))();
     this.counters.expired += changes.length;
     return changes;
   }

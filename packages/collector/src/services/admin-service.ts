@@ -4,7 +4,7 @@ import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
 import type { AgentRegistry } from '../agents/registry';
-import { toIdentity } from './convert';
+import { toHistoryItem, toIdentity } from './convert';
 import { parseRequestIp } from './identity-service';
 import { unary } from './status';
 
@@ -64,6 +64,20 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
         };
       }),
     })),
+
+    ExplainLogon: unary((req) => {
+      const ip = parseRequestIp(req.ip);
+      const e = d.table.get(ip);
+      if (!e) throw new NotFoundError(`no user is known at ${ip}; 'fssoctl who ${ip} --at TIME' shows who had it before`);
+      return { identity: toIdentity(e), evidence: e.evidence };
+    }),
+
+    GetLogonAt: unary((req) => {
+      const ip = parseRequestIp(req.ip);
+      if (!Number.isFinite(req.atMs) || req.atMs <= 0) throw new InvalidInputError('at_ms must be a time (epoch milliseconds)');
+      const h = d.table.history.at(ip, req.atMs);
+      return { at: h.at ? toHistoryItem(h.at) : null, around: h.around.map(toHistoryItem) };
+    }),
 
     GetStats: unary(() => ({
       collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,

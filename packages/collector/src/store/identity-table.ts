@@ -2,7 +2,8 @@ import type { Statement } from 'better-sqlite3';
 import { networkContains, type Network } from '@fsso/common';
 import type { Db } from './database';
 import { readMeta } from './database';
-import type { Entry, TableChange } from '../identity/entry';
+import type { Entry, EvidenceItem, TableChange } from '../identity/entry';
+import { HistoryLog } from './history';
 
 interface LogonRow {
   ip: string;
@@ -14,12 +15,20 @@ interface LogonRow {
   last_seen_ms: number;
   source: string;
   revision: number;
+  shared: number;
+  groups_stale: number;
+  evidence: string;
+  user_seen_ms: number;
 }
 
 const toEntry = (r: LogonRow): Entry => ({
   ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, groups: JSON.parse(r.groups) as string[],
   firstSeenMs: r.first_seen_ms, lastSeenMs: r.last_seen_ms, source: r.source, revision: r.revision,
+  shared: r.shared === 1, groupsStale: r.groups_stale === 1, evidence: JSON.parse(r.evidence) as EvidenceItem[], userSeenMs: r.user_seen_ms,
 });
+
+/** Evidence items kept per entry. */
+const EVIDENCE_DEPTH = 6;
 
 export interface LogonFilter {
   user?: string | undefined;
@@ -35,24 +44,27 @@ export class IdentityTable {
   readonly tableId: string;
   private rev: number;
   private readonly st: Record<'get' | 'upsert' | 'refresh' | 'del' | 'change' | 'setRev' | 'expired' | 'count', Statement>;
+  readonly history: HistoryLog;
 
   constructor(private readonly db: Db) {
     this.tableId = readMeta(db, 'table_id') ?? '';
     this.rev = Number(readMeta(db, 'revision') ?? '0');
     this.st = {
       get: db.prepare('SELECT * FROM logons WHERE ip = ?'),
-      upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision)
-        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision)
+      upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms)
+        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
-          source = excluded.source, revision = excluded.revision`),
-      refresh: db.prepare('UPDATE logons SET last_seen_ms = MAX(last_seen_ms, ?), source = ? WHERE ip = ?'),
+          source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
+          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms`),
+      refresh: db.prepare('UPDATE logons SET last_seen_ms = MAX(last_seen_ms, @t), user_seen_ms = MAX(user_seen_ms, @userT), source = @source, evidence = @evidence WHERE ip = @ip'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
       expired: db.prepare('SELECT * FROM logons WHERE last_seen_ms < ? ORDER BY last_seen_ms LIMIT 1000'),
       count: db.prepare('SELECT COUNT(*) AS n FROM logons'),
     };
+    this.history = new HistoryLog(db);
   }
 
   get revision(): number {
@@ -68,22 +80,32 @@ export class IdentityTable {
     return (this.st.count.get() as { n: number }).n;
   }
 
-  upsert(entry: Omit<Entry, 'revision'>, reason: string, atMs: number): TableChange {
+  /**
+   * Writes an entry as a new revision. `evidenceTimeMs` is when, by the evidence, the holder of
+   * the address changed (history is kept in event time, which is what an investigator asks about).
+   */
+  upsert(entry: Omit<Entry, 'revision'>, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange {
+    const before = this.get(entry.ip);
     const revision = this.nextRevision();
-    const full: Entry = { ...entry, revision };
-    this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups) });
+    const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
+    this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence) });
+    if (!before || before.user !== full.user || before.domain !== full.domain || before.shared !== full.shared) {
+      if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
+      this.history.open(full, evidenceTimeMs);
+    }
     return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs });
   }
 
   /** Moves last-seen forward without a new revision: firewalls decide on user and groups, not on it. */
-  refresh(ip: string, lastSeenMs: number, source: string): void {
-    this.st.refresh.run(lastSeenMs, source, ip);
+  refresh(current: Entry, t: number, userEvidence: boolean, source: string, item: EvidenceItem): void {
+    this.st.refresh.run({ ip: current.ip, t, userT: userEvidence ? t : 0, source, evidence: JSON.stringify([...current.evidence, item].slice(-EVIDENCE_DEPTH)) });
   }
 
-  delete(ip: string, reason: string, atMs: number): TableChange | undefined {
+  delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
     const gone = this.get(ip);
     if (!gone) return undefined;
     this.st.del.run(ip);
+    this.history.close(ip, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
   }
 

@@ -67,4 +67,45 @@ export const MIGRATIONS: readonly string[] = [
     at_ms INTEGER NOT NULL
   );
   `,
+  `
+  -- Identity engine: shared addresses, stale groups, the evidence chain, per-workstation tracking,
+  -- and the history of who had each address.
+  ALTER TABLE logons ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE logons ADD COLUMN groups_stale INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE logons ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]';
+  -- Newest evidence of the user themself (not of their machine) at this address.
+  ALTER TABLE logons ADD COLUMN user_seen_ms INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE workstations (
+    name TEXT PRIMARY KEY,
+    user TEXT NOT NULL DEFAULT '',
+    domain TEXT NOT NULL DEFAULT '',
+    user_seen_ms INTEGER NOT NULL DEFAULT 0,
+    ip TEXT NOT NULL DEFAULT '',
+    mac TEXT NOT NULL DEFAULT '',
+    ip_seen_ms INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX workstations_by_ip ON workstations (ip);
+
+  CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    ip TEXT NOT NULL,
+    user TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    shared INTEGER NOT NULL DEFAULT 0,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER,
+    ended_by TEXT
+  );
+  CREATE INDEX history_by_ip ON history (ip, from_ms);
+  CREATE INDEX history_open ON history (ip) WHERE to_ms IS NULL;
+
+  -- Last known groups per account, so a directory outage never drops anyone's access.
+  CREATE TABLE group_cache (
+    account TEXT PRIMARY KEY,
+    groups TEXT NOT NULL,
+    fetched_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,7 +1,8 @@
 import type { Identity__Output } from '../wire/types';
 
 /** "CORP\\alice", or "alice" when no domain is known. */
-export function identityName(i: Pick<Identity__Output, 'domain' | 'user'>): string {
+export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean }): string {
+  if (i.shared) return '(shared: several users)';
   return `${i.domain ? `${i.domain}\\` : ''}${i.user}`;
 }
 
@@ -11,5 +12,6 @@ export function identityJson(i: Identity__Output): Record<string, unknown> {
   return {
     ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation,
     firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision,
+    shared: i.shared, groupsStale: i.groupsStale, inferred: i.inferred,
   };
 }

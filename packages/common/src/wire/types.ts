@@ -21,3 +21,7 @@ export const EVENT_KINDS = ['USER_LOGON', 'USER_ACTIVITY', 'USER_LOGOFF', 'HOST_
 export type KnownEventKind = (typeof EVENT_KINDS)[number];
 export type { DeleteLogonResponse__Output } from '../generated/fsso/v1/DeleteLogonResponse';
 export type { ListAgentsResponse__Output } from '../generated/fsso/v1/ListAgentsResponse';
+export type { Explanation, Explanation__Output } from '../generated/fsso/v1/Explanation';
+export type { HistoryResponse, HistoryResponse__Output } from '../generated/fsso/v1/HistoryResponse';
+export type { HistoryItem, HistoryItem__Output } from '../generated/fsso/v1/HistoryItem';
+export type { EvidenceItem as EvidenceItemMessage } from '../generated/fsso/v1/EvidenceItem';

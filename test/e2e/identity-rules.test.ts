@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT } from '../support/paths';
+import { runCommand, startAgent, startCollector, tempDir } from '../support/processes';
+
+interface Row { ip: string; user: string; shared?: boolean; workstation?: string }
+
+/** Each identity rule's scenario, and the table a firewall must end up with. */
+const SCENARIOS: { file: string; dead?: string; expect: Record<string, string> }[] = [
+  { file: 'roam-wifi-to-lan-dhcp', expect: { '198.18.2.20': 'alice' } },
+  { file: 'roam-machine-account', expect: { '198.18.2.21': 'alice' } },
+  { file: 'sleep-then-renewal', dead: '1h', expect: { '198.18.1.10': 'alice' } },
+  { file: 'sleep-then-new-address', dead: '1h', expect: { '198.18.2.44': 'alice' } },
+  { file: 'ip-reuse', expect: { '198.18.4.10': 'bob' } },
+  { file: 'terminal-server', expect: { '198.18.3.5': '(shared)' } },
+  { file: 'out-of-order', expect: { '198.18.1.30': 'bob' } },
+  { file: 'lock-is-not-logoff', expect: { '198.18.1.40': 'alice' } },
+];
+
+const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);
+const asMap = (rows: Row[]): Record<string, string> => Object.fromEntries(rows.map((r) => [r.ip, r.shared ? '(shared)' : r.user]));
+
+for (const s of SCENARIOS) {
+  test(`simulate: ${s.file}`, async () => {
+    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario(s.file), '--json', '--dead-entry-timeout', s.dead ?? '8h']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(asMap((JSON.parse(r.stdout) as { table: Row[] }).table), s.expect);
+  });
+}
+
+test('simulate --at shows the table at a past moment (sleep: empty while asleep, alice after the renewal)', async () => {
+  const at = async (when: string): Promise<Record<string, string>> => {
+    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario('sleep-then-renewal'), '--json', '--dead-entry-timeout', '1h', '--at', when]);
+    assert.equal(r.code, 0, r.stderr);
+    return asMap((JSON.parse(r.stdout) as { table: Row[] }).table);
+  };
+  assert.deepEqual(await at('2026-11-23T09:30:00Z'), { '198.18.1.10': 'alice' });
+  assert.deepEqual(await at('2026-11-23T10:30:00Z'), {}, 'expired while the laptop slept');
+  assert.deepEqual(await at('2026-11-23T11:31:00Z'), { '198.18.1.10': 'alice' }, 'back on the first renewal');
+});
+
+/** Moves a scenario's times so its last event is `endMs`, keeping the gaps (and the file's order). */
+function shifted(name: string, endMs: number): string {
+  const lines = readFileSync(scenario(name), 'utf8').split('\n').filter((l) => l.trim().startsWith('{'));
+  const times = lines.map((l) => Date.parse((JSON.parse(l) as { eventTime: string }).eventTime));
+  const delta = endMs - Math.max(...times);
+  return lines.map((l, i) => {
+    const o = JSON.parse(l) as Record<string, unknown>;
+    delete o['eventTime'];
+    return JSON.stringify({ ...o, eventTimeMs: (times[i] ?? 0) + delta });
+  }).join('\n');
+}
+
+test('the running collector applies the same rules to events as agents deliver them (file order, not time order)', async (t) => {
+  const dir = tempDir('rules');
+  t.after(dir.cleanup);
+  // The dead-entry timeout stays at 8 h here: sleep scenarios are covered by simulate's clock.
+  const live = SCENARIOS.filter((s) => !s.dead);
+  const now = Date.now() - 1000;
+  live.forEach((s) => writeFileSync(join(dir.path, `${s.file}.jsonl`), shifted(s.file, now)));
+  const collector = await startCollector(dir.path);
+  t.after(() => collector.daemon.stop());
+  const agent = startAgent(dir.path, {
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: live.map((s) => ({ name: s.file, format: 'events', path: `${s.file}.jsonl` })),
+    filters: { coalesceWindow: '0s' },
+  }, ['--until-delivered']);
+  t.after(() => agent.stop());
+  assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+  const r = await runCommand(BIN.ctl, ['logons', '--json', '--collector', collector.address, '--insecure']);
+  assert.equal(r.code, 0, r.stderr);
+  const want = Object.assign({}, ...live.map((s) => s.expect)) as Record<string, string>;
+  assert.deepEqual(asMap(JSON.parse(r.stdout) as Row[]), want);
+
+  // Why is alice at her LAN address? The evidence chain says: her logon, then her machine's DHCP lease.
+  const ex = await runCommand(BIN.ctl, ['explain', '198.18.2.20', '--json', '--collector', collector.address, '--insecure']);
+  assert.equal(ex.code, 0, ex.stderr);
+  const rules = (JSON.parse(ex.stdout) as { evidence: { rule: string; sourceEventId: string }[] }).evidence.map((e) => e.rule);
+  assert.ok(rules.includes('resumed-dhcp') || rules.includes('resumed-host'), `evidence rules: ${rules.join(', ')}`);
+
+  // Who had 198.18.4.10 before bob? History answers with alice, ended by bob's logon.
+  const before = await runCommand(BIN.ctl, ['who', '198.18.4.10', '--at', new Date(now - 15 * 60_000).toISOString(), '--json', '--collector', collector.address, '--insecure']);
+  assert.equal(before.code, 0, before.stderr);
+  const h = JSON.parse(before.stdout) as { holder: { user: string; endedBy: string } };
+  assert.deepEqual([h.holder.user, h.holder.endedBy], ['alice', 'replaced']);
+});
