@@ -12,6 +12,8 @@ import { EventLog } from './store/event-log';
 import { Ingestor } from './ingest/ingestor';
 import { IdentityEngine } from './identity/engine';
 import { WorkstationStore } from './store/workstations';
+import { GroupService } from './directory/group-service';
+import { applyGroups } from './directory/apply-groups';
 import { ChangeHub } from './sync/hub';
 import { AgentRegistry } from './agents/registry';
 import { agentService } from './services/agent-service';
@@ -59,7 +61,12 @@ export class Collector {
     const table = new IdentityTable(db);
     const agents = new AgentStore(db);
     const events = new EventLog(db);
-    const engine = new IdentityEngine(table, new WorkstationStore(db), cfg.identity);
+    const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
+      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now()));
+    });
+    this.groups = groups;
+    groups.start();
+    const engine = new IdentityEngine(table, new WorkstationStore(db), cfg.identity, groups);
     const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
@@ -97,6 +104,7 @@ export class Collector {
   }
 
   private health: ReturnType<typeof addHealthAndReflection> | undefined;
+  private groups: GroupService | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
     try {
@@ -123,6 +131,7 @@ export class Collector {
   private async doStop(): Promise<void> {
     this.stateValue = 'DRAINING';
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.groups?.stop();
     for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
+import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import {
   ConfigError, parseAddress, parseNetwork, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
@@ -49,6 +50,10 @@ export interface CollectorOptions {
     /** How long the history of who had each address is kept. @default "90d" */
     historyRetention?: string;
   };
+  /** LDAP directories to resolve groups from, one per domain (README, "Groups from LDAP"). */
+  directories?: unknown[];
+  /** Group cache TTL and the filter of groups firewalls care about. */
+  groups?: { ttl?: string; filter?: string[] };
   /** Mutual TLS for the gRPC server. */
   tls?: TlsOptions;
   /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
@@ -66,10 +71,12 @@ export interface CollectorConfig extends LinkSecurity {
   durability: 'full' | 'normal';
   identity: IdentitySettings;
   historyRetentionMs: number;
+  directories: DirectoryConfig[];
+  groups: GroupSettings;
   log: LogOptions;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'tls', 'insecure', 'log'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -94,7 +101,8 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, log: validateLogOptions(raw['log']) };
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs,
+    directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */

@@ -1,10 +1,10 @@
 import type { SourceFormat } from './format';
 import { windowsXmlFormat, windowsJsonFormat } from './windows';
 import { eventsJsonlFormat } from './events-jsonl';
-// SAMBA_PENDING import { sambaAuditFormat } from './samba';
+import { sambaAuditFormat } from './samba';
 
 /** Every format `sources[].format` and `parse --format` accept. */
-const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, eventsJsonlFormat];
+const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, sambaAuditFormat, eventsJsonlFormat];
 
 export function getFormat(name: string): SourceFormat | undefined {
   return FORMATS.find((f) => f.name === name);

@@ -26,7 +26,7 @@ function mapAuthentication(r: SambaRecord, duplicates: DuplicateFilter, opts: Pa
   const service = text(b, 'serviceDescription');
   const what = `Samba Authentication (${service || 'unknown service'})`;
   const status = text(b, 'status');
-  // Failures are counted by the caller through the skip reason; they prove nobody is at the address.
+  // A failed logon shows who tried, not who is there: counted through the skip reason, never mapped.
   if (status !== 'NT_STATUS_OK') return skip(`${what} failed with status ${status || 'none'}`);
   const common = commonChecks(r, what, authenticationAccount(b), text(b, 'remoteAddress'));
   if (typeof common === 'string') return skip(common);

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, optionalBool, optionalString, parseDuration, rejectUnknownKeys } from '@fsso/common';
+
+/** One domain's directory (AD or Samba AD), as the collector asks it for groups. */
+export interface DirectoryConfig {
+  /** NetBIOS name ("CORP"): events name users by it or by the DNS name. */
+  domain: string;
+  /** DNS name ("corp.example.test"). */
+  dnsDomain: string;
+  /** "ldaps://dc1.corp.example:636" or "ldap://…" (with startTls). Several for failover. */
+  urls: string[];
+  baseDn: string;
+  bindDn: string;
+  /** Read from `passwordFile` or `passwordEnv`; never logged. */
+  password: string;
+  startTls: boolean;
+  /** PEM CA file for LDAPS/StartTLS. */
+  ca: Buffer | undefined;
+  timeoutMs: number;
+}
+
+export interface GroupSettings {
+  /** How long fetched groups are fresh. */
+  ttlMs: number;
+  /** Only these groups are sent to firewalls (names as operators write them); empty: all. */
+  filter: string[];
+}
+
+const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'caFile', 'timeout'];
+
+export function validateDirectories(raw: unknown, baseDir: string, env = process.env): DirectoryConfig[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ConfigError('directories: expected a list of {"domain", "url", "baseDn", "bindDn", "passwordFile"} objects', 'directories');
+  return raw.map((d: unknown, i) => {
+    const f = `directories[${i}]`;
+    if (typeof d !== 'object' || d === null) throw new ConfigError(`${f}: expected an object`, f);
+    const o = d as Record<string, unknown>;
+    rejectUnknownKeys(o, KNOWN, f);
+    const need = (k: string, example: string): string => {
+      const v = optionalString(o, k, `${f}.`);
+      if (!v) throw new ConfigError(`${f}.${k}: missing; e.g. ${example}`, `${f}.${k}`);
+      return v;
+    };
+    const domain = need('domain', '"CORP"').toUpperCase();
+    const baseDn = need('baseDn', '"DC=corp,DC=example,DC=test"');
+    const dnsDomain = (optionalString(o, 'dnsDomain', `${f}.`) ?? baseDn.split(',').filter((p) => /^dc=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.')).toUpperCase();
+    const urls = Array.isArray(o['urls']) ? (o['urls'] as unknown[]).map(String) : [need('url', '"ldaps://dc1.corp.example.test:636"')];
+    for (const u of urls) if (!/^ldaps?:\/\/[^/]+/.test(u)) throw new ConfigError(`${f}.url: ${JSON.stringify(u)} is not an LDAP URL; write it like ldaps://dc1.corp.example.test:636`, `${f}.url`);
+    const startTls = optionalBool(o, 'startTls', `${f}.`) ?? false;
+    const caFile = optionalString(o, 'caFile', `${f}.`);
+    let ca: Buffer | undefined;
+    if (caFile) {
+      try {
+        ca = readFileSync(resolve(baseDir, caFile));
+      } catch {
+        throw new ConfigError(`${f}.caFile: cannot read ${caFile}; give the PEM file of the CA that signed the DC's certificate`, `${f}.caFile`);
+      }
+    }
+    return {
+      domain, dnsDomain, urls, baseDn, bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
+      password: readPassword(o, f, baseDir, env), startTls, ca, timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
+    };
+  });
+}
+
+/** The bind password comes from a file or an environment variable, never from the config itself. */
+function readPassword(o: Record<string, unknown>, f: string, baseDir: string, env: NodeJS.ProcessEnv): string {
+  if ('password' in o) throw new ConfigError(`${f}.password: passwords do not go in the config; use passwordFile or passwordEnv`, `${f}.password`);
+  const file = optionalString(o, 'passwordFile', `${f}.`);
+  const envName = optionalString(o, 'passwordEnv', `${f}.`);
+  if (file) {
+    try {
+      return readFileSync(resolve(baseDir, file), 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      throw new ConfigError(`${f}.passwordFile: cannot read ${file}; create it (mode 0600) with the bind password`, `${f}.passwordFile`);
+    }
+  }
+  if (envName) {
+    const v = env[envName];
+    if (!v) throw new ConfigError(`${f}.passwordEnv: the environment variable ${envName} is not set`, `${f}.passwordEnv`);
+    return v;
+  }
+  throw new ConfigError(`${f}: give the bind password as passwordFile or passwordEnv`, `${f}.passwordFile`);
+}
+
+export function validateGroupSettings(raw: unknown): GroupSettings {
+  if (raw === undefined) return { ttlMs: 15 * 60_000, filter: [] };
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('groups: expected {"ttl": "15m", "filter": [...]}', 'groups');
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['ttl', 'filter'], 'groups');
+  const filter = o['filter'] ?? [];
+  if (!Array.isArray(filter) || !filter.every((g) => typeof g === 'string')) throw new ConfigError('groups.filter: expected a list of group names like "CORP\\\\VPN-Users" or DNs', 'groups.filter');
+  return { ttlMs: parseDuration(o['ttl'] ?? '15m', 'groups.ttl'), filter: filter as string[] };
+}

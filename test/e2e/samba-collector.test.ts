@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN } from '../support/paths';
+import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
+import { until } from '../support/grpc';
+import { pickClientIps, sambaAvailable, startSambaDc } from '../support/samba';
+import { run } from '../support/samba/exec';
+
+interface Row { ip: string; user: string; domain: string; workstation: string; groups: string[]; groupsStale: boolean }
+
+/**
+ * The product against a real Samba AD DC: real logons from client namespaces reach a running
+ * collector through a DC agent following Samba's audit log; groups come from the DC's LDAP,
+ * nested ones included; a roaming user moves in the firewall's replica; a group change shows
+ * after the cache TTL; and with the directory gone, groups stay, marked stale.
+ */
+test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { timeout: 300_000 }, async (t) => {
+  const available = sambaAvailable();
+  if (!available.ok) {
+    t.skip(`Samba AD DC not installed: ${available.reason}; install the Debian packages listed in .ci/run`);
+    return;
+  }
+  const [ipA, ipB, ipC, ipD] = (await pickClientIps(4)) as [string, string, string, string];
+  const dc = await startSambaDc({ clientIps: [ipA, ipB, ipC, ipD] });
+  let dcStopped = false;
+  t.after(async () => {
+    if (!dcStopped) await dc.stop();
+  });
+  const dir = tempDir('samba-collector');
+  t.after(dir.cleanup);
+  writeFileSync(join(dir.path, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
+  const collector = await startCollector(dir.path, {
+    config: {
+      directories: [{ domain: dc.domain, url: dc.ldapUrl, baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s' }],
+      groups: { ttl: '2s' },
+    },
+  });
+  t.after(() => collector.daemon.stop());
+  const conn = ['--collector', collector.address, '--insecure'];
+  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...conn]);
+  t.after(() => watch.stop());
+  await watch.waitFor((l) => l['event'] === 'ready');
+  const agent = startAgent(dir.path, {
+    domains: [dc.domain],
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }],
+    filters: { coalesceWindow: '0s' },
+  });
+  t.after(() => agent.stop());
+
+  const table = async (): Promise<Record<string, Row>> => {
+    const r = await runCommand(BIN.ctl, ['logons', '--json', ...conn]);
+    return Object.fromEntries((JSON.parse(r.stdout) as Row[]).map((x) => [x.ip, x]));
+  };
+  const users = (rows: Record<string, Row>): Record<string, string> => Object.fromEntries(Object.entries(rows).map(([ip, r]) => [ip, r.user]));
+
+  await t.test('real logons reach the collector: exactly those users at exactly those addresses', async () => {
+    await dc.logon('alice', ipA, 'krb5');
+    await dc.logon('bob', ipB, 'ntlm', 'WKS-BOB');
+    await dc.logon('carol', ipC, 'ldap');
+    await dc.logon(`${dc.computer}$`, ipD, 'krb5');
+    const want = { [ipA]: 'alice', [ipB]: 'bob', [ipC]: 'carol' };
+    let rows: Record<string, Row> = {};
+    await until('the three users in the collector', async () => JSON.stringify(users((rows = await table()))) === JSON.stringify(Object.fromEntries(Object.entries(want).sort())), 30_000, 250).catch((err: unknown) => {
+      throw new Error(`${String(err)}; table: ${JSON.stringify(users(rows))}`);
+    });
+    assert.equal(rows[ipB]?.workstation, 'WKS-BOB', "bob's NTLM workstation name");
+    assert.equal(rows[ipA]?.domain, dc.domain);
+  });
+
+  await t.test('groups come from LDAP, nested membership included', async () => {
+    let groups: string[] = [];
+    await until("alice's groups", async () => ((groups = (await table())[ipA]?.groups ?? []).length > 0), 15_000, 200);
+    assert.deepEqual(groups, [`${dc.domain}\\AllStaff`, `${dc.domain}\\Engineering`, `${dc.domain}\\VPN-Users`]);
+    const check = await runCommand(BIN.fw, ['check', ipA, '--group', `${dc.domain}\\VPN-Users`, ...conn]);
+    assert.equal(check.code, 0, check.stdout);
+    assert.match(check.stdout, /^ALLOW/);
+    const deny = await runCommand(BIN.fw, ['check', ipB, '--group', 'VPN-Users', ...conn]);
+    assert.equal(deny.code, 1, 'bob (Sales) is not in VPN-Users');
+  });
+
+  await t.test('a user who roams to another address moves in the firewall replica', async () => {
+    await dc.logon('carol', ipD, 'ntlm', 'WKS-CAROL');
+    await until('carol at D', async () => (await table())[ipD]?.user === 'carol', 20_000, 200);
+    await dc.logon('carol', ipC, 'ntlm', 'WKS-CAROL');
+    await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'DELETE' && l['ip'] === ipD && l['reason'] === 'roamed', 20_000);
+    const rows = await table();
+    assert.equal(rows[ipC]?.user, 'carol');
+    assert.equal(rows[ipD], undefined, 'the old address is released at once');
+  });
+
+  await t.test('a group change shows after the cache TTL', async () => {
+    const ldif = `dn: CN=Sales,CN=Users,${dc.baseDn}\nchangetype: modify\nadd: member\nmember: CN=alice,CN=Users,${dc.baseDn}\n`;
+    const r = await run('ldapmodify', ['-x', '-H', dc.ldapUrl, '-D', dc.adminDn, '-w', dc.adminPassword], { input: ldif });
+    assert.equal(r.code, 0, r.stderr);
+    await until('Sales in alice\'s groups', async () => ((await table())[ipA]?.groups ?? []).includes(`${dc.domain}\\Sales`), 20_000, 250);
+  });
+
+  await t.test('with the directory down, the last known groups stay, marked stale', async () => {
+    await dc.stop();
+    dcStopped = true;
+    let row: Row | undefined;
+    await until('alice marked stale', async () => (row = (await table())[ipA])?.groupsStale === true, 20_000, 250);
+    assert.ok(row?.groups.includes(`${dc.domain}\\VPN-Users`), 'groups kept');
+    const who = await runCommand(BIN.ctl, ['who', ipA, ...conn]);
+    assert.match(who.stdout, /stale: the directory was unreachable/);
+  });
+});
