@@ -12,6 +12,7 @@ import { Spool } from './spool/spool';
 import { CollectorLink } from './delivery/collector-link';
 import { FileSource, type EventSink, type SourceStats } from './sources/file-source';
 import { WindowsEventLogSource } from './sources/windows-eventlog/source';
+import { SyslogSource } from './sources/syslog-source';
 import { getFormat } from './sources/registry';
 import { Shaper } from './shaping/shaper';
 import type { AgentEvent } from './events/model';
@@ -72,6 +73,7 @@ export class DcAgent {
 
   private createSource(sc: SourceConfig, sink: EventSink, saved: string | undefined): Source {
     if (sc.kind === 'windows-eventlog') return new WindowsEventLogSource(sc, sink, saved, this.log);
+    if (sc.kind === 'syslog-listener') return new SyslogSource(sc, sink, this.log);
     const format = getFormat(sc.format);
     if (!format) throw new Error(`format ${sc.format} vanished after validation`);
     return new FileSource(sc, format, sink, saved, this.log);

@@ -6,9 +6,14 @@ import {
 } from '@fsso/common';
 import type { FileSourceConfig } from './sources/file-source';
 import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
+import type { SyslogSourceConfig } from './sources/syslog-source';
+import { BUILTIN_PROFILES, validateProfiles } from './sources/syslog';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
-export type SourceConfig = ({ kind: 'file' } & FileSourceConfig) | ({ kind: 'windows-eventlog' } & EventLogSourceConfig);
+export type SourceConfig =
+  | ({ kind: 'file' } & FileSourceConfig)
+  | ({ kind: 'windows-eventlog' } & EventLogSourceConfig)
+  | ({ kind: 'syslog-listener' } & SyslogSourceConfig);
 import type { LinkTarget } from './delivery/collector-link';
 import { formatNames, getFormat } from './sources/registry';
 import { Shaper, type FilterOptions } from './shaping/shaper';
@@ -112,9 +117,20 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
         backfillMs: parseDuration(o['backfill'] ?? '8h', `${f}.backfill`), batch: optionalInt(o, 'batch', `${f}.`, 1, 100_000) ?? 1000,
       };
     }
+    if (o['format'] === 'syslog-listener') {
+      rejectUnknownKeys(o, ['name', 'format', 'udp', 'tcp', 'profiles', 'defaultDomain'], f);
+      const name = optionalString(o, 'name', `${f}.`) ?? 'syslog';
+      if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
+      sourceNames.add(name);
+      const udp = o['udp'] === undefined ? undefined : parseAddress(o['udp'], `${f}.udp`);
+      const tcp = o['tcp'] === undefined ? undefined : parseAddress(o['tcp'], `${f}.tcp`);
+      if (!udp && !tcp) throw new ConfigError(`${f}: a syslog listener needs "udp" and/or "tcp", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      const profiles = o['profiles'] === undefined ? [...BUILTIN_PROFILES] : validateProfiles(o['profiles'], `${f}.profiles`);
+      return { kind: 'syslog-listener', name, udp, tcp, profiles, defaultDomain: parse.defaultDomain };
+    }
     rejectUnknownKeys(o, ['name', 'format', 'path', 'follow', 'stampReadTime', 'pollInterval', 'defaultDomain'], f);
     const format = optionalString(o, 'format', `${f}.`);
-    if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${[...formatNames(), 'windows-eventlog'].join(', ')}`, `${f}.format`);
+    if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${[...formatNames(), 'windows-eventlog', 'syslog-listener'].join(', ')}`, `${f}.format`);
     const p = optionalString(o, 'path', `${f}.`);
     if (!p) throw new ConfigError(`${f}.path: missing; give a file path, or "-" for standard input`, `${f}.path`);
     const path = p === '-' ? p : resolve(baseDir, p);
