@@ -3,9 +3,11 @@ import { windowsXmlFormat, windowsJsonFormat } from './windows';
 import { eventsJsonlFormat } from './events-jsonl';
 import { sambaAuditFormat } from './samba';
 import { freeradiusDetailFormat, syslogFormat } from './syslog';
+import { dhcpIscFormat, dhcpIscLeasesFormat, dhcpKeaFormat, dhcpWindowsFormat } from './dhcp';
 
 /** Every format `sources[].format` and `parse --format` accept. */
-const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, sambaAuditFormat, syslogFormat(), freeradiusDetailFormat, eventsJsonlFormat];
+const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, sambaAuditFormat,
+  dhcpWindowsFormat, dhcpIscFormat, dhcpIscLeasesFormat, dhcpKeaFormat, syslogFormat(), freeradiusDetailFormat, eventsJsonlFormat];
 
 export function getFormat(name: string): SourceFormat | undefined {
   return FORMATS.find((f) => f.name === name);
@@ -16,5 +18,6 @@ export function formatNames(): string[] {
 }
 
 export function describeFormats(): string {
-  return FORMATS.map((f) => `  ${f.name.padEnd(14)} ${f.description}`).join('\n');
+  const width = Math.max(...FORMATS.map((f) => f.name.length)) + 2;
+  return FORMATS.map((f) => `  ${f.name.padEnd(width)}${f.description}`).join('\n');
 }
