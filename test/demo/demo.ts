@@ -49,11 +49,12 @@ async function main(): Promise<void> {
     say(renderTable(['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'SOURCE'], rows.map((i) => [i.ip, identityName(i), i.workstation || '-', formatAge(i.lastSeenMs), i.source])));
 
     say('\n5. Lookups, answered from the firewall\'s memory:');
-    for (const ip of [rows[0]?.ip, rows[rows.length - 1]?.ip, '198.18.0.99'].filter((x): x is string => !!x)) {
+    for (const ip of [rows.find((r) => !r.shared)?.ip, rows.find((r) => r.shared)?.ip, '198.18.0.99'].filter((x): x is string => !!x)) {
       const id = replica.lookup(ip);
-      say(`   ${ip.padEnd(16)} ${id ? `${identityName(id)} (workstation ${id.workstation || 'unknown'})` : 'nobody known -> identity rules deny'}`);
+      say(`   ${ip.padEnd(16)} ${id ? `${identityName(id)}${id.shared ? '' : ` (workstation ${id.workstation || 'unknown'})`}` : 'nobody known -> identity rules deny'}`);
     }
-    const first = rows[0];
+    const first = rows.find((r) => !r.shared);
+    if (rows.some((r) => r.shared)) say('   (shared: the recording was replayed in one second, so several users met at one address: a terminal-server-like\n    address is marked shared and names nobody, rather than guess)');
     if (first) {
       const d = decide(replica.lookup(first.ip), { allowUsers: [first.user] });
       say(`   rule "allow ${first.user}" for ${first.ip}: ${d.allow ? 'ALLOW' : 'DENY'} (${d.reason})`);
