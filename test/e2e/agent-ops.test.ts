@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, DEMO_SAMPLE } from '../support/paths';
 import { runCommand, startCollector, tempDir } from '../support/processes';
+import { testPki } from '../support/pki';
 
-function writeConfig(dir: string, collector: string, sourcePath: string): string {
+function writeConfig(dir: string, collector: string, sourcePath: string, extra: Record<string, unknown> = {}): string {
   const path = join(dir, 'agent.json');
-  writeFileSync(path, JSON.stringify({ agentId: 'dc1', insecure: true, collectors: [{ name: 'main', address: collector }], sources: [{ name: 'sec', format: 'windows-xml', path: sourcePath }] }));
+  const pki = testPki();
+  const tls = { ca: pki.ca, cert: pki.agent.cert, key: pki.agent.key };
+  writeFileSync(path, JSON.stringify({ agentId: 'dc1', tls, collectors: [{ name: 'main', address: collector }], sources: [{ name: 'sec', format: 'windows-xml', path: sourcePath }], ...extra }));
   return path;
 }
 
@@ -22,7 +25,14 @@ test('doctor gives a verdict per check and fails when a source or collector is m
   assert.equal(good.code, 0, good.stdout + good.stderr);
   const checks = JSON.parse(good.stdout) as { check: string; verdict: string; detail: string }[];
   assert.deepEqual(checks.map((c) => c.check), ['config', 'source sec', 'spool', 'collector main']);
-  assert.equal(checks.find((c) => c.check === 'collector main')?.verdict, 'WARN', 'plaintext is a warning, not OK');
+  assert.equal(checks.find((c) => c.check === 'collector main')?.verdict, 'OK', 'mutual TLS with the agent certificate');
+
+  // A plaintext agent config is a warning even when it works.
+  mkdirSync(join(dir.path, 'plain'));
+  const plain = await startCollector(join(dir.path, 'plain'), { config: { insecure: true } });
+  t.after(() => plain.daemon.stop());
+  const warn = await runCommand(BIN.agent, ['doctor', '--json', '--config', writeConfig(dir.path, plain.address, DEMO_SAMPLE, { tls: undefined, insecure: true })]);
+  assert.equal((JSON.parse(warn.stdout) as { check: string; verdict: string }[]).find((c) => c.check === 'collector main')?.verdict, 'WARN', 'plaintext is a warning, not OK');
 
   const bad = await runCommand(BIN.agent, ['doctor', '--json', '--config', writeConfig(dir.path, '127.0.0.1:1', join(dir.path, 'missing.xml'))]);
   assert.equal(bad.code, 1);

@@ -23,7 +23,7 @@ function eventsHeld(dir: string): { rows: number; distinct: number; min: number;
 
 /** Waits until the collector holds `atLeast` events; returns how many it held then. */
 async function waitForAccepted(c: CollectorHandle, atLeast: number): Promise<number> {
-  const client = adminClient(c.address);
+  const client = adminClient(c);
   let held = 0;
   try {
     await until(`the collector to hold ${atLeast} events`, async () => (held = (await getStats(client)).eventsAccepted) >= atLeast, 30_000, 5);

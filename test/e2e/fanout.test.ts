@@ -42,7 +42,7 @@ test('one agent feeds two collectors; one being down never holds back the other'
     return status.head > 0 && status.collectors[0]?.backlog === 0;
   }, 30_000, 200);
   const total = status.head;
-  const clientA = adminClient(a.address);
+  const clientA = adminClient(a);
   t.after(() => clientA.close());
   assert.equal((await getStats(clientA)).eventsAccepted, total);
   assert.deepEqual(status.collectors.map((c) => [c.collector, c.backlog]), [['site-a', 0], ['site-b', total]]);
@@ -52,11 +52,11 @@ test('one agent feeds two collectors; one being down never holds back the other'
   const b = await startCollector(join(dir.path, 'b'), { port: bPort });
   await until('the spool to empty', async () => (await spoolStatus()).held === 0, 30_000, 200);
   t.after(() => b.daemon.stop());
-  const clientB = adminClient(b.address);
+  const clientB = adminClient(b);
   t.after(() => clientB.close());
   await until('collector B to catch up', async () => (await getStats(clientB)).eventsAccepted === total, 30_000, 50);
-  const tableA = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', '--collector', a.address, '--insecure'])).stdout) as { ip: string; user: string }[];
-  const tableB = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', '--collector', b.address, '--insecure'])).stdout) as { ip: string; user: string }[];
+  const tableA = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...a.args()])).stdout) as { ip: string; user: string }[];
+  const tableB = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...b.args()])).stdout) as { ip: string; user: string }[];
   assert.deepEqual(tableB.map((r) => [r.ip, r.user]), tableA.map((r) => [r.ip, r.user]));
   assert.ok(tableA.length > 0);
 });

@@ -69,19 +69,19 @@ test('the running collector applies the same rules to events as agents deliver t
   }, ['--until-delivered']);
   t.after(() => agent.stop());
   assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
-  const r = await runCommand(BIN.ctl, ['logons', '--json', '--collector', collector.address, '--insecure']);
+  const r = await runCommand(BIN.ctl, ['logons', '--json', ...collector.args()]);
   assert.equal(r.code, 0, r.stderr);
   const want = Object.assign({}, ...live.map((s) => s.expect)) as Record<string, string>;
   assert.deepEqual(asMap(JSON.parse(r.stdout) as Row[]), want);
 
   // Why is alice at her LAN address? The evidence chain says: her logon, then her machine's DHCP lease.
-  const ex = await runCommand(BIN.ctl, ['explain', '198.18.2.20', '--json', '--collector', collector.address, '--insecure']);
+  const ex = await runCommand(BIN.ctl, ['explain', '198.18.2.20', '--json', ...collector.args()]);
   assert.equal(ex.code, 0, ex.stderr);
   const rules = (JSON.parse(ex.stdout) as { evidence: { rule: string; sourceEventId: string }[] }).evidence.map((e) => e.rule);
   assert.ok(rules.includes('resumed-dhcp') || rules.includes('resumed-host'), `evidence rules: ${rules.join(', ')}`);
 
   // Who had 198.18.4.10 before bob? History answers with alice, ended by bob's logon.
-  const before = await runCommand(BIN.ctl, ['who', '198.18.4.10', '--at', new Date(now - 15 * 60_000).toISOString(), '--json', '--collector', collector.address, '--insecure']);
+  const before = await runCommand(BIN.ctl, ['who', '198.18.4.10', '--at', new Date(now - 15 * 60_000).toISOString(), '--json', ...collector.args()]);
   assert.equal(before.code, 0, before.stderr);
   const h = JSON.parse(before.stdout) as { holder: { user: string; endedBy: string } };
   assert.deepEqual([h.holder.user, h.holder.endedBy], ['alice', 'replaced']);

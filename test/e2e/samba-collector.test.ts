@@ -38,7 +38,7 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     },
   });
   t.after(() => collector.daemon.stop());
-  const conn = ['--collector', collector.address, '--insecure'];
+  const conn = collector.args();
   const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...conn]);
   t.after(() => watch.stop());
   await watch.waitFor((l) => l['event'] === 'ready');

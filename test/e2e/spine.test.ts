@@ -14,7 +14,7 @@ test('events flow from a DC agent through the collector to a firewall client', a
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path);
   t.after(() => collector.daemon.stop());
-  const conn = ['--collector', collector.address, '--insecure'];
+  const conn = collector.args();
 
   // What the agent would send, as the operator would check it first.
   const parsed = await runCommand(BIN.agent, ['parse', '--format', 'windows-xml', DEMO_SAMPLE]);
@@ -82,7 +82,7 @@ test('the firewall replica receives changes as they happen and resumes after a c
   t.after(dir.cleanup);
   let collector = await startCollector(dir.path);
   t.after(() => collector.daemon.stop());
-  const conn = ['--collector', collector.address, '--insecure'];
+  const conn = collector.args();
   const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...conn]);
   t.after(() => watch.stop());
   await watch.waitFor((l) => l['event'] === 'ready');

@@ -1,10 +1,10 @@
-import * as grpc from '@grpc/grpc-js';
+import type { CollectorHandle } from './processes';
 import { loadFsso, type AdminServiceClient, type Stats__Output } from '@fsso/common';
 
 /** A direct AdminService client, for polling the collector faster than a CLI process can. */
-export function adminClient(address: string): AdminServiceClient {
+export function adminClient(c: CollectorHandle): AdminServiceClient {
   const { proto } = loadFsso();
-  return new proto.fsso.v1.AdminService(address, grpc.credentials.createInsecure()) as AdminServiceClient;
+  return new proto.fsso.v1.AdminService(c.address, c.credentials('admin')) as AdminServiceClient;
 }
 
 export function getStats(client: AdminServiceClient): Promise<Stats__Output> {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { testPki } from './pki';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -86,22 +88,39 @@ export interface CollectorHandle {
   port: number;
   address: string;
   configPath: string;
+  /** Connection flags for fssoctl (role admin) or fsso-fw (role firewall), with that role's certificate. */
+  args(role?: 'admin' | 'firewall'): string[];
+  /** gRPC credentials of a client with that role. */
+  credentials(role?: 'admin' | 'firewall' | 'agent'): grpc.ChannelCredentials;
 }
 
-/** Starts `fsso-collector serve` on 127.0.0.1 (port 0 = any free port) and waits until it listens. */
+/**
+ * Starts `fsso-collector serve` on 127.0.0.1 (port 0 = any free port) and waits until it listens.
+ * Mutual TLS with the test CA, as in production; `insecure: true` in `config` for plaintext.
+ */
 export async function startCollector(dir: string, opts: { port?: number; config?: Record<string, unknown> } = {}): Promise<CollectorHandle> {
+  const pki = testPki();
   const configPath = join(dir, 'collector.json');
-  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, insecure: true, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
+  const tls = { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key };
+  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, tls, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
   const daemon = startProcess('collector', BIN.collector, ['serve', '--config', configPath]);
   const line = await daemon.waitFor((l) => l.message === 'collector listening');
   const port = Number(line['port']);
-  return { daemon, port, address: `127.0.0.1:${port}`, configPath };
+  const address = `127.0.0.1:${port}`;
+  const insecure = opts.config?.['insecure'] === true;
+  return {
+    daemon, port, address, configPath,
+    args: (role = 'admin') => (insecure ? ['--collector', address, '--insecure'] : ['--collector', address, '--ca', pki.ca, '--cert', pki[role].cert, '--key', pki[role].key]),
+    credentials: (role = 'admin') => (insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki[role].key), readFileSync(pki[role].cert))),
+  };
 }
 
-/** Writes an agent config and starts `fsso-dc-agent run`. */
+/** Writes an agent config and starts `fsso-dc-agent run` (mutual TLS with the test CA's agent certificate). */
 export function startAgent(dir: string, config: Record<string, unknown>, extraArgs: string[] = []): Daemon {
+  const pki = testPki();
   const configPath = join(dir, 'agent.json');
-  writeFileSync(configPath, JSON.stringify({ agentId: 'dc1', insecure: true, dataDir: 'agent-data', log: { format: 'json', level: 'info' }, ...config }, null, 2));
+  const tls = { ca: pki.ca, cert: pki.agent.cert, key: pki.agent.key };
+  writeFileSync(configPath, JSON.stringify({ agentId: 'dc1', tls, dataDir: 'agent-data', log: { format: 'json', level: 'info' }, ...config }, null, 2));
   return startProcess('agent', BIN.agent, ['run', '--config', configPath, ...extraArgs]);
 }
 

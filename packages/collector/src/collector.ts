@@ -19,6 +19,7 @@ import { AgentRegistry } from './agents/registry';
 import { agentService } from './services/agent-service';
 import { identityService } from './services/identity-service';
 import { adminService } from './services/admin-service';
+import { guard } from './services/guard';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -38,6 +39,8 @@ export class Collector {
   private stopping: Promise<void> | undefined;
   readonly hub = new ChangeHub();
   readonly registry = new AgentRegistry();
+  /** Calls refused for lack of the right role. */
+  readonly denied = { count: 0 };
 
   constructor(
     private readonly config: CollectorConfig,
@@ -79,12 +82,14 @@ export class Collector {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     });
-    server.addService(proto.fsso.v1.AgentService.service, agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log }));
-    server.addService(proto.fsso.v1.IdentityService.service, identityService(table, this.hub, this.log));
-    server.addService(proto.fsso.v1.AdminService.service, adminService({
+    const g = { insecure: cfg.insecure === true, log: this.log, denied: this.denied };
+    server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
+      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log }), ['agent'], g));
+    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log), ['firewall', 'admin'], g));
+    server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
       database: cfg.database, startedMs, state: () => this.stateValue,
-    }));
+    }), ['admin'], g));
     this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES));
     this.server = server;
 

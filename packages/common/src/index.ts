@@ -14,3 +14,5 @@ export { VERSION } from './version';
 export * from './cli/connection';
 export * from './cli/identity-format';
 export * from './wire/health-client';
+export * from './pki/roles';
+export * from './pki/openssl';

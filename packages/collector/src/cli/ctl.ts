@@ -1,3 +1,4 @@
+import { pkiCommand, tlsCheck } from './pki';
 import {
   CONNECTION_HELP, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
   parseCommandLine, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
@@ -14,6 +15,12 @@ Usage:
   fssoctl logoff IP [--json]       force a logoff: remove the entry for IP
   fssoctl agents [--json]          DC agents: connected, last event, acked sequence, backlog
   fssoctl stats [--json]
+  fssoctl pki init [--dir pki] [--name NAME]       a private CA (ca.pem, ca.key)
+  fssoctl pki issue --role agent|firewall|admin|collector --name HOST [--domain D]...
+                    [--ip IP]... [--dns NAME]... [--dir pki]   a certificate and key for a role
+  fssoctl pki show FILE [--json]                   subject, SANs, EKUs, validity, role, thumbprint
+  fssoctl tls check HOST:PORT [--ca F] [--cert F --key F]
+                                                   the chain a server sends and why it does or does not verify
 
 ${CONNECTION_HELP}
 
@@ -23,8 +30,10 @@ Example:
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
-  json: { type: 'boolean' }, user: { type: 'string' }, domain: { type: 'string' }, network: { type: 'string' },
+  json: { type: 'boolean' }, user: { type: 'string' }, network: { type: 'string' },
   limit: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  dir: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, domain: { type: 'string', multiple: true },
+  ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' },
 } as const;
 
 export function main(argv: string[]): void {
@@ -34,6 +43,11 @@ export function main(argv: string[]): void {
     if (values['help'] || !command) {
       process.stdout.write(HELP);
       return command || values['help'] ? 0 : 2;
+    }
+    if (command === 'pki') return pkiCommand(arg, positionals[2], values);
+    if (command === 'tls') {
+      if (arg !== 'check') throw new UsageError("the tls command is 'tls check HOST:PORT'");
+      return tlsCheck(positionals[2], values);
     }
     const conn = resolveConnection(values);
     const { proto } = loadFsso();
@@ -161,7 +175,7 @@ async function listAll(client: AdminServiceClient, address: string, values: Reco
   let total = 0;
   do {
     const page: ListLogonsResponse__Output = await call<ListLogonsResponse__Output>(address, (o, cb) => client.listLogons({
-      user: str(values['user']), domain: str(values['domain']), network: str(values['network']),
+      user: str(values['user']), domain: (values['domain'] as unknown as string[] | undefined)?.[0] ?? '', network: str(values['network']),
       pageSize: Math.min(1000, limit - logons.length), pageToken,
     }, o, cb));
     logons.push(...page.logons);

@@ -42,15 +42,15 @@ export class Ingestor {
     private readonly deadEntryTimeoutMs: number,
     private readonly log: Logger,
   ) {
-    this.applyTx = db.transaction((agent: AgentRecord, batch: Event__Output[], headSeq: number) => this.applyInTx(agent, batch, headSeq));
+    this.applyTx = db.transaction((agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]) => this.applyInTx(agent, batch, headSeq, scope));
   }
 
   /** Commits a batch and returns what to acknowledge. Throws only if SQLite fails (nothing is then committed). */
-  apply(agentId: string, batch: Event__Output[], headSeq: number): BatchResult {
+  apply(agentId: string, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
     const agent = this.agents.get(agentId);
     if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
     try {
-      const r = this.applyTx(agent, batch, headSeq);
+      const r = this.applyTx(agent, batch, headSeq, scope);
       this.counters.accepted += r.accepted;
       this.counters.duplicates += r.duplicates;
       this.counters.rejected += r.rejected;
@@ -61,7 +61,7 @@ export class Ingestor {
     }
   }
 
-  private applyInTx(agent: AgentRecord, batch: Event__Output[], headSeq: number): BatchResult {
+  private applyInTx(agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
     const now = this.clock.now();
     const changes: TableChange[] = [];
     let accepted = 0;
@@ -74,7 +74,7 @@ export class Ingestor {
         duplicates++;
         continue;
       }
-      const ev = validateEvent(raw);
+      const ev = validateEvent(raw, scope);
       // A bad event still moves the high-water mark: resending it would never make it valid.
       acked = Math.max(acked, Number.isSafeInteger(raw.seq) ? raw.seq : acked);
       if (typeof ev === 'string') {

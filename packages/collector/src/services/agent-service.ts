@@ -5,6 +5,8 @@ import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
 import type { AgentRegistry, Connection } from '../agents/registry';
+import { callerOf } from './guard';
+import { inScope } from '../ingest/validate';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
@@ -30,6 +32,8 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
   const { log } = deps;
   let conn: Connection | undefined;
   let finished = false;
+  /** Domains the agent's certificate covers (undefined: plaintext, unchecked). */
+  let scope: string[] | undefined;
   const fail = (code: grpc.status, details: string): void => {
     if (finished) return;
     finished = true;
@@ -45,6 +49,13 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
       if (conn) return fail(grpc.status.FAILED_PRECONDITION, 'a second hello on one stream');
       const problem = checkHello(msg.hello);
       if (problem) return fail(grpc.status.INVALID_ARGUMENT, problem);
+      const caller = callerOf(call);
+      scope = caller ? caller.domains : undefined;
+      const outside = scope ? msg.hello.domains.filter((d) => !inScope(scope as string[], d)) : [];
+      if (outside.length) {
+        log.warn('agent refused: hello names domains its certificate does not cover', { agent: msg.hello.agentId, certificate: caller?.name, domains: outside });
+        return fail(grpc.status.PERMISSION_DENIED, `certificate ${caller?.name ?? ''} may report for ${scope?.join(', ') || 'no domain'}, not ${outside.join(', ')}`);
+      }
       clearTimeout(helloTimer);
       conn = {
         agentId: msg.hello.agentId, peer: call.getPeer(), connectedSinceMs: deps.clock.now(),
@@ -57,7 +68,7 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
     } else if (msg.batch) {
       if (!conn) return fail(grpc.status.FAILED_PRECONDITION, 'a batch before the hello; send AgentHello first');
       try {
-        const r = deps.ingestor.apply(conn.agentId, msg.batch.events, msg.batch.headSeq);
+        const r = deps.ingestor.apply(conn.agentId, msg.batch.events, msg.batch.headSeq, scope);
         call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates } });
         deps.hub.publish(r.changes);
         log.debug('batch committed', { agent: conn.agentId, acked: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, changes: r.changes.length });

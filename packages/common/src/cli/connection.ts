@@ -55,9 +55,11 @@ export function callError(err: unknown, address: string): FssoError {
       return new NotFoundError(details);
     case grpc.status.INVALID_ARGUMENT:
       return new InvalidInputError(details);
+    case grpc.status.PERMISSION_DENIED:
+      return new FssoError('FSSO_PERMISSION_DENIED', `the collector at ${address} refused: ${details}`);
     case grpc.status.UNAVAILABLE:
     case grpc.status.DEADLINE_EXCEEDED:
-      return new PeerError(`cannot reach the collector at ${address} (${details}); is it running, and is --collector right?`);
+      return new PeerError(`cannot reach the collector at ${address} (${details}); ${tlsHint(details) ?? 'is it running, and is --collector right?'}`);
     default:
       return new FssoError('FSSO_CALL_FAILED', `the collector at ${address} answered: ${details}`);
   }
@@ -75,4 +77,13 @@ export function call<Res>(
       else resolve(res);
     });
   });
+}
+
+/** What a TLS failure inside a gRPC error means, and what to do. */
+function tlsHint(details: string): string | undefined {
+  if (/self[- ]signed certificate in certificate chain|unable to get local issuer/i.test(details)) return "the collector's certificate is not from the CA in --ca: use the CA that issued it ('fssoctl tls check' shows the chain)";
+  if (/certificate has expired/i.test(details)) return "the collector's certificate has expired: issue a new one";
+  if (/does not name|altnames/i.test(details)) return 'the certificate does not name the address you used: connect by a name it lists';
+  if (/certificate required|alert/i.test(details)) return 'the collector refused the TLS handshake: pass --cert/--key of a certificate from its CA';
+  return undefined;
 }

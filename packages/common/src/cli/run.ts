@@ -25,6 +25,9 @@ export class UsageError extends FssoError {
  * code (no stack trace for things the user can fix), bugs exit 1 with the stack.
  */
 export function runCli(name: string, body: () => Promise<number | void>): void {
+  // grpc-js passes the target host as TLS server name, and Node warns (DEP0123) when it is an IP
+  // address; that is expected when connecting to a collector by address.
+  process.noDeprecation = true;
   // `cmd | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

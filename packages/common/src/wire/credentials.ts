@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { checkServerIdentity } from 'node:tls';
+import { EKU_CLIENT, EKU_SERVER, summarise } from '../pki/roles';
 import * as grpc from '@grpc/grpc-js';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
@@ -36,20 +39,47 @@ function readPem(path: string, field: string): Buffer {
 export const PLAINTEXT_WARNING =
   'insecure: true: gRPC runs WITHOUT TLS; anyone on the network can read and forge identities. Use tls.ca/cert/key outside a lab.';
 
-export function serverCredentials(sec: LinkSecurity, field = 'tls'): grpc.ServerCredentials {
+/**
+ * Mutual TLS for a server: clients must present a certificate signed by `ca`. The files are
+ * watched, so a renewed certificate or CA file takes effect without a restart.
+ */
+export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5000): grpc.ServerCredentials {
   if (sec.insecure) return grpc.ServerCredentials.createInsecure();
   if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
-  return grpc.ServerCredentials.createSsl(
-    readPem(sec.tls.ca, `${field}.ca`),
-    [{ cert_chain: readPem(sec.tls.cert, `${field}.cert`), private_key: readPem(sec.tls.key, `${field}.key`) }],
-    true,
-  );
+  checkOwnCertificate(sec.tls, field, EKU_SERVER, 'serverAuth');
+  const files = new grpc.experimental.FileWatcherCertificateProvider({
+    certificateFile: sec.tls.cert, privateKeyFile: sec.tls.key, caCertificateFile: sec.tls.ca, refreshIntervalMs: reloadMs,
+  });
+  return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
 }
 
+/** Mutual TLS for a client: presents its certificate, and checks the server's name and serverAuth use. */
 export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.ChannelCredentials {
   if (sec.insecure) return grpc.credentials.createInsecure();
   if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
-  return grpc.credentials.createSsl(readPem(sec.tls.ca, `${field}.ca`), readPem(sec.tls.key, `${field}.key`), readPem(sec.tls.cert, `${field}.cert`));
+  checkOwnCertificate(sec.tls, field, EKU_CLIENT, 'clientAuth');
+  return grpc.credentials.createSsl(readPem(sec.tls.ca, `${field}.ca`), readPem(sec.tls.key, `${field}.key`), readPem(sec.tls.cert, `${field}.cert`), {
+    checkServerIdentity: (host, cert) => {
+      const err = checkServerIdentity(host, cert);
+      if (err) return new Error(`the server's certificate does not name ${host} (${err.message}); connect by a name or address its certificate lists, or reissue it with that name`);
+      if (cert.ext_key_usage && !cert.ext_key_usage.includes(EKU_SERVER)) {
+        return new Error(`the server's certificate (${cert.subject.CN ?? '?'}) is not for servers (no serverAuth extended key usage); reissue it with role collector`);
+      }
+      return undefined;
+    },
+  });
+}
+
+/** Fails at start, with the fix, if our own certificate is unusable for its job. */
+function checkOwnCertificate(tls: TlsOptions, field: string, eku: string, ekuName: string): void {
+  readPem(tls.ca, `${field}.ca`);
+  readPem(tls.key, `${field}.key`);
+  const s = summarise(readPem(tls.cert, `${field}.cert`));
+  if (s.expired) throw new ConfigError(`${field}.cert: ${tls.cert} expired on ${s.notAfter}; issue a new one ('fssoctl pki issue')`, `${field}.cert`);
+  const ekus = new X509Certificate(readPem(tls.cert, `${field}.cert`)).keyUsage ?? [];
+  if (ekus.length > 0 && !ekus.includes(eku)) {
+    throw new ConfigError(`${field}.cert: ${tls.cert} lacks the ${ekuName} extended key usage it needs here (it has ${s.eku.join(', ')}); issue one for this role`, `${field}.cert`);
+  }
 }
 
 /** Validates a config's `tls` object; relative paths are taken from `baseDir` (the config's folder). */

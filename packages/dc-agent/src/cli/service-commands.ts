@@ -12,14 +12,16 @@ export function serviceCommand(command: 'install' | 'uninstall', values: Values)
   const config = values['config'];
   if (typeof config !== 'string') throw new UsageError(`${command} needs --config FILE (the config the service will run with)`);
   const abs = resolve(config);
+  const platformFlag = values['platform'];
+  if (platformFlag !== undefined && platformFlag !== 'linux' && platformFlag !== 'windows') throw new UsageError('--platform is linux or windows');
+  const platform: Platform = platformFlag === 'windows' || platformFlag === 'linux' ? platformFlag : process.platform === 'win32' ? 'windows' : 'linux';
+  // Rights first: without them nothing else matters, and the config may not even be readable.
+  if (!values['dry-run']) checkRights(platform);
   if (command === 'install') {
     if (!existsSync(abs)) throw new UsageError(`--config ${abs} does not exist; write the config first`);
     // Validate now: a service that fails at every start helps nobody.
     resolveAgentConfig(readJsonConfig(abs), dirname(abs));
   }
-  const platformFlag = values['platform'];
-  const platform: Platform = platformFlag === 'windows' || platformFlag === 'linux' ? platformFlag : process.platform === 'win32' ? 'windows' : 'linux';
-  if (platformFlag !== undefined && platformFlag !== 'linux' && platformFlag !== 'windows') throw new UsageError('--platform is linux or windows');
   const opts = {
     platform, config: abs, name: typeof values['name'] === 'string' ? values['name'] : 'fsso-dc-agent', node: process.execPath,
     script: resolve(__dirname, '../../../bin/fsso-dc-agent.js'), winsw: typeof values['winsw'] === 'string' ? values['winsw'] : undefined,
@@ -30,7 +32,6 @@ export function serviceCommand(command: 'install' | 'uninstall', values: Values)
     process.stdout.write(`${command} (dry run, ${platform}): would\n${steps.map(describeStep).join('\n')}\n`);
     return 0;
   }
-  checkRights(platform);
   for (const s of steps) {
     process.stdout.write(`${describeStep(s).split('\n')[0]}\n`);
     executeStep(s);

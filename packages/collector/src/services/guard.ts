@@ -1,0 +1,65 @@
+import * as grpc from '@grpc/grpc-js';
+import { EKU_CLIENT, identityFromSan, type Logger, type Role } from '@fsso/common';
+
+/** Who is calling, from their client certificate; undefined on a plaintext (insecure) server. */
+export interface Caller {
+  roles: Role[];
+  /** Domains an agent certificate may report for (upper-case; '*' = all). */
+  domains: string[];
+  /** CN and SHA-256 thumbprint, for log lines that name the certificate. */
+  name: string;
+}
+
+type AnyCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>;
+
+export function callerOf(call: AnyCall): Caller | undefined {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  if (!cert) return undefined;
+  const id = identityFromSan(cert.subjectaltname);
+  const eku = (cert as { ext_key_usage?: string[] }).ext_key_usage;
+  return {
+    // A certificate not made for clients gets no role, whatever its SANs say.
+    roles: eku && !eku.includes(EKU_CLIENT) ? [] : id.roles,
+    domains: id.domains,
+    name: `${cert.subject?.CN ?? '?'} (sha256 ${cert.fingerprint256?.replace(/:/g, '').slice(0, 16).toLowerCase() ?? '?'}…)`,
+  };
+}
+
+export interface GuardOptions {
+  insecure: boolean;
+  log: Logger;
+  denied: { count: number };
+}
+
+/**
+ * Lets a service be called only by certificates with one of `roles` (the SAN URI
+ * urn:fsso:role:NAME). Anything else gets PERMISSION_DENIED, and a log line names the certificate.
+ * On a plaintext server there are no certificates: every call passes, and each new peer is warned about.
+ */
+export function guard<H extends object>(service: string, handlers: H, roles: readonly Role[], o: GuardOptions): H {
+  const warned = new Set<string>();
+  const out: Record<string, unknown> = {};
+  for (const [method, fn] of Object.entries(handlers) as [string, (...a: unknown[]) => void][]) {
+    out[method] = (call: AnyCall & { destroy?(e: Error): void }, callback?: (e: Partial<grpc.StatusObject>) => void) => {
+      if (o.insecure) {
+        const peer = call.getPeer().replace(/:\d+$/, '');
+        if (!warned.has(peer) && warned.size < 10_000) {
+          warned.add(peer);
+          o.log.warn('plaintext connection: the caller is not authenticated', { peer, service });
+        }
+        return fn(call, callback);
+      }
+      const who = callerOf(call);
+      if (who && who.roles.some((r) => roles.includes(r))) return fn(call, callback);
+      o.denied.count++;
+      const details = who
+        ? `certificate ${who.name} has role ${who.roles.join(', ') || '(none)'}; ${service} needs ${roles.join(' or ')}`
+        : `no client certificate; ${service} needs one with role ${roles.join(' or ')}`;
+      o.log.warn('call refused', { service, method, peer: call.getPeer(), reason: details });
+      const status = { code: grpc.status.PERMISSION_DENIED, details };
+      if (callback) callback(status);
+      else call.destroy?.(Object.assign(new Error(details), status));
+    };
+  }
+  return out as H;
+}

@@ -1,0 +1,69 @@
+import { X509Certificate } from 'node:crypto';
+
+/** What a certificate lets its holder do. */
+export type Role = 'agent' | 'firewall' | 'admin' | 'collector';
+export const ROLES: readonly Role[] = ['agent', 'firewall', 'admin', 'collector'];
+
+/** Roles and agent domains are carried as SAN URIs: urn:fsso:role:agent, urn:fsso:domain:CORP ('*' = any). */
+export const ROLE_URI = 'urn:fsso:role:';
+export const DOMAIN_URI = 'urn:fsso:domain:';
+
+export const EKU_SERVER = '1.3.6.1.5.5.7.3.1';
+export const EKU_CLIENT = '1.3.6.1.5.5.7.3.2';
+
+export interface CertIdentity {
+  roles: Role[];
+  /** Upper-case domains an agent may report for; ['*'] for all. */
+  domains: string[];
+}
+
+/** Reads roles and domains from a subjectAltName string as Node prints it ("URI:urn:fsso:role:agent, DNS:dc1"). */
+export function identityFromSan(san: string | undefined): CertIdentity {
+  const roles: Role[] = [];
+  const domains: string[] = [];
+  for (const part of (san ?? '').split(/,\s*/)) {
+    const uri = part.startsWith('URI:') ? part.slice(4) : '';
+    if (uri.startsWith(ROLE_URI)) {
+      const r = uri.slice(ROLE_URI.length) as Role;
+      if (ROLES.includes(r)) roles.push(r);
+    } else if (uri.startsWith(DOMAIN_URI)) {
+      domains.push(uri.slice(DOMAIN_URI.length).toUpperCase());
+    }
+  }
+  return { roles, domains };
+}
+
+/** A certificate, in the words `fssoctl pki show` prints. */
+export interface CertSummary {
+  subject: string;
+  issuer: string;
+  san: string[];
+  eku: string[];
+  notBefore: string;
+  notAfter: string;
+  expired: boolean;
+  ca: boolean;
+  roles: Role[];
+  domains: string[];
+  thumbprint: string;
+}
+
+const EKU_NAMES: Record<string, string> = { [EKU_SERVER]: 'serverAuth', [EKU_CLIENT]: 'clientAuth' };
+
+export function summarise(pem: string | Buffer, now = Date.now()): CertSummary {
+  const c = new X509Certificate(pem);
+  const id = identityFromSan(c.subjectAltName);
+  return {
+    subject: c.subject.replace(/\n/g, ', '),
+    issuer: c.issuer.replace(/\n/g, ', '),
+    san: (c.subjectAltName ?? '').split(/,\s*/).filter(Boolean),
+    eku: (c.keyUsage ?? []).map((o) => EKU_NAMES[o] ?? o),
+    notBefore: new Date(c.validFrom).toISOString(),
+    notAfter: new Date(c.validTo).toISOString(),
+    expired: Date.parse(c.validTo) < now,
+    ca: c.ca,
+    roles: id.roles,
+    domains: id.domains,
+    thumbprint: c.fingerprint256.replace(/:/g, '').toLowerCase(),
+  };
+}

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { caPaths, initCa, issueCert, type Issued, type Role } from '@fsso/common';
+
+export interface TestPki {
+  dir: string;
+  ca: string;
+  collector: Issued;
+  agent: Issued;
+  admin: Issued;
+  firewall: Issued;
+  /** Issues another certificate from the same CA. */
+  issue(role: Role, name: string, domains?: string[]): Issued;
+}
+
+let cached: TestPki | undefined;
+
+/**
+ * A private CA and one certificate per role, made once per test process with the same code as
+ * `fssoctl pki` (system openssl), so tests run on the secure default path. Removed at exit.
+ */
+export function testPki(): TestPki {
+  if (cached) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-pki-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const ca = initCa(dir, 'FSSO test CA');
+  const issue = (role: Role, name: string, domains?: string[]): Issued => issueCert(ca, { role, name, domains, ips: role === 'collector' ? ['127.0.0.1'] : [], out: `${role}-${name}` });
+  cached = {
+    dir, ca: caPaths(dir).cert, issue,
+    collector: issue('collector', 'localhost'),
+    agent: issue('agent', 'dc1', ['*']),
+    admin: issue('admin', 'operator'),
+    firewall: issue('firewall', 'fw1'),
+  };
+  return cached;
+}
