@@ -5,15 +5,16 @@
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { formatAge, identityName, renderTable } from '@fsso/common';
 import { IdentityReplica, decide } from '@fsso/firewall-client';
 import { DEMO_SAMPLE, ROOT } from '../support/paths';
 import { startAgent, startCollector } from '../support/processes';
+import { testPki } from '../support/pki';
 
 const say = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 async function main(): Promise<void> {
+  process.noDeprecation = true; // grpc-js names 127.0.0.1 as TLS server name; Node warns about IPs there
   const dir = join(ROOT, '.demo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const collector = await startCollector(dir);
   say(`1. collector listening on ${collector.address} (SQLite: .demo/collector-data/collector.db)`);
   const stops: (() => Promise<unknown>)[] = [() => collector.daemon.stop()];
-  const replica = new IdentityReplica({ address: collector.address, credentials: grpc.credentials.createInsecure(), clientName: 'demo firewall' });
+  say(`   mutual TLS: a private CA and one certificate per role (collector, agent, firewall) made for this demo in ${testPki().dir}`);
+  const replica = new IdentityReplica({ address: collector.address, credentials: collector.credentials('firewall'), clientName: 'demo firewall' });
   try {
     replica.start();
     await replica.whenReady();
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
       const d = decide(replica.lookup(first.ip), { allowUsers: [first.user] });
       say(`   rule "allow ${first.user}" for ${first.ip}: ${d.allow ? 'ALLOW' : 'DENY'} (${d.reason})`);
     }
-    say('\nRun the parts yourself: see "Running it" in README.md (npx fsso-collector serve --config packages/collector/examples/collector.json).');
+    say('\nRun the parts yourself: see "Running it" in README.md.');
   } finally {
     replica.stop();
     for (const stop of stops.reverse()) await stop();

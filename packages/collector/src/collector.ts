@@ -88,7 +88,7 @@ export class Collector {
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
-      database: cfg.database, startedMs, state: () => this.stateValue,
+      database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied,
     }), ['admin'], g));
     this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES));
     this.server = server;

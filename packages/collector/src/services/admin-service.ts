@@ -19,6 +19,7 @@ export interface AdminDeps {
   database: string;
   startedMs: number;
   state: () => string;
+  denied: { count: number };
 }
 
 /** What fssoctl calls: inspect and correct the table, see the agents. */
@@ -82,7 +83,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
     GetStats: unary(() => ({
       collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
       logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
-      expired: d.ingestor.counters.expired, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
+      expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
       startedMs: d.startedMs, database: d.database, version: VERSION,
     })),
   };
