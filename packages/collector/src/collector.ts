@@ -20,6 +20,7 @@ import { agentService } from './services/agent-service';
 import { identityService } from './services/identity-service';
 import { adminService } from './services/admin-service';
 import { guard } from './services/guard';
+import { StreamCounter } from './services/limits';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -41,6 +42,8 @@ export class Collector {
   readonly registry = new AgentRegistry();
   /** Calls refused for lack of the right role. */
   readonly denied = { count: 0 };
+  /** How often each limit refused something. */
+  readonly limitHits: Record<string, number> = {};
 
   constructor(
     private readonly config: CollectorConfig,
@@ -76,19 +79,20 @@ export class Collector {
 
     const { proto } = loadFsso();
     const server = new grpc.Server({
-      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.max_receive_message_length': cfg.limits.maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     });
+    const streams = new StreamCounter(cfg.limits.maxStreams);
     const g = { insecure: cfg.insecure === true, log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log }), ['agent'], g));
-    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log), ['firewall', 'admin'], g));
+      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
+    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
-      database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied,
+      database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,
     }), ['admin'], g));
     this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES));
     this.server = server;

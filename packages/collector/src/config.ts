@@ -54,6 +54,17 @@ export interface CollectorOptions {
   directories?: unknown[];
   /** Group cache TTL and the filter of groups firewalls care about. */
   groups?: { ttl?: string; filter?: string[] };
+  /** Limits against hostile or broken senders; hitting one is an error to the sender and a counter. */
+  limits?: {
+    /** Largest gRPC message accepted. @default 4194304 (4 MiB) */
+    maxMessageBytes?: number;
+    /** Events in one batch. @default 10000 */
+    maxBatchEvents?: number;
+    /** Events per second one agent may send (a token bucket with a one-second burst). @default 250000 */
+    maxEventsPerSecond?: number;
+    /** Open agent and sync streams. @default 1000 */
+    maxStreams?: number;
+  };
   /** Mutual TLS for the gRPC server. */
   tls?: TlsOptions;
   /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
@@ -73,10 +84,11 @@ export interface CollectorConfig extends LinkSecurity {
   historyRetentionMs: number;
   directories: DirectoryConfig[];
   groups: GroupSettings;
+  limits: Limits;
   log: LogOptions;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'limits', 'tls', 'insecure', 'log'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -102,7 +114,7 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
   return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs,
-    directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), log: validateLogOptions(raw['log']) };
+    directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */
@@ -127,5 +139,24 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
       sharedNetworks,
     },
     historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
+  };
+}
+
+export interface Limits {
+  maxMessageBytes: number;
+  maxBatchEvents: number;
+  maxEventsPerSecond: number;
+  maxStreams: number;
+}
+
+function validateLimits(raw: unknown): Limits {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null) throw new ConfigError('limits: expected an object like {"maxBatchEvents": 10000}', 'limits');
+  rejectUnknownKeys(o, ['maxMessageBytes', 'maxBatchEvents', 'maxEventsPerSecond', 'maxStreams'], 'limits');
+  return {
+    maxMessageBytes: optionalInt(o, 'maxMessageBytes', 'limits.', 1024, 256 * 1024 * 1024) ?? 4 * 1024 * 1024,
+    maxBatchEvents: optionalInt(o, 'maxBatchEvents', 'limits.', 1, 1_000_000) ?? 10_000,
+    maxEventsPerSecond: optionalInt(o, 'maxEventsPerSecond', 'limits.', 1, 100_000_000) ?? 250_000,
+    maxStreams: optionalInt(o, 'maxStreams', 'limits.', 1, 1_000_000) ?? 1000,
   };
 }

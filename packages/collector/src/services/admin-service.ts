@@ -7,6 +7,7 @@ import type { AgentRegistry } from '../agents/registry';
 import { toHistoryItem, toIdentity } from './convert';
 import { parseRequestIp } from './identity-service';
 import { unary } from './status';
+import type { StreamCounter } from './limits';
 
 export interface AdminDeps {
   table: IdentityTable;
@@ -20,6 +21,8 @@ export interface AdminDeps {
   startedMs: number;
   state: () => string;
   denied: { count: number };
+  limitHits: Record<string, number>;
+  streams: StreamCounter;
 }
 
 /** What fssoctl calls: inspect and correct the table, see the agents. */
@@ -83,7 +86,8 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
     GetStats: unary(() => ({
       collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
       logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
-      expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
+      expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count,
+      limitHits: d.limitHits, openStreams: d.streams.size, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
       startedMs: d.startedMs, database: d.database, version: VERSION,
     })),
   };

@@ -6,12 +6,18 @@ import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
 import type { AgentRegistry, Connection } from '../agents/registry';
 import { callerOf } from './guard';
+import { endWithStatus } from './status';
+import type { Limits } from '../config';
+import { TokenBucket, type StreamCounter } from './limits';
 import { inScope } from '../ingest/validate';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export interface AgentServiceDeps {
+  limits: Limits;
+  streams: StreamCounter;
+  limitHits: Record<string, number>;
   agents: AgentStore;
   ingestor: Ingestor;
   hub: ChangeHub;
@@ -30,6 +36,14 @@ export function agentService(deps: AgentServiceDeps): AgentServiceHandlers {
 
 function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
   const { log } = deps;
+  const release = deps.streams.acquire();
+  if (!release) {
+    deps.limitHits['maxStreams'] = (deps.limitHits['maxStreams'] ?? 0) + 1;
+    endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, `too many open streams (limits.maxStreams ${deps.limits.maxStreams}); retry later`);
+    return;
+  }
+  for (const e of ['close', 'cancelled', 'finish', 'error']) call.once(e, release);
+
   let conn: Connection | undefined;
   let finished = false;
   /** Domains the agent's certificate covers (undefined: plaintext, unchecked). */
@@ -39,7 +53,7 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
     finished = true;
     clearTimeout(helloTimer);
     if (conn) deps.registry.detach(conn);
-    call.destroy(Object.assign(new Error(details), { code, details }));
+    endWithStatus(call, code, details);
   };
   const helloTimer = setTimeout(() => fail(grpc.status.DEADLINE_EXCEEDED, `no hello within ${HELLO_TIMEOUT_MS / 1000}s`), HELLO_TIMEOUT_MS);
 
@@ -67,6 +81,16 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
       log.info('agent connected', { agent: conn.agentId, peer: conn.peer, ackedSeq: acked, backlog: Math.max(0, msg.hello.headSeq - acked) });
     } else if (msg.batch) {
       if (!conn) return fail(grpc.status.FAILED_PRECONDITION, 'a batch before the hello; send AgentHello first');
+      // Limits refuse the whole batch before anything is written: never a partial write.
+      const n = msg.batch.events.length;
+      const limit = n > deps.limits.maxBatchEvents ? `batch of ${n} events is over limits.maxBatchEvents (${deps.limits.maxBatchEvents}); send smaller batches`
+        : !bucketFor(deps, conn.agentId).take(n) ? `over limits.maxEventsPerSecond (${deps.limits.maxEventsPerSecond}) for this agent; slow down and resend` : undefined;
+      if (limit) {
+        const key = n > deps.limits.maxBatchEvents ? 'maxBatchEvents' : 'maxEventsPerSecond';
+        deps.limitHits[key] = (deps.limitHits[key] ?? 0) + 1;
+        log.warn('batch refused by a limit', { agent: conn.agentId, reason: limit });
+        return fail(grpc.status.RESOURCE_EXHAUSTED, limit);
+      }
       try {
         const r = deps.ingestor.apply(conn.agentId, msg.batch.events, msg.batch.headSeq, scope);
         call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates } });
@@ -90,6 +114,19 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
   });
   call.on('cancelled', closed);
   call.on('error', closed);
+}
+
+/** One bucket per agent id, shared by its streams: reconnecting does not refill it. */
+const buckets = new WeakMap<AgentServiceDeps, Map<string, TokenBucket>>();
+function bucketFor(deps: AgentServiceDeps, agentId: string): TokenBucket {
+  let m = buckets.get(deps);
+  if (!m) buckets.set(deps, (m = new Map()));
+  let b = m.get(agentId);
+  if (!b) {
+    if (m.size > 10_000) m.clear();
+    m.set(agentId, (b = new TokenBucket(deps.limits.maxEventsPerSecond, deps.clock)));
+  }
+  return b;
 }
 
 function checkHello(h: AgentHello__Output): string | undefined {

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { endWithStatus } from './status';
 import { EKU_CLIENT, identityFromSan, type Logger, type Role } from '@fsso/common';
 
 /** Who is calling, from their client certificate; undefined on a plaintext (insecure) server. */
@@ -58,7 +59,7 @@ export function guard<H extends object>(service: string, handlers: H, roles: rea
       o.log.warn('call refused', { service, method, peer: call.getPeer(), reason: details });
       const status = { code: grpc.status.PERMISSION_DENIED, details };
       if (callback) callback(status);
-      else call.destroy?.(Object.assign(new Error(details), status));
+      else endWithStatus(call as unknown as NodeJS.EventEmitter, status.code, details);
     };
   }
   return out as H;

@@ -4,7 +4,8 @@ import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry } from '../identity/entry';
 import { toChange, toIdentity } from './convert';
-import { unary } from './status';
+import { endWithStatus, unary } from './status';
+import type { StreamCounter } from './limits';
 
 const SNAPSHOT_CHUNK = 500;
 /** A firewall that stops reading must not make the collector buffer without bound. */
@@ -18,7 +19,7 @@ export function parseRequestIp(raw: string): string {
 }
 
 /** Lookup and Sync: what firewalls call. */
-export function identityService(table: IdentityTable, hub: ChangeHub, log: Logger): IdentityServiceHandlers {
+export function identityService(table: IdentityTable, hub: ChangeHub, log: Logger, streams: StreamCounter, limitHits: Record<string, number>): IdentityServiceHandlers {
   return {
     Lookup: unary((req) => {
       const ip = parseRequestIp(req.ip);
@@ -29,11 +30,18 @@ export function identityService(table: IdentityTable, hub: ChangeHub, log: Logge
 
     Sync: (call: grpc.ServerWritableStream<SyncRequest__Output, SyncMessage>) => {
       const req = call.request;
-      const peer = req.clientName || call.getPeer();
+      const peer = req.clientName.slice(0, 128) || call.getPeer();
+      const release = streams.acquire();
+      if (!release) {
+        limitHits['maxStreams'] = (limitHits['maxStreams'] ?? 0) + 1;
+        endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, 'too many open streams (limits.maxStreams); retry later');
+        return;
+      }
+      for (const e of ['close', 'cancelled', 'finish', 'error']) call.once(e, release);
       const send = (m: SyncMessage): void => {
         if (call.writableLength > MAX_BUFFERED_BYTES) {
           log.warn('sync client too slow; closing its stream so it resumes', { client: peer });
-          call.destroy(Object.assign(new Error('client too slow; reconnect with your last revision'), { code: grpc.status.RESOURCE_EXHAUSTED }));
+          endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, 'client too slow; reconnect with your last revision');
           return;
         }
         call.write(m);

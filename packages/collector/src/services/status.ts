@@ -26,3 +26,11 @@ export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, R
     }
   };
 }
+
+/**
+ * Ends a streaming call with a status. grpc-js sends the status when the call *ends* after an
+ * 'error' event; `destroy(err)` would skip that and leave the client waiting.
+ */
+export function endWithStatus(call: NodeJS.EventEmitter, code: grpc.status, details: string): void {
+  call.emit('error', Object.assign(new Error(details), { code, details }));
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { loadFsso, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
+import { BIN } from '../support/paths';
+import { runCommand, startCollector, tempDir } from '../support/processes';
+
+/** Opens an agent stream, sends a hello and one batch, and returns the ack or the error. */
+function sendBatch(client: AgentServiceClient, agentId: string, events: number, startSeq = 1): Promise<{ ack?: CollectorMessage__Output['ack']; error?: grpc.ServiceError }> {
+  return new Promise((resolve) => {
+    const s = client.report();
+    s.on('data', (m: CollectorMessage__Output) => {
+      if (m.ack) {
+        s.end();
+        resolve({ ack: m.ack });
+      }
+    });
+    s.on('error', (error: grpc.ServiceError) => resolve({ error }));
+    s.write({ hello: { agentId, domains: [], hostname: agentId, version: 'test', spoolId: agentId, headSeq: startSeq + events - 1 } });
+    const now = Date.now();
+    s.write({ batch: { events: Array.from({ length: events }, (_, i) => ({ seq: startSeq + i, kind: 'USER_LOGON' as const, user: `u${i}`, domain: 'CORP', ip: `198.18.${Math.floor(i / 250) % 256}.${(i % 250) + 1}`, eventTimeMs: now, source: 'test', sourceEventId: '4624', logonType: 3 })), headSeq: startSeq + events - 1 } });
+  });
+}
+
+test('limits refuse whole batches with a clear error and a counter, never a partial write', async (t) => {
+  const dir = tempDir('limits');
+  t.after(dir.cleanup);
+  const collector = await startCollector(dir.path, { config: { limits: { maxBatchEvents: 100, maxEventsPerSecond: 150, maxStreams: 3 } } });
+  t.after(() => collector.daemon.stop());
+  const { proto } = loadFsso();
+  const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
+  t.after(() => client.close());
+
+  const big = await sendBatch(client, 'big', 101);
+  assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(big.error?.details ?? '', /batch of 101 events is over limits\.maxBatchEvents \(100\)/);
+
+  const ok = await sendBatch(client, 'steady', 100);
+  assert.equal(ok.ack?.accepted, 100);
+  const fast = await sendBatch(client, 'steady', 100, 101);
+  assert.equal(fast.error?.code, grpc.status.RESOURCE_EXHAUSTED, 'a second 100 within the same second is over 150/s');
+  assert.match(fast.error?.details ?? '', /limits\.maxEventsPerSecond/);
+
+  const stats = JSON.parse((await runCommand(BIN.ctl, ['stats', '--json', ...collector.args()])).stdout) as { eventsAccepted: number; limitHits: Record<string, number>; state: string };
+  assert.equal(stats.eventsAccepted, 100, 'nothing of the refused batches was written');
+  assert.deepEqual(stats.limitHits, { maxBatchEvents: 1, maxEventsPerSecond: 1 });
+  assert.equal(stats.state, 'RUNNING');
+});
