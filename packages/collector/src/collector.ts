@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  PLAINTEXT_WARNING, SERVICE_NAMES, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
+  PLAINTEXT_WARNING, SERVICE_NAMES, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
   type Clock, type Logger,
 } from '@fsso/common';
 import type { CollectorConfig } from './config';
@@ -98,6 +98,7 @@ export class Collector {
     this.server = server;
 
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
+    warnIfReadableByOthers([cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)], this.log);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(cfg.listen, serverCredentials(cfg), (err, port) => (err ? reject(err) : resolve(port)));
     });

@@ -16,3 +16,4 @@ export * from './cli/identity-format';
 export * from './wire/health-client';
 export * from './pki/roles';
 export * from './pki/openssl';
+export * from './config/secrets';

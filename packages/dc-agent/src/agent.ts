@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { PLAINTEXT_WARNING, VERSION, errorMessage, type Logger } from '@fsso/common';
+import { PLAINTEXT_WARNING, VERSION, errorMessage, warnIfReadableByOthers, type Logger } from '@fsso/common';
 import type { AgentConfig, SourceConfig } from './config';
 
 /** What every source does: read until stopped (or until its input ends), counting as it goes. */
@@ -49,6 +49,7 @@ export class DcAgent {
     const spool = new Spool(cfg.spool, cfg.spoolLimits);
     this.spool = spool;
     if (cfg.collectors.some((c) => c.insecure)) this.log.warn(PLAINTEXT_WARNING);
+    warnIfReadableByOthers(cfg.collectors.map((c) => c.keyFile), this.log);
     const names = cfg.collectors.map((c) => c.name);
     const hello = { agentId: cfg.agentId, domains: cfg.domains, hostname: hostname(), version: VERSION };
     this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight }, this.log));

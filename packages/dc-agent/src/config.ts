@@ -53,7 +53,7 @@ export interface AgentConfig {
   agentId: string;
   domains: string[];
   spool: string;
-  collectors: (LinkTarget & { insecure: boolean })[];
+  collectors: (LinkTarget & { insecure: boolean; keyFile: string | undefined })[];
   sources: SourceConfig[];
   batchSize: number;
   maxInFlight: number;
@@ -94,7 +94,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     if (!security.insecure && !security.tls) {
       throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`, `${f}.tls`);
     }
-    return { name, address, credentials: channelCredentials(security, `${f}.tls`), insecure: security.insecure === true };
+    return { name, address, credentials: channelCredentials(security, `${f}.tls`), insecure: security.insecure === true, keyFile: security.insecure ? undefined : security.tls?.key };
   });
 
   const rawSources = raw['sources'];

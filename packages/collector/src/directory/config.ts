@@ -14,6 +14,8 @@ export interface DirectoryConfig {
   bindDn: string;
   /** Read from `passwordFile` or `passwordEnv`; never logged. */
   password: string;
+  /** Where the password came from, to warn if others can read it. */
+  passwordFile: string | undefined;
   startTls: boolean;
   /** PEM CA file for LDAPS/StartTLS. */
   ca: Buffer | undefined;
@@ -59,7 +61,7 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
     }
     return {
       domain, dnsDomain, urls, baseDn, bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
-      password: readPassword(o, f, baseDir, env), startTls, ca, timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
+      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, ca, timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
     };
   });
 }
