@@ -65,6 +65,7 @@ export class Collector {
     const db = openDatabase(cfg.database, cfg.durability);
     this.db = db;
     const table = new IdentityTable(db);
+    this.table = table;
     const agents = new AgentStore(db);
     const events = new EventLog(db);
     const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
@@ -115,6 +116,7 @@ export class Collector {
 
   private health: ReturnType<typeof addHealthAndReflection> | undefined;
   private groups: GroupService | undefined;
+  private table: IdentityTable | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
     try {
@@ -122,6 +124,7 @@ export class Collector {
       this.hub.publish(changes);
       if (changes.length) this.log.info('entries expired', { count: changes.length });
       table.pruneChanges(this.config.syncHistory);
+      this.db?.transaction(() => table.persistEvidence())();
       events.prune(this.clock.now() - this.config.eventRetentionMs);
       table.history.prune(this.clock.now() - this.config.historyRetentionMs);
     } catch (err) {
@@ -159,6 +162,8 @@ export class Collector {
       });
     }
     if (this.db?.open) {
+      const t = this.table;
+      if (t) this.db.transaction(() => t.persistEvidence())();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

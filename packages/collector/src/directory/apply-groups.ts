@@ -7,7 +7,7 @@ import { sameDomain } from '../identity/settings';
 export function applyGroups(db: Db, table: IdentityTable, user: string, domain: string, groups: string[], stale: boolean, now: number): TableChange[] {
   return db.transaction(() => {
     const out: TableChange[] = [];
-    for (const e of table.list({ user }, '', 100_000).entries) {
+    for (const e of table.ofUser(user)) {
       if (e.shared || !sameDomain(e.domain, domain)) continue;
       if (e.groupsStale === stale && e.groups.join('\n') === groups.join('\n')) continue;
       out.push(table.upsert({ ...e, groups, groupsStale: stale }, stale ? 'groups-stale' : 'groups', now));

@@ -87,6 +87,7 @@ export class Ingestor {
       this.events.append(agent.agentId, agent.spoolId, ev, now);
       changes.push(...this.engine.apply(ev, now));
     }
+    this.table.flush();
     this.agents.save({
       ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
       eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,

@@ -39,32 +39,67 @@ export interface LogonFilter {
 /**
  * The IP → user table and its change log. Every write that firewalls must hear of gets the next
  * revision and a row in `changes`; callers run writes inside a transaction.
+ *
+ * Reads come from an in-memory copy (the table is small: one row per active address), so the hot
+ * path of ingest does no SELECT; SQLite is written through. Last-seen refreshes, the commonest
+ * write by far, are collected and written once per batch by `flush()`.
  */
 export class IdentityTable {
   readonly tableId: string;
   private rev: number;
-  private readonly st: Record<'get' | 'upsert' | 'refresh' | 'del' | 'change' | 'setRev' | 'expired' | 'count', Statement>;
+  private readonly st: Record<'upsert' | 'refresh' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
   readonly history: HistoryLog;
+  private readonly cache = new Map<string, Entry>();
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly dirty = new Set<string>();
+  /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
+  private readonly evidenceDirty = new Set<string>();
 
   constructor(private readonly db: Db) {
     this.tableId = readMeta(db, 'table_id') ?? '';
     this.rev = Number(readMeta(db, 'revision') ?? '0');
     this.st = {
-      get: db.prepare('SELECT * FROM logons WHERE ip = ?'),
       upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms)
         VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
           evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms`),
-      refresh: db.prepare('UPDATE logons SET last_seen_ms = MAX(last_seen_ms, @t), user_seen_ms = MAX(user_seen_ms, @userT), source = @source, evidence = @evidence WHERE ip = @ip'),
+      refresh: db.prepare('UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip'),
+      evidence: db.prepare('UPDATE logons SET evidence = ? WHERE ip = ?'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
-      expired: db.prepare('SELECT * FROM logons WHERE last_seen_ms < ? ORDER BY last_seen_ms LIMIT 1000'),
-      count: db.prepare('SELECT COUNT(*) AS n FROM logons'),
     };
     this.history = new HistoryLog(db);
+    this.loadCache();
+  }
+
+  private loadCache(): void {
+    this.cache.clear();
+    this.byUser.clear();
+    this.dirty.clear();
+    for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>) this.remember(toEntry(r));
+  }
+
+  private remember(e: Entry): void {
+    const old = this.cache.get(e.ip);
+    if (old && old.user !== e.user) this.byUser.get(old.user)?.delete(e.ip);
+    this.cache.set(e.ip, e);
+    let set = this.byUser.get(e.user);
+    if (!set) this.byUser.set(e.user, (set = new Set()));
+    set.add(e.ip);
+  }
+
+  private forget(ip: string): void {
+    const old = this.cache.get(ip);
+    if (!old) return;
+    this.cache.delete(ip);
+    this.dirty.delete(ip);
+    this.evidenceDirty.delete(ip);
+    const set = this.byUser.get(old.user);
+    set?.delete(ip);
+    if (set?.size === 0) this.byUser.delete(old.user);
   }
 
   get revision(): number {
@@ -72,12 +107,11 @@ export class IdentityTable {
   }
 
   get(ip: string): Entry | undefined {
-    const row = this.st.get.get(ip) as LogonRow | undefined;
-    return row ? toEntry(row) : undefined;
+    return this.cache.get(ip);
   }
 
   count(): number {
-    return (this.st.count.get() as { n: number }).n;
+    return this.cache.size;
   }
 
   /**
@@ -89,6 +123,9 @@ export class IdentityTable {
     const revision = this.nextRevision();
     const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
     this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence) });
+    this.dirty.delete(full.ip);
+    this.evidenceDirty.delete(full.ip);
+    this.remember(full);
     if (!before || before.user !== full.user || before.domain !== full.domain || before.shared !== full.shared) {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
@@ -96,60 +133,86 @@ export class IdentityTable {
     return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs });
   }
 
-  /** Moves last-seen forward without a new revision: firewalls decide on user and groups, not on it. */
+  /**
+   * Moves last-seen forward without a new revision (firewalls decide on user and groups, not on
+   * it). Written to SQLite at the next `flush()`, in the same transaction.
+   */
   refresh(current: Entry, t: number, userEvidence: boolean, source: string, item: EvidenceItem): void {
-    this.st.refresh.run({ ip: current.ip, t, userT: userEvidence ? t : 0, source, evidence: JSON.stringify([...current.evidence, item].slice(-EVIDENCE_DEPTH)) });
+    const e = this.cache.get(current.ip);
+    if (!e) return;
+    e.lastSeenMs = Math.max(e.lastSeenMs, t);
+    if (userEvidence) e.userSeenMs = Math.max(e.userSeenMs, t);
+    e.source = source;
+    e.evidence = [...e.evidence, item].slice(-EVIDENCE_DEPTH);
+    this.dirty.add(e.ip);
+    this.evidenceDirty.add(e.ip);
+  }
+
+  /** Writes the refreshes collected since the last flush. Call inside the batch's transaction. */
+  flush(): void {
+    for (const ip of this.dirty) {
+      const e = this.cache.get(ip);
+      if (e) this.st.refresh.run({ ip, lastSeenMs: e.lastSeenMs, userSeenMs: e.userSeenMs, source: e.source });
+    }
+    this.dirty.clear();
+  }
+
+  /**
+   * Writes grown evidence chains. Rewriting the chain at every refresh doubled the cost of a
+   * logon storm, so it is written with each upsert and by the periodic sweep; after a crash an
+   * entry's chain may lack its last refreshes, never its user.
+   */
+  persistEvidence(): void {
+    for (const ip of this.evidenceDirty) {
+      const e = this.cache.get(ip);
+      if (e) this.st.evidence.run(JSON.stringify(e.evidence), ip);
+    }
+    this.evidenceDirty.clear();
   }
 
   delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
     const gone = this.get(ip);
     if (!gone) return undefined;
     this.st.del.run(ip);
+    this.forget(ip);
     this.history.close(ip, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
   }
 
   /** Entries whose newest evidence is older than `cutoffMs` (a page at a time). */
   expiredBefore(cutoffMs: number): Entry[] {
-    return (this.st.expired.all(cutoffMs) as LogonRow[]).map(toEntry);
+    const out: Entry[] = [];
+    for (const e of this.cache.values()) {
+      if (e.lastSeenMs < cutoffMs) out.push(e);
+      if (out.length === 1000) break;
+    }
+    return out;
+  }
+
+  /** Entries of one user (any domain). */
+  ofUser(user: string): Entry[] {
+    return [...(this.byUser.get(user) ?? [])].map((ip) => this.cache.get(ip)).filter((e): e is Entry => e !== undefined);
   }
 
   /** Entries ordered by address text, after `afterIp`, matching the filter. */
   list(filter: LogonFilter, afterIp: string, limit: number): { entries: Entry[]; more: boolean } {
-    const where: string[] = ['ip > @afterIp'];
-    if (filter.user) where.push('user = @user');
-    if (filter.domain) where.push('domain = @domain');
-    const stmt = this.db.prepare(`SELECT * FROM logons WHERE ${where.join(' AND ')} ORDER BY ip LIMIT @chunk`);
-    const out: Entry[] = [];
-    let cursor = afterIp;
-    // The network filter runs in JS (SQLite has no address type), so read in chunks until full.
-    for (;;) {
-      const rows = stmt.all({ afterIp: cursor, user: filter.user?.toLowerCase(), domain: filter.domain?.toUpperCase(), chunk: 500 }) as LogonRow[];
-      for (const r of rows) {
-        if (filter.network && !networkContains(filter.network, r.ip)) continue;
-        if (out.length === limit) return { entries: out, more: true };
-        out.push(toEntry(r));
-      }
-      if (rows.length < 500) return { entries: out, more: false };
-      cursor = rows[rows.length - 1]?.ip ?? cursor;
-    }
+    const user = filter.user?.toLowerCase();
+    const domain = filter.domain?.toUpperCase();
+    const source = user ? this.ofUser(user) : [...this.cache.values()];
+    const matching = source
+      .filter((e) => e.ip > afterIp && (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)))
+      .sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    return { entries: matching.slice(0, limit), more: matching.length > limit };
   }
 
   countMatching(filter: LogonFilter): number {
     if (!filter.user && !filter.domain && !filter.network) return this.count();
-    let n = 0;
-    let after = '';
-    for (;;) {
-      const page = this.list(filter, after, 1000);
-      n += page.entries.length;
-      if (!page.more) return n;
-      after = page.entries[page.entries.length - 1]?.ip ?? after;
-    }
+    return this.list(filter, '', Number.MAX_SAFE_INTEGER).entries.length;
   }
 
   /** Every entry, for a snapshot. */
   *all(): IterableIterator<Entry> {
-    for (const row of this.db.prepare('SELECT * FROM logons ORDER BY ip').iterate() as IterableIterator<LogonRow>) yield toEntry(row);
+    yield* this.cache.values();
   }
 
   /** Changes after `revision`, or `undefined` if some of them are no longer kept. */
@@ -169,9 +232,10 @@ export class IdentityTable {
     return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.rev - keep).changes;
   }
 
-  /** After a rolled-back transaction: the revisions it took were never written. */
+  /** After a rolled-back transaction: what it changed in memory was never written. */
   reloadRevision(): void {
     this.rev = Number(readMeta(this.db, 'revision') ?? '0');
+    this.loadCache();
   }
 
   private nextRevision(): number {

@@ -108,4 +108,9 @@ export const MIGRATIONS: readonly string[] = [
     fetched_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The collector reads the table from memory; these indexes only slowed every write down.
+  DROP INDEX logons_by_last_seen;
+  DROP INDEX logons_by_user;
+  `,
 ];
