@@ -64,7 +64,7 @@ export function main(argv: string[]): void {
           if (json) out(JSON.stringify(logons.map(identityJson)));
           else {
             out(renderTable(['IP', 'USER', 'DOMAIN', 'WORKSTATION', 'GROUPS', 'LAST SEEN', 'SOURCE'], logons.map((l) => [
-              l.ip, l.user, l.domain, l.workstation, l.groups.join(','), formatAge(l.lastSeenMs), l.source,
+              l.ip, l.shared ? '(shared)' : l.user, l.domain, l.workstation, l.groups.join(',') + (l.groupsStale ? ' (stale)' : ''), formatAge(l.lastSeenMs), l.source,
             ])));
             out(`${logons.length} of ${total} entries`);
           }
