@@ -17,3 +17,4 @@ export * from './wire/health-client';
 export * from './pki/roles';
 export * from './pki/openssl';
 export * from './config/secrets';
+export type { NormalisedEvent } from './wire/event-model';

@@ -1,3 +1,5 @@
+import type { NormalisedEvent } from '@fsso/common';
+
 /** Who is at one address, as the collector holds it. */
 export interface Entry {
   ip: string;
@@ -47,16 +49,5 @@ export interface TableChange {
   atMs: number;
 }
 
-/** The fields of an event the rules look at (a validated `fsso.v1.Event`). */
-export interface Evidence {
-  kind: string;
-  user: string;
-  domain: string;
-  ip: string;
-  workstation: string;
-  mac: string;
-  eventTimeMs: number;
-  source: string;
-  sourceEventId: string;
-  reporter: string;
-}
+/** What the rules look at: a validated event (the shared `NormalisedEvent`). */
+export type Evidence = Omit<NormalisedEvent, 'logonType'> & { logonType?: number };

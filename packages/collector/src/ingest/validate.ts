@@ -1,19 +1,8 @@
-import { EVENT_KINDS, normaliseIp, type Event__Output, type KnownEventKind } from '@fsso/common';
+import { EVENT_KINDS, normaliseIp, type Event__Output, type KnownEventKind, type NormalisedEvent } from '@fsso/common';
 
 /** An event that passed the edge checks; fields are trimmed and canonical. */
-export interface ValidEvent {
+export interface ValidEvent extends NormalisedEvent {
   seq: number;
-  kind: KnownEventKind;
-  user: string;
-  domain: string;
-  ip: string;
-  workstation: string;
-  mac: string;
-  eventTimeMs: number;
-  source: string;
-  sourceEventId: string;
-  logonType: number;
-  reporter: string;
 }
 
 const MAX_FIELD = 256;
