@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../support/paths';
-import { runCommand, startAgent, startCollector, tempDir } from '../support/processes';
+import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
 
 interface Row { ip: string; user: string; shared?: boolean; workstation?: string }
 
@@ -85,4 +85,33 @@ test('the running collector applies the same rules to events as agents deliver t
   assert.equal(before.code, 0, before.stderr);
   const h = JSON.parse(before.stdout) as { holder: { user: string; endedBy: string } };
   assert.deepEqual([h.holder.user, h.holder.endedBy], ['alice', 'replaced']);
+});
+
+test('resume from sleep in real time: the entry expires while asleep and the first ticket renewal brings the user back', async (t) => {
+  const dir = tempDir('sleep');
+  t.after(dir.cleanup);
+  const collector = await startCollector(dir.path, { config: { deadEntryTimeout: '2s', sweepInterval: '200ms' } });
+  t.after(() => collector.daemon.stop());
+  const feed = join(dir.path, 'live.jsonl');
+  writeFileSync(feed, '');
+  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
+  t.after(() => watch.stop());
+  await watch.waitFor((l) => l['event'] === 'ready');
+  const agent = startAgent(dir.path, {
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: [{ name: 'live', format: 'events', path: 'live.jsonl', follow: true, pollInterval: '100ms' }],
+    filters: { coalesceWindow: '0s' },
+  });
+  t.after(() => agent.stop());
+  const say = (o: Record<string, unknown>): void => appendFileSync(feed, `${JSON.stringify({ user: 'alice', domain: 'CORP', ip: '198.18.7.7', workstation: 'WS-ALICE', source: 'windows-security', eventTimeMs: Date.now(), ...o })}\n`);
+
+  say({ kind: 'USER_LOGON', sourceEventId: '4624', logonType: 3 });
+  await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'UPSERT' && l['ip'] === '198.18.7.7');
+  // The laptop sleeps: no evidence for longer than the dead-entry timeout.
+  const expired = await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'DELETE' && l['ip'] === '198.18.7.7', 10_000);
+  assert.equal(expired['reason'], 'expired');
+  // It wakes: a 4770 renewal, no logon.
+  say({ kind: 'USER_ACTIVITY', sourceEventId: '4770' });
+  const back = await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'UPSERT' && l['ip'] === '198.18.7.7' && (l['revision'] as number) > (expired['revision'] as number), 10_000);
+  assert.equal((back['identity'] as { user: string }).user, 'alice');
 });
