@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../support/paths';
+import { startPtrServer } from '../support/dns';
 import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
 
 interface Row { ip: string; user: string; shared?: boolean; workstation?: string }
@@ -114,4 +115,31 @@ test('resume from sleep in real time: the entry expires while asleep and the fir
   say({ kind: 'USER_ACTIVITY', sourceEventId: '4770' });
   const back = await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'UPSERT' && l['ip'] === '198.18.7.7' && (l['revision'] as number) > (expired['revision'] as number), 10_000);
   assert.equal((back['identity'] as { user: string }).user, 'alice');
+});
+
+test('unknown address, asked now: reverse DNS names the machine, whose last user is answered as inferred', async (t) => {
+  const dir = tempDir('on-demand');
+  t.after(dir.cleanup);
+  const dns = await startPtrServer({ '198.18.8.8': 'ws-dora.corp.example.test', '198.18.8.9': 'ws-nobody.corp.example.test' });
+  t.after(() => dns.stop());
+  const collector = await startCollector(dir.path, { config: { identity: { onDemand: { networks: ['198.18.8.0/24'], timeout: '800ms', dnsServers: [dns.address] } } } });
+  t.after(() => collector.daemon.stop());
+  // NTLM validations (4776) name dora's machine but no address: the table cannot place her.
+  writeFileSync(join(dir.path, 'ntlm.jsonl'), `${JSON.stringify({ kind: 'USER_ACTIVITY', user: 'dora', domain: 'CORP', workstation: 'WS-DORA', eventTimeMs: Date.now() - 1000, source: 'windows-security', sourceEventId: '4776' })}\n`);
+  const agent = startAgent(dir.path, { collectors: [{ name: 'main', address: collector.address }], sources: [{ format: 'events', path: 'ntlm.jsonl' }] }, ['--until-delivered']);
+  t.after(() => agent.stop());
+  assert.equal(await agent.exited, 0);
+  const fw = collector.args('firewall');
+  assert.equal((await runCommand(BIN.fw, ['lookup', '198.18.8.8', ...fw])).code, 3, 'the replica does not know her: nothing was stored');
+
+  const asked = await runCommand(BIN.fw, ['lookup', '198.18.8.8', '--ask', '--json', ...fw]);
+  assert.equal(asked.code, 0, asked.stdout + asked.stderr);
+  const id = JSON.parse(asked.stdout) as { user: string; workstation: string; inferred: boolean; source: string };
+  assert.deepEqual([id.user, id.workstation, id.inferred, id.source], ['dora', 'WS-DORA', true, 'on-demand:reverse-dns']);
+
+  const none = await runCommand(BIN.fw, ['lookup', '198.18.8.9', '--ask', ...fw]);
+  assert.equal(none.code, 3);
+  assert.match(none.stdout, /asked on demand: reverse DNS names ws-nobody\.corp\.example\.test, which has no recent user/);
+  const outside = await runCommand(BIN.fw, ['lookup', '198.18.9.9', '--ask', ...fw]);
+  assert.equal(outside.code, 3, 'outside the configured networks nothing is asked');
 });

@@ -13,6 +13,7 @@ import { Ingestor } from './ingest/ingestor';
 import { IdentityEngine } from './identity/engine';
 import { WorkstationStore } from './store/workstations';
 import { GroupService } from './directory/group-service';
+import { OnDemandResolver } from './identity/on-demand';
 import { applyGroups } from './directory/apply-groups';
 import { ChangeHub } from './sync/hub';
 import { AgentRegistry } from './agents/registry';
@@ -73,7 +74,9 @@ export class Collector {
     });
     this.groups = groups;
     groups.start();
-    const engine = new IdentityEngine(table, new WorkstationStore(db), cfg.identity, groups);
+    const workstations = new WorkstationStore(db);
+    const engine = new IdentityEngine(table, workstations, cfg.identity, groups);
+    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log) : undefined;
     const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
@@ -90,7 +93,7 @@ export class Collector {
     const g = { insecure: cfg.insecure === true, log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
       agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
-    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits), ['firewall', 'admin'], g));
+    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
       database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
+import type { OnDemandSettings } from './identity/on-demand';
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import {
   ConfigError, parseAddress, parseNetwork, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
@@ -49,6 +50,8 @@ export interface CollectorOptions {
     sharedAddresses?: string[];
     /** How long the history of who had each address is kept. @default "90d" */
     historyRetention?: string;
+    /** Resolve unknown addresses when a firewall asks (off unless `networks` is set). */
+    onDemand?: { networks?: string[]; timeout?: string; dnsServers?: string[] };
   };
   /** LDAP directories to resolve groups from, one per domain (README, "Groups from LDAP"). */
   directories?: unknown[];
@@ -82,6 +85,7 @@ export interface CollectorConfig extends LinkSecurity {
   durability: 'full' | 'normal';
   identity: IdentitySettings;
   historyRetentionMs: number;
+  onDemand: OnDemandSettings;
   directories: DirectoryConfig[];
   groups: GroupSettings;
   limits: Limits;
@@ -113,16 +117,16 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs,
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand,
     directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */
-export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number } {
+export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings } {
   const o = raw === undefined ? {} : raw;
   if (typeof o !== 'object' || o === null) throw new ConfigError('identity: expected an object like {"sharedThreshold": 3}', 'identity');
   const r = o as Record<string, unknown>;
-  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention'], 'identity');
+  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention', 'onDemand'], 'identity');
   const addrs = r['sharedAddresses'] ?? [];
   if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
   const sharedNetworks = addrs.map((a: unknown, i) => {
@@ -139,7 +143,23 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
       sharedNetworks,
     },
     historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
+    onDemand: validateOnDemand(r['onDemand']),
   };
+}
+
+function validateOnDemand(raw: unknown): OnDemandSettings {
+  if (raw === undefined) return { networks: [], timeoutMs: 500, dnsServers: [] };
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('identity.onDemand: expected {"networks": ["10.0.0.0/8"], "timeout": "500ms"}', 'identity.onDemand');
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['networks', 'timeout', 'dnsServers'], 'identity.onDemand');
+  const nets = Array.isArray(o['networks']) ? (o['networks'] as unknown[]) : [];
+  const networks = nets.map((n, i) => {
+    const net = typeof n === 'string' ? parseNetwork(n) : null;
+    if (!net) throw new ConfigError(`identity.onDemand.networks[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`, `identity.onDemand.networks[${i}]`);
+    return net;
+  });
+  const dns = Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [];
+  return { networks, timeoutMs: parseDuration(o['timeout'] ?? '500ms', 'identity.onDemand.timeout'), dnsServers: dns };
 }
 
 export interface Limits {

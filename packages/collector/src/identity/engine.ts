@@ -84,6 +84,8 @@ export class IdentityEngine {
     const cur = this.table.get(ip);
     if (cur && !cur.shared && cur.user === ev.user && sameDomain(cur.domain, ev.domain) && t >= cur.lastSeenMs) {
       this.remove(c, ip, 'logoff');
+      // The machine has no user now: neither its next wake nor an on-demand lookup may bring them back.
+      if (cur.workstation) this.workstations.noteUser(cur.workstation, '', '', t);
     }
   }
 

@@ -4,7 +4,8 @@ import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry } from '../identity/entry';
 import { toChange, toIdentity } from './convert';
-import { endWithStatus, unary } from './status';
+import { endWithStatus, toServiceError } from './status';
+import type { OnDemandResolver } from '../identity/on-demand';
 import type { StreamCounter } from './limits';
 
 const SNAPSHOT_CHUNK = 500;
@@ -19,14 +20,27 @@ export function parseRequestIp(raw: string): string {
 }
 
 /** Lookup and Sync: what firewalls call. */
-export function identityService(table: IdentityTable, hub: ChangeHub, log: Logger, streams: StreamCounter, limitHits: Record<string, number>): IdentityServiceHandlers {
+export function identityService(table: IdentityTable, hub: ChangeHub, log: Logger, streams: StreamCounter, limitHits: Record<string, number>, onDemand?: OnDemandResolver): IdentityServiceHandlers {
   return {
-    Lookup: unary((req) => {
-      const ip = parseRequestIp(req.ip);
+    Lookup: (call, callback) => {
+      let ip: string;
+      try {
+        ip = parseRequestIp(call.request.ip);
+      } catch (err) {
+        return callback(toServiceError(err));
+      }
       const e = table.get(ip);
-      if (!e) throw new NotFoundError(`no user is known at ${ip}`);
-      return toIdentity(e);
-    }),
+      if (e) return callback(null, toIdentity(e));
+      if (!onDemand?.covers(ip)) return callback(toServiceError(new NotFoundError(`no user is known at ${ip}`)));
+      // Tell the firewall how long the answer may take, before it starts waiting.
+      const md = new grpc.Metadata();
+      md.set('fsso-on-demand-timeout-ms', String(onDemand.s.timeoutMs));
+      call.sendMetadata(md);
+      void onDemand.resolve(ip).then((r) => {
+        if ('entry' in r) callback(null, { ...toIdentity(r.entry), inferred: true });
+        else callback(toServiceError(new NotFoundError(`no user is known at ${ip} (${r.why})`)));
+      });
+    },
 
     Sync: (call: grpc.ServerWritableStream<SyncRequest__Output, SyncMessage>) => {
       const req = call.request;

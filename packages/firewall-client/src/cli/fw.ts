@@ -1,6 +1,7 @@
 import {
   CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, formatAge, parseCommandLine, parseDuration, renderTable,
-  resolveConnection, runCli, identityJson, identityName,
+  resolveConnection, runCli, identityJson, identityName, loadFsso, call, NotFoundError,
+  type IdentityServiceClient, type Identity__Output,
 } from '@fsso/common';
 import { IdentityReplica, type ReplicaChange } from '../replica';
 import { decide } from '../decision';
@@ -8,7 +9,8 @@ import { decide } from '../decision';
 const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
 
 Usage:
-  fsso-fw lookup IP [--json]            who is at IP (exit 3 if nobody)
+  fsso-fw lookup IP [--ask] [--json]    who is at IP (exit 3 if nobody); --ask asks the collector
+                                        itself, which may resolve an unknown address on demand
   fsso-fw table [--json]                the whole table as this firewall's replica holds it
   fsso-fw watch [--json]                print every change as it arrives (Ctrl-C to stop)
   fsso-fw check IP --group G [--group G2] [--user U] [--json]
@@ -26,7 +28,7 @@ Example:
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
-  json: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
+  json: { type: 'boolean' }, ask: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -43,6 +45,7 @@ export function main(argv: string[]): void {
     const conn = resolveConnection(values);
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
     const json = values['json'] === true;
+    if (command === 'lookup' && values['ask']) return askCollector(conn, arg ?? '', timeoutMs, json);
     const replica = new IdentityReplica({ address: conn.address, credentials: conn.credentials, clientName: `fsso-fw ${command}` });
     replica.start();
     const out = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -99,4 +102,23 @@ function watch(replica: IdentityReplica, json: boolean, out: (s: string) => bool
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** `lookup --ask`: the collector's own Lookup, which may resolve an unknown address on demand. */
+async function askCollector(conn: { address: string; credentials: import('@grpc/grpc-js').ChannelCredentials }, ip: string, timeoutMs: number, json: boolean): Promise<number> {
+  const { proto } = loadFsso();
+  const client = new proto.fsso.v1.IdentityService(conn.address, conn.credentials) as IdentityServiceClient;
+  try {
+    const id = await call<Identity__Output>(conn.address, (o, cb) => client.lookup({ ip }, o, cb), timeoutMs);
+    if (json) process.stdout.write(`${JSON.stringify(identityJson(id))}\n`);
+    else process.stdout.write(`${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}${id.inferred ? `  (inferred: ${id.source})` : ''}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    if (json) process.stdout.write(`${JSON.stringify({ ip, found: false, message: err.message })}\n`);
+    else process.stdout.write(`${ip}: ${err.message}\n`);
+    return 3;
+  } finally {
+    client.close();
+  }
 }

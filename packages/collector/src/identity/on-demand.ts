@@ -1,0 +1,93 @@
+import { Resolver } from 'node:dns/promises';
+import { errorMessage, networkContains, type Clock, type Logger, type Network } from '@fsso/common';
+import type { WorkstationStore } from '../store/workstations';
+import type { GroupLookup } from './engine';
+import type { Entry } from './entry';
+import type { IdentitySettings } from './settings';
+
+/** `identity.onDemand`: resolve an unknown address when a firewall asks. Off unless networks are listed. */
+export interface OnDemandSettings {
+  networks: Network[];
+  /** The longest a Lookup waits for the answer; firewalls should allow at least this. */
+  timeoutMs: number;
+  /** DNS servers for reverse lookups ("10.0.0.53", "127.0.0.1:5353"); empty: the system's. */
+  dnsServers: string[];
+}
+
+/**
+ * "Unknown address, asked now": when a firewall looks up an address the table does not know, find
+ * the machine there (reverse DNS to its name, or the machine last seen at it) and answer with that
+ * machine's last user, marked inferred. Nothing is written to the table: an inference is not evidence.
+ */
+export class OnDemandResolver {
+  private readonly dns = new Resolver({ timeout: 1000, tries: 1 });
+  readonly counters = { asked: 0, found: 0, timedOut: 0 };
+
+  constructor(
+    readonly s: OnDemandSettings,
+    private readonly workstations: WorkstationStore,
+    private readonly identity: IdentitySettings,
+    private readonly groups: GroupLookup,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    if (s.dnsServers.length) this.dns.setServers(s.dnsServers);
+  }
+
+  covers(ip: string): boolean {
+    return this.s.networks.some((n) => networkContains(n, ip));
+  }
+
+  /** The inferred holder of `ip`, or why there is none; never takes longer than the timeout. */
+  async resolve(ip: string): Promise<{ entry: Entry } | { why: string }> {
+    this.counters.asked++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ why: string }>((resolve) => {
+      timer = setTimeout(() => {
+        this.counters.timedOut++;
+        resolve({ why: `asked on demand: no answer within ${this.s.timeoutMs} ms` });
+      }, this.s.timeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.lookup(ip), timeout]);
+      if ('entry' in r) this.counters.found++;
+      return r;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async lookup(ip: string): Promise<{ entry: Entry } | { why: string }> {
+    const now = this.clock.now();
+    const tried: string[] = [];
+    const seen = this.workstations.atAddress(ip);
+    if (seen && now - seen.ipSeenMs <= this.identity.deadEntryTimeoutMs) {
+      const e = this.fromMachine(seen.name, ip, now, 'address');
+      if (e) return { entry: e };
+      tried.push(`${seen.name} was seen at it but has no recent user`);
+    }
+    try {
+      for (const host of await this.dns.reverse(ip)) {
+        const name = (host.split('.')[0] ?? host).toUpperCase();
+        const e = this.fromMachine(name, ip, now, 'reverse-dns');
+        if (e) return { entry: e };
+        tried.push(`reverse DNS names ${host}, which has no recent user`);
+      }
+    } catch (err) {
+      tried.push(`reverse DNS: ${errorMessage(err)}`);
+      this.log.debug('on-demand reverse lookup failed', { ip, error: errorMessage(err) });
+    }
+    return { why: `asked on demand: ${tried.join('; ') || 'nothing found'}` };
+  }
+
+  private fromMachine(name: string, ip: string, now: number, how: string): Entry | undefined {
+    const w = this.workstations.get(name);
+    if (!w || !w.user || now - w.userSeenMs > this.identity.workstationUserTtlMs) return undefined;
+    const g = this.groups.groupsFor(w.user, w.domain);
+    return {
+      ip, user: w.user, domain: w.domain, workstation: name, groups: g.groups, groupsStale: g.stale, firstSeenMs: w.userSeenMs,
+      lastSeenMs: w.userSeenMs, userSeenMs: w.userSeenMs, source: `on-demand:${how}`, revision: 0, shared: false,
+      evidence: [{ kind: 'INFERRED', source: how, sourceEventId: '', reporter: '', timeMs: now, user: w.user, workstation: name, rule: `inferred-${how}` }],
+    };
+  }
+}
