@@ -143,3 +143,28 @@ test('unknown address, asked now: reverse DNS names the machine, whose last user
   const outside = await runCommand(BIN.fw, ['lookup', '198.18.9.9', '--ask', ...fw]);
   assert.equal(outside.code, 3, 'outside the configured networks nothing is asked');
 });
+
+test('active verification: an entry whose address now resolves to another machine is removed after N failed rounds', async (t) => {
+  const dir = tempDir('verify');
+  t.after(dir.cleanup);
+  const dns = await startPtrServer({ '198.18.8.20': 'ws-erin.corp.example.test', '198.18.8.21': 'ws-someone-else.corp.example.test' });
+  t.after(() => dns.stop());
+  const collector = await startCollector(dir.path, {
+    config: { identity: { verify: { networks: ['198.18.8.0/24'], interval: '300ms', failures: 2, tcpPorts: [], dnsServers: [dns.address] } } },
+  });
+  t.after(() => collector.daemon.stop());
+  const now = Date.now() - 1000;
+  const logon = (user: string, ip: string, ws: string): string => JSON.stringify({ kind: 'USER_LOGON', user, domain: 'CORP', ip, workstation: ws, eventTimeMs: now, source: 'windows-security', sourceEventId: '4624', logonType: 3 });
+  writeFileSync(join(dir.path, 'logons.jsonl'), `${logon('erin', '198.18.8.20', 'WS-ERIN')}\n${logon('frank', '198.18.8.21', 'WS-FRANK')}\n`);
+  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
+  t.after(() => watch.stop());
+  await watch.waitFor((l) => l['event'] === 'ready');
+  const agent = startAgent(dir.path, { collectors: [{ name: 'main', address: collector.address }], sources: [{ format: 'events', path: 'logons.jsonl' }] }, ['--until-delivered']);
+  t.after(() => agent.stop());
+  assert.equal(await agent.exited, 0);
+  const removed = await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'DELETE', 10_000);
+  assert.deepEqual([removed['ip'], removed['reason']], ['198.18.8.21', 'verification-failed']);
+  await collector.daemon.waitFor((l) => l.message === 'entry failed verification' && l['ip'] === '198.18.8.21');
+  const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...collector.args()])).stdout) as Row[];
+  assert.deepEqual(asMap(rows), { '198.18.8.20': 'erin' }, 'the consistent entry stays');
+});

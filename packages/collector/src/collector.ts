@@ -14,6 +14,7 @@ import { IdentityEngine } from './identity/engine';
 import { WorkstationStore } from './store/workstations';
 import { GroupService } from './directory/group-service';
 import { OnDemandResolver } from './identity/on-demand';
+import { Verifier } from './identity/verifier';
 import { applyGroups } from './directory/apply-groups';
 import { ChangeHub } from './sync/hub';
 import { AgentRegistry } from './agents/registry';
@@ -76,6 +77,12 @@ export class Collector {
     groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups);
+    this.verifier = new Verifier(cfg.verify, table, (ip) => {
+      const c = db.transaction(() => table.delete(ip, 'verification-failed', this.clock.now()))();
+      if (c) this.hub.publish([c]);
+      return c;
+    }, this.log);
+    this.verifier.start();
     const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log) : undefined;
     const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
@@ -120,6 +127,7 @@ export class Collector {
   private health: ReturnType<typeof addHealthAndReflection> | undefined;
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
+  private verifier: Verifier | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
     try {
@@ -148,6 +156,7 @@ export class Collector {
     this.stateValue = 'DRAINING';
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.groups?.stop();
+    this.verifier?.stop();
     for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();

@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
 import type { OnDemandSettings } from './identity/on-demand';
+import type { VerifySettings } from './identity/verifier';
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import {
-  ConfigError, parseAddress, parseNetwork, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
+  ConfigError, parseAddress, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 
@@ -52,6 +53,8 @@ export interface CollectorOptions {
     historyRetention?: string;
     /** Resolve unknown addresses when a firewall asks (off unless `networks` is set). */
     onDemand?: { networks?: string[]; timeout?: string; dnsServers?: string[] };
+    /** Active verification of entries (off unless `networks` is set). */
+    verify?: { networks?: string[]; interval?: string; failures?: number; tcpPorts?: number[]; timeout?: string; dnsServers?: string[] };
   };
   /** LDAP directories to resolve groups from, one per domain (README, "Groups from LDAP"). */
   directories?: unknown[];
@@ -86,6 +89,7 @@ export interface CollectorConfig extends LinkSecurity {
   identity: IdentitySettings;
   historyRetentionMs: number;
   onDemand: OnDemandSettings;
+  verify: VerifySettings;
   directories: DirectoryConfig[];
   groups: GroupSettings;
   limits: Limits;
@@ -117,16 +121,16 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand,
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
     directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */
-export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings } {
+export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings; verify: VerifySettings } {
   const o = raw === undefined ? {} : raw;
   if (typeof o !== 'object' || o === null) throw new ConfigError('identity: expected an object like {"sharedThreshold": 3}', 'identity');
   const r = o as Record<string, unknown>;
-  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention', 'onDemand'], 'identity');
+  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention', 'onDemand', 'verify'], 'identity');
   const addrs = r['sharedAddresses'] ?? [];
   if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
   const sharedNetworks = addrs.map((a: unknown, i) => {
@@ -144,6 +148,30 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
     },
     historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
     onDemand: validateOnDemand(r['onDemand']),
+    verify: validateVerify(r['verify']),
+  };
+}
+
+function networksOf(raw: unknown, field: string): Network[] {
+  const list = Array.isArray(raw) ? (raw as unknown[]) : [];
+  return list.map((n, i) => {
+    const net = typeof n === 'string' ? parseNetwork(n) : null;
+    if (!net) throw new ConfigError(`${field}[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`, `${field}[${i}]`);
+    return net;
+  });
+}
+
+function validateVerify(raw: unknown): VerifySettings {
+  if (raw === undefined) return { networks: [], intervalMs: 60_000, failures: 3, tcpPorts: [445, 135, 3389], timeoutMs: 1000, dnsServers: [] };
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('identity.verify: expected {"networks": ["10.0.0.0/8"], "interval": "1m"}', 'identity.verify');
+  const o = raw as Record<string, unknown>;
+  rejectUnknownKeys(o, ['networks', 'interval', 'failures', 'tcpPorts', 'timeout', 'dnsServers'], 'identity.verify');
+  const ports = o['tcpPorts'] ?? [445, 135, 3389];
+  if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw new ConfigError('identity.verify.tcpPorts: expected a list of ports like [445, 3389], or [] for no TCP check', 'identity.verify.tcpPorts');
+  return {
+    networks: networksOf(o['networks'], 'identity.verify.networks'), intervalMs: parseDuration(o['interval'] ?? '1m', 'identity.verify.interval'),
+    failures: optionalInt(o, 'failures', 'identity.verify.', 1, 100) ?? 3, tcpPorts: ports as number[],
+    timeoutMs: parseDuration(o['timeout'] ?? '1s', 'identity.verify.timeout'), dnsServers: Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [],
   };
 }
 
@@ -152,12 +180,7 @@ function validateOnDemand(raw: unknown): OnDemandSettings {
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('identity.onDemand: expected {"networks": ["10.0.0.0/8"], "timeout": "500ms"}', 'identity.onDemand');
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['networks', 'timeout', 'dnsServers'], 'identity.onDemand');
-  const nets = Array.isArray(o['networks']) ? (o['networks'] as unknown[]) : [];
-  const networks = nets.map((n, i) => {
-    const net = typeof n === 'string' ? parseNetwork(n) : null;
-    if (!net) throw new ConfigError(`identity.onDemand.networks[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`, `identity.onDemand.networks[${i}]`);
-    return net;
-  });
+  const networks = networksOf(o['networks'], 'identity.onDemand.networks');
   const dns = Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [];
   return { networks, timeoutMs: parseDuration(o['timeout'] ?? '500ms', 'identity.onDemand.timeout'), dnsServers: dns };
 }
