@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { AgentEvent, RecordResult } from '../src/events/model';
+import { join } from 'node:path';
+import { SHARED_DATA, countKind, feedBuffer, onlyEvent, readRecorded, type Fed } from './format-harness';
 import type { SourceFormat } from '../src/sources/format';
 import { dhcpIscFormat, dhcpIscLeasesFormat, parseDhcpdLine } from '../src/sources/dhcp';
 
@@ -11,40 +11,14 @@ import { dhcpIscFormat, dhcpIscLeasesFormat, parseDhcpdLine } from '../src/sourc
  * (shared/data/README.md section 3). Every expected value was read from those files.
  */
 
-// Runs as packages/dc-agent/dist/test/dhcp-isc.test.js; shared/data sits beside the repository.
-const DATA = process.env['FSSO_SHARED_DATA'] || resolve(__dirname, '../../../../../shared/data');
+const DATA = SHARED_DATA;
 const SYSLOG_DIR = join(DATA, 'dhcp', 'isc_dhcpd_syslog');
 const LEASES_DIR = join(DATA, 'dhcp', 'isc_dhcpd_leases');
 const SYSLOG = 'dhcpd_syslog_lines_from_public_github_texts.log';
-
-function read(dir: string, file: string): Buffer {
-  const path = join(dir, file);
-  assert.ok(existsSync(path), `recorded data not found at ${path}; set FSSO_SHARED_DATA to the shared/data folder`);
-  return readFileSync(path);
-}
-
-/** The whole file through the format's splitter (optionally in small chunks) and one parser. */
-function feed(format: SourceFormat, dir: string, file: string, chunk?: number) {
-  const buf = read(dir, file);
-  const splitter = format.createSplitter();
-  const records: string[] = [];
-  const step = chunk ?? buf.length;
-  for (let i = 0; i < buf.length; i += step) records.push(...splitter.push(buf.subarray(i, i + step)));
-  records.push(...splitter.end());
-  const parse = format.createParser();
-  return { records, results: records.map((r) => parse(r)), consumed: splitter.consumed, size: buf.length };
-}
-
-function only(result: RecordResult | undefined): AgentEvent {
-  assert.ok(result, 'no such record');
-  assert.equal(result.skipped, undefined, `skipped: ${result.skipped ?? ''}`);
-  assert.equal(result.events.length, 1);
-  return result.events[0] as AgentEvent;
-}
-
-function count(results: RecordResult[], kind: string): number {
-  return results.flatMap((r) => r.events).filter((e) => e.kind === kind).length;
-}
+const read = (dir: string, file: string): Buffer => readRecorded(dir.slice(DATA.length + 1), file);
+const feed = (format: SourceFormat, dir: string, file: string, chunk?: number): Fed => feedBuffer(format, read(dir, file), chunk);
+const only = onlyEvent;
+const count = countKind;
 
 function leaseFiles(): string[] {
   assert.ok(existsSync(LEASES_DIR), `recorded data not found at ${LEASES_DIR}; set FSSO_SHARED_DATA to the shared/data folder`);

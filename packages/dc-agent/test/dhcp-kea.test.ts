@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { AgentEvent, RecordResult } from '../src/events/model';
+import { join } from 'node:path';
+import { SHARED_DATA, countKind, feedBuffer, onlyEvent, readRecorded, type Fed } from './format-harness';
 import { dhcpKeaFormat } from '../src/sources/dhcp';
 
 /**
@@ -10,39 +10,15 @@ import { dhcpKeaFormat } from '../src/sources/dhcp';
  * of Kea's own admin tests and kea-dhcp4 journal lines. Every expected value was read from them.
  */
 
-// Runs as packages/dc-agent/dist/test/dhcp-kea.test.js; shared/data sits beside the repository.
-const DATA = process.env['FSSO_SHARED_DATA'] || resolve(__dirname, '../../../../../shared/data');
+const DATA = SHARED_DATA;
 const DIR = join(DATA, 'dhcp', 'kea');
 const JOURNAL = 'kea_dhcp4_journal_lines_from_public_texts.log';
 const LEASE4 = 'kea_src_bin_admin_tests_data_lease4_dump_test.reference.csv';
 const LEASE6 = 'kea_src_bin_admin_tests_data_lease6_dump_test.reference.csv';
 
-function read(file: string): Buffer {
-  const path = join(DIR, file);
-  assert.ok(existsSync(path), `recorded data not found at ${path}; set FSSO_SHARED_DATA to the shared/data folder`);
-  return readFileSync(path);
-}
-
-/** A buffer through the format's splitter and one parser, as the agent reads a file. */
-function feedBuffer(buf: Buffer) {
-  const splitter = dhcpKeaFormat.createSplitter();
-  const records = [...splitter.push(buf), ...splitter.end()];
-  const parse = dhcpKeaFormat.createParser();
-  return { records, results: records.map((r) => parse(r)), consumed: splitter.consumed, size: buf.length };
-}
-
-const feed = (file: string) => feedBuffer(read(file));
-
-function only(result: RecordResult | undefined): AgentEvent {
-  assert.ok(result, 'no such record');
-  assert.equal(result.skipped, undefined, `skipped: ${result.skipped ?? ''}`);
-  assert.equal(result.events.length, 1);
-  return result.events[0] as AgentEvent;
-}
-
-function count(results: RecordResult[], kind: string): number {
-  return results.flatMap((r) => r.events).filter((e) => e.kind === kind).length;
-}
+const feed = (file: string): Fed => feedBuffer(dhcpKeaFormat, readRecorded('dhcp', 'kea', file));
+const only = onlyEvent;
+const count = countKind;
 
 test('every recorded Kea file is read whole; records map or have an expected reason', () => {
   assert.ok(existsSync(DIR), `recorded data not found at ${DIR}; set FSSO_SHARED_DATA to the shared/data folder`);
@@ -137,7 +113,7 @@ test('lease6 CSV: IPv6 rows by their own header, and the same rows without it (f
   const last = only(results[4]);
   assert.deepEqual([last.kind, last.ip, last.user, last.domain, last.eventTimeMs], ['HOST_RELEASED', '::13', 'no', 'HWADDR.ONLY.DUID', 1700000000000]);
 
-  const text = read(LEASE6).toString('utf8');
-  const headerless = feedBuffer(Buffer.from(text.slice(text.indexOf('\n') + 1), 'utf8'));
+  const text = readRecorded('dhcp', 'kea', LEASE6).toString('utf8');
+  const headerless = feedBuffer(dhcpKeaFormat, Buffer.from(text.slice(text.indexOf('\n') + 1), 'utf8'));
   assert.deepEqual(headerless.results, results.slice(1));
 });

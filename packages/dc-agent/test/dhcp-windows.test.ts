@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { AgentEvent, RecordResult } from '../src/events/model';
+import { join } from 'node:path';
+import { SHARED_DATA, countKind, feedBuffer, onlyEvent, readRecorded, type Fed } from './format-harness';
 import { dhcpWindowsFormat } from '../src/sources/dhcp';
 import { columnsFromHeader } from '../src/sources/dhcp/windows';
 
@@ -11,42 +11,15 @@ import { columnsFromHeader } from '../src/sources/dhcp/windows';
  * Every expected value was read from those files; counts were taken with grep.
  */
 
-// Runs as packages/dc-agent/dist/test/dhcp-windows.test.js; shared/data sits beside the repository.
-const DATA = process.env['FSSO_SHARED_DATA'] || resolve(__dirname, '../../../../../shared/data');
+const DATA = SHARED_DATA;
 const DIR = join(DATA, 'dhcp', 'windows_dhcpsrvlog');
 const ELASTIC_V4 = 'elastic-integrations_microsoft_dhcp_test-log.log';
 const ELASTIC_V6 = 'elastic-integrations_microsoft_dhcp_test-logv6.log';
 const KINESIS = 'kinesistap_test_DhcpSrvLog_preamble_header_plus_1_record.log';
 const PUBLIC = 'windows_dhcpsrvlog_lines_from_public_texts.log';
-
-interface Fed {
-  records: string[];
-  results: RecordResult[];
-  consumed: number;
-  size: number;
-}
-
-/** The whole file through the format's splitter and one parser, as the agent reads it. */
-function feed(file: string): Fed {
-  const path = join(DIR, file);
-  assert.ok(existsSync(path), `recorded data not found at ${path}; set FSSO_SHARED_DATA to the shared/data folder`);
-  const buf = readFileSync(path);
-  const splitter = dhcpWindowsFormat.createSplitter();
-  const records = [...splitter.push(buf), ...splitter.end()];
-  const parse = dhcpWindowsFormat.createParser();
-  return { records, results: records.map((r) => parse(r)), consumed: splitter.consumed, size: buf.length };
-}
-
-function only(result: RecordResult | undefined): AgentEvent {
-  assert.ok(result, 'no such record');
-  assert.equal(result.skipped, undefined, `skipped: ${result.skipped ?? ''}`);
-  assert.equal(result.events.length, 1);
-  return result.events[0] as AgentEvent;
-}
-
-function count(results: RecordResult[], kind: string): number {
-  return results.flatMap((r) => r.events).filter((e) => e.kind === kind).length;
-}
+const feed = (file: string): Fed => feedBuffer(dhcpWindowsFormat, readRecorded('dhcp', 'windows_dhcpsrvlog', file));
+const only = onlyEvent;
+const count = countKind;
 
 /** The reasons a DhcpSrvLog record may be skipped for; anything else is a parser fault. */
 const EXPECTED_SKIP = /^(DhcpSrvLog preamble or other text, not a CSV row|DhcpSrvLog CSV header|DhcpSrvLog event \d+ is not a lease grant or release)$/;
