@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { caPaths, initCa, issueCert, loadFsso, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
 import { BIN } from '../support/paths';
@@ -81,6 +82,43 @@ test('mutual TLS: roles, agent scope, and refusals that explain themselves', asy
     assert.match(check.stdout, /does NOT verify against .*which is not in the CA file: this server uses another CA/);
     const ok = await runCommand(BIN.ctl, ['tls', 'check', collector.address, ...base.slice(2)]);
     assert.match(ok.stdout, /verifies against/);
+  });
+
+  await t.test('pinning: a client that pins another thumbprint refuses the collector', async () => {
+    const shown = JSON.parse((await runCommand(BIN.ctl, ['pki', 'show', pki.collector.cert, '--json'])).stdout) as { thumbprint: string };
+    const ok = await runCommand(BIN.ctl, ['stats', ...collector.args('admin'), '--pin', `sha256:${shown.thumbprint}`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bad = await runCommand(BIN.ctl, ['stats', ...collector.args('admin'), '--pin', 'ab'.repeat(32)]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not one of the pinned thumbprints/);
+  });
+
+  await t.test('a renewed certificate is served without a restart', async () => {
+    const reloadDir = join(dir.path, 'reload');
+    mkdirSync(reloadDir);
+    const certFile = join(reloadDir, 'collector.pem');
+    const keyFile = join(reloadDir, 'collector.key');
+    const first = pki.issue('collector', 'reload-a');
+    writeFileSync(certFile, readFileSync(first.cert));
+    writeFileSync(keyFile, readFileSync(first.key), { mode: 0o600 });
+    const c2 = await startCollector(reloadDir, { config: { tls: { ca: pki.ca, cert: certFile, key: keyFile } } });
+    t.after(() => c2.daemon.stop());
+    const served = async (): Promise<string> => /0\. reload-\S* .*\n/.exec((await runCommand(BIN.ctl, ['tls', 'check', c2.address, '--ca', pki.ca])).stdout)?.[0] ?? '';
+    const before = await served();
+    const renewed = pki.issue('collector', 'reload-b');
+    writeFileSync(certFile, readFileSync(renewed.cert));
+    writeFileSync(keyFile, readFileSync(renewed.key), { mode: 0o600 });
+    const thumb = (f: string): string => (JSON.parse(execFileSync(process.execPath, [BIN.ctl, 'pki', 'show', f, '--json']).toString()) as { thumbprint: string }).thumbprint;
+    assert.notEqual(thumb(first.cert), thumb(renewed.cert));
+    const deadline = Date.now() + 15_000;
+    let after = before;
+    while (Date.now() < deadline && after === before) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await served();
+    }
+    assert.notEqual(after, before, 'the collector serves the renewed certificate');
+    assert.ok(after.includes(`sha256:${thumb(renewed.cert)}`), after);
+    assert.equal((await runCommand(BIN.ctl, ['stats', ...c2.args('admin')])).code, 0, 'and clients still connect');
   });
 
   await t.test('plaintext only behind an explicit flag, and it warns', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  PLAINTEXT_WARNING, SERVICE_NAMES, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
+  PLAINTEXT_WARNING, SERVICE_NAMES, normaliseThumbprint, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
   type Clock, type Logger,
 } from '@fsso/common';
 import type { CollectorConfig } from './config';
@@ -97,7 +97,7 @@ export class Collector {
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     });
     const streams = new StreamCounter(cfg.limits.maxStreams);
-    const g = { insecure: cfg.insecure === true, log: this.log, denied: this.denied };
+    const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
       agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits, onDemand), ['firewall', 'admin'], g));

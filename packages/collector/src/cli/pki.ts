@@ -87,7 +87,7 @@ export function tlsCheck(target: string | undefined, v: Values): Promise<number>
       const chain: DetailedPeerCertificate[] = [];
       for (let c: DetailedPeerCertificate | undefined = sock.getPeerCertificate(true); c && !chain.includes(c); c = c.issuerCertificate === c ? undefined : c.issuerCertificate) chain.push(c);
       out(`${target} sent ${chain.length} certificate(s):`);
-      chain.forEach((c: PeerCertificate, n) => out(`  ${n}. ${c.subject?.CN ?? '?'}  issued by ${c.issuer?.CN ?? '?'}  valid to ${c.valid_to}  SAN ${c.subjectaltname ?? '-'}`));
+      chain.forEach((c: PeerCertificate, n) => out(`  ${n}. ${c.subject?.CN ?? '?'}  issued by ${c.issuer?.CN ?? '?'}  valid to ${c.valid_to}  sha256:${(c.fingerprint256 ?? '').replace(/:/g, '').toLowerCase()}  SAN ${c.subjectaltname ?? '-'}`));
       const err = sock.authorizationError ? String((sock.authorizationError as Error & { code?: string }).code ?? sock.authorizationError) : undefined;
       if (err) out(`does NOT verify against ${typeof v['ca'] === 'string' ? v['ca'] : 'the system CAs'}: ${explainTlsError(err, chain)}`);
       else out(`verifies against ${typeof v['ca'] === 'string' ? v['ca'] : 'the system CAs'}${cert ? ' (client certificate presented)' : ''}`);

@@ -17,6 +17,8 @@ export interface BatchResult {
 }
 
 export interface IngestCounters {
+  /** Events dated more than 5 minutes in the future (a skewed DC clock): clamped to now, and reported. */
+  skewed: number;
   accepted: number;
   duplicates: number;
   rejected: number;
@@ -28,8 +30,12 @@ export interface IngestCounters {
  * changes they cause, and the agent's new high-water mark commit together), so the ack that
  * follows the commit is the truth and a resent batch changes nothing.
  */
+const SKEW_MS = 5 * 60_000;
+
 export class Ingestor {
-  readonly counters: IngestCounters = { accepted: 0, duplicates: 0, rejected: 0, expired: 0 };
+  readonly counters: IngestCounters = { accepted: 0, duplicates: 0, rejected: 0, expired: 0, skewed: 0 };
+  /** When each agent was last warned about its clock, so a skewed DC gives one line per 10 minutes. */
+  private readonly skewWarned = new Map<string, number>();
   private readonly applyTx;
 
   constructor(
@@ -83,7 +89,8 @@ export class Ingestor {
         continue;
       }
       accepted++;
-      lastEventMs = Math.max(lastEventMs, ev.eventTimeMs);
+      if (ev.eventTimeMs > now + SKEW_MS) this.reportSkew(agent.agentId, ev.eventTimeMs - now, now);
+      lastEventMs = Math.max(lastEventMs, Math.min(ev.eventTimeMs, now));
       this.events.append(agent.agentId, agent.spoolId, ev, now);
       changes.push(...this.engine.apply(ev, now));
     }
@@ -93,6 +100,13 @@ export class Ingestor {
       eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,
     });
     return { ackedSeq: acked, accepted, duplicates, rejected, changes };
+  }
+
+  private reportSkew(agentId: string, aheadMs: number, now: number): void {
+    this.counters.skewed++;
+    if (now - (this.skewWarned.get(agentId) ?? 0) < 600_000) return;
+    this.skewWarned.set(agentId, now);
+    this.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", { agent: agentId, aheadSeconds: Math.round(aheadMs / 1000) });
   }
 
   /** Removes entries without evidence for the dead-entry timeout; returns the changes. */

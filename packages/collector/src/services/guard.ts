@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { endWithStatus } from './status';
-import { EKU_CLIENT, identityFromSan, type Logger, type Role } from '@fsso/common';
+import { EKU_CLIENT, identityFromSan, normaliseThumbprint, type Logger, type Role } from '@fsso/common';
 
 /** Who is calling, from their client certificate; undefined on a plaintext (insecure) server. */
 export interface Caller {
@@ -9,6 +9,8 @@ export interface Caller {
   domains: string[];
   /** CN and SHA-256 thumbprint, for log lines that name the certificate. */
   name: string;
+  /** SHA-256 thumbprint, lower-case hex. */
+  thumbprint: string;
 }
 
 type AnyCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>;
@@ -23,11 +25,14 @@ export function callerOf(call: AnyCall): Caller | undefined {
     roles: eku && !eku.includes(EKU_CLIENT) ? [] : id.roles,
     domains: id.domains,
     name: `${cert.subject?.CN ?? '?'} (sha256 ${cert.fingerprint256?.replace(/:/g, '').slice(0, 16).toLowerCase() ?? '?'}…)`,
+    thumbprint: normaliseThumbprint(cert.fingerprint256 ?? ''),
   };
 }
 
 export interface GuardOptions {
   insecure: boolean;
+  /** Client certificate thumbprints allowed (pinning); empty: any from the CA. */
+  pins: string[];
   log: Logger;
   denied: { count: number };
 }
@@ -51,9 +56,12 @@ export function guard<H extends object>(service: string, handlers: H, roles: rea
         return fn(call, callback);
       }
       const who = callerOf(call);
-      if (who && who.roles.some((r) => roles.includes(r))) return fn(call, callback);
+      const pinned = o.pins.length === 0 || (who !== undefined && o.pins.includes(who.thumbprint));
+      if (who && pinned && who.roles.some((r) => roles.includes(r))) return fn(call, callback);
       o.denied.count++;
-      const details = who
+      const details = who && !pinned
+        ? `certificate ${who.name} is not one of the pinned client certificates (tls.pins)`
+        : who
         ? `certificate ${who.name} has role ${who.roles.join(', ') || '(none)'}; ${service} needs ${roles.join(' or ')}`
         : `no client certificate; ${service} needs one with role ${roles.join(' or ')}`;
       o.log.warn('call refused', { service, method, peer: call.getPeer(), reason: details });

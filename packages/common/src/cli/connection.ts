@@ -11,12 +11,14 @@ export const CONNECTION_OPTIONS = {
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  pin: { type: 'string' },
 } as const;
 
 export const CONNECTION_HELP = `Connection (flags, or the environment variables in brackets):
   --collector HOST:PORT  the collector [FSSO_COLLECTOR] (default 127.0.0.1:7450)
   --ca FILE --cert FILE --key FILE
                          mutual TLS [FSSO_CA, FSSO_CERT, FSSO_KEY]
+  --pin SHA256           accept only the collector certificate with this thumbprint [FSSO_PIN]
   --insecure             plaintext gRPC, for labs [FSSO_INSECURE=1]`;
 
 export interface Connection {
@@ -37,7 +39,8 @@ export function resolveConnection(values: Record<string, string | boolean | unde
   const cert = str('cert', 'FSSO_CERT');
   const key = str('key', 'FSSO_KEY');
   let security: LinkSecurity;
-  if (ca && cert && key) security = { tls: { ca, cert, key } };
+  const pin = str('pin', 'FSSO_PIN');
+  if (ca && cert && key) security = { tls: { ca, cert, key, pins: pin ? [pin] : undefined } };
   else if (insecure) security = { insecure: true };
   else {
     throw new UsageError('no TLS credentials: pass --ca, --cert and --key (or FSSO_CA/FSSO_CERT/FSSO_KEY), or --insecure for a plaintext lab collector');

@@ -18,6 +18,16 @@ export interface TlsOptions {
   cert: string;
   /** PEM file of this side's private key. */
   key: string;
+  /**
+   * Optional pinning: SHA-256 thumbprints (hex, colons optional) of the only peer certificates
+   * accepted: the server's for a client, the clients' for a server. Empty: any from `ca`.
+   */
+  pins?: string[] | undefined;
+}
+
+/** "AB:CD:…" or "abcd…" to lower-case hex without colons. */
+export function normaliseThumbprint(t: string): string {
+  return t.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
 }
 
 /** `tls` for mutual TLS, or `insecure: true` for plaintext (labs only; warned about at start). */
@@ -65,6 +75,11 @@ export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.Chann
       if (cert.ext_key_usage && !cert.ext_key_usage.includes(EKU_SERVER)) {
         return new Error(`the server's certificate (${cert.subject.CN ?? '?'}) is not for servers (no serverAuth extended key usage); reissue it with role collector`);
       }
+      const pins = (sec.tls?.pins ?? []).map(normaliseThumbprint);
+      const got = normaliseThumbprint(cert.fingerprint256 ?? '');
+      if (pins.length && !pins.includes(got)) {
+        return new Error(`the server's certificate (sha256 ${got}) is not one of the pinned thumbprints; if it was renewed on purpose, pin the new one`);
+      }
       return undefined;
     },
   });
@@ -87,11 +102,15 @@ export function validateTlsOptions(raw: unknown, baseDir: string, field = 'tls')
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
   const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['ca', 'cert', 'key'], field);
+  rejectUnknownKeys(o, ['ca', 'cert', 'key', 'pins'], field);
   const get = (k: string): string => {
     const v = optionalString(o, k, `${field}.`);
     if (!v) throw new ConfigError(`${field}.${k}: missing; give the path of a PEM file`, `${field}.${k}`);
     return resolve(baseDir, v);
   };
-  return { ca: get('ca'), cert: get('cert'), key: get('key') };
+  const pins = o['pins'];
+  if (pins !== undefined && (!Array.isArray(pins) || !pins.every((p) => typeof p === 'string' && /^(sha256:)?[0-9a-fA-F:]{64,95}$/.test(p)))) {
+    throw new ConfigError(`${field}.pins: expected SHA-256 thumbprints as 'fssoctl pki show' prints them (sha256:ab12…)`, `${field}.pins`);
+  }
+  return { ca: get('ca'), cert: get('cert'), key: get('key'), pins: pins as string[] | undefined };
 }
