@@ -24,8 +24,11 @@ Usage:
 
 ${CONNECTION_HELP}
 
-Example:
-  fssoctl logons --network 10.1.0.0/16 --collector 127.0.0.1:7450 --insecure
+Examples:
+  export FSSO_COLLECTOR=collector.corp.example:7450 FSSO_CA=pki/ca.pem FSSO_CERT=pki/ops.pem FSSO_KEY=pki/ops.key
+  fssoctl logons --network 10.1.0.0/16
+  fssoctl who 10.1.2.3 --at "2h ago"
+  fssoctl pki issue --dir pki --role agent --name dc1.corp.example --domain CORP
 `;
 
 const OPTIONS = {

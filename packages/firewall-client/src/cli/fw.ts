@@ -21,9 +21,10 @@ Options:
 
 ${CONNECTION_HELP}
 
-Example:
-  fsso-fw lookup 10.1.2.3 --collector 127.0.0.1:7450 --insecure
-  fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users' --insecure
+Examples:
+  export FSSO_COLLECTOR=collector.corp.example:7450 FSSO_CA=pki/ca.pem FSSO_CERT=pki/fw1.pem FSSO_KEY=pki/fw1.key
+  fsso-fw lookup 10.1.2.3
+  fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users'
 `;
 
 const OPTIONS = {

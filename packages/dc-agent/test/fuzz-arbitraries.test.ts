@@ -1,0 +1,129 @@
+// Shared by the fuzz-*.test.ts files: generators of hostile input. Mutations are plain data (shown
+// as such in a counterexample) applied by `mutate`, so a failure reads as "flip byte 12 of record 3".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fc from 'fast-check';
+
+export type Mutation =
+  | { op: 'flip'; at: number; bit: number }
+  | { op: 'byte'; at: number; byte: number }
+  | { op: 'insert'; at: number; bytes: Uint8Array }
+  | { op: 'text'; at: number; text: string }
+  | { op: 'delete'; at: number; len: number }
+  | { op: 'truncate'; at: number }
+  | { op: 'dupSlice'; from: number; len: number; at: number }
+  | { op: 'dupField'; n: number }
+  | { op: 'quotes'; mode: 0 | 1 | 2 }
+  | { op: 'nul'; at: number }
+  | { op: 'huge'; at: number; size: number; char: string }
+  | { op: 'hugeValue'; n: number; size: number };
+
+/** A "field" of any format: an XML <Data>, a JSON "key": value, a key=value pair, a CSV column. */
+const FIELD = /<Data\b[^>]*>[^<]*<\/Data>|"[^"\\\n]*"\s*:\s*(?:"[^"\\\n]*"|[-\w.+]+)|\b[\w-]+\s*=\s*(?:"[^"\n]*"|[^\s,;]+)|,[^,\n]*/g;
+/** The value part of such a field. */
+const VALUE = /(?<=>)[^<]*(?=<\/)|(?<=:\s*")[^"\n]*(?=")|(?<==\s*"?)[^"\s,;]+|(?<=,)[^,\n]*(?=,)/g;
+
+const pos = fc.nat({ max: 1 << 16 });
+
+export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ op: fc.constant('flip' as const), at: pos, bit: fc.nat({ max: 7 }) }),
+  fc.record({ op: fc.constant('byte' as const), at: pos, byte: fc.nat({ max: 255 }) }),
+  fc.record({ op: fc.constant('insert' as const), at: pos, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({ op: fc.constant('text' as const), at: pos, text: fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('\u0000', '\uFEFF', '\uD800', '\r\n', '&#0;', '&amp;', ']]>', '<!--', '\\u0000', '%s', '${x}')) }),
+  fc.record({ op: fc.constant('delete' as const), at: pos, len: fc.integer({ min: 1, max: 64 }) }),
+  fc.record({ op: fc.constant('truncate' as const), at: pos }),
+  fc.record({ op: fc.constant('dupSlice' as const), from: pos, len: fc.integer({ min: 1, max: 200 }), at: pos }),
+  fc.record({ op: fc.constant('dupField' as const), n: fc.nat({ max: 60 }) }),
+  fc.record({ op: fc.constant('quotes' as const), mode: fc.constantFrom(0 as const, 1 as const, 2 as const) }),
+  fc.record({ op: fc.constant('nul' as const), at: pos }),
+  // Bounded well below the splitters' 1 MiB record limit, so every property stays fast.
+  fc.record({ op: fc.constant('huge' as const), at: pos, size: fc.integer({ min: 256, max: 70_000 }), char: fc.constantFrom('A', '9', ' ', '.', ':', 'é', '€', '\t') }),
+  fc.record({ op: fc.constant('hugeValue' as const), n: fc.nat({ max: 60 }), size: fc.integer({ min: 257, max: 70_000 }) }),
+);
+
+export const mutations: fc.Arbitrary<Mutation[]> = fc.array(mutation, { minLength: 1, maxLength: 4 });
+
+function nth(text: string, re: RegExp, n: number): RegExpExecArray | undefined {
+  const all = [...text.matchAll(re)];
+  return all.length === 0 ? undefined : all[n % all.length];
+}
+
+function applyOne(buf: Buffer, m: Mutation): Buffer {
+  const at = (x: number): number => x % (buf.length + 1);
+  const splice = (i: number, del: number, ins: Buffer): Buffer => Buffer.concat([buf.subarray(0, i), ins, buf.subarray(i + del)]);
+  switch (m.op) {
+    case 'flip':
+    case 'byte': {
+      if (buf.length === 0) return buf;
+      const out = Buffer.from(buf);
+      const i = m.at % buf.length;
+      out[i] = m.op === 'flip' ? (out[i] ?? 0) ^ (1 << m.bit) : m.byte;
+      return out;
+    }
+    case 'insert':
+      return splice(at(m.at), 0, Buffer.from(m.bytes));
+    case 'text':
+      return splice(at(m.at), 0, Buffer.from(m.text, 'utf8'));
+    case 'nul':
+      return splice(at(m.at), 0, Buffer.from([0]));
+    case 'delete':
+      return splice(at(m.at), m.len, Buffer.alloc(0));
+    case 'truncate':
+      return buf.subarray(0, at(m.at));
+    case 'dupSlice': {
+      const from = at(m.from);
+      return splice(at(m.at), 0, Buffer.from(buf.subarray(from, from + m.len)));
+    }
+    case 'huge':
+      return splice(at(m.at), 0, Buffer.from(m.char.repeat(m.size), 'utf8'));
+    case 'dupField':
+    case 'hugeValue':
+    case 'quotes':
+      return Buffer.from(applyText(buf.toString('utf8'), m), 'utf8');
+  }
+}
+
+/** The mutations that need fields or quotes, which are found in text. */
+function applyText(text: string, m: Mutation & { op: 'dupField' | 'hugeValue' | 'quotes' }): string {
+  if (m.op === 'quotes') {
+    if (m.mode === 0) return text.replace(/"/g, "'");
+    if (m.mode === 1) return text.replace(/'/g, '"');
+    return text.replace(/["']/g, '');
+  }
+  const hit = nth(text, m.op === 'dupField' ? FIELD : VALUE, m.n);
+  if (hit === undefined) return text;
+  const end = hit.index + hit[0].length;
+  if (m.op === 'hugeValue') return text.slice(0, hit.index) + 'x'.repeat(m.size) + text.slice(end);
+  // A JSON duplicate key needs its comma; elsewhere a space keeps the copy a separate field.
+  const glue = hit[0].startsWith('"') ? ',' : hit[0].startsWith(',') ? '' : ' ';
+  return text.slice(0, end) + glue + hit[0] + text.slice(end);
+}
+
+export function mutate(record: string | Buffer, ms: readonly Mutation[]): Buffer {
+  return ms.reduce(applyOne, Buffer.isBuffer(record) ? record : Buffer.from(record, 'utf8'));
+}
+
+/** Arbitrary text and bytes: ASCII, any code point (lone surrogates too), raw bytes, and runs of separators. */
+export const garbage: fc.Arbitrary<Buffer> = fc.oneof(
+  fc.string({ maxLength: 400 }).map((s) => Buffer.from(s, 'utf8')),
+  fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
+  fc.string({ unit: 'grapheme', maxLength: 100 }).map((s) => Buffer.from(s, 'utf8')),
+  fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
+  fc.array(fc.constantFrom('\n', '\r', '\r\n', '\n\n', '<Event>', '</Event>', '<Event ', '{', '}', '"', ';', '#', ' ', '\t', '\u0000', '<?xml ?>', 'lease ', '{}', 'null'), { maxLength: 40 })
+    .map((parts) => Buffer.from(parts.join(''), 'utf8')),
+);
+
+/** Text soup made of a format's own tokens: reaches deeper than random bytes, which fail at once. */
+export function tokenSoup(records: readonly string[]): fc.Arbitrary<Buffer> {
+  const tokens = [...new Set(records.flatMap((r) => r.split(/([\s=:,;"'<>[\]{}()/\\@|])/)).filter((t) => t !== ''))].slice(0, 2000);
+  const token = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...tokens) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) });
+  return fc.array(token, { maxLength: 120 }).map((parts) => Buffer.from(parts.join(''), 'utf8'));
+}
+
+if (require.main === module) {
+  test('mutations apply to any record and always give bytes', () => {
+    fc.assert(fc.property(fc.string(), mutations, (s, ms) => Buffer.isBuffer(mutate(s, ms))), { seed: 20261123, numRuns: 200 });
+    assert.equal(mutate('{"a":"b"}', [{ op: 'dupField', n: 0 }]).toString(), '{"a":"b","a":"b"}');
+    assert.equal(mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 0, size: 300 }]).toString(), `<Data Name="U">${'x'.repeat(300)}</Data>`);
+  });
+}
