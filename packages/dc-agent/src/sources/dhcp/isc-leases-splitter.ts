@@ -40,12 +40,12 @@ export class LeaseBlockSplitter implements RecordSplitter {
 
   push(chunk: Buffer): string[] {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    return this.scan();
+    return this.scan(false);
   }
 
   /** What is left is a statement the file ended inside: returned so the parser reports it. */
   end(): string[] {
-    const out = this.scan();
+    const out = this.scan(true);
     if (this.start >= 0) {
       const rest = this.pending.toString('utf8', this.start).trim();
       if (rest !== '') out.push(rest);
@@ -65,12 +65,33 @@ export class LeaseBlockSplitter implements RecordSplitter {
     this.inComment = false;
   }
 
-  private scan(): string[] {
+  /** `final`: no more input will come, so a line start near the end can be judged as it is. */
+  private scan(final: boolean): string[] {
     const out: string[] = [];
     const buf = this.pending;
     let cut = 0;
+    let stop = buf.length;
     for (let i = this.scanned; i < buf.length; i++) {
       const b = buf[i] ?? 0;
+      const inside = b === LF && this.start >= 0 && (this.depth > 0 || this.inString);
+      if (inside && !final && buf.length - (i + 1) < LONGEST_KEYWORD) {
+        // Too few bytes after this line break to tell whether a new statement starts there: wait
+        // for the next chunk, so the records do not depend on how the file was cut.
+        stop = i;
+        break;
+      }
+      if (inside && startsTopLevel(buf, i + 1)) {
+        // A statement torn off (a crashed writer) must not swallow the leases after it: the next
+        // top-level keyword at the start of a line begins a new record, and the torn one is reported.
+        out.push(buf.toString('utf8', this.start, i).trim());
+        cut = i + 1;
+        this.start = -1;
+        this.depth = 0;
+        this.inString = false;
+        this.escaped = false;
+        this.inComment = false;
+        continue;
+      }
       if (this.inComment) {
         if (b === LF) this.inComment = false;
         continue;
@@ -103,12 +124,21 @@ export class LeaseBlockSplitter implements RecordSplitter {
       // Handed on whole so the parser reports it, and the scan starts afresh after it.
       out.push(buf.toString('utf8', this.start).trim());
       cut = buf.length;
+      stop = buf.length;
       this.reset();
     }
-    this.scanned = buf.length - cut;
+    this.scanned = stop - cut;
     if (this.start >= 0) this.start -= cut;
     this.used += cut;
     this.pending = buf.subarray(cut);
     return out;
   }
+}
+
+const TOP_LEVEL = ['lease ', 'ia-na ', 'ia-ta ', 'ia-pd ', 'host ', 'server-duid ', 'failover '].map((k) => Buffer.from(k, 'latin1'));
+const LONGEST_KEYWORD = Math.max(...TOP_LEVEL.map((k) => k.length));
+
+/** A top-level statement keyword at column 0 (inner statements are indented). */
+function startsTopLevel(buf: Buffer, at: number): boolean {
+  return TOP_LEVEL.some((k) => at + k.length <= buf.length && buf.compare(k, 0, k.length, at, at + k.length) === 0);
 }

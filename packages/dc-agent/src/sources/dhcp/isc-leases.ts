@@ -28,7 +28,19 @@ export function decodeDhcpdString(text: string): Buffer {
 
 /** The value of the first `<name> ...;` statement of a block body (lines start with the name). */
 function statement(body: string, name: string): string | undefined {
-  return new RegExp(`^\\s*${name}\\s+(.*?)\\s*;`, 'm').exec(body)?.[1];
+  // Line by line, not one multi-line regular expression over the block: that backtracked badly on
+  // long runs of whitespace without a `;` (found by the fuzz tests). Words of `name` are separated
+  // by any run of blanks, as dhcpd allows.
+  const words = name.split(' ');
+  for (const line of body.split('\n')) {
+    const t = line.trim();
+    const semi = t.indexOf(';');
+    if (semi < 0) continue;
+    const parts = t.slice(0, semi).split(/[ \t]+/);
+    if (parts.length <= words.length || !words.every((w, i) => parts[i] === w)) continue;
+    return parts.slice(words.length).join(' ');
+  }
+  return undefined;
 }
 
 /** `4 2015/09/10 00:29:00` (UTC), `epoch 1507216949`; NaN for `never` or anything else. */
@@ -74,7 +86,7 @@ function v4Lease(record: string, options: ParseOptions): RecordResult {
   const head = /^lease\s+(\S+)\s*\{/.exec(record);
   if (!head) return skip('malformed lease block');
   const body = blockBody(record, head[0].length - 1);
-  const state = statement(body, 'binding\\s+state');
+  const state = statement(body, 'binding state');
   const meaning = stateKind(state);
   if ('reason' in meaning) return skip(meaning.reason);
   const kind = meaning.kind;
@@ -84,7 +96,7 @@ function v4Lease(record: string, options: ParseOptions): RecordResult {
   const facts: LeaseFacts = {
     kind,
     ip: head[1] ?? '',
-    mac: macOf(statement(body, 'hardware\\s+ethernet')) || (uid === undefined ? '' : macFromClientId(decodeDhcpdString(uid))),
+    mac: macOf(statement(body, 'hardware ethernet')) || (uid === undefined ? '' : macFromClientId(decodeDhcpdString(uid))),
     hostName: host === undefined ? '' : decodeDhcpdString(host).toString('utf8'),
     // A grant counts from `starts` (dhcpd moves it on every renewal); a free lease ended at `ends`.
     timeMs: kind === 'HOST_ADDRESS' ? firstFinite(starts, leaseTime(statement(body, 'cltt'))) : firstFinite(leaseTime(statement(body, 'ends')), starts),
@@ -103,7 +115,7 @@ function v6Lease(record: string, options: ParseOptions): RecordResult {
   const results: RecordResult[] = [];
   for (const addr of record.matchAll(/\biaaddr\s+(\S+)\s*\{/g)) {
     const body = blockBody(record, (addr.index ?? 0) + addr[0].length - 1);
-    const state = statement(body, 'binding\\s+state');
+    const state = statement(body, 'binding state');
     const meaning = stateKind(state);
     if ('reason' in meaning) {
       results.push(skip(meaning.reason));

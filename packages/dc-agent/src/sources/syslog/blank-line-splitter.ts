@@ -45,6 +45,7 @@ export class BlankLineSplitter implements RecordSplitter {
     this.pending = Buffer.alloc(0);
     this.scanned = 0;
     this.hasContent = false;
-    return rest.trim() === '' ? [] : [rest.replace(/\s+$/, '')];
+    // trimEnd(), not /\s+$/: the regular expression is quadratic on whitespace followed by text.
+    return rest.trim() === '' ? [] : [rest.trimEnd()];
   }
 }

@@ -41,6 +41,9 @@ export class XmlEventSplitter implements RecordSplitter {
 
   private drain(): string[] {
     const out: string[] = [];
+    // Once a search found no closing tag in the rest of the buffer, later records in this pass
+    // need not search again: without this, many unclosed `<Event` openers cost quadratic time.
+    let noCloseInRest = false;
     for (;;) {
       const buf = this.pending;
       const start = findOpen(buf, 0);
@@ -54,7 +57,8 @@ export class XmlEventSplitter implements RecordSplitter {
         continue;
       }
       // Filler before a record is consumed with the record, so `consumed` always ends a record.
-      const close = findClose(buf, start + OPEN.length);
+      const close = noCloseInRest ? NO_CLOSE : findClose(buf, start + OPEN.length);
+      if (close.at < 0) noCloseInRest = true;
       const next = findOpen(buf, start + OPEN.length);
       if (next >= 0 && (close.at < 0 || next < close.at)) {
         // A record cut short (truncated file, crashed writer): hand it on to be reported.
@@ -92,6 +96,8 @@ function findOpen(buf: Buffer, from: number): number {
   }
   return -1;
 }
+
+const NO_CLOSE = { at: -1, end: -1 } as const;
 
 /** Position of the `</Event>` that ends a record, and the offset just past its `>`. */
 function findClose(buf: Buffer, from: number): { at: number; end: number } {

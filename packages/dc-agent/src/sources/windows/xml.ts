@@ -81,6 +81,9 @@ export const windowsXmlFormat: SourceFormat = {
     return (record: string): RecordResult => {
       // A DC logs far more than logon evidence (4688, 5145, ...): skip those before the costly
       // XML parse, with the same reason mapWindowsRecord would give.
+      // A record cut short never parses; saying so without the XML parser keeps a flood of torn
+      // records cheap.
+      if (!record.includes('</Event')) return { events: [], skipped: 'malformed XML: the record has no closing </Event> (cut short)' };
       const id = /<EventID(?:\s[^>]*)?>\s*(\d+)\s*<\/EventID>/.exec(record)?.[1];
       if (id !== undefined && !RULES.has(Number(id)) && !COUNTED.has(Number(id))) return { events: [], skipped: `event ${id} is not logon evidence` };
       const parsed = parseEventXml(record);
