@@ -21,7 +21,7 @@ export type Mutation =
 /** A "field" of any format: an XML <Data>, a JSON "key": value, a key=value pair, a CSV column. */
 const FIELD = /<Data\b[^>]*>[^<]*<\/Data>|"[^"\\\n]*"\s*:\s*(?:"[^"\\\n]*"|[-\w.+]+)|\b[\w-]+\s*=\s*(?:"[^"\n]*"|[^\s,;]+)|,[^,\n]*/g;
 /** The value part of such a field. */
-const VALUE = /(?<=>)[^<]*(?=<\/)|(?<=:\s*")[^"\n]*(?=")|(?<==\s*"?)[^"\s,;]+|(?<=,)[^,\n]*(?=,)/g;
+const VALUE = /(?<=>)[^<]*(?=<\/)|(?<=: ?")[^"\n]*(?=")|(?<== ?"?)[^"\s,;]+|(?<=,)[^,\n]*(?=,)/g;
 
 const pos = fc.nat({ max: 1 << 16 });
 
@@ -120,10 +120,54 @@ export function tokenSoup(records: readonly string[]): fc.Arbitrary<Buffer> {
   return fc.array(token, { maxLength: 120 }).map((parts) => Buffer.from(parts.join(''), 'utf8'));
 }
 
+/** Odd values for a JSON field: wrong types, edge numbers, every spelling of "no address". */
+const oddValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom(null, true, -1, 0, 1e308, -1e308, 2 ** 53 + 1, '', '-', '::', '::1', '0.0.0.0', '999.1.1.1', 'ipv4:1.2.3.4:5', 'ipv6:fe80::1%eth0:445',
+    '[::ffff:10.0.0.1]:443', '1.2.3.4%eth0', '10.0.0.1\u0000', 'NaN', 'Infinity', '1e400', '0x10', '2020-13-45T99:99:99Z', '$', 'A$', '\\', 'DOM\\', '@', 'x'.repeat(300)),
+);
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (typeof v !== 'object' || v === null) return [at];
+  const entries: [string | number, unknown][] = Array.isArray(v) ? (v as unknown[]).map((x, i) => [i, x]) : Object.entries(v);
+  return [at, ...entries.flatMap(([k, x]) => paths(x, [...at, k]))];
+}
+
+function setAt(v: unknown, at: readonly (string | number)[], value: unknown): unknown {
+  const [head, ...rest] = at;
+  if (head === undefined) return value;
+  if (Array.isArray(v)) {
+    const copy: unknown[] = [...(v as unknown[])];
+    copy[Number(head)] = setAt(copy[Number(head)], rest, value);
+    return copy;
+  }
+  const copy: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+  copy[String(head)] = setAt(copy[String(head)], rest, value);
+  return copy;
+}
+
+/** Real JSON records with one field (at any depth) given an odd value: type confusion, not byte noise. */
+export function jsonConfusion(records: readonly string[]): fc.Arbitrary<Buffer> {
+  const docs = records.flatMap((r) => {
+    try {
+      return [JSON.parse(r) as Json];
+    } catch {
+      return [];
+    }
+  });
+  if (docs.length === 0) return fc.constant(Buffer.alloc(0));
+  return fc.constantFrom(...docs)
+    .chain((doc) => fc.tuple(fc.constant(doc), fc.constantFrom(...paths(doc)), oddValue))
+    .map(([doc, at, value]) => Buffer.from(JSON.stringify(setAt(doc, at, value)) ?? 'null', 'utf8'));
+}
+
 if (require.main === module) {
   test('mutations apply to any record and always give bytes', () => {
     fc.assert(fc.property(fc.string(), mutations, (s, ms) => Buffer.isBuffer(mutate(s, ms))), { seed: 20261123, numRuns: 200 });
     assert.equal(mutate('{"a":"b"}', [{ op: 'dupField', n: 0 }]).toString(), '{"a":"b","a":"b"}');
-    assert.equal(mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 0, size: 300 }]).toString(), `<Data Name="U">${'x'.repeat(300)}</Data>`);
+    assert.equal(mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 1, size: 300 }]).toString(), `<Data Name="U">${'x'.repeat(300)}</Data>`);
   });
 }

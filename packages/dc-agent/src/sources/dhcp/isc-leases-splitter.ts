@@ -73,7 +73,7 @@ export class LeaseBlockSplitter implements RecordSplitter {
     let stop = buf.length;
     for (let i = this.scanned; i < buf.length; i++) {
       const b = buf[i] ?? 0;
-      const inside = b === LF && this.start >= 0 && (this.depth > 0 || this.inString);
+      const inside = b === LF && this.start >= 0;
       if (inside && !final && buf.length - (i + 1) < LONGEST_KEYWORD) {
         // Too few bytes after this line break to tell whether a new statement starts there: wait
         // for the next chunk, so the records do not depend on how the file was cut.
