@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
 import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
@@ -96,6 +96,46 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     const r = await run('ldapmodify', ['-x', '-H', dc.ldapUrl, '-D', dc.adminDn, '-w', dc.adminPassword], { input: ldif });
     assert.equal(r.code, 0, r.stderr);
     await until('Sales in alice\'s groups', async () => ((await table())[ipA]?.groups ?? []).includes(`${dc.domain}\\Sales`), 20_000, 250);
+  });
+
+  await t.test("LDAPS, verified against the DC's CA and certificate name, gives the same groups", async () => {
+    const ldapsDir = join(dir.path, 'ldaps');
+    mkdirSync(ldapsDir);
+    writeFileSync(join(ldapsDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
+    const c2 = await startCollector(ldapsDir, {
+      config: {
+        directories: [{
+          domain: dc.domain, url: `ldaps://${dc.dcIp}:636`, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: `dc1.${dc.dnsDomain}`,
+          baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s',
+        }],
+      },
+    });
+    t.after(() => c2.daemon.stop());
+    const a2 = startAgent(ldapsDir, { domains: [dc.domain], collectors: [{ name: 'main', address: c2.address }], sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }] });
+    t.after(() => a2.stop());
+    let groups: string[] = [];
+    await until('alice\'s groups over LDAPS', async () => {
+      const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...c2.args()])).stdout) as Row[];
+      groups = rows.find((r) => r.ip === ipA)?.groups ?? [];
+      return groups.length > 0;
+    }, 20_000, 250);
+    assert.ok(groups.includes(`${dc.domain}\\VPN-Users`), groups.join(', '));
+    await a2.stop();
+    await c2.daemon.stop();
+
+    // The same DC under a name its certificate does not carry: refused, never trusted.
+    const wrongDir = join(dir.path, 'ldaps-wrong');
+    mkdirSync(wrongDir);
+    writeFileSync(join(wrongDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
+    const c3 = await startCollector(wrongDir, {
+      config: { directories: [{ domain: dc.domain, url: `ldaps://${dc.dcIp}:636`, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: 'not-the-dc.example.test', baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s' }] },
+    });
+    t.after(() => c3.daemon.stop());
+    const a3 = startAgent(wrongDir, { domains: [dc.domain], collectors: [{ name: 'main', address: c3.address }], sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }] });
+    t.after(() => a3.stop());
+    const refused = await c3.daemon.waitFor((l) => l.message === 'group lookup failed; keeping the last known groups, marked stale', 20_000);
+    assert.match(String(refused['error']), /not-the-dc\.example\.test|altnames|certificate/i);
+    assert.doesNotMatch(JSON.stringify(c3.daemon.lines), new RegExp(dc.bindPassword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'the bind password is never logged');
   });
 
   await t.test('with the directory down, the last known groups stay, marked stale', async () => {

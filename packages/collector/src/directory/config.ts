@@ -19,6 +19,8 @@ export interface DirectoryConfig {
   startTls: boolean;
   /** PEM CA file for LDAPS/StartTLS. */
   ca: Buffer | undefined;
+  /** The name the DC's certificate carries, when the URL uses an address ("dc1.corp.example.test"). */
+  tlsServerName: string | undefined;
   timeoutMs: number;
 }
 
@@ -29,7 +31,7 @@ export interface GroupSettings {
   filter: string[];
 }
 
-const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'caFile', 'timeout'];
+const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'caFile', 'tlsServerName', 'timeout'];
 
 export function validateDirectories(raw: unknown, baseDir: string, env = process.env): DirectoryConfig[] {
   if (raw === undefined) return [];
@@ -61,7 +63,7 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
     }
     return {
       domain, dnsDomain, urls, baseDn, bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
-      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, ca, timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
+      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, ca, tlsServerName: optionalString(o, 'tlsServerName', `${f}.`), timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
     };
   });
 }

@@ -55,9 +55,15 @@ export class LdapDirectory {
     throw new DirectoryUnavailableError(`cannot reach the ${this.cfg.domain} directory (${errors.join('; ')})`);
   }
 
+  /** The DC's certificate is checked against the CA file and its name (tlsServerName when connecting by address). */
+  private tlsOptions(): { ca?: Buffer[]; servername?: string } | undefined {
+    if (!this.cfg.ca && !this.cfg.tlsServerName) return undefined;
+    return { ...(this.cfg.ca ? { ca: [this.cfg.ca] } : {}), ...(this.cfg.tlsServerName ? { servername: this.cfg.tlsServerName } : {}) };
+  }
+
   private connectOne(url: string): Promise<ldap.Client> {
     return new Promise((resolve, reject) => {
-      const tlsOptions = this.cfg.ca ? { ca: [this.cfg.ca] } : undefined;
+      const tlsOptions = this.tlsOptions();
       const client = ldap.createClient({ url, tlsOptions, timeout: this.cfg.timeoutMs, connectTimeout: this.cfg.timeoutMs, reconnect: false });
       let settled = false;
       const fail = (err: unknown): void => {
@@ -76,7 +82,7 @@ export class LdapDirectory {
           settled = true;
           resolve(client);
         });
-        if (this.cfg.startTls) client.starttls({ ca: this.cfg.ca ? [this.cfg.ca] : undefined }, [], (err) => (err ? fail(err) : bind()));
+        if (this.cfg.startTls) client.starttls(this.tlsOptions() ?? {}, [], (err) => (err ? fail(err) : bind()));
         else bind();
       });
     });
