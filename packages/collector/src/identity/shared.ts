@@ -12,8 +12,14 @@ export class SharedDetector {
 
   /** Notes `who` at `ip` at time t; true when the address is (now) shared. */
   note(ip: string, who: string, t: number): boolean {
-    if (this.s.sharedNetworks.some((n) => networkContains(n, ip))) return true;
-    const list = (this.recent.get(ip) ?? []).filter((r) => r.t > t - this.s.sharedWindowMs && r.who !== who);
+    if (this.s.sharedNetworks.length && this.s.sharedNetworks.some((n) => networkContains(n, ip))) return true;
+    const prev = this.recent.get(ip);
+    // The common case: the same single user again.
+    if (prev?.length === 1 && prev[0]?.who === who) {
+      prev[0].t = Math.max(prev[0].t, t);
+      return this.s.sharedThreshold <= 1;
+    }
+    const list = (prev ?? []).filter((r) => r.t > t - this.s.sharedWindowMs && r.who !== who);
     list.push({ who, t });
     this.recent.set(ip, list);
     if (this.recent.size > 200_000) this.recent.clear();

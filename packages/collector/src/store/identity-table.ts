@@ -143,7 +143,9 @@ export class IdentityTable {
     e.lastSeenMs = Math.max(e.lastSeenMs, t);
     if (userEvidence) e.userSeenMs = Math.max(e.userSeenMs, t);
     e.source = source;
-    e.evidence = [...e.evidence, item].slice(-EVIDENCE_DEPTH);
+    // In place: a refresh is the commonest write of a logon storm, and this array is ours.
+    e.evidence.push(item);
+    if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
     this.dirty.add(e.ip);
     this.evidenceDirty.add(e.ip);
   }

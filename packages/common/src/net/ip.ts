@@ -11,6 +11,9 @@ import { isIP } from 'node:net';
  */
 export function normaliseIp(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined) return null;
+  // Fast path for the common case, a plain dotted quad without leading zeros: it is already canonical.
+  const quad = PLAIN_V4.exec(raw);
+  if (quad && quad.slice(1).every((o) => Number(o) <= 255)) return isUsableV4(raw) ? raw : null;
   let s = raw.trim();
   if (s === '' || s === '-' || s === '::' || s === '0.0.0.0') return null;
 
@@ -45,6 +48,8 @@ export function normaliseIp(raw: string | null | undefined): string | null {
   if (canonical === '::1' || canonical === '::') return null;
   return canonical;
 }
+
+const PLAIN_V4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 
 /** "ipv6:" bodies from Samba end in ":port"; only strip it when what is left is still an address. */
 function stripV6Port(body: string): string {
