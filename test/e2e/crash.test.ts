@@ -45,6 +45,7 @@ test('a collector killed with SIGKILL mid-stream and restarted ends up with ever
     sources: [{ format: 'windows-xml', path: 'events.xml', stampReadTime: true }],
     batchSize: 50,
     maxInFlight: 4,
+    ackTimeout: '3s',
   }, ['--until-delivered']);
   t.after(() => agent.stop());
 
@@ -57,7 +58,8 @@ test('a collector killed with SIGKILL mid-stream and restarted ends up with ever
   await collector.daemon.stop();
 
   const held = eventsHeld(dir.path);
-  assert.deepEqual({ rows: held.rows, distinct: held.distinct, min: held.min, max: held.max }, { rows: COUNT, distinct: COUNT, min: 1, max: COUNT });
+  const story = [...agent.lines, ...collector.daemon.lines].filter((l) => /connected|lost|welcome|stopped|delivered|progress|listening/.test(String(l.message)));
+  assert.deepEqual({ rows: held.rows, distinct: held.distinct, min: held.min, max: held.max }, { rows: COUNT, distinct: COUNT, min: 1, max: COUNT }, JSON.stringify(story));
   assert.equal(held.users.size, COUNT, 'every distinct user arrived');
   assert.ok(agent.lines.some((l) => l.message === 'collector stream lost; reconnecting'), 'the agent saw the collector go away');
 });
@@ -73,6 +75,7 @@ test('an agent killed with SIGKILL mid-stream and restarted loses and duplicates
     sources: [{ format: 'windows-xml', path: 'events.xml', stampReadTime: true }],
     batchSize: 50,
     maxInFlight: 4,
+    ackTimeout: '3s',
   };
   const first = startAgent(dir.path, config, ['--until-delivered']);
   t.after(() => first.kill());

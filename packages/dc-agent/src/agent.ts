@@ -52,7 +52,7 @@ export class DcAgent {
     warnIfReadableByOthers(cfg.collectors.map((c) => c.keyFile), this.log);
     const names = cfg.collectors.map((c) => c.name);
     const hello = { agentId: cfg.agentId, domains: cfg.domains, hostname: hostname(), version: VERSION };
-    this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight }, this.log));
+    this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight, ackTimeoutMs: cfg.ackTimeoutMs }, this.log));
     for (const l of this.links) l.start();
     for (const sc of cfg.sources) {
       const sink: EventSink = (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position });
@@ -66,8 +66,8 @@ export class DcAgent {
         },
       ));
     }
+    // Not unref'd: a daemon runs until it is stopped, even in a moment when no stream or file is open.
     this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);
-    this.progressTimer.unref();
     this.stateValue = 'RUNNING';
     this.log.info('agent started', { agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name) });
   }

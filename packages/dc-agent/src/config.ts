@@ -46,6 +46,8 @@ export interface AgentOptions {
   batchSize?: number;
   /** Unacknowledged batches per collector. @default 8 */
   maxInFlight?: number;
+  /** With batches in flight and no acknowledgement for this long, reconnect. @default "30s" */
+  ackTimeout?: string;
   log?: LogOptions;
 }
 
@@ -57,12 +59,13 @@ export interface AgentConfig {
   sources: SourceConfig[];
   batchSize: number;
   maxInFlight: number;
+  ackTimeoutMs: number;
   filters: FilterOptions;
   spoolLimits: SpoolLimits;
   log: LogOptions;
 }
 
-const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'log'];
+const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'ackTimeout', 'log'];
 
 export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = process.cwd()): AgentConfig {
   rejectUnknownKeys(raw, KNOWN, '');
@@ -149,6 +152,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,
+    ackTimeoutMs: parseDuration(raw['ackTimeout'] ?? '30s', 'ackTimeout'),
     filters: validateFilters(raw['filters']),
     spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? '512MB', 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
     log: validateLogOptions(raw['log']),

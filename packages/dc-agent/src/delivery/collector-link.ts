@@ -23,6 +23,8 @@ export interface LinkOptions {
   batchSize: number;
   /** Batches sent but not yet acknowledged. */
   maxInFlight: number;
+  /** With batches in flight and no acknowledgement for this long, the stream is reopened. */
+  ackTimeoutMs: number;
 }
 
 export type LinkState = 'CONNECTING' | 'STREAMING' | 'BACKOFF' | 'STOPPED';
@@ -42,6 +44,8 @@ export class CollectorLink extends EventEmitter {
   private readonly backoff = new Backoff();
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
+  private lastAckMs = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: LinkTarget,
@@ -77,6 +81,15 @@ export class CollectorLink extends EventEmitter {
       'grpc.max_send_message_length': 16 * 1024 * 1024,
     }) as AgentServiceClient;
     this.connect();
+    // A collector that vanished without closing the connection leaves acks unanswered: after
+    // ackTimeout with batches in flight, the stream is dropped and reopened (resending from the last ack).
+    this.watchdog = setInterval(() => {
+      if (this.stateValue === 'STREAMING' && this.inFlight.length > 0 && Date.now() - this.lastAckMs > this.opts.ackTimeoutMs) {
+        this.log.warn('no acknowledgement from the collector in time; reconnecting', { collector: this.target.name, waitedMs: Date.now() - this.lastAckMs });
+        this.stream?.cancel();
+      }
+    }, Math.min(5000, this.opts.ackTimeoutMs));
+    this.watchdog.unref();
   }
 
   /** New events were spooled. */
@@ -103,11 +116,13 @@ export class CollectorLink extends EventEmitter {
           this.spool.resetCursor(this.target.name, msg.welcome.ackedSeq);
         }
         this.sentUpTo = msg.welcome.ackedSeq;
+        this.lastAckMs = Date.now();
         this.stateValue = 'STREAMING';
         this.backoff.reset();
         this.log.info('connected to collector', { collector: this.target.name, address: this.target.address, resumeAfter: msg.welcome.ackedSeq, backlog: this.spool.head - msg.welcome.ackedSeq });
         this.pump();
       } else if (msg.ack) {
+        this.lastAckMs = Date.now();
         const seq = msg.ack.ackedSeq;
         this.inFlight = this.inFlight.filter((s) => s > seq);
         if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
@@ -127,6 +142,11 @@ export class CollectorLink extends EventEmitter {
     };
     stream.on('error', (err: grpc.ServiceError) => lost(err.details || err.message));
     stream.on('end', () => lost('stream ended by the collector'));
+    // Whatever way the stream finishes, it is lost; `lost` ignores all but the first report.
+    stream.on('close', () => lost('stream closed'));
+    stream.on('status', (st: grpc.StatusObject) => {
+      if (st.code !== grpc.status.OK) lost(st.details || `status ${st.code}`);
+    });
     stream.write({ hello: { ...this.hello, lastAckedSeq: this.spool.cursor(this.target.name), spoolId: this.spool.spoolId, headSeq: this.spool.head } });
   }
 
@@ -145,6 +165,7 @@ export class CollectorLink extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.stateValue = 'STOPPED';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const s = this.stream;
