@@ -196,20 +196,14 @@ export class IdentityTable {
     return [...(this.byUser.get(user) ?? [])].map((ip) => this.cache.get(ip)).filter((e): e is Entry => e !== undefined);
   }
 
-  /** Entries ordered by address text, after `afterIp`, matching the filter. */
-  list(filter: LogonFilter, afterIp: string, limit: number): { entries: Entry[]; more: boolean } {
+  /** A page of entries matching the filter, ordered by address text after `afterIp`, and how many match in all. */
+  list(filter: LogonFilter, afterIp: string, limit: number): { entries: Entry[]; more: boolean; total: number } {
     const user = filter.user?.toLowerCase();
     const domain = filter.domain?.toUpperCase();
     const source = user ? this.ofUser(user) : [...this.cache.values()];
-    const matching = source
-      .filter((e) => e.ip > afterIp && (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)))
-      .sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    return { entries: matching.slice(0, limit), more: matching.length > limit };
-  }
-
-  countMatching(filter: LogonFilter): number {
-    if (!filter.user && !filter.domain && !filter.network) return this.count();
-    return this.list(filter, '', Number.MAX_SAFE_INTEGER).entries.length;
+    const matching = source.filter((e) => (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)));
+    const after = matching.filter((e) => e.ip > afterIp).sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    return { entries: after.slice(0, limit), more: after.length > limit, total: matching.length };
   }
 
   /** Every entry, for a snapshot. */
