@@ -4,7 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../support/paths';
 import { startPtrServer } from '../support/dns';
-import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
+import { runCommand, startAgent, startCollector, startWatch, tempDir } from '../support/processes';
 
 interface Row { ip: string; user: string; shared?: boolean; workstation?: string }
 
@@ -95,9 +95,7 @@ test('resume from sleep in real time: the entry expires while asleep and the fir
   t.after(() => collector.daemon.stop());
   const feed = join(dir.path, 'live.jsonl');
   writeFileSync(feed, '');
-  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
-  t.after(() => watch.stop());
-  await watch.waitFor((l) => l['event'] === 'ready');
+  const watch = await startWatch(t, collector);
   const agent = startAgent(dir.path, {
     collectors: [{ name: 'main', address: collector.address }],
     sources: [{ name: 'live', format: 'events', path: 'live.jsonl', follow: true, pollInterval: '100ms' }],
@@ -156,9 +154,7 @@ test('active verification: an entry whose address now resolves to another machin
   const now = Date.now() - 1000;
   const logon = (user: string, ip: string, ws: string): string => JSON.stringify({ kind: 'USER_LOGON', user, domain: 'CORP', ip, workstation: ws, eventTimeMs: now, source: 'windows-security', sourceEventId: '4624', logonType: 3 });
   writeFileSync(join(dir.path, 'logons.jsonl'), `${logon('erin', '198.18.8.20', 'WS-ERIN')}\n${logon('frank', '198.18.8.21', 'WS-FRANK')}\n`);
-  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
-  t.after(() => watch.stop());
-  await watch.waitFor((l) => l['event'] === 'ready');
+  const watch = await startWatch(t, collector);
   const agent = startAgent(dir.path, { collectors: [{ name: 'main', address: collector.address }], sources: [{ format: 'events', path: 'logons.jsonl' }] }, ['--until-delivered']);
   t.after(() => agent.stop());
   assert.equal(await agent.exited, 0);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
-import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
+import { runCommand, startAgent, startCollector, startWatch, tempDir } from '../support/processes';
 import { until } from '../support/grpc';
 import { pickClientIps, sambaAvailable, startSambaDc } from '../support/samba';
 import { run } from '../support/samba/exec';
@@ -39,9 +39,7 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
   });
   t.after(() => collector.daemon.stop());
   const conn = collector.args();
-  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...conn]);
-  t.after(() => watch.stop());
-  await watch.waitFor((l) => l['event'] === 'ready');
+  const watch = await startWatch(t, collector);
   const agent = startAgent(dir.path, {
     domains: [dc.domain],
     collectors: [{ name: 'main', address: collector.address }],

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BIN, DEMO_SAMPLE } from '../support/paths';
-import { runCommand, startAgent, startCollector, startProcess, tempDir } from '../support/processes';
+import { runCommand, startAgent, startCollector, startWatch, tempDir } from '../support/processes';
 
 interface Row { ip: string; user: string; domain: string; groups: string[]; workstation: string; source: string; shared: boolean }
 
@@ -83,9 +83,7 @@ test('the firewall replica receives changes as they happen and resumes after a c
   let collector = await startCollector(dir.path);
   t.after(() => collector.daemon.stop());
   const conn = collector.args();
-  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...conn]);
-  t.after(() => watch.stop());
-  await watch.waitFor((l) => l['event'] === 'ready');
+  const watch = await startWatch(t, collector);
 
   const agent = startAgent(dir.path, {
     collectors: [{ name: 'main', address: collector.address }],

@@ -142,3 +142,14 @@ export function runCommand(bin: string, args: string[], env: NodeJS.ProcessEnv =
     child.stdin.end(input ?? '');
   });
 }
+
+/**
+ * `fsso-fw watch --json` against a collector (firewall role), stopped after the test, resolved
+ * once its replica holds the table.
+ */
+export async function startWatch(t: { after: (fn: () => unknown) => void }, collector: CollectorHandle): Promise<Daemon> {
+  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
+  t.after(() => watch.stop());
+  await watch.waitFor((l) => l['event'] === 'ready');
+  return watch;
+}
