@@ -31,10 +31,11 @@ type ReportCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage
 
 /** AgentService.Report: hello, then batches; every ack follows the commit of its batch. */
 export function agentService(deps: AgentServiceDeps): AgentServiceHandlers {
-  return { Report: (call: ReportCall) => handleReport(call, deps) };
+  const buckets = new AgentBuckets(deps);
+  return { Report: (call: ReportCall) => handleReport(call, deps, buckets) };
 }
 
-function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
+function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBuckets): void {
   const { log } = deps;
   const release = deps.streams.acquire();
   if (!release) {
@@ -84,7 +85,7 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
       // Limits refuse the whole batch before anything is written: never a partial write.
       const n = msg.batch.events.length;
       const limit = n > deps.limits.maxBatchEvents ? `batch of ${n} events is over limits.maxBatchEvents (${deps.limits.maxBatchEvents}); send smaller batches`
-        : !bucketFor(deps, conn.agentId).take(n) ? `over limits.maxEventsPerSecond (${deps.limits.maxEventsPerSecond}) for this agent; slow down and resend` : undefined;
+        : !buckets.of(conn.agentId).take(n) ? `over limits.maxEventsPerSecond (${deps.limits.maxEventsPerSecond}) for this agent; slow down and resend` : undefined;
       if (limit) {
         const key = n > deps.limits.maxBatchEvents ? 'maxBatchEvents' : 'maxEventsPerSecond';
         deps.limitHits[key] = (deps.limitHits[key] ?? 0) + 1;
@@ -117,16 +118,18 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps): void {
 }
 
 /** One bucket per agent id, shared by its streams: reconnecting does not refill it. */
-const buckets = new WeakMap<AgentServiceDeps, Map<string, TokenBucket>>();
-function bucketFor(deps: AgentServiceDeps, agentId: string): TokenBucket {
-  let m = buckets.get(deps);
-  if (!m) buckets.set(deps, (m = new Map()));
-  let b = m.get(agentId);
-  if (!b) {
-    if (m.size > 10_000) m.clear();
-    m.set(agentId, (b = new TokenBucket(deps.limits.maxEventsPerSecond, deps.clock)));
+class AgentBuckets {
+  private readonly byAgent = new Map<string, TokenBucket>();
+  constructor(private readonly deps: AgentServiceDeps) {}
+
+  of(agentId: string): TokenBucket {
+    let b = this.byAgent.get(agentId);
+    if (!b) {
+      if (this.byAgent.size > 10_000) this.byAgent.clear();
+      this.byAgent.set(agentId, (b = new TokenBucket(this.deps.limits.maxEventsPerSecond, this.deps.clock)));
+    }
+    return b;
   }
-  return b;
 }
 
 function checkHello(h: AgentHello__Output): string | undefined {

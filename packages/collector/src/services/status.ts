@@ -5,7 +5,8 @@ const BY_CODE: Record<string, grpc.status> = {
   FSSO_NOT_FOUND: grpc.status.NOT_FOUND,
   FSSO_INVALID_INPUT: grpc.status.INVALID_ARGUMENT,
   FSSO_CONFIG_INVALID: grpc.status.FAILED_PRECONDITION,
-  FSSO_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  FSSO_PEER_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  FSSO_LDAP_UNAVAILABLE: grpc.status.UNAVAILABLE,
 };
 
 /** The service edge: our errors become gRPC statuses here and nowhere else. */
