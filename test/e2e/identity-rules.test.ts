@@ -21,11 +21,13 @@ const SCENARIOS: { file: string; dead?: string; expect: Record<string, string> }
 ];
 
 const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);
+/** The collector configuration every scenario runs under (simulate --config, and the running collector). */
+const SCENARIO_CONFIG = join(ROOT, 'test/scenarios/collector.json');
 const asMap = (rows: Row[]): Record<string, string> => Object.fromEntries(rows.map((r) => [r.ip, r.shared ? '(shared)' : r.user]));
 
 for (const s of SCENARIOS) {
   test(`simulate: ${s.file}`, async () => {
-    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario(s.file), '--json', '--dead-entry-timeout', s.dead ?? '8h']);
+    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario(s.file), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', s.dead ?? '8h']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(asMap((JSON.parse(r.stdout) as { table: Row[] }).table), s.expect);
   });
@@ -33,7 +35,7 @@ for (const s of SCENARIOS) {
 
 test('simulate --at shows the table at a past moment (sleep: empty while asleep, alice after the renewal)', async () => {
   const at = async (when: string): Promise<Record<string, string>> => {
-    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario('sleep-then-renewal'), '--json', '--dead-entry-timeout', '1h', '--at', when]);
+    const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario('sleep-then-renewal'), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', '1h', '--at', when]);
     assert.equal(r.code, 0, r.stderr);
     return asMap((JSON.parse(r.stdout) as { table: Row[] }).table);
   };
@@ -61,7 +63,7 @@ test('the running collector applies the same rules to events as agents deliver t
   const live = SCENARIOS.filter((s) => !s.dead);
   const now = Date.now() - 1000;
   live.forEach((s) => writeFileSync(join(dir.path, `${s.file}.jsonl`), shifted(s.file, now)));
-  const collector = await startCollector(dir.path);
+  const collector = await startCollector(dir.path, { config: JSON.parse(readFileSync(SCENARIO_CONFIG, 'utf8')) as Record<string, unknown> });
   t.after(() => collector.daemon.stop());
   const agent = startAgent(dir.path, {
     collectors: [{ name: 'main', address: collector.address }],

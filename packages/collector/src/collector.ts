@@ -71,12 +71,13 @@ export class Collector {
     const agents = new AgentStore(db);
     const events = new EventLog(db);
     const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
-      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now()));
-    });
+      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now(), cfg.identity.domains));
+    }, cfg.identity.domains);
     this.groups = groups;
     groups.start();
     const workstations = new WorkstationStore(db);
-    const engine = new IdentityEngine(table, workstations, cfg.identity, groups);
+    const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
+    this.engine = engine;
     this.verifier = new Verifier(cfg.verify, table, (ip) => {
       const c = db.transaction(() => table.delete(ip, 'verification-failed', this.clock.now()))();
       if (c) this.hub.publish([c]);
@@ -84,7 +85,7 @@ export class Collector {
     }, this.log);
     this.verifier.start();
     const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log) : undefined;
-    const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
+    const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log, cfg.agentNetworks);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -99,7 +100,7 @@ export class Collector {
     const streams = new StreamCounter(cfg.limits.maxStreams);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
+      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
@@ -128,6 +129,7 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
+  private engine: IdentityEngine | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
     try {

@@ -3,6 +3,7 @@ import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
 import type { OnDemandSettings } from './identity/on-demand';
 import type { VerifySettings } from './identity/verifier';
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
+import { validateAgentAuthority, validateDomains } from './authority/config';
 import {
   ConfigError, parseAddress, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
@@ -60,6 +61,16 @@ export interface CollectorOptions {
   directories?: unknown[];
   /** Group cache TTL and the filter of groups firewalls care about. */
   groups?: { ttl?: string; filter?: string[] };
+  /**
+   * NetBIOS name → DNS name(s) of one domain, beyond what `directories` says. Two names are one
+   * domain only where this or a directory entry says so. @default {}
+   */
+  domains?: Record<string, string | string[]>;
+  /**
+   * Per agent certificate identity, the networks where its address evidence (DHCP) may end or
+   * move any entry, whatever the domain. @default []
+   */
+  agents?: { id: string; networks: string[] }[];
   /** Limits against hostile or broken senders; hitting one is an error to the sender and a counter. */
   limits?: {
     /** Largest gRPC message accepted. @default 4194304 (4 MiB) */
@@ -92,11 +103,13 @@ export interface CollectorConfig extends LinkSecurity {
   verify: VerifySettings;
   directories: DirectoryConfig[];
   groups: GroupSettings;
+  /** Address authority per agent certificate identity. */
+  agentNetworks: Map<string, Network[]>;
   limits: Limits;
   log: LogOptions;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'limits', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'tls', 'insecure', 'log'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -121,8 +134,10 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity: id.settings, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
-    directories: validateDirectories(raw['directories'], baseDir), groups: validateGroupSettings(raw['groups']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
+  const directories = validateDirectories(raw['directories'], baseDir);
+  const identity = { ...id.settings, domains: validateDomains(raw['domains'], directories) };
+  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
+    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */
@@ -145,6 +160,7 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
       sharedWindowMs: r['sharedWindow'] === undefined ? DEFAULT_IDENTITY.sharedWindowMs : parseDuration(r['sharedWindow'], 'identity.sharedWindow'),
       sharedThreshold: optionalInt(r, 'sharedThreshold', 'identity.', 2, 1000) ?? DEFAULT_IDENTITY.sharedThreshold,
       sharedNetworks,
+      domains: DEFAULT_IDENTITY.domains,
     },
     historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
     onDemand: validateOnDemand(r['onDemand']),

@@ -2,6 +2,7 @@ export * from './errors';
 export * from './time';
 export * from './net/ip';
 export * from './identity/account';
+export * from './identity/domains';
 export * from './log/logger';
 export * from './config/values';
 export * from './wire/proto';

@@ -1,11 +1,18 @@
-import type { Identity__Output } from '@fsso/common';
+import { DomainNames, formatAccount, groupMatches, parseAccountName, parseGroupName, type GroupName, type Identity__Output } from '@fsso/common';
 
 /** A firewall rule's identity part: who may pass. */
 export interface GroupPolicy {
-  /** Allow members of any of these groups ("CORP\\VPN-Users", "VPN-Users" or a DN). */
+  /** Allow members of any of these groups ("CORP\\VPN-Users" only in CORP, a DN only that group, "VPN-Users" in any domain). */
   allowGroups?: readonly string[];
-  /** Allow these users ("alice", "CORP\\alice", "alice@corp.example"). */
+  /** Allow these users ("CORP\\alice" or "alice@corp.example" only in that domain; "alice" in any domain). */
   allowUsers?: readonly string[];
+  /**
+   * Identities resolved on demand (reverse DNS, a machine's last user) are inferred, not seen:
+   * they pass only when the policy says so. @default false
+   */
+  allowInferred?: boolean;
+  /** Which NetBIOS and DNS names denote one domain (as in the collector's `domains`). @default none */
+  domains?: DomainNames;
 }
 
 export interface Decision {
@@ -16,39 +23,37 @@ export interface Decision {
   reason: string;
 }
 
-/** "CORP\\Sales", "Sales" and "CN=Sales,OU=..,DC=.." all reduce to "sales" for comparison. */
-function shortName(name: string): string {
-  const n = name.trim();
-  const cn = /^CN=([^,]+),/i.exec(n);
-  if (cn) return (cn[1] ?? '').toLowerCase();
-  return (n.includes('\\') ? n.slice(n.indexOf('\\') + 1) : n.split('@')[0] ?? n).toLowerCase();
-}
-
-function domainOf(name: string): string | undefined {
-  const n = name.trim();
-  if (n.includes('\\')) return n.slice(0, n.indexOf('\\')).toUpperCase();
-  if (n.includes('@')) return (n.split('@')[1] ?? '').toUpperCase();
-  return undefined;
-}
-
-function sameName(rule: string, value: string, valueDomain: string): boolean {
-  if (shortName(rule) !== shortName(value)) return false;
-  const d = domainOf(rule);
-  return d === undefined || valueDomain === '' || d === valueDomain || d.split('.')[0] === valueDomain.split('.')[0];
-}
-
 /**
- * Decides for an identity (or none) against a policy. Unknown addresses are denied: the product's
- * rule is "never the wrong user", so no identity means no identity-based access.
+ * Decides for an identity (or none) against a policy. Unknown, shared and contested addresses are
+ * denied: the product's rule is "never the wrong user", so no single user means no identity-based
+ * access.
  */
 export function decide(identity: Identity__Output | undefined, policy: GroupPolicy): Decision {
   if (!identity) return { allow: false, reason: 'no user is known at this address' };
-  const who = `${identity.domain ? `${identity.domain}\\` : ''}${identity.user}`;
-  const user = (policy.allowUsers ?? []).find((u) => sameName(u, identity.user, identity.domain));
+  if (identity.shared) return { allow: false, reason: `${identity.ip} is shared by several users; no single user is named there` };
+  if (identity.contested) return { allow: false, reason: `${identity.ip} is contested by agents of different domains; no user is named there until it resolves` };
+  if (identity.user === '') return { allow: false, reason: 'no user is known at this address' };
+  const names = policy.domains ?? DomainNames.NONE;
+  const domain = names.canonical(identity.domain);
+  const who = formatAccount(identity.user, identity.domain);
+  if (identity.inferred && policy.allowInferred !== true) {
+    return { allow: false, user: who, reason: `${who} is only inferred at this address (resolved on demand); the policy does not allow inferred identities` };
+  }
+  const user = (policy.allowUsers ?? []).find((u) => {
+    const a = parseAccountName(u);
+    return a.user.toLowerCase() === identity.user.toLowerCase() && (a.domain === undefined || names.canonical(a.domain) === domain);
+  });
   if (user) return { allow: true, user: who, reason: `user ${who} is allowed` };
+  const have = identity.groups.map((g): [string, GroupName] => [g, withDomain(parseGroupName(g, names), domain)]);
   for (const g of policy.allowGroups ?? []) {
-    const hit = identity.groups.find((have) => sameName(g, have, identity.domain));
-    if (hit) return { allow: true, user: who, reason: `${who} is a member of ${hit}` };
+    const rule = parseGroupName(g, names);
+    const hit = have.find(([, h]) => groupMatches(rule, h));
+    if (hit) return { allow: true, user: who, reason: `${who} is a member of ${hit[0]}` };
   }
   return { allow: false, user: who, reason: `${who} is in none of the allowed groups` };
+}
+
+/** A group named without a domain belongs to the identity's own domain (never to any domain). */
+function withDomain(g: GroupName, identityDomain: string): GroupName {
+  return g.domain === undefined && g.dn === undefined ? { ...g, domain: identityDomain || undefined } : g;
 }

@@ -1,6 +1,6 @@
 import { pkiCommand, tlsCheck } from './pki';
 import {
-  CONNECTION_HELP, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
+  CONNECTION_HELP, formatAccount, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
   parseCommandLine, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
   type ListLogonsResponse__Output, type Explanation__Output, type HistoryResponse__Output, type HistoryItem__Output, parseDuration, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
 } from '@fsso/common';
@@ -77,9 +77,13 @@ export function main(argv: string[]): void {
           if (!arg) throw new UsageError("explain needs an IP address, e.g. 'fssoctl explain 10.1.2.3'");
           const ex = await call<Explanation__Output>(conn.address, (o, cb) => client.explainLogon({ ip: arg }, o, cb)).catch(notFound(json, arg));
           if (!ex) return 3;
-          if (json) out(JSON.stringify({ identity: ex.identity ? identityJson(ex.identity) : null, evidence: ex.evidence }));
+          if (json) out(JSON.stringify({ identity: ex.identity ? identityJson(ex.identity) : null, evidence: ex.evidence, claims: ex.claims }));
           else {
             if (ex.identity) out(describe(ex.identity));
+            if (ex.claims.length) {
+              out(ex.identity?.contested ? '  claims (the holder first, then the claimants):' : '  users at this address:');
+              out(renderTable(['ACCOUNT', 'REPORTED BY', 'LAST EVIDENCE'], ex.claims.map((c) => [formatAccount(c.user, c.domain), c.reporter, formatTime(c.timeMs)])).replace(/^/gm, '  '));
+            }
             out('  evidence (oldest first):');
             out(renderTable(['TIME', 'RULE', 'EVENT', 'SOURCE', 'USER', 'WORKSTATION', 'REPORTER'], ex.evidence.map((e) => [
               formatTime(e.timeMs), e.rule, `${e.kind} ${e.sourceEventId}`, e.source, e.user, e.workstation, e.reporter,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { UsageError, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
+import { UsageError, formatAccount, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
 import { formatNames, getFormat, type AgentEvent } from '@fsso/dc-agent';
 import { validateIdentity } from '../config';
+import { validateDomains } from '../authority/config';
 import { simulate } from '../simulate/simulator';
 import { parseWhen } from './ctl';
 
@@ -24,25 +25,27 @@ export function simulateCommand(values: Values, files: string[]): number {
     for (const r of [...split.push(readFileSync(f)), ...split.end()]) events.push(...parse(r).events);
   }
   let identityRaw: unknown;
+  let domainsRaw: unknown;
   let dead = values['dead-entry-timeout'];
   if (typeof values['config'] === 'string') {
     const cfg = readJsonConfig(values['config']);
     identityRaw = cfg['identity'];
+    domainsRaw = cfg['domains'];
     dead ??= cfg['deadEntryTimeout'] as string | undefined;
   }
   const deadMs = parseDuration(dead ?? '8h', '--dead-entry-timeout');
-  const { settings } = validateIdentity(identityRaw, deadMs);
+  const settings = { ...validateIdentity(identityRaw, deadMs).settings, domains: validateDomains(domainsRaw, []) };
   const atMs = typeof values['at'] === 'string' ? parseWhen(values['at']) : undefined;
   const r = simulate(events, settings, atMs);
   if (values['json']) {
     process.stdout.write(`${JSON.stringify({
       at: new Date(r.atMs).toISOString(), events: events.length, changes: r.changes.length, rejected: r.rejected.length,
-      table: r.table.map((e) => ({ ip: e.ip, user: e.user, domain: e.domain, workstation: e.workstation, shared: e.shared, lastSeen: new Date(e.lastSeenMs).toISOString(), rule: e.evidence[e.evidence.length - 1]?.rule ?? '' })),
+      table: r.table.map((e) => ({ ip: e.ip, user: e.user, domain: e.domain, workstation: e.workstation, shared: e.shared, contested: e.contested, lastSeen: new Date(e.lastSeenMs).toISOString(), rule: e.evidence[e.evidence.length - 1]?.rule ?? '' })),
     })}\n`);
   } else {
     process.stdout.write(`table at ${formatTime(r.atMs)} after ${events.length} events (${r.changes.length} changes, ${r.rejected.length} rejected):\n`);
     process.stdout.write(`${renderTable(['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'BY RULE'], r.table.map((e) => [
-      e.ip, e.shared ? '(shared)' : `${e.domain ? `${e.domain}\\` : ''}${e.user}`, e.workstation || '-', formatTime(e.lastSeenMs), e.evidence[e.evidence.length - 1]?.rule ?? '',
+      e.ip, e.shared ? '(shared)' : e.contested ? '(contested)' : formatAccount(e.user, e.domain), e.workstation || '-', formatTime(e.lastSeenMs), e.evidence[e.evidence.length - 1]?.rule ?? '',
     ]))}\n`);
   }
   return 0;

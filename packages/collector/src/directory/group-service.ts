@@ -1,8 +1,7 @@
 import type { Statement } from 'better-sqlite3';
-import { errorMessage, type Clock, type Logger } from '@fsso/common';
+import { DomainNames, errorMessage, groupMatches, parseGroupName, type Clock, type Logger } from '@fsso/common';
 import type { Db } from '../store/database';
 import type { GroupLookup } from '../identity/engine';
-import { sameDomain } from '../identity/settings';
 import type { DirectoryConfig, GroupSettings } from './config';
 import { LdapDirectory } from './ldap';
 
@@ -40,6 +39,7 @@ export class GroupService implements GroupLookup {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly changed: GroupsChanged,
+    private readonly names: DomainNames = DomainNames.NONE,
   ) {
     this.dirs = directories.map((d) => new LdapDirectory(d));
     this.st = {
@@ -49,8 +49,8 @@ export class GroupService implements GroupLookup {
     for (const r of this.st.all.all() as { account: string; groups: string; fetched_ms: number }[]) {
       this.cache.set(r.account, { groups: JSON.parse(r.groups) as string[], fetchedMs: r.fetched_ms, stale: false });
     }
-    const wanted = settings.filter.map(normaliseGroupName);
-    this.filter = wanted.length ? (g) => wanted.includes(normaliseGroupName(g)) : undefined;
+    const wanted = settings.filter.map((g) => parseGroupName(g, names));
+    this.filter = wanted.length ? (g) => { const have = parseGroupName(g, names); return wanted.some((w) => groupMatches(w, have)); } : undefined;
   }
 
   get enabled(): boolean {
@@ -121,18 +121,10 @@ export class GroupService implements GroupLookup {
 
   private directoryFor(domain: string): LdapDirectory | undefined {
     if (this.dirs.length === 1 && domain === '') return this.dirs[0];
-    return this.dirs.find((d) => sameDomain(d.cfg.domain, domain) || d.cfg.dnsDomain === domain.toUpperCase());
+    return this.dirs.find((d) => this.names.same(d.cfg.domain, domain) || this.names.same(d.cfg.dnsDomain, domain));
   }
 }
 
 const RETRY_MS = 5000;
 
 const accountKey = (domain: string, user: string): string => `${domain}\\${user.toLowerCase()}`;
-
-/** "CORP\\VPN-Users", "VPN-Users" and "CN=VPN-Users,CN=Users,DC=…" compare as "vpn-users". */
-export function normaliseGroupName(g: string): string {
-  const cn = /^CN=([^,]+),/i.exec(g.trim());
-  if (cn) return (cn[1] ?? '').toLowerCase();
-  const i = g.indexOf('\\');
-  return (i >= 0 ? g.slice(i + 1) : g).trim().toLowerCase();
-}

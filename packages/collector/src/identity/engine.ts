@@ -1,8 +1,11 @@
+import type { DomainNames, Logger } from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { WorkstationStore } from '../store/workstations';
-import type { Entry, Evidence, EvidenceItem, TableChange } from './entry';
+import type { Claim, Entry, Evidence, EvidenceItem, TableChange } from './entry';
 import { SharedDetector } from './shared';
-import { sameDomain, type IdentitySettings } from './settings';
+import type { IdentitySettings } from './settings';
+import { FULL_AUTHORITY, mayAffect, type Authority } from '../authority/authority';
+import { ClaimList, holderClaim } from './claims';
 
 /** Groups for an account as known now (cache); `stale` when the directory could not be asked. */
 export interface GroupLookup {
@@ -11,29 +14,49 @@ export interface GroupLookup {
 
 export const NO_GROUPS: GroupLookup = { groupsFor: () => ({ groups: [], stale: false }) };
 
+export interface EngineCounters {
+  /** Addresses that became contested: one domain's agent claimed another domain's live entry. */
+  contested: number;
+  /** Evidence that would have ended or moved an entry its reporter has no authority over, and did not. */
+  outOfAuthority: number;
+}
+
 /**
  * The identity rules (docs/identity-rules.md), applied to one event at a time in event-time order.
  * Every write goes through the table, so each rule's effect is a revision firewalls receive.
+ *
+ * Every rule that ends, moves, replaces or shares an entry first asks whether the event's
+ * reporter has authority over it (authority/authority.ts): an agent of one domain never rewrites
+ * another domain's users. Where its evidence meets such an entry, the address is *contested*.
  */
 export class IdentityEngine {
   private readonly shared: SharedDetector;
+  readonly counters: EngineCounters = { contested: 0, outOfAuthority: 0 };
 
   constructor(
     private readonly table: IdentityTable,
     private readonly workstations: WorkstationStore,
     private readonly s: IdentitySettings,
     private readonly groups: GroupLookup = NO_GROUPS,
+    private readonly log?: Logger,
   ) {
     this.shared = new SharedDetector(s);
   }
 
-  apply(ev: Evidence, now: number): TableChange[] {
+  /** The configured NetBIOS/DNS equivalences the rules compare domains by. */
+  get domains(): DomainNames {
+    return this.s.domains;
+  }
+
+  apply(raw: Evidence, now: number, auth: Authority = FULL_AUTHORITY): TableChange[] {
     // A clock-skewed agent must not pin an entry into the future.
-    const t = Math.min(ev.eventTimeMs, now);
+    const t = Math.min(raw.eventTimeMs, now);
     // Evidence older than the timeout would be stale on arrival.
     if (t < now - this.s.deadEntryTimeoutMs) return [];
+    const domain = this.s.domains.canonical(raw.domain);
+    const ev = domain === raw.domain ? raw : { ...raw, domain };
     const out: TableChange[] = [];
-    const ctx = { ev, t, now, out };
+    const ctx: Ctx = { ev, t, now, out, auth, reporter: auth.reporter || ev.reporter };
     switch (ev.kind) {
       case 'USER_LOGON':
       case 'USER_ACTIVITY':
@@ -60,12 +83,12 @@ export class IdentityEngine {
     const { ev, t } = c;
     if (ev.user === '') return;
     const ws = ev.workstation;
-    if (ws) this.workstations.noteUser(ws, ev.user, ev.domain, t);
+    if (ws) this.workstations.noteUser(ev.domain, ws, ev.user, ev.domain, t);
     let ip = ev.ip;
     let rule = ev.kind === 'USER_LOGON' ? 'logon' : 'activity';
     if (!ip && ws) {
       // 4776 and friends name the machine, not the address: use where that machine is now.
-      const w = this.workstations.get(ws);
+      const w = this.workstations.get(ev.domain, ws);
       if (!w?.ip || t - w.ipSeenMs > this.s.deadEntryTimeoutMs) return;
       ip = w.ip;
       rule = 'via-workstation';
@@ -79,14 +102,16 @@ export class IdentityEngine {
   private logoff(c: Ctx): void {
     const { ev, t } = c;
     let ip = ev.ip;
-    if (!ip && ev.workstation) ip = this.workstations.get(ev.workstation)?.ip ?? '';
+    if (!ip && ev.workstation) ip = this.workstations.get(ev.domain, ev.workstation)?.ip ?? '';
     if (!ip) return;
     const cur = this.table.get(ip);
-    if (cur && !cur.shared && cur.user === ev.user && sameDomain(cur.domain, ev.domain) && t >= cur.lastSeenMs) {
-      this.remove(c, ip, 'logoff');
-      // The machine has no user now: neither its next wake nor an on-demand lookup may bring them back.
-      if (cur.workstation) this.workstations.noteUser(cur.workstation, '', '', t);
-    }
+    if (!cur || cur.shared || t < cur.lastSeenMs) return;
+    // A contested address ends when its holder logs off there (reported by the holder's own agent).
+    const holder = cur.contested ? cur.claims[0] : cur;
+    if (!holder || holder.user !== ev.user || holder.domain !== ev.domain || !mayAffect(c.auth, cur.domain, ip, false)) return;
+    this.remove(c, ip, 'logoff');
+    // The machine has no user now: neither its next wake nor an on-demand lookup may bring them back.
+    if (cur.workstation) this.workstations.noteUser(ev.domain, cur.workstation, '', '', t);
   }
 
   /** A machine authenticated (host-seen) or got a lease (host-address) at an address. */
@@ -96,16 +121,38 @@ export class IdentityEngine {
     if (!name || !ev.ip) return;
     const ip = ev.ip;
     const rule = ev.kind === 'HOST_SEEN' ? 'host-seen' : 'dhcp';
+    // DHCP leases name no domain: inside its `networks` an agent's address evidence may affect any entry.
+    const addressOnly = ev.kind === 'HOST_ADDRESS';
     this.machineAt(c, name, ip);
-    const w = this.workstations.get(name);
-    const lastUser = w && w.user && t - w.userSeenMs <= this.s.workstationUserTtlMs ? w : undefined;
+    const w = this.workstations.get(ev.domain, name);
+    const remembered = w && w.user && t - w.userSeenMs <= this.s.workstationUserTtlMs ? w : undefined;
+    // A machine's remembered user comes back only by a reporter with authority over that user.
+    const lastUser = remembered && mayAffect(c.auth, remembered.domain, ip, addressOnly) ? remembered : undefined;
     let cur = this.table.get(ip);
+    if (cur?.contested) {
+      if (!mayAffect(c.auth, cur.domain, ip, addressOnly)) {
+        if (lastUser) this.claim(c, cur, lastUser.user, lastUser.domain, item(ev, t, 'contested', lastUser.user, name));
+        return;
+      }
+      // The holder's own agent, or an authority for the address, speaks: the contest is over.
+      if (t < cur.lastSeenMs) return;
+      this.remove(c, ip, 'resolved');
+      cur = undefined;
+    }
     if (cur && !cur.shared) {
-      const otherMachine = cur.workstation !== '' && cur.workstation !== name;
+      const authority = mayAffect(c.auth, cur.domain, ip, addressOnly);
+      // The same name in another domain is another machine, unless one reporter speaks for both.
+      const sameMachine = cur.workstation === name && (authority || ev.domain === cur.domain);
+      const otherMachine = cur.workstation !== '' && !sameMachine;
       const otherUser = cur.workstation === '' && lastUser !== undefined && lastUser.user !== cur.user;
-      if (otherMachine || otherUser) {
+      if (otherMachine || otherUser || (!authority && cur.workstation === '')) {
         // IP reuse: another machine holds the address now. Older evidence changes nothing.
         if (t < cur.lastSeenMs) return;
+        if (!authority) {
+          if (lastUser) this.contest(c, cur, lastUser.user, lastUser.domain, item(ev, t, 'contested', lastUser.user, name));
+          else this.counters.outOfAuthority++;
+          return;
+        }
         this.remove(c, ip, 'reused');
         cur = undefined;
       }
@@ -113,7 +160,7 @@ export class IdentityEngine {
     if (cur) {
       // The user's own machine, alive at their address (after sleep, a DHCP renewal).
       if (cur.workstation === '' && !cur.shared) {
-        this.workstations.noteUser(name, cur.user, cur.domain, cur.userSeenMs);
+        this.workstations.noteUser(ev.domain, name, cur.user, cur.domain, cur.userSeenMs);
         this.write(c, { ...cur, workstation: name, lastSeenMs: Math.max(cur.lastSeenMs, t), evidence: [...cur.evidence, item(ev, t, rule)] }, rule);
       } else if (t > cur.lastSeenMs) {
         this.table.refresh(cur, t, false, ev.source, item(ev, t, rule));
@@ -124,13 +171,17 @@ export class IdentityEngine {
     if (lastUser) this.userAt(c, ip, lastUser.user, lastUser.domain, name, rule === 'dhcp' ? 'resumed-dhcp' : 'resumed-host');
   }
 
-  /** DHCP release or expiry: whoever was at the address is gone. */
+  /** DHCP release or expiry: whoever was at the address is gone (if the reporter may say so). */
   private released(c: Ctx): void {
     const { ev, t } = c;
     const name = ev.workstation || ev.user.toUpperCase();
-    if (name) this.workstations.clearAddress(name, ev.ip);
-    this.shared.forget(ev.ip);
+    if (name) this.workstations.clearAddress(ev.domain, name, ev.ip);
     const cur = this.table.get(ev.ip);
+    if (cur && !mayAffect(c.auth, cur.domain, ev.ip, true)) {
+      this.counters.outOfAuthority++;
+      return;
+    }
+    this.shared.forget(ev.ip);
     if (cur && t >= cur.firstSeenMs) this.remove(c, ev.ip, 'released');
   }
 
@@ -141,29 +192,53 @@ export class IdentityEngine {
    * is released from it at once (evidence of them at the old address later brings them back).
    */
   private machineAt(c: Ctx, name: string, ip: string): void {
-    const prev = this.workstations.get(name);
-    this.workstations.noteAddress(name, ip, c.ev.mac, c.t);
+    const prev = this.workstations.get(c.ev.domain, name);
+    this.workstations.noteAddress(c.ev.domain, name, ip, c.ev.mac, c.t);
     if (!prev?.ip || prev.ip === ip || c.t < prev.ipSeenMs) return;
     const old = this.table.get(prev.ip);
-    if (old && !old.shared && (old.workstation === name || (old.workstation === '' && old.user === prev.user && prev.user !== ''))) {
-      this.remove(c, prev.ip, 'roamed');
+    if (!old || old.shared || old.contested) return;
+    if (old.workstation === name || (old.workstation === '' && old.user === prev.user && prev.user !== '')) {
+      if (mayAffect(c.auth, old.domain, prev.ip, c.ev.kind === 'HOST_ADDRESS')) this.remove(c, prev.ip, 'roamed');
+      else this.counters.outOfAuthority++;
     }
   }
 
-  /** `user` is at `ip`: create, refresh, take over, or mark the address shared. */
+  /** `user` is at `ip`: create, refresh, take over, contest, or mark the address shared. */
   private userAt(c: Ctx, ip: string, user: string, domain: string, workstation: string, rule: string): void {
     const { ev, t } = c;
-    const cur = this.table.get(ip);
+    let cur = this.table.get(ip);
     const it = item(ev, t, rule, user, workstation);
-    if (this.shared.note(ip, `${user}@${domain.split('.')[0] ?? domain}`, t)) {
-      if (cur?.shared) {
+    let reason = rule;
+    if (cur?.contested) {
+      if (!mayAffect(c.auth, cur.domain, ip, false)) return this.claim(c, cur, user, domain, { ...it, rule: 'contested' });
+      // The holder's own agent speaks: its newest evidence decides the address again.
+      if (t < cur.lastSeenMs) return;
+      cur = undefined;
+      reason = 'resolved';
+    }
+    const mine = cur !== undefined && !cur.shared && cur.user === user && cur.domain === domain;
+    if (cur && !cur.shared && !mine && !mayAffect(c.auth, cur.domain, ip, false)) {
+      if (t < cur.lastSeenMs) return;
+      return this.contest(c, cur, user, domain, { ...it, rule: 'contested' });
+    }
+    const sharedNow = this.shared.note(ip, `${user}@${domain}`, t);
+    if (cur?.shared) {
+      // Once shared, an address stays shared while two of its users still have live evidence there.
+      const members = new ClaimList(cur.claims).note({ user, domain, reporter: c.reporter, timeMs: t });
+      if (sharedNow || members.liveAccounts(t - this.s.deadEntryTimeoutMs) >= 2 || members.size < 2) {
+        this.table.setClaims(cur, members.items);
         if (t > cur.lastSeenMs) this.table.refresh(cur, t, true, ev.source, it);
         return;
       }
-      this.write(c, { ...blank(ip, t, ev.source), shared: true, workstation, evidence: [...(cur?.evidence ?? []), it] }, 'shared');
+      cur = undefined;
+      reason = 'unshared';
+    } else if (sharedNow) {
+      const members = new ClaimList(cur ? [holderClaim(cur)] : []).note({ user, domain, reporter: c.reporter, timeMs: t });
+      const one = members.items.every((m) => m.domain === domain) ? domain : '';
+      this.write(c, { ...blank(ip, t, ev.source), domain: one, shared: true, workstation, claims: members.items, evidence: [...(cur?.evidence ?? []), it] }, 'shared');
       return;
     }
-    if (cur && !cur.shared && cur.user === user && sameDomain(cur.domain, domain)) {
+    if (cur && mine) {
       if (workstation && workstation !== cur.workstation) {
         this.write(c, { ...cur, workstation, lastSeenMs: Math.max(cur.lastSeenMs, t), userSeenMs: Math.max(cur.userSeenMs, t), evidence: [...cur.evidence, it] }, rule);
       } else if (t > cur.lastSeenMs || t > cur.userSeenMs) {
@@ -176,8 +251,27 @@ export class IdentityEngine {
     const g = this.groups.groupsFor(user, domain);
     this.write(c, {
       ip, user, domain, workstation, groups: g.groups, groupsStale: g.stale, firstSeenMs: t, lastSeenMs: t, userSeenMs: t,
-      source: ev.source, shared: false, evidence: [it],
-    }, cur ? 'replaced' : rule);
+      source: ev.source, shared: false, contested: false, claims: [], evidence: [it],
+    }, cur ? 'replaced' : reason);
+  }
+
+  /** Evidence of one domain's agent met a live entry of another domain: nobody is named until it resolves. */
+  private contest(c: Ctx, cur: Entry, user: string, domain: string, it: EvidenceItem): void {
+    const claims = new ClaimList([holderClaim(cur)]).note({ user, domain, reporter: c.reporter, timeMs: c.t }).items;
+    this.counters.contested++;
+    this.log?.warn('address contested: an agent reported a user at an address held by a user of a domain it has no authority over; no user is named there until the holder\'s agent or an address authority speaks', {
+      ip: cur.ip, holder: `${cur.domain}\\${cur.user}`, claimant: `${domain}\\${user}`, reporter: c.reporter,
+    });
+    this.write(c, {
+      ...cur, user: '', workstation: '', groups: [], groupsStale: false, shared: false, contested: true, claims,
+      lastSeenMs: Math.max(cur.lastSeenMs, c.t), evidence: [...cur.evidence, it],
+    }, 'contested');
+  }
+
+  /** Another claim on a contested address: noted (for `fssoctl explain`), nothing else changes. */
+  private claim(c: Ctx, cur: Entry, user: string, domain: string, it: EvidenceItem): void {
+    this.table.setClaims(cur, new ClaimList(cur.claims).note({ user, domain, reporter: c.reporter, timeMs: c.t }, true).items);
+    if (c.t > cur.lastSeenMs) this.table.refresh(cur, c.t, false, c.ev.source, it);
   }
 
   private write(c: Ctx, e: Omit<Entry, 'revision'>, reason: string): void {
@@ -195,6 +289,9 @@ interface Ctx {
   t: number;
   now: number;
   out: TableChange[];
+  auth: Authority;
+  /** Who reported the evidence: the certificate's identity, or the event's own reporter field. */
+  reporter: string;
 }
 
 function item(ev: Evidence, t: number, rule: string, user = ev.user, workstation = ev.workstation): EvidenceItem {
@@ -202,5 +299,10 @@ function item(ev: Evidence, t: number, rule: string, user = ev.user, workstation
 }
 
 function blank(ip: string, t: number, source: string): Omit<Entry, 'revision'> {
-  return { ip, user: '', domain: '', workstation: '', groups: [], groupsStale: false, firstSeenMs: t, lastSeenMs: t, userSeenMs: t, source, shared: false, evidence: [] };
+  return {
+    ip, user: '', domain: '', workstation: '', groups: [], groupsStale: false, firstSeenMs: t, lastSeenMs: t, userSeenMs: t, source,
+    shared: false, contested: false, claims: [], evidence: [],
+  };
 }
+
+export type { Claim };

@@ -20,6 +20,23 @@ export interface Entry {
   userSeenMs: number;
   /** The newest few pieces of evidence, newest last. */
   evidence: EvidenceItem[];
+  /**
+   * Agents of different domains claim the address: evidence from one domain's agent met a live
+   * entry of another domain it has no authority over. No user is named (like shared) until the
+   * holder's own agent or an authority for the address speaks.
+   */
+  contested: boolean;
+  /** Shared: its users. Contested: the holder first, then the claimants. Newest evidence per account. */
+  claims: Claim[];
+}
+
+/** One account's claim to an address: who, by whose report, and when last. */
+export interface Claim {
+  user: string;
+  domain: string;
+  /** The agent (certificate identity) whose evidence it is. */
+  reporter: string;
+  timeMs: number;
 }
 
 /** One piece of evidence behind an entry, for `fssoctl explain`. */

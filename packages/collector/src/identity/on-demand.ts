@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { errorMessage, networkContains, type Clock, type Logger, type Network } from '@fsso/common';
-import type { WorkstationStore } from '../store/workstations';
+import type { Workstation, WorkstationStore } from '../store/workstations';
 import type { GroupLookup } from './engine';
 import type { Entry } from './entry';
 import type { IdentitySettings } from './settings';
@@ -62,14 +62,13 @@ export class OnDemandResolver {
     const tried: string[] = [];
     const seen = this.workstations.atAddress(ip);
     if (seen && now - seen.ipSeenMs <= this.identity.deadEntryTimeoutMs) {
-      const e = this.fromMachine(seen.name, ip, now, 'address');
+      const e = this.fromMachine(seen, ip, now, 'address');
       if (e) return { entry: e };
       tried.push(`${seen.name} was seen at it but has no recent user`);
     }
     try {
       for (const host of await this.dns.reverse(ip)) {
-        const name = (host.split('.')[0] ?? host).toUpperCase();
-        const e = this.fromMachine(name, ip, now, 'reverse-dns');
+        const e = this.fromMachine(this.machineNamed(host), ip, now, 'reverse-dns');
         if (e) return { entry: e };
         tried.push(`reverse DNS names ${host}, which has no recent user`);
       }
@@ -80,13 +79,23 @@ export class OnDemandResolver {
     return { why: `asked on demand: ${tried.join('; ') || 'nothing found'}` };
   }
 
-  private fromMachine(name: string, ip: string, now: number, how: string): Entry | undefined {
-    const w = this.workstations.get(name);
+  /**
+   * The machine a reverse-DNS name denotes: `wks1.corp.example.test` is WKS1 of the domain that DNS
+   * name belongs to (configured `domains`), or WKS1 if only one domain has a machine of that name.
+   */
+  private machineNamed(host: string): Workstation | undefined {
+    const [label = '', ...rest] = host.split('.');
+    const name = label.toUpperCase();
+    return (rest.length ? this.workstations.get(this.identity.domains.canonical(rest.join('.')), name) : undefined) ?? this.workstations.only(name);
+  }
+
+  private fromMachine(w: Workstation | undefined, ip: string, now: number, how: string): Entry | undefined {
+    const name = w?.name ?? '';
     if (!w || !w.user || now - w.userSeenMs > this.identity.workstationUserTtlMs) return undefined;
     const g = this.groups.groupsFor(w.user, w.domain);
     return {
       ip, user: w.user, domain: w.domain, workstation: name, groups: g.groups, groupsStale: g.stale, firstSeenMs: w.userSeenMs,
-      lastSeenMs: w.userSeenMs, userSeenMs: w.userSeenMs, source: `on-demand:${how}`, revision: 0, shared: false,
+      lastSeenMs: w.userSeenMs, userSeenMs: w.userSeenMs, source: `on-demand:${how}`, revision: 0, shared: false, contested: false, claims: [],
       evidence: [{ kind: 'INFERRED', source: how, sourceEventId: '', reporter: '', timeMs: now, user: w.user, workstation: name, rule: `inferred-${how}` }],
     };
   }

@@ -1,4 +1,4 @@
-import type { Network } from '@fsso/common';
+import { DomainNames, type Network } from '@fsso/common';
 
 /** The knobs of the identity rules (README, "Identity rules"). */
 export interface IdentitySettings {
@@ -12,6 +12,8 @@ export interface IdentitySettings {
   sharedThreshold: number;
   /** Addresses that are shared up front (terminal servers, NAT). */
   sharedNetworks: Network[];
+  /** Which NetBIOS and DNS names denote one domain (`domains` and `directories[]` of the config). */
+  domains: DomainNames;
 }
 
 export const DEFAULT_IDENTITY: Omit<IdentitySettings, 'deadEntryTimeoutMs'> = {
@@ -19,13 +21,5 @@ export const DEFAULT_IDENTITY: Omit<IdentitySettings, 'deadEntryTimeoutMs'> = {
   sharedWindowMs: 10 * 60_000,
   sharedThreshold: 3,
   sharedNetworks: [],
+  domains: DomainNames.NONE,
 };
-
-/**
- * NetBIOS ("CORP") and DNS ("CORP.EXAMPLE.TEST") forms of one domain are the same, so the same
- * user is not seen as "another user" taking their own address.
- */
-export function sameDomain(a: string, b: string): boolean {
-  if (a === b || a === '' || b === '') return true;
-  return (a.split('.')[0] ?? a) === (b.split('.')[0] ?? b);
-}

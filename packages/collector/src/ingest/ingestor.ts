@@ -1,10 +1,11 @@
-import type { Clock, Event__Output, Logger } from '@fsso/common';
+import type { Clock, Event__Output, Logger, Network } from '@fsso/common';
+import { authorityOf, type Authority } from '../authority/authority';
 import type { Db } from '../store/database';
 import type { AgentRecord, AgentStore } from '../store/agent-store';
 import type { EventLog } from '../store/event-log';
 import type { IdentityTable } from '../store/identity-table';
 import type { TableChange } from '../identity/entry';
-import type { IdentityEngine } from '../identity/engine';
+import type { EngineCounters, IdentityEngine } from '../identity/engine';
 import { expireEntries } from '../identity/expiry';
 import { validateEvent } from './validate';
 
@@ -47,6 +48,8 @@ export class Ingestor {
     private readonly engine: IdentityEngine,
     private readonly deadEntryTimeoutMs: number,
     private readonly log: Logger,
+    /** Per agent certificate identity, the networks where its address evidence is authoritative (config `agents`). */
+    private readonly agentNetworks: ReadonlyMap<string, Network[]> = new Map(),
   ) {
     this.applyTx = db.transaction((agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]) => this.applyInTx(agent, batch, headSeq, scope));
   }
@@ -75,12 +78,14 @@ export class Ingestor {
     let rejected = 0;
     let acked = agent.ackedSeq;
     let lastEventMs = agent.lastEventMs;
+    const names = this.engine.domains;
+    const auth: Authority = authorityOf(scope, this.agentNetworks.get(agent.agentId) ?? [], names, agent.agentId);
     for (const raw of batch) {
       if (raw.seq <= acked) {
         duplicates++;
         continue;
       }
-      const ev = validateEvent(raw, scope);
+      const ev = validateEvent(raw, scope, names);
       // A bad event still moves the high-water mark: resending it would never make it valid.
       acked = Math.max(acked, Number.isSafeInteger(raw.seq) ? raw.seq : acked);
       if (typeof ev === 'string') {
@@ -92,7 +97,7 @@ export class Ingestor {
       if (ev.eventTimeMs > now + SKEW_MS) this.reportSkew(agent.agentId, ev.eventTimeMs - now, now);
       lastEventMs = Math.max(lastEventMs, Math.min(ev.eventTimeMs, now));
       this.events.append(agent.agentId, agent.spoolId, ev, now);
-      changes.push(...this.engine.apply(ev, now));
+      changes.push(...this.engine.apply(ev, now, auth));
     }
     this.table.flush();
     this.agents.save({
@@ -107,6 +112,11 @@ export class Ingestor {
     if (now - (this.skewWarned.get(agentId) ?? 0) < 600_000) return;
     this.skewWarned.set(agentId, now);
     this.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", { agent: agentId, aheadSeconds: Math.round(aheadMs / 1000) });
+  }
+
+  /** How often the rules met evidence beyond its agent's authority (contested addresses, refused moves). */
+  get authority(): Readonly<EngineCounters> {
+    return this.engine.counters;
   }
 
   /** Removes entries without evidence for the dead-entry timeout; returns the changes. */

@@ -1,4 +1,4 @@
-import { EVENT_KINDS, normaliseIp, type Event__Output, type KnownEventKind, type NormalisedEvent } from '@fsso/common';
+import { DomainNames, EVENT_KINDS, normaliseIp, parseAccountName, type Event__Output, type KnownEventKind, type NormalisedEvent } from '@fsso/common';
 
 /** An event that passed the edge checks; fields are trimmed and canonical. */
 export interface ValidEvent extends NormalisedEvent {
@@ -7,18 +7,18 @@ export interface ValidEvent extends NormalisedEvent {
 
 const MAX_FIELD = 256;
 
+/** Domain names: letters, digits, '.', '-', '_', spaces; never '\\', '@' or '/'. */
+const DOMAIN = /^[A-Za-z0-9][A-Za-z0-9._ -]*$/;
+
 /**
  * Checks one event from an agent. Returns the reason it is rejected, or the clean event.
  * Agents normalise already; the collector checks again because it trusts no input.
+ *
+ * `scope`: the domains the agent's certificate covers (undefined on a plaintext collector). A user
+ * field that carries its own domain (`eve@sales.example`, `SALES\eve`) is judged by that domain,
+ * and domains are compared whole, through `names` (the configured NetBIOS/DNS equivalences).
  */
-/** Whether a certificate's domains cover `domain` (NetBIOS or DNS form; '*' covers all). */
-export function inScope(scope: readonly string[], domain: string): boolean {
-  const d = domain.toUpperCase();
-  const first = d.split('.')[0] ?? d;
-  return scope.some((s) => s === '*' || s === d || (s.split('.')[0] ?? s) === first);
-}
-
-export function validateEvent(e: Event__Output, scope?: readonly string[]): ValidEvent | string {
+export function validateEvent(e: Event__Output, scope?: readonly string[], names: DomainNames = DomainNames.NONE): ValidEvent | string {
   if (!Number.isSafeInteger(e.seq) || e.seq <= 0) return `seq ${e.seq} is not a positive integer`;
   if (!(EVENT_KINDS as readonly string[]).includes(e.kind)) return `kind ${String(e.kind)} is unknown`;
   for (const f of ['user', 'domain', 'ip', 'workstation', 'mac', 'source', 'sourceEventId', 'reporter'] as const) {
@@ -31,18 +31,22 @@ export function validateEvent(e: Event__Output, scope?: readonly string[]): Vali
     ip = n;
   }
   if (!Number.isFinite(e.eventTimeMs) || e.eventTimeMs <= 0) return 'eventTimeMs is missing';
-  let domain = e.domain.trim().toUpperCase();
+  for (const f of ['user', 'domain', 'workstation', 'source', 'sourceEventId', 'reporter'] as const) {
+    if (/[\x00-\x1f\x7f]/.test(e[f])) return `${f} contains control characters`;
+  }
+  const account = parseAccountName(e.user);
+  if (account.user.includes('\\') || account.user.includes('@')) return `user ${JSON.stringify(e.user)} names more than one domain`;
+  const named = (account.domain ?? e.domain).trim();
+  if (named !== '' && !DOMAIN.test(named)) return `domain ${JSON.stringify(named)} is not a domain name`;
+  let domain = names.canonical(named);
   if (scope && !scope.includes('*')) {
     // A compromised DC of one domain must not forge users of another; an event naming no domain
     // is taken to be of the agent's own.
-    if (domain === '') domain = scope[0] ?? '';
-    else if (!inScope(scope, domain)) return `domain ${domain} is outside the agent certificate's domains (${scope.join(', ')})`;
-  }
-  for (const [f, v] of [['user', e.user], ['workstation', e.workstation]] as const) {
-    if (/[\x00-\x1f\x7f]/.test(v)) return `${f} contains control characters`;
+    if (domain === '') domain = names.canonical(scope[0] ?? '');
+    else if (!names.covers(scope, domain)) return `domain ${domain} is outside the agent certificate's domains (${scope.join(', ')})`;
   }
   return {
-    seq: e.seq, kind: e.kind as KnownEventKind, user: e.user.trim().toLowerCase(), domain, ip,
+    seq: e.seq, kind: e.kind as KnownEventKind, user: account.user.trim().toLowerCase(), domain, ip,
     workstation: e.workstation.trim().toUpperCase(), mac: e.mac.trim().toLowerCase(), eventTimeMs: e.eventTimeMs,
     source: e.source, sourceEventId: e.sourceEventId, logonType: e.logonType, reporter: e.reporter,
   };

@@ -73,7 +73,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       const ip = parseRequestIp(req.ip);
       const e = d.table.get(ip);
       if (!e) throw new NotFoundError(`no user is known at ${ip}; 'fssoctl who ${ip} --at TIME' shows who had it before`);
-      return { identity: toIdentity(e), evidence: e.evidence };
+      return { identity: toIdentity(e), evidence: e.evidence, claims: e.claims };
     }),
 
     GetLogonAt: unary((req) => {
@@ -87,7 +87,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
       logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
       expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count,
-      limitHits: d.limitHits, openStreams: d.streams.size, clockSkewed: d.ingestor.counters.skewed, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
+      limitHits: d.limitHits, openStreams: d.streams.size, clockSkewed: d.ingestor.counters.skewed, contested: d.ingestor.authority.contested, outOfAuthority: d.ingestor.authority.outOfAuthority, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
       startedMs: d.startedMs, database: d.database, version: VERSION,
     })),
   };

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AgentHello__Output, AgentMessage__Output, AgentServiceHandlers, Clock, CollectorMessage, Logger } from '@fsso/common';
-import { errorMessage } from '@fsso/common';
+import { errorMessage, type DomainNames } from '@fsso/common';
 import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
@@ -9,7 +9,6 @@ import { callerOf } from './guard';
 import { endWithStatus } from './status';
 import type { Limits } from '../config';
 import { TokenBucket, type StreamCounter } from './limits';
-import { inScope } from '../ingest/validate';
 
 const HELLO_TIMEOUT_MS = 10_000;
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
@@ -24,6 +23,8 @@ export interface AgentServiceDeps {
   registry: AgentRegistry;
   clock: Clock;
   collectorId: string;
+  /** NetBIOS/DNS equivalences: a certificate's domains cover a name only through them. */
+  domains: DomainNames;
   log: Logger;
 }
 
@@ -66,7 +67,12 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
       if (problem) return fail(grpc.status.INVALID_ARGUMENT, problem);
       const caller = callerOf(call);
       scope = caller ? caller.domains : undefined;
-      const outside = scope ? msg.hello.domains.filter((d) => !inScope(scope as string[], d)) : [];
+      if (scope && scope.length === 0) {
+        // An empty domain list must not mean "every domain": forest-wide agents say so (urn:fsso:domain:*).
+        log.warn('agent refused: its certificate names no domain', { agent: msg.hello.agentId, certificate: caller?.name });
+        return fail(grpc.status.PERMISSION_DENIED, `certificate ${caller?.name ?? ''} names no domain; issue the agent's certificate with --domain NAME (or --domain '*' for a forest-wide agent)`);
+      }
+      const outside = scope ? msg.hello.domains.filter((d) => !deps.domains.covers(scope as string[], d)) : [];
       if (outside.length) {
         log.warn('agent refused: hello names domains its certificate does not cover', { agent: msg.hello.agentId, certificate: caller?.name, domains: outside });
         return fail(grpc.status.PERMISSION_DENIED, `certificate ${caller?.name ?? ''} may report for ${scope?.join(', ') || 'no domain'}, not ${outside.join(', ')}`);

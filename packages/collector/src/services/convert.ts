@@ -7,7 +7,7 @@ export function toIdentity(e: Entry): Identity {
   return {
     ip: e.ip, user: e.user, domain: e.domain, groups: e.groups, workstation: e.workstation,
     firstSeenMs: e.firstSeenMs, lastSeenMs: e.lastSeenMs, source: e.source, revision: e.revision,
-    shared: e.shared, groupsStale: e.groupsStale, inferred: false,
+    shared: e.shared, groupsStale: e.groupsStale, inferred: false, contested: e.contested,
   };
 }
 

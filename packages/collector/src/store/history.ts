@@ -35,7 +35,7 @@ export class HistoryLog {
   }
 
   open(e: Entry, fromMs: number): void {
-    this.st.open.run(e.ip, e.user, e.domain, e.workstation, e.shared ? 1 : 0, fromMs);
+    this.st.open.run(e.ip, e.contested ? '(contested)' : e.user, e.domain, e.workstation, e.shared ? 1 : 0, fromMs);
   }
 
   close(ip: string, toMs: number, endedBy: string): void {

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { networkContains, type Network } from '@fsso/common';
 import type { Db } from './database';
 import { readMeta } from './database';
-import type { Entry, EvidenceItem, TableChange } from '../identity/entry';
+import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
 
 interface LogonRow {
@@ -19,12 +19,15 @@ interface LogonRow {
   groups_stale: number;
   evidence: string;
   user_seen_ms: number;
+  contested: number;
+  claims: string;
 }
 
 const toEntry = (r: LogonRow): Entry => ({
   ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, groups: JSON.parse(r.groups) as string[],
   firstSeenMs: r.first_seen_ms, lastSeenMs: r.last_seen_ms, source: r.source, revision: r.revision,
   shared: r.shared === 1, groupsStale: r.groups_stale === 1, evidence: JSON.parse(r.evidence) as EvidenceItem[], userSeenMs: r.user_seen_ms,
+  contested: r.contested === 1, claims: JSON.parse(r.claims) as Claim[],
 });
 
 /** Evidence items kept per entry. */
@@ -59,14 +62,14 @@ export class IdentityTable {
     this.tableId = readMeta(db, 'table_id') ?? '';
     this.rev = Number(readMeta(db, 'revision') ?? '0');
     this.st = {
-      upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms)
-        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs)
+      upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
+        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs, @contested, @claims)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
-          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms`),
+          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
       refresh: db.prepare('UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip'),
-      evidence: db.prepare('UPDATE logons SET evidence = ? WHERE ip = ?'),
+      evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
@@ -122,11 +125,11 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
-    this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence) });
+    this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence), contested: full.contested ? 1 : 0, claims: JSON.stringify(full.claims) });
     this.dirty.delete(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
-    if (!before || before.user !== full.user || before.domain !== full.domain || before.shared !== full.shared) {
+    if (!before || before.user !== full.user || before.domain !== full.domain || before.shared !== full.shared || before.contested !== full.contested) {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
     }
@@ -150,6 +153,17 @@ export class IdentityTable {
     this.evidenceDirty.add(e.ip);
   }
 
+  /**
+   * Replaces the claims of a shared or contested entry without a new revision (firewalls never see
+   * claims); written with the evidence chain.
+   */
+  setClaims(current: Entry, claims: Claim[]): void {
+    const e = this.cache.get(current.ip);
+    if (!e) return;
+    e.claims = claims;
+    this.evidenceDirty.add(e.ip);
+  }
+
   /** Writes the refreshes collected since the last flush. Call inside the batch's transaction. */
   flush(): void {
     for (const ip of this.dirty) {
@@ -160,14 +174,14 @@ export class IdentityTable {
   }
 
   /**
-   * Writes grown evidence chains. Rewriting the chain at every refresh doubled the cost of a
+   * Writes grown evidence chains (and the claims of shared and contested addresses, which grow with them). Rewriting the chain at every refresh doubled the cost of a
    * logon storm, so it is written with each upsert and by the periodic sweep; after a crash an
    * entry's chain may lack its last refreshes, never its user.
    */
   persistEvidence(): void {
     for (const ip of this.evidenceDirty) {
       const e = this.cache.get(ip);
-      if (e) this.st.evidence.run(JSON.stringify(e.evidence), ip);
+      if (e) this.st.evidence.run(JSON.stringify(e.evidence), JSON.stringify(e.claims), ip);
     }
     this.evidenceDirty.clear();
   }

@@ -113,4 +113,29 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX logons_by_last_seen;
   DROP INDEX logons_by_user;
   `,
+  `
+  -- Authority (issue 8): an address one domain's agent claims while another domain's user holds it is
+  -- "contested"; shared and contested entries keep who claimed them (claims, JSON).
+  ALTER TABLE logons ADD COLUMN contested INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE logons ADD COLUMN claims TEXT NOT NULL DEFAULT '[]';
+
+  -- Machines are keyed by domain and name: WKS1 of SALES is not WKS1 of CORP. Old rows take the
+  -- domain of their last user, the best guess there is.
+  CREATE TABLE machines (
+    realm TEXT NOT NULL,
+    name TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    domain TEXT NOT NULL DEFAULT '',
+    user_seen_ms INTEGER NOT NULL DEFAULT 0,
+    ip TEXT NOT NULL DEFAULT '',
+    mac TEXT NOT NULL DEFAULT '',
+    ip_seen_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (realm, name)
+  ) WITHOUT ROWID;
+  INSERT INTO machines (realm, name, user, domain, user_seen_ms, ip, mac, ip_seen_ms)
+    SELECT domain, name, user, domain, user_seen_ms, ip, mac, ip_seen_ms FROM workstations;
+  DROP TABLE workstations;
+  CREATE INDEX machines_by_ip ON machines (ip);
+  CREATE INDEX machines_by_name ON machines (name);
+  `,
 ];

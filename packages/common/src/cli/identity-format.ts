@@ -1,9 +1,11 @@
 import type { Identity__Output } from '../wire/types';
+import { formatAccount } from '../identity/domains';
 
 /** "CORP\\alice", or "alice" when no domain is known. */
-export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean }): string {
+export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean; contested?: boolean }): string {
   if (i.shared) return '(shared: several users)';
-  return `${i.domain ? `${i.domain}\\` : ''}${i.user}`;
+  if (i.contested) return '(contested: agents of different domains claim it)';
+  return formatAccount(i.user, i.domain);
 }
 
 /** The --json form of an identity: ISO times instead of epoch milliseconds. */
@@ -12,6 +14,6 @@ export function identityJson(i: Identity__Output): Record<string, unknown> {
   return {
     ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation,
     firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision,
-    shared: i.shared, groupsStale: i.groupsStale, inferred: i.inferred,
+    shared: i.shared, groupsStale: i.groupsStale, inferred: i.inferred, contested: i.contested,
   };
 }
