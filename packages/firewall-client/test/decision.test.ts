@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DomainNames, type Identity__Output } from '@fsso/common';
+import { decide } from '../src/decision';
+
+const id = (over: Partial<Identity__Output>): Identity__Output => ({
+  ip: '198.18.0.10', user: 'alice', domain: 'CORP', groups: ['CORP\\VPN-Users'], workstation: 'WS-ALICE', firstSeenMs: 1, lastSeenMs: 2,
+  source: 'windows-security', revision: 1, shared: false, groupsStale: false, inferred: false, contested: false, ...over,
+});
+
+test('a member of an allowed group passes; the reason names the group', () => {
+  assert.deepEqual(decide(id({}), { allowGroups: ['CORP\\VPN-Users'] }), { allow: true, user: 'CORP\\alice', reason: 'CORP\\alice is a member of CORP\\VPN-Users' });
+});
+
+test("a domain-qualified group rule matches only that domain's group, whatever the identity's domain", () => {
+  assert.equal(decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow, false);
+  assert.equal(decide(id({ domain: '', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow, false, 'an identity without a domain borrows none');
+  assert.equal(decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['VPN-Users'] }).allow, true, 'a bare rule: any domain');
+});
+
+test('a DN rule matches only a group of its own domain', () => {
+  const rule = { allowGroups: ['CN=Engineering,OU=Contractors,DC=emea,DC=example,DC=test'], domains: new DomainNames([{ netbios: 'EMEA', dns: 'emea.example.test' }]) };
+  assert.equal(decide(id({ groups: ['CORP\\Engineering'] }), rule).allow, false);
+  assert.equal(decide(id({ domain: 'EMEA', groups: ['EMEA\\Engineering'] }), rule).allow, true);
+});
+
+test('user rules: CORP\\alice matches only CORP; alice@corp.example.test through the configured names', () => {
+  const domains = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }]);
+  assert.equal(decide(id({ domain: 'SALES' }), { allowUsers: ['CORP\\alice'] }).allow, false);
+  assert.equal(decide(id({}), { allowUsers: ['alice@corp.example.test'], domains }).allow, true);
+  assert.equal(decide(id({}), { allowUsers: ['alice@corp.example.test'] }).allow, false, 'without the pairing, two names are two domains');
+});
+
+test('shared and contested addresses are denied with a reason that says so', () => {
+  const shared = decide(id({ shared: true, user: '', domain: '' }), { allowGroups: ['VPN-Users'] });
+  assert.equal(shared.allow, false);
+  assert.match(shared.reason, /is shared by several users/);
+  const contested = decide(id({ contested: true, user: '', groups: [] }), { allowGroups: ['VPN-Users'] });
+  assert.equal(contested.allow, false);
+  assert.match(contested.reason, /contested/);
+});
+
+test('an inferred (on-demand) identity passes only with allowInferred', () => {
+  const inferred = id({ inferred: true });
+  const d = decide(inferred, { allowGroups: ['CORP\\VPN-Users'] });
+  assert.equal(d.allow, false);
+  assert.match(d.reason, /only inferred/);
+  assert.equal(decide(inferred, { allowGroups: ['CORP\\VPN-Users'], allowInferred: true }).allow, true);
+});
+
+test('no identity, or one outside every rule, is denied', () => {
+  assert.deepEqual(decide(undefined, { allowGroups: ['x'] }), { allow: false, reason: 'no user is known at this address' });
+  assert.equal(decide(id({ groups: ['CORP\\Sales'] }), { allowGroups: ['CORP\\VPN-Users'] }).reason, 'CORP\\alice is in none of the allowed groups');
+});
