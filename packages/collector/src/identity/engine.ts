@@ -54,9 +54,11 @@ export class IdentityEngine {
     // Evidence older than the timeout would be stale on arrival.
     if (t < now - this.s.deadEntryTimeoutMs) return [];
     const domain = this.s.domains.canonical(raw.domain);
-    const ev = domain === raw.domain ? raw : { ...raw, domain };
+    // Evidence is credited to the certificate that sent it, not to the name an event gives itself.
+    const reporter = auth.reporter || raw.reporter;
+    const ev = domain === raw.domain && reporter === raw.reporter ? raw : { ...raw, domain, reporter };
     const out: TableChange[] = [];
-    const ctx: Ctx = { ev, t, now, out, auth, reporter: auth.reporter || ev.reporter };
+    const ctx: Ctx = { ev, t, now, out, auth, reporter };
     switch (ev.kind) {
       case 'USER_LOGON':
       case 'USER_ACTIVITY':
