@@ -19,6 +19,8 @@ export interface EngineCounters {
   contested: number;
   /** Evidence that would have ended or moved an entry its reporter has no authority over, and did not. */
   outOfAuthority: number;
+  /** New entries refused because their domain holds limits.maxEntriesPerDomain live entries. */
+  entryQuota: number;
 }
 
 /**
@@ -31,7 +33,8 @@ export interface EngineCounters {
  */
 export class IdentityEngine {
   private readonly shared: SharedDetector;
-  readonly counters: EngineCounters = { contested: 0, outOfAuthority: 0 };
+  readonly counters: EngineCounters = { contested: 0, outOfAuthority: 0, entryQuota: 0 };
+  private quotaWarnedMs = 0;
 
   constructor(
     private readonly table: IdentityTable,
@@ -250,11 +253,22 @@ export class IdentityEngine {
     }
     // Another holder: only newer evidence takes the address over (late events never do).
     if (cur && t < cur.lastSeenMs) return;
+    if (cur?.domain !== domain && this.table.countOf(domain) >= this.s.maxEntriesPerDomain) return this.overQuota(c, domain, ip);
     const g = this.groups.groupsFor(user, domain);
     this.write(c, {
       ip, user, domain, workstation, groups: g.groups, groupsStale: g.stale, firstSeenMs: t, lastSeenMs: t, userSeenMs: t,
       source: ev.source, shared: false, contested: false, claims: [], evidence: [it],
     }, cur ? 'replaced' : reason);
+  }
+
+  /** A domain at its quota gets no new entry; counted, and logged once a minute. */
+  private overQuota(c: Ctx, domain: string, ip: string): void {
+    this.counters.entryQuota++;
+    if (c.now - this.quotaWarnedMs < 60_000) return;
+    this.quotaWarnedMs = c.now;
+    this.log?.warn('new entry refused: its domain holds limits.maxEntriesPerDomain live entries; raise the limit if this domain is that large', {
+      domain, ip, limit: this.s.maxEntriesPerDomain, reporter: c.reporter, refusedSoFar: this.counters.entryQuota,
+    });
   }
 
   /** Evidence of one domain's agent met a live entry of another domain: nobody is named until it resolves. */

@@ -14,6 +14,8 @@ export interface IdentitySettings {
   sharedNetworks: Network[];
   /** Which NetBIOS and DNS names denote one domain (`domains` and `directories[]` of the config). */
   domains: DomainNames;
+  /** Live entries one domain may hold (limits.maxEntriesPerDomain): a flood of one agent cannot grow the table without bound. */
+  maxEntriesPerDomain: number;
 }
 
 export const DEFAULT_IDENTITY: Omit<IdentitySettings, 'deadEntryTimeoutMs'> = {
@@ -22,4 +24,5 @@ export const DEFAULT_IDENTITY: Omit<IdentitySettings, 'deadEntryTimeoutMs'> = {
   sharedThreshold: 3,
   sharedNetworks: [],
   domains: DomainNames.NONE,
+  maxEntriesPerDomain: Number.POSITIVE_INFINITY,
 };

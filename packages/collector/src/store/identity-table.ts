@@ -54,6 +54,8 @@ export class IdentityTable {
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
   private readonly byUser = new Map<string, Set<string>>();
+  /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
+  private readonly perDomain = new Map<string, number>();
   private readonly dirty = new Set<string>();
   /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
   private readonly evidenceDirty = new Set<string>();
@@ -81,12 +83,15 @@ export class IdentityTable {
   private loadCache(): void {
     this.cache.clear();
     this.byUser.clear();
+    this.perDomain.clear();
     this.dirty.clear();
     for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>) this.remember(toEntry(r));
   }
 
   private remember(e: Entry): void {
     const old = this.cache.get(e.ip);
+    if (old) this.countDomain(old.domain, -1);
+    this.countDomain(e.domain, 1);
     if (old && old.user !== e.user) this.byUser.get(old.user)?.delete(e.ip);
     this.cache.set(e.ip, e);
     let set = this.byUser.get(e.user);
@@ -97,12 +102,24 @@ export class IdentityTable {
   private forget(ip: string): void {
     const old = this.cache.get(ip);
     if (!old) return;
+    this.countDomain(old.domain, -1);
     this.cache.delete(ip);
     this.dirty.delete(ip);
     this.evidenceDirty.delete(ip);
     const set = this.byUser.get(old.user);
     set?.delete(ip);
     if (set?.size === 0) this.byUser.delete(old.user);
+  }
+
+  private countDomain(domain: string, by: number): void {
+    const n = (this.perDomain.get(domain) ?? 0) + by;
+    if (n > 0) this.perDomain.set(domain, n);
+    else this.perDomain.delete(domain);
+  }
+
+  /** Live entries of one (canonical) domain. */
+  countOf(domain: string): number {
+    return this.perDomain.get(domain) ?? 0;
   }
 
   get revision(): number {
