@@ -161,6 +161,7 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
       sharedThreshold: optionalInt(r, 'sharedThreshold', 'identity.', 2, 1000) ?? DEFAULT_IDENTITY.sharedThreshold,
       sharedNetworks,
       domains: DEFAULT_IDENTITY.domains,
+      maxEntriesPerDomain: DEFAULT_IDENTITY.maxEntriesPerDomain,
     },
     historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
     onDemand: validateOnDemand(r['onDemand']),
