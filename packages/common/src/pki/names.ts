@@ -23,8 +23,8 @@ function badCharacter(v: string): string | undefined {
 function refuse(flag: string, v: string, what: string, example: string): never {
   const bad = badCharacter(v);
   const shown = JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
-  const one = flag === '--name' ? '' : ` one per ${flag},`;
-  throw new UsageError(`${flag} ${shown} is not ${what}${bad ? `: it contains ${bad}` : ''}; give${one} e.g. ${flag} ${example}`);
+  const one = flag === '--name' ? '' : `give one per ${flag}, `;
+  throw new UsageError(`${flag} ${shown} is not ${what}${bad ? `: it contains ${bad}` : ''}; ${one}e.g. ${flag} ${example}`);
 }
 
 /** RFC 1123 label: letters, digits and hyphens, 1–63 characters, no hyphen at either end. */
