@@ -74,6 +74,21 @@ test('CA, certificate and key files that other users can change are refused, at 
     }
   });
 
+  await t.test('a DC agent whose key is group-writable does not start', async () => {
+    const aDir = join(dir.path, 'agent-start');
+    mkdirSync(aDir);
+    const key = join(aDir, 'agent.key');
+    copyFileSync(pki.agent.key, key);
+    chmodSync(key, 0o620);
+    writeFileSync(join(aDir, 'a.json'), JSON.stringify({
+      agentId: 'dc1', dataDir: 'data', tls: { ca: pki.ca, cert: pki.agent.cert, key },
+      collectors: [{ name: 'main', address: '127.0.0.1:9' }], sources: [{ format: 'windows-xml', path: 'events.xml' }],
+    }));
+    const r = await runCommand(BIN.agent, ['run', '--config', join(aDir, 'a.json')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`collectors\\[0\\]\\.tls\\.key: ${key} can be changed by other users \\(mode 0620: its group can write it\\); run 'chmod go-w ${key}' \\[FSSO_CONFIG_INVALID\\]`));
+  });
+
   await t.test('a client (fssoctl) refuses a world-writable --ca as well', async () => {
     const ca = join(dir.path, 'cli-ca.pem');
     copyFileSync(pki.ca, ca);
