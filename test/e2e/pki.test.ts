@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
 import { runCommand, tempDir } from '../support/processes';
@@ -102,6 +102,16 @@ test('fssoctl pki cannot be talked into a mistake', async (t) => {
     assert.equal(reinit.code, 2);
     assert.match(reinit.stderr, /ca\.key exists already; a new CA would orphan every certificate the old one signed\. Use another --dir, or --force/);
     assert.equal((await show(join(pki, 'ca.pem'))).thumbprint, ca.thumbprint);
+  });
+
+  await t.test('init refuses a folder other users can write', async () => {
+    const open = join(dir.path, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await runCommand(BIN.ctl, ['pki', 'init', '--dir', open]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `fssoctl: ${open} can be written by other users (mode 0777), who could swap the CA key; run 'chmod 700 ${open}' or use another --dir\n`);
+    assert.deepEqual(readdirSync(open), []);
   });
 
   await t.test('a certificate may not outlive its CA', async () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FssoError } from '../errors';
 import { UsageError } from '../cli/run';
@@ -10,7 +10,7 @@ import { VALIDITY, validateAgentId, validateCertName, validateDays, validateDnsN
 
 /**
  * A private CA and role certificates, made with the system `openssl` (no hand-rolled ASN.1).
- * Modes are fixed whatever the umask: the folder 0700, keys 0600, certificates 0644 (they are
+ * Modes are fixed whatever the umask: a new folder 0700, keys 0600, certificates 0644 (they are
  * public, and the services that read them may run as other users once copied out).
  */
 function openssl(args: string[]): void {
@@ -65,8 +65,13 @@ export function initCa(dir: string, name = 'FSSO private CA', days: number | str
   // The CA's subject is free text to the operator, but it goes into -subj, where '/' and '='
   // are structure: the same characters as a name, plus spaces.
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: a CA name is letters, digits, spaces and . _ @ - (up to 64), e.g. --name 'Corp FSSO CA'`);
+  // A folder we make is 0700. One that exists keeps its mode (it may be '.'), unless others
+  // could write it: then they could swap ca.key, and it is refused.
   ensurePrivateDir(dir);
-  chmodSync(dir, 0o700);
+  const dirMode = statSync(dir).mode;
+  if (process.platform !== 'win32' && dirMode & 0o022 && !(dirMode & 0o1000)) {
+    throw new UsageError(`${dir} can be written by other users (mode ${(dirMode & 0o777).toString(8).padStart(4, '0')}), who could swap the CA key; run 'chmod 700 ${dir}' or use another --dir`);
+  }
   inScratch(dir, { key: p.key, cert: p.cert }, (t) => {
     openssl(['req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t.key, '-out', t.cert,
       '-days', String(d), '-subj', `/CN=${name}/O=FSSO`, '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
