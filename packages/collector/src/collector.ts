@@ -112,7 +112,7 @@ export class Collector {
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
     warnIfReadableByOthers([cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)], this.log);
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(cfg.listen, serverCredentials(cfg), (err, port) => (err ? reject(err) : resolve(port)));
+      server.bindAsync(cfg.listen, serverCredentials(cfg, 'tls', 5000, this.log), (err, port) => (err ? reject(err) : resolve(port)));
     });
     this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events), cfg.sweepIntervalMs);
     this.sweepTimer.unref();

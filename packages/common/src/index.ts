@@ -18,4 +18,6 @@ export * from './wire/health-client';
 export * from './pki/roles';
 export * from './pki/openssl';
 export * from './config/secrets';
+export * from './config/file-modes';
+export * from './pki/names';
 export type { NormalisedEvent } from './wire/event-model';

@@ -15,9 +15,12 @@ Usage:
   fssoctl logoff IP [--json]       force a logoff: remove the entry for IP
   fssoctl agents [--json]          DC agents: connected, last event, acked sequence, backlog
   fssoctl stats [--json]
-  fssoctl pki init [--dir pki] [--name NAME]       a private CA (ca.pem, ca.key)
+  fssoctl pki init [--dir pki] [--name NAME] [--days 3650] [--force]
+                                                   a private CA (ca.pem, ca.key; folder 0700)
   fssoctl pki issue --role agent|firewall|admin|collector --name HOST [--domain D]...
-                    [--ip IP]... [--dns NAME]... [--dir pki]   a certificate and key for a role
+                    [--ip IP]... [--dns NAME]... [--agent-id ID] [--days N] [--force] [--dir pki]
+                                                   a certificate and key for a role (N: 1-825,
+                                                   default 365; collector 825)
   fssoctl pki show FILE [--json]                   subject, SANs, EKUs, validity, role, thumbprint
   fssoctl tls check HOST:PORT [--ca F] [--cert F --key F]
                                                    the chain a server sends and why it does or does not verify
@@ -36,7 +39,7 @@ const OPTIONS = {
   json: { type: 'boolean' }, user: { type: 'string' }, network: { type: 'string' },
   limit: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   dir: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, domain: { type: 'string', multiple: true },
-  ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' },
+  ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' }, 'agent-id': { type: 'string' },
 } as const;
 
 export function main(argv: string[]): void {

@@ -11,8 +11,9 @@ export function pkiCommand(sub: string | undefined, arg: string | undefined, v: 
   const dir = typeof v['dir'] === 'string' ? v['dir'] : 'pki';
   switch (sub) {
     case 'init': {
-      const p = initCa(dir, typeof v['name'] === 'string' ? v['name'] : undefined, undefined, v['force'] === true);
-      out(`CA created: ${p.cert} (certificate, give it to every component) and ${p.key} (key, mode 0600, keep it offline)`);
+      const days = typeof v['days'] === 'string' ? v['days'] : undefined;
+      const p = initCa(dir, typeof v['name'] === 'string' ? v['name'] : undefined, days, v['force'] === true);
+      out(`CA created: ${p.cert} (certificate, mode 0644: give it to every component) and ${p.key} (key, mode 0600: keep it offline); ${dir} is mode 0700`);
       return 0;
     }
     case 'issue': {
@@ -20,9 +21,10 @@ export function pkiCommand(sub: string | undefined, arg: string | undefined, v: 
       if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new UsageError(`issue needs --role, one of ${ROLES.join(', ')}`);
       const name = v['name'];
       if (typeof name !== 'string') throw new UsageError('issue needs --name (host name of the agent, firewall, operator or collector)');
-      const days = typeof v['days'] === 'string' ? Number(v['days']) : undefined;
-      const r = issueCert(caPaths(dir), { role: role as Role, name, domains: list(v['domain']), ips: list(v['ip']), dns: list(v['dns']), days });
-      out(`issued ${r.cert} and ${r.key} (mode 0600) for role ${role}`);
+      const agentId = typeof v['agent-id'] === 'string' ? v['agent-id'] : undefined;
+      const days = typeof v['days'] === 'string' ? v['days'] : undefined;
+      const r = issueCert(caPaths(dir), { role: role as Role, name, domains: list(v['domain']), ips: list(v['ip']), dns: list(v['dns']), agentId, days, force: v['force'] === true });
+      out(`issued ${r.cert} (mode 0644) and ${r.key} (mode 0600) for role ${role}`);
       printSummary(r.cert, false);
       return 0;
     }

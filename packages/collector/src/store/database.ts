@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { FssoError, errorMessage } from '@fsso/common';
+import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
 import { MIGRATIONS } from './schema';
 
 export type Db = Database.Database;
@@ -12,9 +10,11 @@ export type Db = Database.Database;
  * admin queries) run beside the writer; `synchronous` decides whether a commit waits for fsync.
  */
 export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
-  mkdirSync(dirname(path), { recursive: true });
   let db: Db;
   try {
+    // The table says who sits where: 0600 whatever the umask. SQLite gives the -wal and -shm
+    // files the main file's mode, so they are private too.
+    if (path !== ':memory:') ensurePrivateFile(path);
     db = new Database(path);
   } catch (err) {
     throw new FssoError('FSSO_DB_OPEN', `cannot open the database ${path} (${errorMessage(err)}); check the path and its permissions`);

@@ -1,5 +1,6 @@
 import winston from 'winston';
 import { ConfigError } from '../errors';
+import { ensurePrivateFile } from '../config/file-modes';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -53,8 +54,11 @@ export function createLogger(component: string, opts: LogOptions = {}): Logger {
         }),
       )
     : winston.format.combine(winston.format.timestamp(), winston.format.json());
+  // Log lines name users and addresses: the file is 0600 whatever the umask (also rotated ones,
+  // which winston opens with the same options).
+  if (opts.file) ensurePrivateFile(opts.file);
   const transport = opts.file
-    ? new winston.transports.File({ filename: opts.file })
+    ? new winston.transports.File({ filename: opts.file, options: { flags: 'a', mode: 0o600 } })
     : new winston.transports.Stream({ stream: process.stdout });
   return winston.createLogger({ level: opts.level ?? 'info', defaultMeta: { component }, format, transports: [transport] });
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity } from 'node:tls';
 import { EKU_CLIENT, EKU_SERVER, summarise } from '../pki/roles';
@@ -6,6 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { optionalString, rejectUnknownKeys } from '../config/values';
+import { readTrustFile } from '../config/file-modes';
+import type { Logger } from '../log/logger';
+import { CheckedFileCertificateProvider } from './trust-files';
 
 /**
  * TLS settings of one gRPC link. Mutual TLS: the server asks for a client certificate signed by
@@ -36,14 +38,8 @@ export interface LinkSecurity {
   insecure?: boolean | undefined;
 }
 
-function readPem(path: string, field: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`${field}: cannot read ${path} (${why}); point it at a readable PEM file`, field);
-  }
-}
+/** A CA, certificate or key file; refused (naming the file and `chmod go-w`) if others can change it. */
+const readPem = readTrustFile;
 
 /** Explains in one line why a link runs without TLS, for the start-up warning. */
 export const PLAINTEXT_WARNING =
@@ -51,15 +47,18 @@ export const PLAINTEXT_WARNING =
 
 /**
  * Mutual TLS for a server: clients must present a certificate signed by `ca`. The files are
- * watched, so a renewed certificate or CA file takes effect without a restart.
+ * re-read every `reloadMs`, so a renewed certificate or CA file takes effect without a restart;
+ * a reload of files other users can change (or of a key that does not fit) is refused, the old
+ * credentials stay, and `log` gets a warning.
  */
-export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5000): grpc.ServerCredentials {
+export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5000, log?: Logger): grpc.ServerCredentials {
   if (sec.insecure) return grpc.ServerCredentials.createInsecure();
   if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
   checkOwnCertificate(sec.tls, field, EKU_SERVER, 'serverAuth');
-  const files = new grpc.experimental.FileWatcherCertificateProvider({
-    certificateFile: sec.tls.cert, privateKeyFile: sec.tls.key, caCertificateFile: sec.tls.ca, refreshIntervalMs: reloadMs,
-  });
+  const files = new CheckedFileCertificateProvider(sec.tls, reloadMs, {
+    refused: (reason, file, f) => log?.warn('TLS files not reloaded; still using the previous ones', { field: f, file, reason }),
+    reloaded: (t) => log?.info('TLS files reloaded', { ca: t.ca, cert: t.cert, key: t.key }),
+  }, field);
   return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
 }
 

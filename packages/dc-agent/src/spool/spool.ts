@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { FssoError, errorMessage } from '@fsso/common';
+import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
 import type { AgentEvent } from '../events/model';
 
 /** What to do when the spool reaches `maxBytes`. */
@@ -57,8 +55,9 @@ export class Spool {
   readonly overflow = { dropped: 0, blocked: 0 };
 
   constructor(path: string, private readonly limits: SpoolLimits = { maxBytes: 512 * 1024 * 1024, whenFull: 'block' }) {
-    mkdirSync(dirname(path), { recursive: true });
     try {
+      // Events name users and addresses: 0600 whatever the umask (SQLite's -wal/-shm follow it).
+      ensurePrivateFile(path);
       this.db = new Database(path);
     } catch (err) {
       throw new FssoError('FSSO_SPOOL_OPEN', `cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`);
