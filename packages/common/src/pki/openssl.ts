@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FssoError } from '../errors';
-import { DOMAIN_URI, ROLE_URI, type Role } from './roles';
+import { AGENT_ID_PATTERN, AGENT_URI, DOMAIN_URI, ROLE_URI, type Role } from './roles';
 
 /**
  * A private CA and role certificates, made with the system `openssl` (no hand-rolled ASN.1).
@@ -42,6 +42,11 @@ export interface IssueOptions {
   name: string;
   /** Agent certificates: domains it may report for ('*' for all). */
   domains?: string[];
+  /**
+   * Agent certificates: the agent id the collector binds its hello to (a urn:fsso:agent: URI).
+   * @default the name
+   */
+  agentId?: string;
   /** Extra SANs for servers: addresses clients connect to. */
   ips?: string[];
   dns?: string[];
@@ -58,9 +63,12 @@ export interface Issued {
 export function issueCert(ca: CaPaths, o: IssueOptions): Issued {
   if (!existsSync(ca.key)) throw new FssoError('FSSO_PKI', `no CA in ${ca.dir}; run 'fssoctl pki init --dir ${ca.dir}' first`);
   if (o.role === 'agent' && !(o.domains?.length)) throw new FssoError('FSSO_PKI', "an agent certificate names the domains it may report for: add --domain CORP (or --domain '*' for a forest-wide agent)");
+  const agentId = o.agentId ?? o.name;
+  if (o.role === 'agent' && !AGENT_ID_PATTERN.test(agentId)) throw new FssoError('FSSO_PKI', `agent id ${JSON.stringify(agentId)} must be 1-128 letters, digits, '.', '_', '@', '-'; pass --agent-id ID`);
   const base = join(ca.dir, (o.out ?? o.name).replace(/[^A-Za-z0-9._-]/g, '_'));
   const out = { cert: `${base}.pem`, key: `${base}.key` };
   const san = [`URI:${ROLE_URI}${o.role}`, ...(o.domains ?? []).map((d) => `URI:${DOMAIN_URI}${d.toUpperCase()}`)];
+  if (o.role === 'agent') san.push(`URI:${AGENT_URI}${agentId}`);
   if (/^[A-Za-z0-9.-]+$/.test(o.name) && /[A-Za-z]/.test(o.name)) san.push(`DNS:${o.name}`);
   for (const d of o.dns ?? []) san.push(`DNS:${d}`);
   for (const ip of o.ips ?? []) san.push(`IP:${ip}`);
