@@ -18,6 +18,7 @@ Usage:
   fssoctl pki init [--dir pki] [--name NAME]       a private CA (ca.pem, ca.key)
   fssoctl pki issue --role agent|firewall|admin|collector --name HOST [--domain D]...
                     [--ip IP]... [--dns NAME]... [--dir pki]   a certificate and key for a role
+                    [--agent-id ID]   agent: the id it reports under (default: --name)
   fssoctl pki show FILE [--json]                   subject, SANs, EKUs, validity, role, thumbprint
   fssoctl tls check HOST:PORT [--ca F] [--cert F --key F]
                                                    the chain a server sends and why it does or does not verify
@@ -35,7 +36,7 @@ const OPTIONS = {
   ...CONNECTION_OPTIONS,
   json: { type: 'boolean' }, user: { type: 'string' }, network: { type: 'string' },
   limit: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  dir: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, domain: { type: 'string', multiple: true },
+  dir: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'agent-id': { type: 'string' }, domain: { type: 'string', multiple: true },
   ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' },
 } as const;
 

@@ -4,7 +4,8 @@ import type { AgentHello__Output, Event__Output } from '@fsso/common';
  * Sequence numbers an agent may claim. The collector's high-water mark only moves forward, and an
  * event at or below it is a duplicate, so one batch with an absurd seq (2^53-1) would make every
  * later event of that agent a "duplicate": silenced, though connected. These checks refuse such a
- * batch whole, before anything is written, so the mark stays where it was.
+ * batch whole, before anything is written, so the mark stays where it was. (Seqs that are not
+ * safe integers cannot move the mark; the ingestor rejects those events one by one.)
  */
 
 /** Largest seq taken: Number.MAX_SAFE_INTEGER itself is what a forged or overflowed counter shows. */
@@ -33,19 +34,19 @@ export function helloSeqProblem(h: AgentHello__Output): string | undefined {
  */
 export function batchSeqProblem(events: readonly Event__Output[], batchHead: number, known: number, maxBatchEvents: number): string | undefined {
   if (!isSeq(batchHead, 0)) return `headSeq ${batchHead} is not a sequence number (0 to ${MAX_SEQ})`;
-  let max = 0;
-  for (const e of events) {
-    if (!isSeq(e.seq, 1)) return `event seq ${e.seq} is not a sequence number (1 to ${MAX_SEQ})`;
-    if (e.seq > max) max = e.seq;
-  }
+  const max = maxSeq(events);
+  if (max > MAX_SEQ) return `event seq ${max} is not a sequence number (1 to ${MAX_SEQ})`;
   if (max > batchHead) return `event seq ${max} is beyond the head ${batchHead} the batch reports; an agent sends only events it has spooled`;
   if (max > known + maxBatchEvents) return `event seq ${max} jumps more than limits.maxBatchEvents (${maxBatchEvents}) past seq ${known} (the hello's head or the last seq sent); reconnect so the hello reports the real head`;
   return undefined;
 }
 
-/** The highest seq in a batch already checked by batchSeqProblem (0 for an empty one). */
+/**
+ * The highest seq in a batch that could move the mark (0 if none). Seqs that are not safe
+ * integers (past 2^53, fractions) never move it: the ingestor rejects those events one by one.
+ */
 export function maxSeq(events: readonly Event__Output[]): number {
   let max = 0;
-  for (const e of events) if (e.seq > max) max = e.seq;
+  for (const e of events) if (Number.isSafeInteger(e.seq) && e.seq > max) max = e.seq;
   return max;
 }
