@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  Backoff, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
+  Backoff, PeerError, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
 } from '@fsso/common';
 
 export interface ReplicaOptions {
@@ -98,7 +98,8 @@ export class IdentityReplica extends EventEmitter {
       const timer = setTimeout(() => {
         this.off('ready', onReady);
         this.off('disconnected', onDisc);
-        reject(new Error(`no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${lastReason})`));
+        // A PeerError: the CLI prints it as a sentence with its code, not as a crash with a stack.
+        reject(new PeerError(`no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${connectionFailureReason(lastReason)})`));
       }, timeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);
