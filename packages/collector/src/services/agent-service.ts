@@ -77,6 +77,9 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
         log.warn("agent refused: hello names another agent's id", { agent: msg.hello.agentId, certificate: caller.name, peer: call.getPeer(), reason: impostor });
         return fail(grpc.status.PERMISSION_DENIED, impostor);
       }
+      // After the identity check: an impostor learns nothing about what a valid hello would be.
+      const seqProblem = helloSeqProblem(msg.hello);
+      if (seqProblem) return fail(grpc.status.INVALID_ARGUMENT, seqProblem);
       rateKey = caller ? `cert:${msg.hello.agentId}` : `hello:${msg.hello.agentId}`;
       known = msg.hello.headSeq;
       scope = caller ? caller.domains : undefined;
@@ -159,7 +162,7 @@ class AgentBuckets {
 function checkHello(h: AgentHello__Output): string | undefined {
   if (!AGENT_ID_PATTERN.test(h.agentId)) return `agentId ${JSON.stringify(h.agentId)} must be 1-128 characters of letters, digits, '.', '_', '@', '-'`;
   if (h.domains.length > 64) return 'more than 64 domains in the hello';
-  return helloSeqProblem(h);
+  return undefined;
 }
 
 /**
