@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { channelCredentials, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Issued } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { runCommand, startAgent, startCollector, tempDir, type CollectorHandle } from '../support/processes';
@@ -146,4 +147,36 @@ test("an agent is who its certificate says: another certificate cannot take over
     assert.match(again.error?.details ?? '', /over limits\.maxEventsPerSecond \(100\) for this agent/);
     assert.equal((await ctl<{ limitHits: Record<string, number> }>('stats')).limitHits['maxEventsPerSecond'], hits0 + 1);
   });
+});
+
+test('a mark left past the agent\'s head (by a forged batch before this fix) heals at its next hello', async (t) => {
+  const dir = tempDir('agent-mark');
+  t.after(dir.cleanup);
+  const feed = join(dir.path, 'events.jsonl');
+  const line = (user: string, ip: string): string => `${JSON.stringify({ kind: 'USER_LOGON', user, domain: 'CORP', ip, source: 'windows-security', sourceEventId: '4624', logonType: 3, eventTimeMs: Date.now() })}\n`;
+  const deliver = async (c: CollectorHandle): Promise<void> => {
+    const a = startAgent(dir.path, { collectors: [{ name: 'main', address: c.address }], sources: [{ name: 'f', format: 'events', path: 'events.jsonl' }], filters: { coalesceWindow: '0s' } }, ['--until-delivered']);
+    t.after(() => a.stop());
+    assert.equal(await a.exited, 0, a.stderr.join('\n'));
+  };
+  writeFileSync(feed, line('alice', '198.18.22.1'));
+  const first = await startCollector(dir.path);
+  await deliver(first);
+  assert.equal(await first.daemon.stop(), 0);
+  // What the old collector let any agent certificate do: a mark at 2^53-2, kept across restarts.
+  const db = new Database(join(dir.path, 'collector-data/collector.db'));
+  db.prepare('UPDATE agents SET acked_seq = ? WHERE agent_id = ?').run(2 ** 53 - 2, 'dc1');
+  db.close();
+
+  const collector = await startCollector(dir.path);
+  t.after(() => collector.daemon.stop());
+  appendFileSync(feed, line('bob', '198.18.22.2'));
+  await deliver(collector);
+  const healed = await collector.daemon.waitFor((l) => l.message === "the collector's mark for this agent is past the agent's head; resuming from the agent's cursor");
+  assert.equal(healed.level, 'warn');
+  assert.equal(healed['oldAckedSeq'], 2 ** 53 - 2);
+  const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...collector.args()])).stdout) as { ip: string; user: string }[];
+  assert.equal(rows.find((r) => r.ip === '198.18.22.2')?.user, 'bob', "the agent's new event landed instead of counting as a duplicate");
+  const agents = JSON.parse((await runCommand(BIN.ctl, ['agents', '--json', ...collector.args()])).stdout) as AgentRow[];
+  assert.ok((agents[0]?.ackedSeq ?? 0) < 100, `the mark is back in the agent's range (${agents[0]?.ackedSeq})`);
 });
