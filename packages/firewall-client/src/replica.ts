@@ -7,6 +7,11 @@ import {
 export interface ReplicaOptions {
   /** Collector address, "host:port". */
   address: string;
+  /**
+   * Build them with `channelCredentials({ tls: { ca, cert, key } })` from @fsso/common: it accepts
+   * only a collector (serverAuth EKU and the collector role), as `fsso-fw` does. Raw
+   * `grpc.credentials.createSsl` would take any certificate from the CA, a firewall's included.
+   */
   credentials: grpc.ChannelCredentials;
   /** Names this firewall in the collector's logs. */
   clientName?: string;
