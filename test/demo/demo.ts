@@ -34,7 +34,6 @@ async function main(): Promise<void> {
 
     say('3. DC agent replaying 187 real Windows Security events (4624/4768/4769) from packages/dc-agent/samples/');
     const agent = startAgent(dir, {
-      agentId: 'demo-dc',
       domains: ['OFFSEC'],
       collectors: [{ name: 'demo', address: collector.address }],
       // The recording is from 2021: stamp events with the time they are read, as if live.

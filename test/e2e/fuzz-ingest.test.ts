@@ -129,7 +129,8 @@ function listAll(admin: AdminServiceClient): Promise<Identity__Output[]> {
 /** Sends every batch on a new stream; returns the acks. */
 async function send(client: AgentServiceClient, batches: Batch[], lastAckedSeq: number): Promise<{ welcome: number; acks: Ack[] }> {
   const r = new Report(client);
-  r.call.write({ hello: { ...HELLO, lastAckedSeq } });
+  // As a real agent does, the hello reports the spool's head: the collector refuses seqs far past it.
+  r.call.write({ hello: { ...HELLO, lastAckedSeq, headSeq: batches.at(-1)?.headSeq ?? 0 } });
   const welcome = (await r.next('welcome')).welcome?.ackedSeq ?? -1;
   const acks: Ack[] = [];
   for (const [i, b] of batches.entries()) {

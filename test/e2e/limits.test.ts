@@ -31,13 +31,14 @@ test('limits refuse whole batches with a clear error and a counter, never a part
   const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
   t.after(() => client.close());
 
-  const big = await sendBatch(client, 'big', 101);
+  // 'dc1' is the test agent certificate's id; a hello naming another id would be refused.
+  const big = await sendBatch(client, 'dc1', 101);
   assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(big.error?.details ?? '', /batch of 101 events is over limits\.maxBatchEvents \(100\)/);
 
-  const ok = await sendBatch(client, 'steady', 100);
+  const ok = await sendBatch(client, 'dc1', 100);
   assert.equal(ok.ack?.accepted, 100);
-  const fast = await sendBatch(client, 'steady', 100, 101);
+  const fast = await sendBatch(client, 'dc1', 100, 101);
   assert.equal(fast.error?.code, grpc.status.RESOURCE_EXHAUSTED, 'a second 100 within the same second is over 150/s');
   assert.match(fast.error?.details ?? '', /limits\.maxEventsPerSecond/);
 

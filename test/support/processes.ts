@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { channelCredentials } from '@fsso/common';
 import { testPki } from './pki';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +112,8 @@ export async function startCollector(dir: string, opts: { port?: number; config?
   return {
     daemon, port, address, configPath,
     args: (role = 'admin') => (insecure ? ['--collector', address, '--insecure'] : ['--collector', address, '--ca', pki.ca, '--cert', pki[role].cert, '--key', pki[role].key]),
-    credentials: (role = 'admin') => (insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki[role].key), readFileSync(pki[role].cert))),
+    // The clients' own credentials, so tests also check the collector's certificate as they do.
+    credentials: (role = 'admin') => (insecure ? grpc.credentials.createInsecure() : channelCredentials({ tls: { ca: pki.ca, cert: pki[role].cert, key: pki[role].key } })),
   };
 }
 

@@ -100,7 +100,7 @@ export class Collector {
     const streams = new StreamCounter(cfg.limits.maxStreams);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits }), ['agent'], g));
+      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
@@ -8,6 +7,7 @@ import type { FileSourceConfig } from './sources/file-source';
 import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
 import type { SyslogSourceConfig } from './sources/syslog-source';
 import { BUILTIN_PROFILES, validateProfiles } from './sources/syslog';
+import { resolveAgentId, type CertRef } from './identity';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
@@ -21,7 +21,7 @@ import type { SpoolLimits, WhenFull } from './spool/spool';
 
 /** The agent's JSON config file. */
 export interface AgentOptions {
-  /** Stable id the collectors know this agent by. @default the host name */
+  /** Stable id the collectors know this agent by; must be the certificate's. @default the certificate's agent id (plaintext: the host name) */
   agentId?: string;
   /** Domains this agent reports for (one, or all of a forest). @default [] */
   domains?: string[];
@@ -69,7 +69,6 @@ const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spool
 
 export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = process.cwd()): AgentConfig {
   rejectUnknownKeys(raw, KNOWN, '');
-  const agentId = optionalString(raw, 'agentId', '') ?? hostname();
   const domains = raw['domains'] ?? [];
   if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && d !== '')) {
     throw new ConfigError('domains: expected a list of domain names, e.g. ["CORP"]', 'domains');
@@ -84,6 +83,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     throw new ConfigError('collectors: list at least one collector, e.g. [{"address": "collector.corp.example:7450"}]', 'collectors');
   }
   const names = new Set<string>();
+  const certs: CertRef[] = [];
   const collectors = rawCollectors.map((c: unknown, i) => {
     const f = `collectors[${i}]`;
     if (typeof c !== 'object' || c === null) throw new ConfigError(`${f}: expected {"address": "host:port"}`, f);
@@ -97,7 +97,9 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     if (!security.insecure && !security.tls) {
       throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`, `${f}.tls`);
     }
-    return { name, address, credentials: channelCredentials(security, `${f}.tls`), insecure: security.insecure === true, keyFile: security.insecure ? undefined : security.tls?.key };
+    const credentials = channelCredentials(security, `${f}.tls`);
+    if (!security.insecure && security.tls) certs.push({ field: o['tls'] !== undefined ? `${f}.tls.cert` : 'tls.cert', file: security.tls.cert });
+    return { name, address, credentials, insecure: security.insecure === true, keyFile: security.insecure ? undefined : security.tls?.key };
   });
 
   const rawSources = raw['sources'];
@@ -148,7 +150,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   });
 
   return {
-    agentId, domains: domains as string[], spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
+    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[], spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,

@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  Backoff, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
+  Backoff, PeerError, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
 } from '@fsso/common';
 
 export interface ReplicaOptions {
   /** Collector address, "host:port". */
   address: string;
+  /**
+   * Build them with `channelCredentials({ tls: { ca, cert, key } })` from @fsso/common: it accepts
+   * only a collector (serverAuth EKU and the collector role), as `fsso-fw` does. Raw
+   * `grpc.credentials.createSsl` would take any certificate from the CA, a firewall's included.
+   */
   credentials: grpc.ChannelCredentials;
   /** Names this firewall in the collector's logs. */
   clientName?: string;
@@ -98,7 +103,8 @@ export class IdentityReplica extends EventEmitter {
       const timer = setTimeout(() => {
         this.off('ready', onReady);
         this.off('disconnected', onDisc);
-        reject(new Error(`no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${lastReason})`));
+        // A PeerError: the CLI prints it as a sentence with its code, not as a crash with a stack.
+        reject(new PeerError(`no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${connectionFailureReason(lastReason)})`));
       }, timeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
-import { ROLES, UsageError, caPaths, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
+import { ROLES, UsageError, caPaths, collectorCertProblem, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -93,8 +93,11 @@ export function tlsCheck(target: string | undefined, v: Values): Promise<number>
       const err = sock.authorizationError ? String((sock.authorizationError as Error & { code?: string }).code ?? sock.authorizationError) : undefined;
       if (err) out(`does NOT verify against ${typeof v['ca'] === 'string' ? v['ca'] : 'the system CAs'}: ${explainTlsError(err, chain)}`);
       else out(`verifies against ${typeof v['ca'] === 'string' ? v['ca'] : 'the system CAs'}${cert ? ' (client certificate presented)' : ''}`);
+      // The same test every client makes: a certificate from the CA is not enough, it must be a collector's.
+      const notCollector = chain[0] ? collectorCertProblem(chain[0]) : undefined;
+      if (notCollector) out(`clients will refuse it: ${notCollector}`);
       sock.end();
-      resolve(err ? 1 : 0);
+      resolve(err || notCollector ? 1 : 0);
     });
     sock.on('error', (e: Error & { code?: string }) => {
       out(`cannot complete a TLS handshake with ${target}: ${e.code ?? ''} ${e.message}${/alert/i.test(e.message) ? ' (the server refused our certificate: pass --cert/--key of a certificate from its CA)' : ''}`);

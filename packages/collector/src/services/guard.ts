@@ -1,12 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { endWithStatus } from './status';
-import { EKU_CLIENT, identityFromSan, normaliseThumbprint, type Logger, type Role } from '@fsso/common';
+import { EKU_CLIENT, certAgentId, identityFromSan, normaliseThumbprint, type Logger, type Role } from '@fsso/common';
 
 /** Who is calling, from their client certificate; undefined on a plaintext (insecure) server. */
 export interface Caller {
   roles: Role[];
   /** Domains an agent certificate may report for (upper-case; '*' = all). */
   domains: string[];
+  /** urn:fsso:agent: ids in the certificate (an agent certificate has one). */
+  agentIds: string[];
+  /** The agent id this certificate stands for (its agent URI, else its CN), or why it has none. */
+  agent: { id: string } | { problem: string };
   /** CN and SHA-256 thumbprint, for log lines that name the certificate. */
   name: string;
   /** SHA-256 thumbprint, lower-case hex. */
@@ -24,6 +28,9 @@ export function callerOf(call: AnyCall): Caller | undefined {
     // A certificate not made for clients gets no role, whatever its SANs say.
     roles: eku && !eku.includes(EKU_CLIENT) ? [] : id.roles,
     domains: id.domains,
+    agentIds: id.agentIds,
+    // Several CNs cannot name one agent: without a URI such a certificate has no agent id.
+    agent: certAgentId(id.agentIds, typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined),
     name: `${cert.subject?.CN ?? '?'} (sha256 ${cert.fingerprint256?.replace(/:/g, '').slice(0, 16).toLowerCase() ?? '?'}…)`,
     thumbprint: normaliseThumbprint(cert.fingerprint256 ?? ''),
   };

@@ -49,10 +49,19 @@ export function resolveConnection(values: Record<string, string | boolean | unde
   return { address, credentials: channelCredentials(security, '--'), insecure: security.insecure === true };
 }
 
+/**
+ * The reason inside grpc-js's "No connection established. Last error: Error: WHY. Resolution
+ * note: " wrapper, so a refused certificate reads as our sentence, not as transport noise.
+ */
+export function connectionFailureReason(details: string): string {
+  const m = /No connection established\. Last error: (?:Error: )?([\s\S]*?)(?:\. Resolution note: [\s\S]*)?$/.exec(details);
+  return m?.[1] ?? details;
+}
+
 /** Turns a failed call into an error that says what to do. */
 export function callError(err: unknown, address: string): FssoError {
   const e = err as Partial<grpc.ServiceError>;
-  const details = e.details ?? (err instanceof Error ? err.message : String(err));
+  const details = connectionFailureReason(e.details ?? (err instanceof Error ? err.message : String(err)));
   switch (e.code) {
     case grpc.status.NOT_FOUND:
       return new NotFoundError(details);
@@ -62,6 +71,8 @@ export function callError(err: unknown, address: string): FssoError {
       return new FssoError('FSSO_PERMISSION_DENIED', `the collector at ${address} refused: ${details}`);
     case grpc.status.UNAVAILABLE:
     case grpc.status.DEADLINE_EXCEEDED:
+      // Our own refusal of the server's certificate already says what to do.
+      if (/it is not a collector/.test(details)) return new PeerError(`refusing the server at ${address}: ${details}`);
       return new PeerError(`cannot reach the collector at ${address} (${details}); ${tlsHint(details) ?? 'is it running, and is --collector right?'}`);
     default:
       return new FssoError('FSSO_CALL_FAILED', `the collector at ${address} answered: ${details}`);

@@ -7,6 +7,10 @@ export const ROLES: readonly Role[] = ['agent', 'firewall', 'admin', 'collector'
 /** Roles and agent domains are carried as SAN URIs: urn:fsso:role:agent, urn:fsso:domain:CORP ('*' = any). */
 export const ROLE_URI = 'urn:fsso:role:';
 export const DOMAIN_URI = 'urn:fsso:domain:';
+/** An agent certificate's own id: urn:fsso:agent:dc1. The collector binds the agent's hello to it. */
+export const AGENT_URI = 'urn:fsso:agent:';
+/** What an agent id may look like (the hello's agentId and the certificate's). */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export const EKU_SERVER = '1.3.6.1.5.5.7.3.1';
 export const EKU_CLIENT = '1.3.6.1.5.5.7.3.2';
@@ -15,12 +19,15 @@ export interface CertIdentity {
   roles: Role[];
   /** Upper-case domains an agent may report for; ['*'] for all. */
   domains: string[];
+  /** Agent ids from urn:fsso:agent:ID SAN URIs (an agent certificate has exactly one). */
+  agentIds: string[];
 }
 
-/** Reads roles and domains from a subjectAltName string as Node prints it ("URI:urn:fsso:role:agent, DNS:dc1"). */
+/** Reads roles, domains and agent ids from a subjectAltName string as Node prints it ("URI:urn:fsso:role:agent, DNS:dc1"). */
 export function identityFromSan(san: string | undefined): CertIdentity {
   const roles: Role[] = [];
   const domains: string[] = [];
+  const agentIds: string[] = [];
   for (const part of (san ?? '').split(/,\s*/)) {
     const uri = part.startsWith('URI:') ? part.slice(4) : '';
     if (uri.startsWith(ROLE_URI)) {
@@ -28,9 +35,22 @@ export function identityFromSan(san: string | undefined): CertIdentity {
       if (ROLES.includes(r)) roles.push(r);
     } else if (uri.startsWith(DOMAIN_URI)) {
       domains.push(uri.slice(DOMAIN_URI.length).toUpperCase());
+    } else if (uri.startsWith(AGENT_URI)) {
+      agentIds.push(uri.slice(AGENT_URI.length));
     }
   }
-  return { roles, domains };
+  return { roles, domains, agentIds };
+}
+
+/**
+ * The agent id a certificate stands for: its one urn:fsso:agent: URI, else its CN (certificates
+ * issued before the URI existed). Several URIs are ambiguous, so they are a refusal, not a choice.
+ */
+export function certAgentId(agentIds: readonly string[], cn: string | undefined): { id: string } | { problem: string } {
+  if (agentIds.length > 1) return { problem: `it names ${agentIds.length} agent ids (${agentIds.join(', ')}); issue it with one ('fssoctl pki issue --role agent --agent-id ID')` };
+  const id = agentIds[0] ?? cn ?? '';
+  if (!AGENT_ID_PATTERN.test(id)) return { problem: `its agent id ${JSON.stringify(id)} is not 1-128 letters, digits, '.', '_', '@', '-'; issue it with 'fssoctl pki issue --role agent --agent-id ID'` };
+  return { id };
 }
 
 /** A certificate, in the words `fssoctl pki show` prints. */
@@ -45,6 +65,7 @@ export interface CertSummary {
   ca: boolean;
   roles: Role[];
   domains: string[];
+  agentIds: string[];
   thumbprint: string;
 }
 
@@ -64,6 +85,7 @@ export function summarise(pem: string | Buffer, now = Date.now()): CertSummary {
     ca: c.ca,
     roles: id.roles,
     domains: id.domains,
+    agentIds: id.agentIds,
     thumbprint: c.fingerprint256.replace(/:/g, '').toLowerCase(),
   };
 }

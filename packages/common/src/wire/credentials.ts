@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity } from 'node:tls';
-import { EKU_CLIENT, EKU_SERVER, summarise } from '../pki/roles';
+import { EKU_CLIENT, EKU_SERVER, identityFromSan, summarise } from '../pki/roles';
 import * as grpc from '@grpc/grpc-js';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
@@ -62,18 +62,22 @@ export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5
   return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
 }
 
-/** Mutual TLS for a client: presents its certificate, and checks the server's name and serverAuth use. */
+/**
+ * Mutual TLS for a client: presents its certificate, and accepts only a collector: the server's
+ * certificate must name the address, carry the serverAuth EKU and the collector role.
+ */
 export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.ChannelCredentials {
   if (sec.insecure) return grpc.credentials.createInsecure();
   if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
   checkOwnCertificate(sec.tls, field, EKU_CLIENT, 'clientAuth');
+  // The flag or config key an operator changes to point at another server, for the error's fix.
+  const target = field === '--' ? '--collector' : field.replace(/\.tls$/, '.address');
   return grpc.credentials.createSsl(readPem(sec.tls.ca, `${field}.ca`), readPem(sec.tls.key, `${field}.key`), readPem(sec.tls.cert, `${field}.cert`), {
     checkServerIdentity: (host, cert) => {
       const err = checkServerIdentity(host, cert);
       if (err) return new Error(`the server's certificate does not name ${host} (${err.message}); connect by a name or address its certificate lists, or reissue it with that name`);
-      if (cert.ext_key_usage && !cert.ext_key_usage.includes(EKU_SERVER)) {
-        return new Error(`the server's certificate (${cert.subject.CN ?? '?'}) is not for servers (no serverAuth extended key usage); reissue it with role collector`);
-      }
+      const problem = collectorCertProblem(cert, target);
+      if (problem) return new Error(problem);
       const pins = (sec.tls?.pins ?? []).map(normaliseThumbprint);
       const got = normaliseThumbprint(cert.fingerprint256 ?? '');
       if (pins.length && !pins.includes(got)) {
@@ -82,6 +86,23 @@ export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.Chann
       return undefined;
     },
   });
+}
+
+/**
+ * Why a server certificate is not a collector's, or undefined if it is. Any certificate from the
+ * CA would pass the chain check, so without this a firewall's or agent's certificate (and key)
+ * could serve a fake table or swallow an agent's events. `target` names what to repoint.
+ */
+export function collectorCertProblem(cert: { subject?: { CN?: string | string[] } | undefined; subjectaltname?: string | undefined; ext_key_usage?: string[] | undefined }, target = '--collector'): string | undefined {
+  const cn = cert.subject?.CN ?? '?';
+  const name = Array.isArray(cn) ? cn.join(',') : cn;
+  const fix = `point ${target} at the collector or reissue its certificate with 'fssoctl pki issue --role collector'`;
+  // An absent EKU extension means "any use" to X.509, but every collector certificate we issue has one.
+  if (!cert.ext_key_usage) return `the server's certificate (${name}) has no extended key usage, so it is not marked serverAuth: it is not a collector certificate; ${fix}`;
+  if (!cert.ext_key_usage.includes(EKU_SERVER)) return `the server's certificate (${name}) is not for servers (no serverAuth extended key usage): it is not a collector; ${fix}`;
+  const roles = identityFromSan(cert.subjectaltname).roles;
+  if (!roles.includes('collector')) return `the server's certificate (${name}) has role ${roles.join(', ') || '(none)'}, not collector: it is not a collector; ${fix}`;
+  return undefined;
 }
 
 /** Fails at start, with the fix, if our own certificate is unusable for its job. */

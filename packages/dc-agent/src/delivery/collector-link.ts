@@ -46,6 +46,8 @@ export class CollectorLink extends EventEmitter {
   private stopped = true;
   private lastAckMs = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  /** The last reason a stream failed before its welcome, so a lasting refusal is logged once, not per retry. */
+  private lastRefusal = '';
 
   constructor(
     private readonly target: LinkTarget,
@@ -119,11 +121,14 @@ export class CollectorLink extends EventEmitter {
         this.lastAckMs = Date.now();
         this.stateValue = 'STREAMING';
         this.backoff.reset();
+        this.lastRefusal = '';
         this.log.info('connected to collector', { collector: this.target.name, address: this.target.address, resumeAfter: msg.welcome.ackedSeq, backlog: this.spool.head - msg.welcome.ackedSeq });
         this.pump();
       } else if (msg.ack) {
         this.lastAckMs = Date.now();
-        const seq = msg.ack.ackedSeq;
+        // An ack past what was sent cannot be true; taking it would drop unsent events from the spool.
+        if (msg.ack.ackedSeq > this.sentUpTo) this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', { collector: this.target.name, ackedSeq: msg.ack.ackedSeq, sentUpTo: this.sentUpTo });
+        const seq = Math.min(msg.ack.ackedSeq, this.sentUpTo);
         this.inFlight = this.inFlight.filter((s) => s > seq);
         if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
         this.emit('acked', seq);
@@ -136,7 +141,10 @@ export class CollectorLink extends EventEmitter {
       if (this.stopped) return;
       this.stateValue = 'BACKOFF';
       const wait = this.backoff.next();
-      const level = welcomed ? 'warn' : 'debug';
+      // Before a welcome, the same failure repeats each retry (collector down, certificate refused):
+      // the operator sees each new reason once at warn, the repeats at debug.
+      const level = welcomed || why !== this.lastRefusal ? 'warn' : 'debug';
+      if (!welcomed) this.lastRefusal = why;
       this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
       this.retryTimer = setTimeout(() => this.connect(), wait);
     };
