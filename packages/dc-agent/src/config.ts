@@ -78,6 +78,9 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   const spoolOpt = optionalString(raw, 'spool', '');
   const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
+  if (insecureAll && tlsAll) {
+    throw new ConfigError('insecure, tls: "insecure": true and a "tls" block are both set at the top; remove "insecure" for mutual TLS, or remove "tls" for a plaintext lab', 'insecure');
+  }
 
   const rawCollectors = raw['collectors'];
   if (!Array.isArray(rawCollectors) || rawCollectors.length === 0) {
@@ -93,7 +96,15 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     const name = optionalString(o, 'name', `${f}.`) ?? address;
     if (names.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice; each collector needs its own name (its spool cursor is kept under it)`, `${f}.name`);
     names.add(name);
-    const security: LinkSecurity = { tls: validateTlsOptions(o['tls'], baseDir, `${f}.tls`) ?? tlsAll, insecure: optionalBool(o, 'insecure', `${f}.`) ?? insecureAll };
+    const ownTls = validateTlsOptions(o['tls'], baseDir, `${f}.tls`);
+    const ownInsecure = optionalBool(o, 'insecure', `${f}.`);
+    // A collector's own tls block must not be dropped by an insecure flag, its own or the
+    // top-level default. Its own "insecure": true may still override a top-level tls (explicit).
+    if (ownTls && (ownInsecure ?? insecureAll)) {
+      const where = ownInsecure ? `${f}.insecure` : 'insecure (top level)';
+      throw new ConfigError(`${where}, ${f}.tls: plaintext is asked for a collector that has its own "tls" block; remove "insecure" for mutual TLS, or remove ${f}.tls for a plaintext lab`, ownInsecure ? `${f}.insecure` : 'insecure');
+    }
+    const security: LinkSecurity = { tls: ownTls ?? tlsAll, insecure: ownInsecure ?? insecureAll };
     if (!security.insecure && !security.tls) {
       throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`, `${f}.tls`);
     }
