@@ -1,9 +1,10 @@
+import { printable } from './printable';
 import type { Identity__Output } from '../wire/types';
 
-/** "CORP\\alice", or "alice" when no domain is known. */
+/** "CORP\\alice", or "alice" when no domain is known; for human output, so control characters are escaped. */
 export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean }): string {
   if (i.shared) return '(shared: several users)';
-  return `${i.domain ? `${i.domain}\\` : ''}${i.user}`;
+  return printable(`${i.domain ? `${i.domain}\\` : ''}${i.user}`);
 }
 
 /** The --json form of an identity: ISO times instead of epoch milliseconds. */
