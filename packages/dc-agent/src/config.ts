@@ -8,6 +8,8 @@ import type { FileSourceConfig } from './sources/file-source';
 import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
 import type { SyslogSourceConfig } from './sources/syslog-source';
 import { BUILTIN_PROFILES, validateProfiles } from './sources/syslog';
+import { parseAllowFrom } from './sources/syslog/sender-gate';
+import { validateSyslogTls } from './sources/syslog/tls-config';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
@@ -132,15 +134,18 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
       };
     }
     if (o['format'] === 'syslog-listener') {
-      rejectUnknownKeys(o, ['name', 'format', 'udp', 'tcp', 'profiles', 'defaultDomain'], f);
+      rejectUnknownKeys(o, ['name', 'format', 'udp', 'tcp', 'tls', 'allowFrom', 'profiles', 'defaultDomain'], f);
       const name = optionalString(o, 'name', `${f}.`) ?? 'syslog';
       if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
       sourceNames.add(name);
       const udp = o['udp'] === undefined ? undefined : parseAddress(o['udp'], `${f}.udp`);
       const tcp = o['tcp'] === undefined ? undefined : parseAddress(o['tcp'], `${f}.tcp`);
-      if (!udp && !tcp) throw new ConfigError(`${f}: a syslog listener needs "udp" and/or "tcp", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      const tls = validateSyslogTls(o['tls'], baseDir, `${f}.tls`);
+      if (!udp && !tcp && !tls) throw new ConfigError(`${f}: a syslog listener needs "udp", "tcp" or "tls", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      const allowFrom = o['allowFrom'];
+      parseAllowFrom(allowFrom, `${f}.allowFrom`);
       const profiles = o['profiles'] === undefined ? [...BUILTIN_PROFILES] : validateProfiles(o['profiles'], `${f}.profiles`);
-      return { kind: 'syslog-listener', name, udp, tcp, profiles, defaultDomain: parse.defaultDomain };
+      return { kind: 'syslog-listener', name, udp, tcp, tls, allowFrom: allowFrom as string[], profiles, defaultDomain: parse.defaultDomain };
     }
     rejectUnknownKeys(o, ['name', 'format', 'path', 'follow', 'stampReadTime', 'pollInterval', 'defaultDomain'], f);
     const format = optionalString(o, 'format', `${f}.`);
