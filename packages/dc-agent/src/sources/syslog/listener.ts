@@ -149,9 +149,17 @@ export class SyslogListener {
    */
   private startTls(addr: { host: string; port: number }, t: SyslogTlsOptions): Promise<number> {
     const server = tls.createServer({
-      ca: t.ca, cert: t.cert, key: t.key, requestCert: true, rejectUnauthorized: true,
+      // rejectUnauthorized is false so that refusals reach us to be counted and logged (Node
+      // otherwise drops them silently); the check below admits only verified senders.
+      ca: t.ca, cert: t.cert, key: t.key, requestCert: true, rejectUnauthorized: false,
       minVersion: 'TLSv1.2', ciphers: SERVER_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000,
-    }, (socket) => this.accept(socket));
+    }, (socket) => {
+      if (socket.authorized) return this.accept(socket);
+      this.stats.tlsRefused++;
+      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
+      this.gate.refused(socket.remoteAddress ?? '', 'syslog TLS sender refused: a client certificate from the configured CA is required', { error: why });
+      socket.destroy();
+    });
     server.prependListener('connection', (raw: net.Socket) => {
       if (this.gate.allows(raw.remoteAddress ?? '')) return;
       this.deny(raw.remoteAddress ?? '', 'tls');
@@ -161,7 +169,7 @@ export class SyslogListener {
       const peer = socket.remoteAddress ?? '';
       if (!this.gate.allows(peer)) return; // already counted as denied
       this.stats.tlsRefused++;
-      this.gate.refused(peer, 'syslog TLS handshake refused (a client certificate from the configured CA is required)', { error: err.message });
+      this.gate.refused(peer, 'syslog TLS handshake failed', { error: err.message });
     });
     this.tlsServer = server;
     return this.listenOn(server, addr, 'TLS');
