@@ -62,7 +62,10 @@ export interface SyslogListenerStats {
 // number of them, so a peer cannot grow the map.
 const MAX_SKIP_KEYS = 200;
 
-/** Receives syslog over UDP and/or TCP and hands the events of every message to `sink`. */
+/**
+ * Receives syslog over UDP, TCP and/or TLS from the senders in allowFrom, and hands the events of
+ * every message to `sink`.
+ */
 export class SyslogListener {
   readonly stats: SyslogListenerStats = { messages: 0, events: 0, skipped: {}, oversized: 0, garbage: 0, refused: 0, denied: 0, tlsRefused: 0 };
   private readonly profiles: CompiledProfile[];
@@ -148,11 +151,17 @@ export class SyslogListener {
    * as for gRPC (TLS 1.2 AEAD only, TLS 1.3). allowFrom is checked before any TLS work.
    */
   private startTls(addr: { host: string; port: number }, t: SyslogTlsOptions): Promise<number> {
+    const context = { ca: t.ca, cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ciphers: SERVER_CIPHERS, honorCipherOrder: true } as const;
+    try {
+      tls.createSecureContext(context); // to name the problem; createServer's own error does not
+    } catch (err: unknown) {
+      throw new ConfigError(`tls: cannot use tls.ca/cert/key (${errorMessage(err)}); give PEM files of the CA, and of this listener's certificate and its private key`, 'tls');
+    }
     const server = tls.createServer({
+      ...context,
       // rejectUnauthorized is false so that refusals reach us to be counted and logged (Node
       // otherwise drops them silently); the check below admits only verified senders.
-      ca: t.ca, cert: t.cert, key: t.key, requestCert: true, rejectUnauthorized: false,
-      minVersion: 'TLSv1.2', ciphers: SERVER_CIPHERS, honorCipherOrder: true, handshakeTimeout: 10_000,
+      requestCert: true, rejectUnauthorized: false, handshakeTimeout: 10_000,
     }, (socket) => {
       if (socket.authorized) return this.accept(socket);
       this.stats.tlsRefused++;
