@@ -33,7 +33,11 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
   writeFileSync(join(dir.path, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
   const collector = await startCollector(dir.path, {
     config: {
-      directories: [{ domain: dc.domain, url: dc.ldapUrl, baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s' }],
+      // StartTLS on the plain port, verified against the DC's CA: a simple bind over plain ldap:// is refused.
+      directories: [{
+        domain: dc.domain, url: dc.ldapUrl, startTls: true, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: `dc1.${dc.dnsDomain}`,
+        baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s',
+      }],
       groups: { ttl: '2s' },
     },
   });

@@ -103,7 +103,9 @@ export async function startCollector(dir: string, opts: { port?: number; config?
   const pki = testPki();
   const configPath = join(dir, 'collector.json');
   const tls = { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key };
-  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, tls, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
+  // A plaintext collector gets no tls block: both at once is a config error.
+  const security = opts.config?.['insecure'] === true ? {} : { tls };
+  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, ...security, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
   const daemon = startProcess('collector', BIN.collector, ['serve', '--config', configPath]);
   const line = await daemon.waitFor((l) => l.message === 'collector listening');
   const port = Number(line['port']);

@@ -13,6 +13,7 @@ import { Ingestor } from './ingest/ingestor';
 import { IdentityEngine } from './identity/engine';
 import { WorkstationStore } from './store/workstations';
 import { GroupService } from './directory/group-service';
+import { plaintextDirectories } from './directory/config';
 import { OnDemandResolver } from './identity/on-demand';
 import { Verifier } from './identity/verifier';
 import { applyGroups } from './directory/apply-groups';
@@ -110,6 +111,7 @@ export class Collector {
     this.server = server;
 
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
+    for (const domain of plaintextDirectories(cfg.directories)) this.log.warn('directory insecure: true: the LDAP bind password crosses the network in clear; use ldaps:// or startTls outside a lab', { domain });
     warnIfReadableByOthers([cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)], this.log);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(cfg.listen, serverCredentials(cfg, 'tls', 5000, this.log), (err, port) => (err ? reject(err) : resolve(port)));

@@ -130,6 +130,10 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   }
   const insecure = optionalBool(raw, 'insecure', '') ?? false;
   const tls = validateTlsOptions(raw['tls'], baseDir);
+  // Both set is ambiguous: taking either would silently drop what the operator asked for.
+  if (insecure && tls) {
+    throw new ConfigError('insecure, tls: "insecure": true (or --insecure) and a "tls" block are both set; remove "insecure" to serve mutual TLS, or remove "tls" for a plaintext lab setup', 'insecure');
+  }
   if (!insecure && !tls) {
     throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
   }

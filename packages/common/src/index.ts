@@ -9,6 +9,7 @@ export * from './wire/proto';
 export * from './wire/credentials';
 export * from './wire/server-extras';
 export * from './cli/table';
+export { printable } from './cli/printable';
 export * from './cli/run';
 export * from './wire/types';
 export { VERSION } from './version';

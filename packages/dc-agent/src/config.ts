@@ -8,6 +8,8 @@ import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
 import type { SyslogSourceConfig } from './sources/syslog-source';
 import { BUILTIN_PROFILES, validateProfiles } from './sources/syslog';
 import { resolveAgentId, type CertRef } from './identity';
+import { parseAllowFrom } from './sources/syslog/sender-gate';
+import { validateSyslogTls } from './sources/syslog/tls-config';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
@@ -77,6 +79,9 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   const spoolOpt = optionalString(raw, 'spool', '');
   const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
+  if (insecureAll && tlsAll) {
+    throw new ConfigError('insecure, tls: "insecure": true and a "tls" block are both set at the top; remove "insecure" for mutual TLS, or remove "tls" for a plaintext lab', 'insecure');
+  }
 
   const rawCollectors = raw['collectors'];
   if (!Array.isArray(rawCollectors) || rawCollectors.length === 0) {
@@ -93,7 +98,15 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     const name = optionalString(o, 'name', `${f}.`) ?? address;
     if (names.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice; each collector needs its own name (its spool cursor is kept under it)`, `${f}.name`);
     names.add(name);
-    const security: LinkSecurity = { tls: validateTlsOptions(o['tls'], baseDir, `${f}.tls`) ?? tlsAll, insecure: optionalBool(o, 'insecure', `${f}.`) ?? insecureAll };
+    const ownTls = validateTlsOptions(o['tls'], baseDir, `${f}.tls`);
+    const ownInsecure = optionalBool(o, 'insecure', `${f}.`);
+    // A collector's own tls block must not be dropped by an insecure flag, its own or the
+    // top-level default. Its own "insecure": true may still override a top-level tls (explicit).
+    if (ownTls && (ownInsecure ?? insecureAll)) {
+      const where = ownInsecure ? `${f}.insecure` : 'insecure (top level)';
+      throw new ConfigError(`${where}, ${f}.tls: plaintext is asked for a collector that has its own "tls" block; remove "insecure" for mutual TLS, or remove ${f}.tls for a plaintext lab`, ownInsecure ? `${f}.insecure` : 'insecure');
+    }
+    const security: LinkSecurity = { tls: ownTls ?? tlsAll, insecure: ownInsecure ?? insecureAll };
     if (!security.insecure && !security.tls) {
       throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`, `${f}.tls`);
     }
@@ -123,15 +136,18 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
       };
     }
     if (o['format'] === 'syslog-listener') {
-      rejectUnknownKeys(o, ['name', 'format', 'udp', 'tcp', 'profiles', 'defaultDomain'], f);
+      rejectUnknownKeys(o, ['name', 'format', 'udp', 'tcp', 'tls', 'allowFrom', 'profiles', 'defaultDomain'], f);
       const name = optionalString(o, 'name', `${f}.`) ?? 'syslog';
       if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
       sourceNames.add(name);
       const udp = o['udp'] === undefined ? undefined : parseAddress(o['udp'], `${f}.udp`);
       const tcp = o['tcp'] === undefined ? undefined : parseAddress(o['tcp'], `${f}.tcp`);
-      if (!udp && !tcp) throw new ConfigError(`${f}: a syslog listener needs "udp" and/or "tcp", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      const tls = validateSyslogTls(o['tls'], baseDir, `${f}.tls`);
+      if (!udp && !tcp && !tls) throw new ConfigError(`${f}: a syslog listener needs "udp", "tcp" or "tls", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      const allowFrom = o['allowFrom'];
+      parseAllowFrom(allowFrom, `${f}.allowFrom`);
       const profiles = o['profiles'] === undefined ? [...BUILTIN_PROFILES] : validateProfiles(o['profiles'], `${f}.profiles`);
-      return { kind: 'syslog-listener', name, udp, tcp, profiles, defaultDomain: parse.defaultDomain };
+      return { kind: 'syslog-listener', name, udp, tcp, tls, allowFrom: allowFrom as string[], profiles, defaultDomain: parse.defaultDomain };
     }
     rejectUnknownKeys(o, ['name', 'format', 'path', 'follow', 'stampReadTime', 'pollInterval', 'defaultDomain'], f);
     const format = optionalString(o, 'format', `${f}.`);

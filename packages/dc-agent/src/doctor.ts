@@ -29,7 +29,7 @@ export async function runDoctor(configPath: string, baseDir: string): Promise<Ch
   for (const s of cfg.sources) {
     if (s.kind === 'file') checks.push(sourceCheck(s.name, s.path, s.follow));
     else if (s.kind === 'windows-eventlog') checks.push(await eventLogCheck(s.name));
-    else checks.push({ check: `source ${s.name}`, verdict: 'OK', detail: `syslog on ${[s.udp && `udp ${s.udp}`, s.tcp && `tcp ${s.tcp}`].filter(Boolean).join(', ')}, ${s.profiles.length} profile(s)` });
+    else checks.push({ check: `source ${s.name}`, verdict: 'OK', detail: `syslog on ${[s.udp && `udp ${s.udp}`, s.tcp && `tcp ${s.tcp}`, s.tls && `tls ${s.tls.listen}`].filter(Boolean).join(', ')} from ${s.allowFrom.join(', ')}, ${s.profiles.length} profile(s)` });
   }
   checks.push(writable('spool', dirname(cfg.spool)));
   const results = await Promise.all(cfg.collectors.map(async (c): Promise<Check> => {

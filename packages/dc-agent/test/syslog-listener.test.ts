@@ -24,7 +24,7 @@ async function listen(extra: Partial<SyslogListenerOptions> = {}) {
   const events: AgentEvent[] = [];
   let wake = (): void => {};
   const listener = new SyslogListener(
-    { udp: '127.0.0.1:0', tcp: '127.0.0.1:0', profiles: [...BUILTIN_PROFILES], ...extra },
+    { udp: '127.0.0.1:0', tcp: '127.0.0.1:0', allowFrom: ['127.0.0.1'], profiles: [...BUILTIN_PROFILES], ...extra },
     (batch) => {
       events.push(...batch);
       wake();
@@ -169,7 +169,7 @@ test('TCP: connections over the cap are refused, idle ones are closed', async ()
 
 test('stop releases the ports; a sink that throws does not stop the listener', async () => {
   let calls = 0;
-  const listener = new SyslogListener({ tcp: '127.0.0.1:0', profiles: [...BUILTIN_PROFILES] }, () => {
+  const listener = new SyslogListener({ tcp: '127.0.0.1:0', allowFrom: ['127.0.0.0/8'], profiles: [...BUILTIN_PROFILES] }, () => {
     calls++;
     throw new Error('sink down');
   }, log);
@@ -188,7 +188,7 @@ test('stop releases the ports; a sink that throws does not stop the listener', a
 });
 
 test('options: an address is required and must be host:port', () => {
-  assert.throws(() => new SyslogListener({ profiles: [] }, () => {}, log), ConfigError);
-  const bad = new SyslogListener({ udp: 'localhost', profiles: [] }, () => {}, log);
+  assert.throws(() => new SyslogListener({ allowFrom: ['127.0.0.1'], profiles: [] }, () => {}, log), ConfigError);
+  const bad = new SyslogListener({ udp: 'localhost', allowFrom: ['127.0.0.1'], profiles: [] }, () => {}, log);
   return assert.rejects(bad.start(), (err: unknown) => err instanceof ConfigError && err.field === 'udp');
 });

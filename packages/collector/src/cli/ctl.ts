@@ -1,7 +1,7 @@
 import { pkiCommand, tlsCheck } from './pki';
 import {
   CONNECTION_HELP, formatAccount, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
-  parseCommandLine, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
+  parseCommandLine, printable, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
   type ListLogonsResponse__Output, type Explanation__Output, type HistoryResponse__Output, type HistoryItem__Output, parseDuration, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
 } from '@fsso/common';
 
@@ -104,12 +104,12 @@ export function main(argv: string[]): void {
             if (!id) throw new NotFoundError(`no user is known at ${arg}`);
             if (json) out(JSON.stringify(identityJson(id)));
             else if (command === 'who') out(describe(id));
-            else out(`removed ${identityName(id)} from ${id.ip}`);
+            else out(printable(`removed ${identityName(id)} from ${id.ip}`));
             return 0;
           } catch (err) {
             if (!(err instanceof NotFoundError)) throw err;
             if (json) out(JSON.stringify({ ip: arg, found: false, message: err.message }));
-            else process.stderr.write(`fssoctl: ${err.message}\n`);
+            else process.stderr.write(`fssoctl: ${printable(err.message)}\n`);
             return 3;
           }
         }
@@ -127,7 +127,7 @@ export function main(argv: string[]): void {
         case 'stats': {
           const s = await call<Stats__Output>(conn.address, (o, cb) => client.getStats({}, o, cb));
           if (json) out(JSON.stringify(s));
-          else for (const [k, v] of Object.entries(s)) out(`${k.padEnd(16)} ${k.endsWith('Ms') ? formatTime(Number(v)) : String(v)}`);
+          else for (const [k, v] of Object.entries(s)) out(printable(`${k.padEnd(16)} ${k.endsWith('Ms') ? formatTime(Number(v)) : String(v)}`));
           return 0;
         }
         default:
@@ -146,7 +146,7 @@ async function whoAt(client: AdminServiceClient, address: string, arg: string | 
     const h = await call<HistoryResponse__Output>(address, (o, cb) => client.getLogonAt({ ip: arg, atMs }, o, cb));
     if (json) out(JSON.stringify({ ip: arg, at: new Date(atMs).toISOString(), holder: h.at ? historyJson(h.at) : null, history: h.around.map(historyJson) }));
     else {
-      out(h.at ? `${arg} at ${formatTime(atMs)}: ${identityName(h.at)}${h.at.workstation ? ` on ${h.at.workstation}` : ''} (from ${formatTime(h.at.fromMs)}${h.at.toMs ? ` to ${formatTime(h.at.toMs)}, ended by ${h.at.endedBy}` : ', still current'})` : `${arg} at ${formatTime(atMs)}: nobody known`);
+      out(printable(h.at ? `${arg} at ${formatTime(atMs)}: ${identityName(h.at)}${h.at.workstation ? ` on ${h.at.workstation}` : ''} (from ${formatTime(h.at.fromMs)}${h.at.toMs ? ` to ${formatTime(h.at.toMs)}, ended by ${h.at.endedBy}` : ', still current'})` : `${arg} at ${formatTime(atMs)}: nobody known`));
       if (h.around.length) {
         out('  history:');
         out(renderTable(['FROM', 'TO', 'USER', 'WORKSTATION', 'ENDED BY'], h.around.map((r) => [formatTime(r.fromMs), r.toMs ? formatTime(r.toMs) : 'now', identityName(r), r.workstation, r.endedBy])).replace(/^/gm, '  '));
@@ -160,7 +160,7 @@ function notFound(json: boolean, ip: string): (err: unknown) => undefined {
   return (err) => {
     if (!(err instanceof NotFoundError)) throw err;
     if (json) process.stdout.write(`${JSON.stringify({ ip, found: false, message: err.message })}\n`);
-    else process.stderr.write(`fssoctl: ${err.message}\n`);
+    else process.stderr.write(`fssoctl: ${printable(err.message)}\n`);
     return undefined;
   };
 }
@@ -205,6 +205,6 @@ function describe(i: Identity__Output): string {
     `  first seen   ${formatTime(i.firstSeenMs)}`,
     `  last seen    ${formatTime(i.lastSeenMs)} (${formatAge(i.lastSeenMs)})`,
     `  source       ${i.source}`,
-  ].join('\n');
+  ].map(printable).join('\n'); // per line: agent text must not add lines of its own
 }
 

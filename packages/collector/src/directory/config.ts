@@ -17,6 +17,11 @@ export interface DirectoryConfig {
   /** Where the password came from, to warn if others can read it. */
   passwordFile: string | undefined;
   startTls: boolean;
+  /**
+   * Simple binds over plain ldap:// (no StartTLS) allowed: the password crosses the network in
+   * clear. Labs only; warned about at start.
+   */
+  insecure: boolean;
   /** PEM CA file for LDAPS/StartTLS. */
   ca: Buffer | undefined;
   /** The name the DC's certificate carries, when the URL uses an address ("dc1.corp.example.test"). */
@@ -31,7 +36,7 @@ export interface GroupSettings {
   filter: string[];
 }
 
-const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'caFile', 'tlsServerName', 'timeout'];
+const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'insecure', 'caFile', 'tlsServerName', 'timeout'];
 
 export function validateDirectories(raw: unknown, baseDir: string, env = process.env): DirectoryConfig[] {
   if (raw === undefined) return [];
@@ -52,6 +57,8 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
     const urls = Array.isArray(o['urls']) ? (o['urls'] as unknown[]).map(String) : [need('url', '"ldaps://dc1.corp.example.test:636"')];
     for (const u of urls) if (!/^ldaps?:\/\/[^/]+/.test(u)) throw new ConfigError(`${f}.url: ${JSON.stringify(u)} is not an LDAP URL; write it like ldaps://dc1.corp.example.test:636`, `${f}.url`);
     const startTls = optionalBool(o, 'startTls', `${f}.`) ?? false;
+    const insecure = optionalBool(o, 'insecure', `${f}.`) ?? false;
+    checkBindProtection(urls, startTls, insecure, `${f}.${Array.isArray(o['urls']) ? 'urls' : 'url'}`, f);
     const caFile = optionalString(o, 'caFile', `${f}.`);
     let ca: Buffer | undefined;
     if (caFile) {
@@ -63,9 +70,33 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
     }
     return {
       domain, dnsDomain, urls, baseDn, bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
-      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, ca, tlsServerName: optionalString(o, 'tlsServerName', `${f}.`), timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
+      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, insecure, ca, tlsServerName: optionalString(o, 'tlsServerName', `${f}.`), timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
     };
   });
+}
+
+/**
+ * Every directory binds with a DN and password (there is no anonymous mode), so a plain ldap://
+ * URL without StartTLS would send the service account's password in clear: refused unless the
+ * entry says `insecure: true`. `insecure` where nothing is plaintext is refused too, so the flag
+ * never lingers unnoticed once TLS is in place.
+ */
+function checkBindProtection(urls: string[], startTls: boolean, insecure: boolean, urlField: string, f: string): void {
+  const plain = startTls ? [] : urls.filter((u) => /^ldap:\/\//i.test(u));
+  if (plain.length > 0 && !insecure) {
+    throw new ConfigError(
+      `${urlField}: ${plain.join(', ')} is plain LDAP without StartTLS, so the bind password would cross the network in clear; use ldaps://HOST:636, or set "startTls": true (with "caFile"), or "insecure": true for a lab`,
+      urlField,
+    );
+  }
+  if (plain.length === 0 && insecure) {
+    throw new ConfigError(`${f}.insecure: every URL here uses ${startTls ? 'StartTLS' : 'ldaps://'} already, so "insecure": true does nothing; remove it`, `${f}.insecure`);
+  }
+}
+
+/** Names the directories whose password crosses the network in clear, for the start-up warning. */
+export function plaintextDirectories(dirs: readonly DirectoryConfig[]): string[] {
+  return dirs.filter((d) => d.insecure).map((d) => d.domain);
 }
 
 /** The bind password comes from a file or an environment variable, never from the config itself. */

@@ -62,6 +62,11 @@ export class LdapDirectory {
   }
 
   private connectOne(url: string): Promise<ldap.Client> {
+    // Config validation refuses this already; checked again here so no other path to a
+    // DirectoryConfig can send the password over plaintext.
+    if (/^ldap:\/\//i.test(url) && !this.cfg.startTls && !this.cfg.insecure) {
+      return Promise.reject(new Error('plain ldap:// without StartTLS would send the bind password in clear; use ldaps://, startTls: true, or insecure: true for a lab'));
+    }
     return new Promise((resolve, reject) => {
       const tlsOptions = this.tlsOptions();
       const client = ldap.createClient({ url, tlsOptions, timeout: this.cfg.timeoutMs, connectTimeout: this.cfg.timeoutMs, reconnect: false });

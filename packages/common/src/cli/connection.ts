@@ -40,6 +40,12 @@ export function resolveConnection(values: Record<string, string | boolean | unde
   const key = str('key', 'FSSO_KEY');
   let security: LinkSecurity;
   const pin = str('pin', 'FSSO_PIN');
+  // --insecure next to TLS files is a mistake either way round; taking either would hide it.
+  if (insecure && (ca || cert || key)) {
+    const flag = values['insecure'] === true ? '--insecure' : 'FSSO_INSECURE';
+    const given = [ca && '--ca', cert && '--cert', key && '--key'].filter(Boolean).join('/');
+    throw new UsageError(`${flag} and ${given} are both given (flags or FSSO_CA/FSSO_CERT/FSSO_KEY); drop ${flag} to use mutual TLS, or drop the TLS files for a plaintext lab collector`);
+  }
   if (ca && cert && key) security = { tls: { ca, cert, key, pins: pin ? [pin] : undefined } };
   else if (insecure) security = { insecure: true };
   else {

@@ -1,11 +1,12 @@
+import { printable } from './printable';
 import type { Identity__Output } from '../wire/types';
 import { formatAccount } from '../identity/domains';
 
-/** "CORP\\alice", or "alice" when no domain is known. */
+/** "CORP\\alice", or "alice" when no domain is known; for human output, so control characters are escaped. */
 export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean; contested?: boolean }): string {
   if (i.shared) return '(shared: several users)';
   if (i.contested) return '(contested: agents of different domains claim it)';
-  return formatAccount(i.user, i.domain);
+  return printable(formatAccount(i.user, i.domain));
 }
 
 /** The --json form of an identity: ISO times instead of epoch milliseconds. */

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FssoError, errorMessage } from '../errors';
+import { printable } from './printable';
 
 export type ParsedArgs = ReturnType<typeof parseArgs>;
 
@@ -39,10 +40,11 @@ export function runCli(name: string, body: () => Promise<number | void>): void {
     },
     (err: unknown) => {
       if (err instanceof UsageError) {
-        process.stderr.write(`${name}: ${err.message}\n`);
+        process.stderr.write(`${name}: ${printable(err.message)}\n`);
         process.exitCode = 2;
       } else if (err instanceof FssoError) {
-        process.stderr.write(`${name}: ${err.message} [${err.code}]\n`);
+        // Messages can quote a peer's words (a collector's error details): escaped like any.
+        process.stderr.write(`${name}: ${printable(err.message)} [${err.code}]\n`);
         process.exitCode = 1;
       } else {
         process.stderr.write(`${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

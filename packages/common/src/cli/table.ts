@@ -1,5 +1,12 @@
-/** Renders rows as an aligned text table that fits a terminal: long cells are cut with '…'. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], width = process.stdout.columns || 120): string {
+import { printable } from './printable';
+
+/**
+ * Renders rows as an aligned text table that fits a terminal: long cells are cut with '…'.
+ * Cells often hold text from agents, so control characters are shown escaped, never sent raw.
+ */
+export function renderTable(rawHeaders: readonly string[], rawRows: readonly (readonly string[])[], width = process.stdout.columns || 120): string {
+  const headers = rawHeaders.map(printable);
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   // Shrink the widest columns until the table fits (2 spaces between columns).
   const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);

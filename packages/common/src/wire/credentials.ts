@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { checkServerIdentity } from 'node:tls';
+import { checkServerIdentity, type SecureContextOptions } from 'node:tls';
+import type { SecureServerOptions } from 'node:http2';
 import { EKU_CLIENT, EKU_SERVER, identityFromSan, summarise } from '../pki/roles';
 import * as grpc from '@grpc/grpc-js';
 import { resolve } from 'node:path';
@@ -59,7 +60,71 @@ export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5
     refused: (reason, file, f) => log?.warn('TLS files not reloaded; still using the previous ones', { field: f, file, reason }),
     reloaded: (t) => log?.info('TLS files reloaded', { ca: t.ca, cert: t.cert, key: t.key }),
   }, field);
-  return grpc.experimental.createCertificateProviderServerCredentials(files, files, true);
+  return new HardenedServerCredentials(grpc.experimental.createCertificateProviderServerCredentials(files, files, true));
+}
+
+/**
+ * TLS 1.2 suites the server offers: forward-secret ECDHE with an AEAD cipher only (no CBC, no
+ * static RSA, no SHA-1 MACs). TLS 1.3 suites are Node's defaults; they must be listed, because a
+ * cipher list without TLS_* entries turns TLS 1.3 off.
+ */
+export const SERVER_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** grpc-js's watcher type (not exported): called with each new secure context, null when unusable. */
+type SecureContextWatcher = (context: SecureContextOptions | null) => void;
+
+const HARDENING = { ciphers: SERVER_CIPHERS, minVersion: 'TLSv1.2', honorCipherOrder: true } as const;
+
+/**
+ * grpc-js's certificate-provider credentials take no cipher options, and the server's
+ * setSecureContext (called on every certificate reload) resets ciphers and minVersion to Node's
+ * defaults unless the new context options carry them. So this wrapper adds them both to the
+ * server's constructor options and to every context update it passes on.
+ */
+class HardenedServerCredentials extends grpc.ServerCredentials {
+  private readonly wrapped = new Map<SecureContextWatcher, SecureContextWatcher>();
+
+  constructor(private readonly inner: grpc.ServerCredentials) {
+    super({ ...inner._getConstructorOptions(), ...HARDENING });
+  }
+
+  override _isSecure(): boolean {
+    return true;
+  }
+
+  override _getConstructorOptions(): SecureServerOptions | null {
+    return { ...this.inner._getConstructorOptions(), ...HARDENING };
+  }
+
+  override _getSecureContextOptions(): SecureContextOptions | null {
+    const o = this.inner._getSecureContextOptions();
+    return o ? { ...o, ...HARDENING } : null;
+  }
+
+  override _addWatcher(watcher: SecureContextWatcher): void {
+    const w: SecureContextWatcher = (o) => watcher(o ? { ...o, ...HARDENING } : null);
+    this.wrapped.set(watcher, w);
+    this.inner._addWatcher(w);
+  }
+
+  override _removeWatcher(watcher: SecureContextWatcher): void {
+    const w = this.wrapped.get(watcher);
+    if (!w) return;
+    this.wrapped.delete(watcher);
+    this.inner._removeWatcher(w);
+  }
+
+  override _getInterceptors(): grpc.ServerInterceptor[] {
+    return this.inner._getInterceptors();
+  }
+
+  override _equals(other: grpc.ServerCredentials): boolean {
+    return other instanceof HardenedServerCredentials && this.inner._equals(other.inner);
+  }
 }
 
 /**

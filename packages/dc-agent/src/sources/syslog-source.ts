@@ -1,11 +1,15 @@
 import type { Logger } from '@fsso/common';
 import type { EventSink, SourceStats } from './file-source';
 import { SyslogListener, type SyslogProfile } from './syslog';
+import type { SyslogTlsOptions } from './syslog/listener';
 
 export interface SyslogSourceConfig {
   name: string;
   udp?: string | undefined;
   tcp?: string | undefined;
+  tls?: SyslogTlsOptions | undefined;
+  /** Sender networks; everything else is dropped (README, "Syslog listener"). */
+  allowFrom: string[];
   profiles: SyslogProfile[];
   defaultDomain: string;
 }
@@ -27,11 +31,16 @@ export class SyslogSource {
 
   get stats(): SourceStats {
     const s = this.listener?.stats;
-    return { records: s?.messages ?? 0, events: s?.events ?? 0, skipped: { ...(s?.skipped ?? {}), ...(this.dropped ? { 'dropped: spool full': this.dropped } : {}) } };
+    const refused = {
+      ...(s?.denied ? { 'dropped: sender not in allowFrom': s.denied } : {}),
+      ...(s?.tlsRefused ? { 'refused: TLS handshake': s.tlsRefused } : {}),
+    };
+    return { records: s?.messages ?? 0, events: s?.events ?? 0, skipped: { ...(s?.skipped ?? {}), ...refused, ...(this.dropped ? { 'dropped: spool full': this.dropped } : {}) } };
   }
 
   async run(): Promise<void> {
-    this.listener = new SyslogListener({ udp: this.cfg.udp, tcp: this.cfg.tcp, profiles: this.cfg.profiles, defaultDomain: this.cfg.defaultDomain }, (events) => {
+    const { udp, tcp, tls, allowFrom, profiles, defaultDomain } = this.cfg;
+    this.listener = new SyslogListener({ udp, tcp, tls, allowFrom, profiles, defaultDomain }, (events) => {
       if (!this.sink(events, undefined)) {
         this.dropped += events.length;
         this.log.warn('spool full: syslog events dropped', { source: this.cfg.name, dropped: events.length, droppedTotal: this.dropped });

@@ -1,5 +1,5 @@
 import {
-  CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, formatAge, parseCommandLine, parseDuration, renderTable,
+  CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, formatAge, parseCommandLine, parseDuration, printable, renderTable,
   resolveConnection, runCli, identityJson, identityName, loadFsso, call, NotFoundError,
   type IdentityServiceClient, type Identity__Output,
 } from '@fsso/common';
@@ -56,7 +56,7 @@ export function main(argv: string[]): void {
         case 'lookup': {
           const id = replica.lookup(arg ?? '');
           if (json) out(JSON.stringify(id ? identityJson(id) : { ip: arg, found: false }));
-          else out(id ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  last seen ${formatAge(id.lastSeenMs)}` : `${arg}: no user known`);
+          else out(printable(id ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  last seen ${formatAge(id.lastSeenMs)}` : `${arg}: no user known`));
           return id ? 0 : 3;
         }
         case 'table': {
@@ -91,7 +91,7 @@ function watch(replica: IdentityReplica, json: boolean, out: (s: string) => bool
   else out(`watching: ${replica.size} entries at revision ${replica.revision}`);
   replica.on('change', (c: ReplicaChange) => {
     if (json) out(JSON.stringify({ event: 'change', revision: c.revision, op: c.op, ip: c.ip, reason: c.reason, identity: c.identity ? identityJson(c.identity) : null }));
-    else out(`${new Date().toISOString()}  r${c.revision}  ${c.op === 'UPSERT' ? '+' : '-'} ${c.ip.padEnd(15)} ${c.identity ? identityName(c.identity) : ''} (${c.reason})`);
+    else out(printable(`${new Date().toISOString()}  r${c.revision}  ${c.op === 'UPSERT' ? '+' : '-'} ${c.ip.padEnd(15)} ${c.identity ? identityName(c.identity) : ''} (${c.reason})`));
   });
   replica.on('snapshot', (n: number) => out(json ? JSON.stringify({ event: 'snapshot', entries: n }) : `table reloaded: ${n} entries`));
   replica.on('disconnected', (why: string) => process.stderr.write(`fsso-fw: disconnected (${why}); reconnecting\n`));
@@ -112,12 +112,12 @@ async function askCollector(conn: { address: string; credentials: import('@grpc/
   try {
     const id = await call<Identity__Output>(conn.address, (o, cb) => client.lookup({ ip }, o, cb), timeoutMs);
     if (json) process.stdout.write(`${JSON.stringify(identityJson(id))}\n`);
-    else process.stdout.write(`${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}${id.inferred ? `  (inferred: ${id.source})` : ''}\n`);
+    else process.stdout.write(`${printable(`${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}${id.inferred ? `  (inferred: ${id.source})` : ''}`)}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     if (json) process.stdout.write(`${JSON.stringify({ ip, found: false, message: err.message })}\n`);
-    else process.stdout.write(`${ip}: ${err.message}\n`);
+    else process.stdout.write(`${printable(`${ip}: ${err.message}`)}\n`);
     return 3;
   } finally {
     client.close();

@@ -1,17 +1,36 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { ConfigError, errorMessage, parseAddress, type Logger } from '@fsso/common';
+import * as tls from 'node:tls';
+import { ConfigError, SERVER_CIPHERS, errorMessage, parseAddress, type Logger } from '@fsso/common';
 import type { AgentEvent } from '../../events/model';
 import { applyProfiles } from './apply';
 import { SyslogFrameDecoder, isBinary } from './framing';
 import { parseSyslogMessage } from './message';
 import { compileProfiles, type CompiledProfile, type SyslogProfile } from './profiles';
+import { SenderGate, parseAllowFrom } from './sender-gate';
+
+/** Syslog over TLS (RFC 5425): the listener's certificate, and the CA its senders' certificates must chain to. */
+export interface SyslogTlsOptions {
+  /** "host:port"; RFC 5425's port is 6514. */
+  listen: string;
+  /** PEM of the CA(s) that sign the senders' client certificates; a sender without one is refused. */
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
 
 export interface SyslogListenerOptions {
   /** "host:port" for UDP, e.g. "127.0.0.1:5514" or "[::]:514". */
   udp?: string;
   /** "host:port" for TCP (RFC 6587 octet-counted or LF-terminated frames). */
   tcp?: string;
+  /** Syslog over TLS with client certificates (RFC 5425; octet-counted or LF frames). */
+  tls?: SyslogTlsOptions;
+  /**
+   * Sender addresses or networks ("10.0.0.0/8", "127.0.0.1"); datagrams and connections from any
+   * other address are dropped, counted and logged. Required: syslog has no authentication.
+   */
+  allowFrom: readonly string[];
   profiles: SyslogProfile[];
   /** Longest message accepted; a longer TCP frame closes its connection. @default 8192 */
   maxMessageBytes?: number;
@@ -33,36 +52,49 @@ export interface SyslogListenerStats {
   garbage: number;
   /** TCP connections refused because maxConnections were open. */
   refused: number;
+  /** Datagrams dropped and connections closed because the sender is not in allowFrom. */
+  denied: number;
+  /** TLS connections whose handshake failed: no client certificate, one from another CA, no TLS. */
+  tlsRefused: number;
 }
 
 // Skip reasons name values in parentheses; the counters keep one key per reason, and a bounded
 // number of them, so a peer cannot grow the map.
 const MAX_SKIP_KEYS = 200;
 
-/** Receives syslog over UDP and/or TCP and hands the events of every message to `sink`. */
+/**
+ * Receives syslog over UDP, TCP and/or TLS from the senders in allowFrom, and hands the events of
+ * every message to `sink`.
+ */
 export class SyslogListener {
-  readonly stats: SyslogListenerStats = { messages: 0, events: 0, skipped: {}, oversized: 0, garbage: 0, refused: 0 };
+  readonly stats: SyslogListenerStats = { messages: 0, events: 0, skipped: {}, oversized: 0, garbage: 0, refused: 0, denied: 0, tlsRefused: 0 };
   private readonly profiles: CompiledProfile[];
   private readonly maxBytes: number;
+  private readonly gate: SenderGate;
   private readonly sockets = new Set<net.Socket>();
   private udpSocket: dgram.Socket | undefined;
   private tcpServer: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
 
   constructor(
     private readonly opts: SyslogListenerOptions,
     private readonly sink: (events: AgentEvent[]) => void,
     private readonly log: Logger,
   ) {
-    if (opts.udp === undefined && opts.tcp === undefined) throw new ConfigError('syslog: set "udp", "tcp" or both to an address like "0.0.0.0:514"', 'udp');
+    if (opts.udp === undefined && opts.tcp === undefined && opts.tls === undefined) {
+      throw new ConfigError('syslog: set "udp", "tcp" or "tls" to an address like "0.0.0.0:514" ("tls": {"listen": "0.0.0.0:6514", ...})', 'udp');
+    }
+    this.gate = new SenderGate(parseAllowFrom(opts.allowFrom, 'allowFrom'), log);
     this.profiles = compileProfiles(opts.profiles);
     this.maxBytes = opts.maxMessageBytes ?? 8192;
   }
 
-  async start(): Promise<{ udpPort?: number; tcpPort?: number }> {
-    const out: { udpPort?: number; tcpPort?: number } = {};
+  async start(): Promise<{ udpPort?: number; tcpPort?: number; tlsPort?: number }> {
+    const out: { udpPort?: number; tcpPort?: number; tlsPort?: number } = {};
     try {
       if (this.opts.udp !== undefined) out.udpPort = await this.startUdp(splitAddress(this.opts.udp, 'udp'));
       if (this.opts.tcp !== undefined) out.tcpPort = await this.startTcp(splitAddress(this.opts.tcp, 'tcp'));
+      if (this.opts.tls !== undefined) out.tlsPort = await this.startTls(splitAddress(this.opts.tls.listen, 'tls.listen'), this.opts.tls);
     } catch (err: unknown) {
       // Half-started (UDP bound, TCP port taken) must not leave the UDP port held.
       await this.stop();
@@ -74,11 +106,12 @@ export class SyslogListener {
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
-    const server = this.tcpServer;
+    const servers = [this.tcpServer, this.tlsServer];
     const udp = this.udpSocket;
     this.tcpServer = undefined;
+    this.tlsServer = undefined;
     this.udpSocket = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of servers) if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
   }
 
@@ -86,7 +119,8 @@ export class SyslogListener {
     const socket = dgram.createSocket(net.isIP(addr.host) === 6 ? 'udp6' : 'udp4');
     this.udpSocket = socket;
     socket.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => {
-      if (buf.length > this.maxBytes) this.stats.oversized++;
+      if (!this.gate.allows(rinfo.address)) this.deny(rinfo.address, 'udp');
+      else if (buf.length > this.maxBytes) this.stats.oversized++;
       else if (isBinary(buf.subarray(0, trimEnd(buf)))) this.stats.garbage++;
       else this.handle(buf.toString('utf8'), rinfo.address);
     });
@@ -101,15 +135,63 @@ export class SyslogListener {
   }
 
   private startTcp(addr: { host: string; port: number }): Promise<number> {
-    const server = net.createServer((socket) => this.accept(socket));
+    const server = net.createServer((socket) => {
+      if (this.gate.allows(socket.remoteAddress ?? '')) this.accept(socket);
+      else {
+        this.deny(socket.remoteAddress ?? '', 'tcp');
+        socket.destroy();
+      }
+    });
+    this.tcpServer = server;
+    return this.listenOn(server, addr, 'TCP');
+  }
+
+  /**
+   * RFC 5425: TLS over TCP, the sender's certificate required and verified against `ca`, suites
+   * as for gRPC (TLS 1.2 AEAD only, TLS 1.3). allowFrom is checked before any TLS work.
+   */
+  private startTls(addr: { host: string; port: number }, t: SyslogTlsOptions): Promise<number> {
+    const context = { ca: t.ca, cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ciphers: SERVER_CIPHERS, honorCipherOrder: true } as const;
+    try {
+      tls.createSecureContext(context); // to name the problem; createServer's own error does not
+    } catch (err: unknown) {
+      throw new ConfigError(`tls: cannot use tls.ca/cert/key (${errorMessage(err)}); give PEM files of the CA, and of this listener's certificate and its private key`, 'tls');
+    }
+    const server = tls.createServer({
+      ...context,
+      // rejectUnauthorized is false so that refusals reach us to be counted and logged (Node
+      // otherwise drops them silently); the check below admits only verified senders.
+      requestCert: true, rejectUnauthorized: false, handshakeTimeout: 10_000,
+    }, (socket) => {
+      if (socket.authorized) return this.accept(socket);
+      this.stats.tlsRefused++;
+      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
+      this.gate.refused(socket.remoteAddress ?? '', 'syslog TLS sender refused: a client certificate from the configured CA is required', { error: why });
+      socket.destroy();
+    });
+    server.prependListener('connection', (raw: net.Socket) => {
+      if (this.gate.allows(raw.remoteAddress ?? '')) return;
+      this.deny(raw.remoteAddress ?? '', 'tls');
+      raw.destroy();
+    });
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      const peer = socket.remoteAddress ?? '';
+      if (!this.gate.allows(peer)) return; // already counted as denied
+      this.stats.tlsRefused++;
+      this.gate.refused(peer, 'syslog TLS handshake failed', { error: err.message });
+    });
+    this.tlsServer = server;
+    return this.listenOn(server, addr, 'TLS');
+  }
+
+  private listenOn(server: net.Server, addr: { host: string; port: number }, what: string): Promise<number> {
     server.maxConnections = this.opts.maxConnections ?? 256;
     server.on('drop', () => this.stats.refused++);
-    this.tcpServer = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(addr.port, addr.host, () => {
         server.off('error', reject);
-        server.on('error', (err: Error) => this.log.warn('syslog TCP server error', { error: err.message }));
+        server.on('error', (err: Error) => this.log.warn(`syslog ${what} server error`, { error: err.message }));
         const bound = server.address();
         resolve(typeof bound === 'object' && bound !== null ? bound.port : addr.port);
       });
@@ -132,6 +214,11 @@ export class SyslogListener {
         socket.destroy();
       }
     });
+  }
+
+  private deny(peer: string, transport: string): void {
+    this.stats.denied++;
+    this.gate.refused(peer, 'syslog sender not in allowFrom: dropped', { transport, deniedTotal: this.stats.denied });
   }
 
   /** One message: parse, map, count, deliver. The sender's address stands in for a missing host. */

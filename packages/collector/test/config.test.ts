@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@fsso/common';
+import { resolveCollectorConfig } from '../src/config';
+import { plaintextDirectories, validateDirectories } from '../src/directory/config';
+
+/** Runs `fn` and returns the ConfigError's field and message; fails if it does not throw one. */
+function configError(fn: () => unknown): { field: string; message: string } {
+  try {
+    fn();
+  } catch (err: unknown) {
+    if (err instanceof ConfigError) return { field: err.field, message: err.message };
+    throw err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const tls = { ca: 'ca.pem', cert: 'c.pem', key: 'c.key' };
+
+test('collector: "insecure": true with a tls block is an error naming both, not a silent downgrade', () => {
+  const e = configError(() => resolveCollectorConfig({ insecure: true, tls }, '/etc/fsso'));
+  assert.equal(e.field, 'insecure');
+  assert.match(e.message, /^insecure, tls: .*remove "insecure" to serve mutual TLS, or remove "tls" for a plaintext lab setup$/);
+  // Each alone is fine.
+  assert.equal(resolveCollectorConfig({ insecure: true }).insecure, true);
+  assert.equal(resolveCollectorConfig({ tls }, '/etc/fsso').tls?.ca, '/etc/fsso/ca.pem');
+  assert.equal(resolveCollectorConfig({ insecure: false, tls }, '/etc/fsso').insecure, false);
+});
+
+test('directories: a simple bind over plain ldap:// without StartTLS is refused with the fix', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-dircfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ldap.pw'), 'secret\n', { mode: 0o600 });
+  const base = { domain: 'corp', baseDn: 'DC=corp,DC=example,DC=test', bindDn: 'CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test', passwordFile: 'ldap.pw' };
+  const plain = configError(() => validateDirectories([{ ...base, url: 'ldap://dc1.corp.example.test' }], dir));
+  assert.equal(plain.field, 'directories[0].url');
+  assert.match(plain.message, /^directories\[0\]\.url: ldap:\/\/dc1\.corp\.example\.test is plain LDAP without StartTLS, so the bind password would cross the network in clear; use ldaps:\/\/HOST:636, or set "startTls": true \(with "caFile"\), or "insecure": true for a lab$/);
+  // One plain URL among several is enough to refuse; the field is the one written.
+  const mixed = configError(() => validateDirectories([{ ...base, urls: ['ldaps://dc1:636', 'ldap://dc2:389'] }], dir));
+  assert.equal(mixed.field, 'directories[0].urls');
+  assert.match(mixed.message, /ldap:\/\/dc2:389 is plain LDAP/);
+
+  const ok = validateDirectories([
+    { ...base, url: 'ldaps://dc1:636' },
+    { ...base, domain: 'sales', url: 'ldap://dc2:389', startTls: true },
+    { ...base, domain: 'lab', url: 'ldap://dc3:389', insecure: true },
+  ], dir);
+  assert.deepEqual(ok.map((d) => [d.domain, d.startTls, d.insecure, d.password]), [['CORP', false, false, 'secret'], ['SALES', true, false, 'secret'], ['LAB', false, true, 'secret']]);
+  assert.deepEqual(plaintextDirectories(ok), ['LAB'], 'the insecure one is warned about at start');
+
+  // insecure where nothing is plaintext would linger unnoticed: refused.
+  const useless = configError(() => validateDirectories([{ ...base, url: 'ldaps://dc1:636', insecure: true }], dir));
+  assert.equal(useless.field, 'directories[0].insecure');
+  assert.match(useless.message, /uses ldaps:\/\/ already, so "insecure": true does nothing; remove it/);
+  assert.equal(configError(() => validateDirectories([{ ...base, url: 'ldap://dc1', insecure: 'yes' }], dir)).field, 'directories[0].insecure');
+});
