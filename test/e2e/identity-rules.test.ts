@@ -18,6 +18,8 @@ const SCENARIOS: { file: string; dead?: string; expect: Record<string, string> }
   { file: 'terminal-server', expect: { '198.18.3.5': '(shared)' } },
   { file: 'out-of-order', expect: { '198.18.1.30': 'bob' } },
   { file: 'lock-is-not-logoff', expect: { '198.18.1.40': 'alice' } },
+  { file: 'machine-reauth-keeps-newer-user', expect: { '198.18.10.5': 'bob' } },
+  { file: 'shared-stays-shared-after-quiet', expect: { '198.18.10.6': '(shared)' } },
 ];
 
 const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);

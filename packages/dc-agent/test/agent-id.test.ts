@@ -38,5 +38,8 @@ test('plaintext has no certificate: agentId, else the host name', () => {
 test("pki issue writes the agent URI: --agent-id, else the name; a name that is no id needs --agent-id", () => {
   const byName = issueCert(ca, { role: 'agent', name: 'dc3', domains: ['CORP'] });
   assert.equal(resolveAgentConfig(config(byName), dir).agentId, 'dc3');
-  assert.throws(() => issueCert(ca, { role: 'agent', name: 'DC with spaces', domains: ['CORP'] }), /agent id "DC with spaces" must be 1-128 letters.*pass --agent-id ID/);
+  // An IPv6 address is a valid --name (an IP SAN) but no agent id.
+  assert.throws(() => issueCert(ca, { role: 'agent', name: '::1', domains: ['CORP'] }), /pass --agent-id/);
+  const explicit = issueCert(ca, { role: 'agent', name: '::1', agentId: 'dc4', domains: ['CORP'] });
+  assert.equal(resolveAgentConfig(config(explicit), dir).agentId, 'dc4');
 });

@@ -149,7 +149,9 @@ export class IdentityEngine {
       // The same name in another domain is another machine, unless one reporter speaks for both.
       const sameMachine = cur.workstation === name && (authority || ev.domain === cur.domain);
       const otherMachine = cur.workstation !== '' && !sameMachine;
-      const otherUser = cur.workstation === '' && lastUser !== undefined && lastUser.user !== cur.user;
+      // The newest user evidence at an address wins: a machine's remembered user replaces the
+      // entry only if that memory is newer than the entry's own user evidence.
+      const otherUser = cur.workstation === '' && lastUser !== undefined && lastUser.user !== cur.user && lastUser.userSeenMs > cur.userSeenMs;
       if (otherMachine || otherUser || (!authority && cur.workstation === '')) {
         // IP reuse: another machine holds the address now. Older evidence changes nothing.
         if (t < cur.lastSeenMs) return;
@@ -163,7 +165,8 @@ export class IdentityEngine {
       }
     }
     if (cur) {
-      // The user's own machine, alive at their address (after sleep, a DHCP renewal).
+      // The user's own machine, alive at their address (after sleep, a DHCP renewal), or a machine at an address whose
+      // user evidence is newer than the machine's memory: the newest user wins, and the machine now carries them.
       if (cur.workstation === '' && !cur.shared) {
         this.workstations.noteUser(ev.domain, name, cur.user, cur.domain, cur.userSeenMs);
         this.write(c, { ...cur, workstation: name, lastSeenMs: Math.max(cur.lastSeenMs, t), evidence: [...cur.evidence, item(ev, t, rule)] }, rule);

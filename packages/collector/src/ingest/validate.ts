@@ -32,7 +32,7 @@ export function validateEvent(e: Event__Output, scope?: readonly string[], names
   }
   if (!Number.isFinite(e.eventTimeMs) || e.eventTimeMs <= 0) return 'eventTimeMs is missing';
   for (const f of ['user', 'domain', 'workstation', 'source', 'sourceEventId', 'reporter'] as const) {
-    if (/[\x00-\x1f\x7f]/.test(e[f])) return `${f} contains control characters`;
+    if (/[\x00-\x1f\x7f-\x9f]/.test(e[f])) return `${f} contains control characters`;
   }
   const account = parseAccountName(e.user);
   if (account.user.includes('\\') || account.user.includes('@')) return `user ${JSON.stringify(e.user)} names more than one domain`;

@@ -57,6 +57,8 @@ export function validateIp(v: string, flag = '--ip'): string {
 export function validateCertName(v: string, flag = '--name'): { name: string; san: 'DNS' | 'IP' } {
   if (isIP(v) !== 0) return { name: v, san: 'IP' };
   if (!isDnsName(v)) refuse(flag, v, 'a host name or an IP address', 'dc1.corp.example');
+  // The name is also the certificate's CN, which X.509 limits to 64 characters.
+  if (v.length > 64) throw new UsageError(`${flag} is ${v.length} characters; a certificate's name (its CN) is at most 64: use a shorter name and add the long one with --dns`);
   return { name: v.replace(/\.$/, ''), san: 'DNS' };
 }
 
