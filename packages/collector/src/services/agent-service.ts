@@ -8,7 +8,8 @@ import type { AgentRegistry, Connection } from '../agents/registry';
 import { callerOf } from './guard';
 import { endWithStatus } from './status';
 import type { Limits } from '../config';
-import { TokenBucket, type StreamCounter } from './limits';
+import { TokenBucket } from './limits';
+import type { StreamQuota } from './stream-quota';
 import { inScope } from '../ingest/validate';
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -16,7 +17,7 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export interface AgentServiceDeps {
   limits: Limits;
-  streams: StreamCounter;
+  quota: StreamQuota;
   limitHits: Record<string, number>;
   agents: AgentStore;
   ingestor: Ingestor;
@@ -37,13 +38,7 @@ export function agentService(deps: AgentServiceDeps): AgentServiceHandlers {
 
 function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBuckets): void {
   const { log } = deps;
-  const release = deps.streams.acquire();
-  if (!release) {
-    deps.limitHits['maxStreams'] = (deps.limitHits['maxStreams'] ?? 0) + 1;
-    endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, `too many open streams (limits.maxStreams ${deps.limits.maxStreams}); retry later`);
-    return;
-  }
-  for (const e of ['close', 'cancelled', 'finish', 'error']) call.once(e, release);
+  if (!deps.quota.acquire(call, 'report')) return;
 
   let conn: Connection | undefined;
   let finished = false;
