@@ -75,7 +75,7 @@ export class Collector {
     const events = new EventLog(db);
     const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
       this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now()));
-    });
+    }, { concurrency: cfg.limits.ldapConcurrency, queue: cfg.limits.ldapQueue, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits });
     this.groups = groups;
     groups.start();
     const workstations = new WorkstationStore(db);
@@ -86,7 +86,7 @@ export class Collector {
       return c;
     }, this.log);
     this.verifier.start();
-    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log) : undefined;
+    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, { concurrency: cfg.limits.onDemandConcurrency, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }) : undefined;
     const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();

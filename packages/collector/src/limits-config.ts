@@ -43,7 +43,7 @@ export type LimitsOptions = Partial<Omit<Limits, 'handshakeTimeoutMs' | 'idleTim
   handshakeTimeout?: string | number;
   /** @default "10m" */
   idleTimeout?: string | number;
-  /** @default "1m" */
+  /** @default "10s" */
   negativeCacheTtl?: string | number;
   /** @default {"report": 4, "sync": 8, "watch": 8} */
   streamsPerCertificate?: Partial<Record<StreamKind, number>>;
@@ -67,7 +67,7 @@ export const DEFAULT_LIMITS: Limits = {
   ldapConcurrency: 4,
   ldapQueue: 10_000,
   onDemandConcurrency: 16,
-  negativeCacheTtlMs: 60_000,
+  negativeCacheTtlMs: 10_000,
 };
 
 const KEYS = [...Object.keys(DEFAULT_LIMITS), 'handshakeTimeout', 'idleTimeout', 'negativeCacheTtl'].filter((k) => !k.endsWith('Ms'));
