@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { AdminServiceClient, AgentServiceClient, CollectorMessage__Output } from '@fsso/common';
 
 /** Resident memory of a process, from /proc (Linux), in MiB. */
@@ -9,10 +9,11 @@ export function rssMiB(pid: number): number {
 }
 
 /** How long one admin call (GetStats) takes, in ms: the figure the flood tests report. */
-export function statsLatencyMs(client: AdminServiceClient, deadlineMs = 30_000): Promise<number> {
+export function statsLatencyMs(client: AdminServiceClient, deadlineMs = 30_000, waitForReady = false): Promise<number> {
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    client.getStats({}, { deadline: Date.now() + deadlineMs }, (err) => (err ? reject(err) : resolve(Number(process.hrtime.bigint() - t0) / 1e6)));
+    // waitForReady: keep trying to connect until the deadline instead of failing at the first refusal.
+    client.getStats({}, new grpc.Metadata({ waitForReady }), { deadline: Date.now() + deadlineMs }, (err) => (err ? reject(err) : resolve(Number(process.hrtime.bigint() - t0) / 1e6)));
   });
 }
 

@@ -53,7 +53,8 @@ export class ConnectionGate {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(new FssoError('FSSO_LISTEN_FAILED', `cannot listen on ${address}: ${errorMessage(err)}; pick a free port or stop what uses it`));
       this.listener.once('error', onError);
-      this.listener.listen({ host, port }, () => {
+      // A deep accept queue: a connection burst is accepted and judged here, not dropped by the kernel.
+      this.listener.listen({ host, port, backlog: 4096 }, () => {
         this.listener.off('error', onError);
         this.listener.on('error', (err) => this.log.error('listener error', { error: errorMessage(err) }));
         const a = this.listener.address();
