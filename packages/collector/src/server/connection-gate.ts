@@ -33,7 +33,7 @@ export class ConnectionGate {
 
   constructor(
     server: grpc.Server,
-    credentials: grpc.ServerCredentials,
+    private readonly credentials: grpc.ServerCredentials,
     private readonly limits: GateLimits,
     private readonly tls: boolean,
     private readonly log: Logger,
@@ -46,7 +46,8 @@ export class ConnectionGate {
   }
 
   /** Binds "host:port" and resolves with the port bound (useful with port 0). */
-  listen(address: string): Promise<number> {
+  async listen(address: string): Promise<number> {
+    await this.credentialsLoaded();
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
     const host = m?.[1] ?? '127.0.0.1';
     const port = Number(m?.[2] ?? 0);
@@ -61,6 +62,20 @@ export class ConnectionGate {
         resolve(typeof a === 'object' && a ? a.port : port);
       });
     });
+  }
+
+  /**
+   * The certificate files are read asynchronously after the injector subscribes to them; until
+   * then grpc-js resets every connection. Listening only once they are loaded keeps "collector
+   * listening" true to its word.
+   */
+  private async credentialsLoaded(): Promise<void> {
+    if (!this.tls) return;
+    for (let i = 0; i < 500; i++) {
+      if (this.credentials._getSecureContextOptions() !== null) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new FssoError('FSSO_TLS_UNAVAILABLE', 'the TLS certificate, key or CA could not be loaded within 10 s; check tls.cert, tls.key and tls.ca');
   }
 
   /** Stops accepting and cuts connections still in their handshake; grpc-js drains the rest. */
