@@ -24,6 +24,7 @@ import { adminService } from './services/admin-service';
 import { guard } from './services/guard';
 import { StreamCounter } from './services/limits';
 import { streamQuota } from './services/stream-quota';
+import { countOversizeMessages } from './services/oversize';
 import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
 
@@ -100,6 +101,7 @@ export class Collector {
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       // Authenticated connections that make no call for this long are closed (streams keep theirs open).
       'grpc.max_connection_idle_ms': cfg.limits.idleTimeoutMs,
+      interceptors: [countOversizeMessages(this.limitHits, this.log, cfg.limits.maxMessageBytes)],
     });
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
