@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AdminServiceClient } from '@fsso/common';
@@ -94,4 +94,26 @@ test('thousands of idle TCP connections without a certificate: capped per source
     const after = rssMiB(collector.daemon.pid);
     t.diagnostic(`RSS MiB after the floods: ${after}`);
   });
+});
+
+test('the collector\'s own listener: a taken port fails the start with the fix, and idle authenticated connections are closed after limits.idleTimeout', async (t) => {
+  const dir = tempDir('preauth-listen');
+  t.after(dir.cleanup);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const taken = (blocker.address() as { port: number }).port;
+  const collector = await startCollector(dir.path, { config: { limits: { idleTimeout: '1s' } } });
+  t.after(() => collector.daemon.stop());
+  const r = await runCommand(BIN.collector, ['serve', '--config', collector.configPath, '--listen', `127.0.0.1:${taken}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE.*; pick a free port or stop what uses it \\[FSSO_LISTEN_FAILED\\]`));
+
+  const admin = adminClient(collector);
+  t.after(() => admin.close());
+  await statsLatencyMs(admin);
+  const channel = admin.getChannel();
+  assert.equal(channel.getConnectivityState(false), grpc.connectivityState.READY);
+  await until('the idle connection is closed by the collector', () => channel.getConnectivityState(false) !== grpc.connectivityState.READY, 10_000, 100);
+  await statsLatencyMs(admin); // and the client simply reconnects for its next call
 });
