@@ -47,3 +47,44 @@ test('limits refuse whole batches with a clear error and a counter, never a part
   assert.deepEqual(stats.limitHits, { maxBatchEvents: 1, maxEventsPerSecond: 1 });
   assert.equal(stats.state, 'RUNNING');
 });
+
+test('a message over limits.maxMessageBytes is refused with the limit named, and counted like the other limits', async (t) => {
+  const dir = tempDir('limits-size');
+  t.after(dir.cleanup);
+  const collector = await startCollector(dir.path, { config: { limits: { maxMessageBytes: 65_536 } } });
+  t.after(() => collector.daemon.stop());
+  const { proto } = loadFsso();
+  const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
+  t.after(() => client.close());
+  const big = await sendBatch(client, 'dc-big', 2000);
+  assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.match(big.error?.details ?? '', /^Received message larger than max \(\d+ vs 65536\): over limits\.maxMessageBytes \(65536\); send smaller messages/);
+  const small = await sendBatch(client, 'dc-small', 10);
+  assert.equal(small.ack?.accepted, 10, 'the next sender is unaffected');
+  const stats = JSON.parse((await runCommand(BIN.ctl, ['stats', '--json', ...collector.args()])).stdout) as { limitHits: Record<string, number> };
+  assert.deepEqual(stats.limitHits, { maxMessageBytes: 1 });
+  const line = await collector.daemon.waitFor((l) => l.message === 'messages refused by limits.maxMessageBytes: 1 in the last 10 s');
+  assert.equal(line.level, 'warn');
+});
+
+test('agent records not heard from for agentRetention are removed by the sweep; a connected agent stays', async (t) => {
+  const dir = tempDir('limits-retention');
+  t.after(dir.cleanup);
+  const collector = await startCollector(dir.path, { config: { agentRetention: '1s', sweepInterval: '250ms' } });
+  t.after(() => collector.daemon.stop());
+  const { proto } = loadFsso();
+  const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
+  t.after(() => client.close());
+  assert.equal((await sendBatch(client, 'dc-gone', 1)).ack?.accepted, 1);
+  // dc-live keeps its stream open for the whole test.
+  const live = client.report();
+  t.after(() => live.cancel());
+  live.on('error', () => undefined);
+  const welcomed = new Promise<void>((resolve) => live.on('data', (m: CollectorMessage__Output) => m.welcome && resolve()));
+  live.write({ hello: { agentId: 'dc-live', domains: [], hostname: 'dc-live', version: 'test', spoolId: 'live', headSeq: 0 } });
+  await welcomed;
+  const line = await collector.daemon.waitFor((l) => l.message === 'agents removed after agentRetention without contact', 10_000);
+  assert.deepEqual(line['agents'], ['dc-gone']);
+  const agents = JSON.parse((await runCommand(BIN.ctl, ['agents', '--json', ...collector.args()])).stdout) as { agentId: string }[];
+  assert.deepEqual(agents.map((a) => a.agentId), ['dc-live']);
+});

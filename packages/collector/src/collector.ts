@@ -24,6 +24,10 @@ import { identityService } from './services/identity-service';
 import { adminService } from './services/admin-service';
 import { guard } from './services/guard';
 import { StreamCounter } from './services/limits';
+import { streamQuota } from './services/stream-quota';
+import { countOversizeMessages } from './services/oversize';
+import { SyncBudget } from './services/sync-sender';
+import { ConnectionGate } from './server/connection-gate';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -73,7 +77,7 @@ export class Collector {
     const events = new EventLog(db);
     const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
       this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now(), cfg.identity.domains));
-    }, cfg.identity.domains);
+    }, { concurrency: cfg.limits.ldapConcurrency, queue: cfg.limits.ldapQueue, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }, cfg.identity.domains);
     this.groups = groups;
     groups.start();
     const workstations = new WorkstationStore(db);
@@ -85,7 +89,7 @@ export class Collector {
       return c;
     }, this.log);
     this.verifier.start();
-    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log) : undefined;
+    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, { concurrency: cfg.limits.onDemandConcurrency, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }) : undefined;
     const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log, cfg.agentNetworks);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
@@ -97,28 +101,32 @@ export class Collector {
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      // Authenticated connections that make no call for this long are closed (streams keep theirs open).
+      'grpc.max_connection_idle_ms': cfg.limits.idleTimeoutMs,
+      interceptors: [countOversizeMessages(this.limitHits, this.log, cfg.limits.maxMessageBytes)],
     });
-    const streams = new StreamCounter(cfg.limits.maxStreams);
+    const streams = new StreamCounter(cfg.limits);
+    const quota = streamQuota(streams, this.limitHits, this.log);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, streams, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
-    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, this.log, streams, this.limitHits, onDemand), ['firewall', 'admin'], g));
+      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
+    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, { log: this.log, quota, limitHits: this.limitHits, budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes) }, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
       database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,
     }), ['admin'], g));
-    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES));
+    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES), (call) => quota.acquire(call, 'watch'));
     this.server = server;
 
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
     for (const domain of plaintextDirectories(cfg.directories)) this.log.warn('directory insecure: true: the LDAP bind password crosses the network in clear; use ldaps:// or startTls outside a lab', { domain });
     warnIfReadableByOthers([cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)], this.log);
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(cfg.listen, serverCredentials(cfg, 'tls', 5000, this.log), (err, port) => (err ? reject(err) : resolve(port)));
-    });
-    this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events), cfg.sweepIntervalMs);
+    // Our own listener in front of grpc-js: handshake deadline and caps before authentication.
+    this.gate = new ConnectionGate(server, serverCredentials(cfg, 'tls', 5000, this.log), cfg.limits, !cfg.insecure, this.log, this.limitHits);
+    this.boundPort = await this.gate.listen(cfg.listen);
+    this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events, agents), cfg.sweepIntervalMs);
     this.sweepTimer.unref();
-    this.sweep(ingestor, table, events);
+    this.sweep(ingestor, table, events, agents);
     this.stateValue = 'RUNNING';
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
@@ -127,13 +135,14 @@ export class Collector {
     });
   }
 
+  private gate: ConnectionGate | undefined;
   private health: ReturnType<typeof addHealthAndReflection> | undefined;
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
   private engine: IdentityEngine | undefined;
 
-  private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog): void {
+  private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
       const changes = ingestor.expire();
       this.hub.publish(changes);
@@ -142,6 +151,8 @@ export class Collector {
       this.db?.transaction(() => table.persistEvidence())();
       events.prune(this.clock.now() - this.config.eventRetentionMs);
       table.history.prune(this.clock.now() - this.config.historyRetentionMs);
+      const gone = agents.prune(this.clock.now() - this.config.agentRetentionMs, (id) => this.registry.get(id) !== undefined);
+      if (gone.length) this.log.info('agents removed after agentRetention without contact', { agents: gone.slice(0, 20), count: gone.length, retentionMs: this.config.agentRetentionMs });
     } catch (err) {
       this.log.error('sweep failed', { error: err instanceof Error ? err.message : String(err) });
     }
@@ -165,10 +176,12 @@ export class Collector {
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();
     const server = this.server;
+    this.gate?.close();
     if (server) {
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
+          this.gate?.destroyAll();
           resolve();
         }, DRAIN_MS);
         server.tryShutdown(() => {

@@ -2,12 +2,15 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
 import type { OnDemandSettings } from './identity/on-demand';
 import type { VerifySettings } from './identity/verifier';
+import { validateLimits, type Limits, type LimitsOptions } from './limits-config';
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import { validateAgentAuthority, validateDomains } from './authority/config';
 import {
   ConfigError, parseAddress, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
+
+export type { Limits } from './limits-config';
 
 /** What an operator writes in the collector's JSON config file. Every field is optional. */
 export interface CollectorOptions {
@@ -71,17 +74,13 @@ export interface CollectorOptions {
    * move any entry, whatever the domain. @default []
    */
   agents?: { id: string; networks: string[] }[];
-  /** Limits against hostile or broken senders; hitting one is an error to the sender and a counter. */
-  limits?: {
-    /** Largest gRPC message accepted. @default 4194304 (4 MiB) */
-    maxMessageBytes?: number;
-    /** Events in one batch. @default 10000 */
-    maxBatchEvents?: number;
-    /** Events per second one agent may send (a token bucket with a one-second burst). @default 250000 */
-    maxEventsPerSecond?: number;
-    /** Open agent and sync streams. @default 1000 */
-    maxStreams?: number;
-  };
+  /**
+   * Limits against hostile or broken senders; hitting one is an error to the sender and a counter
+   * (`limitHits` in `fssoctl stats`). Keys and defaults: `DEFAULT_LIMITS` in limits-config.ts, README "Limits".
+   */
+  limits?: LimitsOptions;
+  /** An agent record not connected and not heard from for this long is removed. @default "30d" */
+  agentRetention?: string | number;
   /** Mutual TLS for the gRPC server. */
   tls?: TlsOptions;
   /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
@@ -106,10 +105,11 @@ export interface CollectorConfig extends LinkSecurity {
   /** Address authority per agent certificate identity. */
   agentNetworks: Map<string, Network[]>;
   limits: Limits;
+  agentRetentionMs: number;
   log: LogOptions;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'agentRetention', 'tls', 'insecure', 'log'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -124,6 +124,8 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     raw['sweepInterval'] === undefined ? Math.max(250, Math.min(30_000, Math.floor(deadEntryTimeoutMs / 10))) : parseDuration(raw['sweepInterval'], 'sweepInterval');
   const syncHistory = optionalInt(raw, 'syncHistory', '', 100, 100_000_000) ?? 100_000;
   const eventRetentionMs = parseDuration(raw['eventRetention'] ?? '7d', 'eventRetention');
+  const agentRetentionMs = parseDuration(raw['agentRetention'] ?? '30d', 'agentRetention');
+  if (agentRetentionMs < 1000) throw new ConfigError('agentRetention: must be at least "1s"; write it like "30d"', 'agentRetention');
   const durability = raw['durability'] ?? 'full';
   if (durability !== 'full' && durability !== 'normal') {
     throw new ConfigError(`durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`, 'durability');
@@ -139,9 +141,10 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
   const directories = validateDirectories(raw['directories'], baseDir);
-  const identity = { ...id.settings, domains: validateDomains(raw['domains'], directories) };
+  const limits = validateLimits(raw['limits']);
+  const identity = { ...id.settings, domains: validateDomains(raw['domains'], directories), maxEntriesPerDomain: limits.maxEntriesPerDomain };
   return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
-    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits: validateLimits(raw['limits']), log: validateLogOptions(raw['log']) };
+    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits, agentRetentionMs, log: validateLogOptions(raw['log']) };
 }
 
 /** The `identity` section; also used by `simulate`. */
@@ -204,23 +207,4 @@ function validateOnDemand(raw: unknown): OnDemandSettings {
   const networks = networksOf(o['networks'], 'identity.onDemand.networks');
   const dns = Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [];
   return { networks, timeoutMs: parseDuration(o['timeout'] ?? '500ms', 'identity.onDemand.timeout'), dnsServers: dns };
-}
-
-export interface Limits {
-  maxMessageBytes: number;
-  maxBatchEvents: number;
-  maxEventsPerSecond: number;
-  maxStreams: number;
-}
-
-function validateLimits(raw: unknown): Limits {
-  const o = (raw ?? {}) as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null) throw new ConfigError('limits: expected an object like {"maxBatchEvents": 10000}', 'limits');
-  rejectUnknownKeys(o, ['maxMessageBytes', 'maxBatchEvents', 'maxEventsPerSecond', 'maxStreams'], 'limits');
-  return {
-    maxMessageBytes: optionalInt(o, 'maxMessageBytes', 'limits.', 1024, 256 * 1024 * 1024) ?? 4 * 1024 * 1024,
-    maxBatchEvents: optionalInt(o, 'maxBatchEvents', 'limits.', 1, 1_000_000) ?? 10_000,
-    maxEventsPerSecond: optionalInt(o, 'maxEventsPerSecond', 'limits.', 1, 100_000_000) ?? 250_000,
-    maxStreams: optionalInt(o, 'maxStreams', 'limits.', 1, 1_000_000) ?? 1000,
-  };
 }

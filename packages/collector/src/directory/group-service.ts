@@ -12,6 +12,18 @@ interface Cached {
   stale: boolean;
 }
 
+/** How many look-ups run at once and wait, and how long a failure is remembered. */
+export interface LookupLimits {
+  concurrency: number;
+  queue: number;
+  negativeTtlMs: number;
+  limitHits: Record<string, number>;
+}
+
+const NO_LIMITS: LookupLimits = { concurrency: 4, queue: 10_000, negativeTtlMs: 5000, limitHits: {} };
+/** Failed accounts remembered at most; the oldest is forgotten (and may be asked again) past it. */
+const MAX_NEGATIVE = 100_000;
+
 /** Called when an account's groups (or their staleness) changed. */
 export type GroupsChanged = (user: string, domain: string, groups: string[], stale: boolean) => void;
 
@@ -24,13 +36,15 @@ export type GroupsChanged = (user: string, domain: string, groups: string[], sta
 export class GroupService implements GroupLookup {
   private readonly cache = new Map<string, Cached>();
   private readonly inFlight = new Set<string>();
-  /** After a failed lookup, when to ask again: a down directory is not asked at every event. */
+  /** Look-ups waiting for a free slot, oldest first; a full queue drops new ones (counted). */
+  private readonly queue = new Map<string, { dir: LdapDirectory; user: string }>();
+  /** The negative cache: after a failed lookup, when to ask again, so a down directory is not asked at every event. */
   private readonly retryAt = new Map<string, number>();
   private readonly dirs: LdapDirectory[];
   private readonly st: { save: Statement; all: Statement };
   private timer: NodeJS.Timeout | undefined;
   private readonly filter: ((g: string) => boolean) | undefined;
-  readonly counters = { lookups: 0, failures: 0 };
+  readonly counters = { lookups: 0, failures: 0, dropped: 0 };
 
   constructor(
     db: Db,
@@ -39,6 +53,7 @@ export class GroupService implements GroupLookup {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly changed: GroupsChanged,
+    private readonly limits: LookupLimits = NO_LIMITS,
     private readonly names: DomainNames = DomainNames.NONE,
   ) {
     this.dirs = directories.map((d) => new LdapDirectory(d));
@@ -62,7 +77,7 @@ export class GroupService implements GroupLookup {
     if (!dir) return { groups: [], stale: false };
     const key = accountKey(dir.cfg.domain, user);
     const c = this.cache.get(key);
-    if (!c || this.clock.now() - c.fetchedMs > this.settings.ttlMs) void this.fetch(dir, user);
+    if (!c || this.clock.now() - c.fetchedMs > this.settings.ttlMs) this.schedule(dir, user);
 
     return c ? { groups: this.shown(c.groups), stale: c.stale } : { groups: [], stale: false };
   }
@@ -74,7 +89,7 @@ export class GroupService implements GroupLookup {
       if (now - c.fetchedMs <= this.settings.ttlMs) continue;
       const [domain = '', user = ''] = key.split('\\');
       const dir = this.directoryFor(domain);
-      if (dir) void this.fetch(dir, user);
+      if (dir) this.schedule(dir, user);
     }
   }
 
@@ -86,12 +101,45 @@ export class GroupService implements GroupLookup {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.queue.clear();
   }
 
-  private async fetch(dir: LdapDirectory, user: string): Promise<void> {
+  /** Look-ups running and waiting, for tests and stats. */
+  get pending(): { running: number; queued: number } {
+    return { running: this.inFlight.size, queued: this.queue.size };
+  }
+
+  /**
+   * Queues a look-up: at most `concurrency` run at once, at most `queue` wait. A burst of new
+   * accounts (or a directory that hangs) once opened a connection per account, without bound.
+   */
+  private schedule(dir: LdapDirectory, user: string): void {
     const key = accountKey(dir.cfg.domain, user);
-    if (this.inFlight.has(key) || (this.retryAt.get(key) ?? 0) > this.clock.now()) return;
-    this.inFlight.add(key);
+    if (this.inFlight.has(key) || this.queue.has(key) || (this.retryAt.get(key) ?? 0) > this.clock.now()) return;
+    if (this.queue.size >= this.limits.queue) {
+      this.counters.dropped++;
+      this.limits.limitHits['ldapQueue'] = (this.limits.limitHits['ldapQueue'] ?? 0) + 1;
+      return;
+    }
+    this.queue.set(key, { dir, user });
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.inFlight.size < this.limits.concurrency && this.queue.size > 0) {
+      const next = this.queue.entries().next();
+      if (next.done) return;
+      const [key, job] = next.value;
+      this.queue.delete(key);
+      this.inFlight.add(key);
+      void this.fetch(job.dir, job.user, key).finally(() => {
+        this.inFlight.delete(key);
+        this.drain();
+      });
+    }
+  }
+
+  private async fetch(dir: LdapDirectory, user: string, key: string): Promise<void> {
     this.counters.lookups++;
     const prev = this.cache.get(key);
     try {
@@ -103,15 +151,15 @@ export class GroupService implements GroupLookup {
       if (!prev || prev.stale || prev.groups.join('\n') !== groups.join('\n')) this.changed(user, dir.cfg.domain, this.shown(groups), false);
     } catch (err) {
       this.counters.failures++;
-      this.retryAt.set(key, this.clock.now() + Math.min(this.settings.ttlMs, RETRY_MS));
+      this.retryAt.delete(key);
+      this.retryAt.set(key, this.clock.now() + Math.min(this.settings.ttlMs, this.limits.negativeTtlMs));
+      if (this.retryAt.size > MAX_NEGATIVE) this.retryAt.delete(this.retryAt.keys().next().value as string);
       this.log.warn('group lookup failed; keeping the last known groups, marked stale', { user, domain: dir.cfg.domain, error: errorMessage(err) });
       if (prev && !prev.stale) {
         // Retry at the next refresh, not at every event: fetchedMs stays old.
         this.cache.set(key, { ...prev, stale: true });
         this.changed(user, dir.cfg.domain, this.shown(prev.groups), true);
       }
-    } finally {
-      this.inFlight.delete(key);
     }
   }
 
@@ -124,7 +172,5 @@ export class GroupService implements GroupLookup {
     return this.dirs.find((d) => this.names.same(d.cfg.domain, domain) || this.names.same(d.cfg.dnsDomain, domain));
   }
 }
-
-const RETRY_MS = 5000;
 
 const accountKey = (domain: string, user: string): string => `${domain}\\${user.toLowerCase()}`;

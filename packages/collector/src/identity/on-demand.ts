@@ -21,7 +21,11 @@ export interface OnDemandSettings {
  */
 export class OnDemandResolver {
   private readonly dns = new Resolver({ timeout: 1000, tries: 1 });
-  readonly counters = { asked: 0, found: 0, timedOut: 0 };
+  readonly counters = { asked: 0, found: 0, timedOut: 0, remembered: 0, refused: 0 };
+  /** Addresses that found nothing, and until when that answer is given without asking again. */
+  private readonly misses = new Map<string, { why: string; untilMs: number }>();
+  /** Resolutions running, by address: a second ask for the same address waits for the first. */
+  private readonly running = new Map<string, Promise<{ entry: Entry } | { why: string }>>();
 
   constructor(
     readonly s: OnDemandSettings,
@@ -30,6 +34,7 @@ export class OnDemandResolver {
     private readonly groups: GroupLookup,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly limits: { concurrency: number; negativeTtlMs: number; limitHits: Record<string, number> } = { concurrency: 16, negativeTtlMs: 10_000, limitHits: {} },
   ) {
     if (s.dnsServers.length) this.dns.setServers(s.dnsServers);
   }
@@ -38,9 +43,40 @@ export class OnDemandResolver {
     return this.s.networks.some((n) => networkContains(n, ip));
   }
 
-  /** The inferred holder of `ip`, or why there is none; never takes longer than the timeout. */
-  async resolve(ip: string): Promise<{ entry: Entry } | { why: string }> {
+  /**
+   * The inferred holder of `ip`, or why there is none; never takes longer than the timeout. A miss
+   * is remembered for `negativeTtlMs`, and at most `concurrency` resolutions run at once: a firewall
+   * asking for every address of a scan must not turn each ask into DNS queries.
+   */
+  resolve(ip: string): Promise<{ entry: Entry } | { why: string }> {
     this.counters.asked++;
+    const now = this.clock.now();
+    const miss = this.misses.get(ip);
+    if (miss && miss.untilMs > now) {
+      this.counters.remembered++;
+      return Promise.resolve({ why: `${miss.why} (a recent answer; asked again after ${new Date(miss.untilMs).toISOString()})` });
+    }
+    const same = this.running.get(ip);
+    if (same) return same;
+    if (this.running.size >= this.limits.concurrency) {
+      this.counters.refused++;
+      this.limits.limitHits['onDemandConcurrency'] = (this.limits.limitHits['onDemandConcurrency'] ?? 0) + 1;
+      return Promise.resolve({ why: `asked on demand: ${this.running.size} resolutions already running (limits.onDemandConcurrency); ask again shortly` });
+    }
+    const p = this.resolveNow(ip).then((r) => {
+      this.running.delete(ip);
+      if ('why' in r && this.limits.negativeTtlMs > 0) {
+        this.misses.delete(ip);
+        this.misses.set(ip, { why: r.why, untilMs: this.clock.now() + this.limits.negativeTtlMs });
+        if (this.misses.size > 100_000) this.misses.delete(this.misses.keys().next().value as string);
+      }
+      return r;
+    });
+    this.running.set(ip, p);
+    return p;
+  }
+
+  private async resolveNow(ip: string): Promise<{ entry: Entry } | { why: string }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<{ why: string }>((resolve) => {
       timer = setTimeout(() => {

@@ -1,33 +1,83 @@
 import { networkContains } from '@fsso/common';
 import type { IdentitySettings } from './settings';
 
+/** Users recently seen at one address: at most `sharedThreshold` of them, the most recent. */
+interface Seen {
+  who: string[];
+  t: number[];
+}
+
+/** Addresses tracked that are not (yet) shared; the least recently seen is dropped past it. */
+const MAX_RECENT = 200_000;
+/** Addresses that reached the threshold; kept apart so a flood of other addresses cannot push them out. */
+const MAX_SHARED = 100_000;
+
 /**
  * Remembers which users were seen at each address recently, to tell a terminal server or a NAT
  * (several users at once) from an address that changed hands. Kept in memory: after a restart
  * the window simply starts again.
+ *
+ * Work per event is O(sharedThreshold) and memory per address holds at most sharedThreshold users:
+ * the most recent `sharedThreshold` distinct users are all within the window exactly when at least
+ * that many were. (Before, every event filtered and copied the address's whole list: 10 000 users
+ * at one address froze the collector for 16 s.) Shared addresses live in their own map, so 200 000
+ * other addresses cannot evict a terminal server and make it name a single user again.
  */
 export class SharedDetector {
-  private readonly recent = new Map<string, { who: string; t: number }[]>();
+  private readonly recent = new Map<string, Seen>();
+  private readonly shared = new Map<string, Seen>();
   constructor(private readonly s: IdentitySettings) {}
 
   /** Notes `who` at `ip` at time t; true when the address is (now) shared. */
   note(ip: string, who: string, t: number): boolean {
     if (this.s.sharedNetworks.length && this.s.sharedNetworks.some((n) => networkContains(n, ip))) return true;
-    const prev = this.recent.get(ip);
-    // The common case: the same single user again.
-    if (prev?.length === 1 && prev[0]?.who === who) {
-      prev[0].t = Math.max(prev[0].t, t);
-      return this.s.sharedThreshold <= 1;
+    const threshold = this.s.sharedThreshold;
+    const wasShared = this.shared.get(ip);
+    const map = wasShared ? this.shared : this.recent;
+    const seen = wasShared ?? this.recent.get(ip) ?? { who: [], t: [] };
+    // Re-inserting keeps each map in least-recently-seen order, for the eviction below.
+    map.delete(ip);
+    map.set(ip, seen);
+    const i = seen.who.indexOf(who);
+    if (i >= 0) seen.t[i] = Math.max(seen.t[i] ?? t, t);
+    else if (seen.who.length < threshold) {
+      seen.who.push(who);
+      seen.t.push(t);
+    } else {
+      let oldest = 0;
+      for (let j = 1; j < seen.t.length; j++) if ((seen.t[j] ?? 0) < (seen.t[oldest] ?? 0)) oldest = j;
+      if ((seen.t[oldest] ?? 0) < t) {
+        seen.who[oldest] = who;
+        seen.t[oldest] = t;
+      }
     }
-    const list = (prev ?? []).filter((r) => r.t > t - this.s.sharedWindowMs && r.who !== who);
-    list.push({ who, t });
-    this.recent.set(ip, list);
-    if (this.recent.size > 200_000) this.recent.clear();
-    return new Set(list.map((r) => r.who)).size >= this.s.sharedThreshold;
+    const since = t - this.s.sharedWindowMs;
+    let inWindow = 0;
+    for (const tt of seen.t) if (tt > since) inWindow++;
+    const isShared = inWindow >= threshold;
+    if (isShared && !wasShared) {
+      this.recent.delete(ip);
+      this.shared.set(ip, seen);
+    }
+    trim(this.recent, MAX_RECENT);
+    trim(this.shared, MAX_SHARED);
+    return isShared;
   }
 
   /** The address changed hands for sure (DHCP release): its past users do not make it shared. */
   forget(ip: string): void {
     this.recent.delete(ip);
+    this.shared.delete(ip);
   }
+
+  /** Addresses tracked, for tests and stats. */
+  get size(): { recent: number; shared: number } {
+    return { recent: this.recent.size, shared: this.shared.size };
+  }
+}
+
+function trim(map: Map<string, Seen>, max: number): void {
+  if (map.size <= max) return;
+  const first = map.keys().next();
+  if (!first.done) map.delete(first.value);
 }

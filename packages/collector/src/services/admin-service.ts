@@ -87,7 +87,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
       logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
       expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count,
-      limitHits: d.limitHits, openStreams: d.streams.size, clockSkewed: d.ingestor.counters.skewed, contested: d.ingestor.authority.contested, outOfAuthority: d.ingestor.authority.outOfAuthority, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
+      limitHits: { ...d.limitHits, ...(d.ingestor.authority.entryQuota ? { maxEntriesPerDomain: d.ingestor.authority.entryQuota } : {}) }, openStreams: d.streams.size, clockSkewed: d.ingestor.counters.skewed, contested: d.ingestor.authority.contested, outOfAuthority: d.ingestor.authority.outOfAuthority, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
       startedMs: d.startedMs, database: d.database, version: VERSION,
     })),
   };

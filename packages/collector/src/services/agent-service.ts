@@ -8,14 +8,15 @@ import type { AgentRegistry, Connection } from '../agents/registry';
 import { callerOf, type Caller } from './guard';
 import { endWithStatus } from './status';
 import type { Limits } from '../config';
-import { TokenBucket, type StreamCounter } from './limits';
+import { TokenBucket } from './limits';
+import type { StreamQuota } from './stream-quota';
 import { batchSeqProblem, helloSeqProblem, maxSeq } from './sequence';
 
 const HELLO_TIMEOUT_MS = 10_000;
 
 export interface AgentServiceDeps {
   limits: Limits;
-  streams: StreamCounter;
+  quota: StreamQuota;
   limitHits: Record<string, number>;
   /** Calls refused for their certificate (stats `denied`). */
   denied: { count: number };
@@ -40,13 +41,7 @@ export function agentService(deps: AgentServiceDeps): AgentServiceHandlers {
 
 function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBuckets): void {
   const { log } = deps;
-  const release = deps.streams.acquire();
-  if (!release) {
-    deps.limitHits['maxStreams'] = (deps.limitHits['maxStreams'] ?? 0) + 1;
-    endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, `too many open streams (limits.maxStreams ${deps.limits.maxStreams}); retry later`);
-    return;
-  }
-  for (const e of ['close', 'cancelled', 'finish', 'error']) call.once(e, release);
+  if (!deps.quota.acquire(call, 'report')) return;
 
   let conn: Connection | undefined;
   let finished = false;

@@ -2,15 +2,22 @@ import * as grpc from '@grpc/grpc-js';
 import { InvalidInputError, NotFoundError, normaliseIp, type IdentityServiceHandlers, type Logger, type SyncMessage, type SyncRequest__Output } from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
-import type { Entry } from '../identity/entry';
-import { toChange, toIdentity } from './convert';
-import { endWithStatus, toServiceError } from './status';
+import type { Entry, TableChange } from '../identity/entry';
+import { toIdentity } from './convert';
+import { toServiceError } from './status';
 import type { OnDemandResolver } from '../identity/on-demand';
-import type { StreamCounter } from './limits';
+import { countHit } from './limits';
+import type { StreamQuota } from './stream-quota';
+import { changeMessage, SyncSender, type Overflow, type SyncBudget } from './sync-sender';
+
+export interface IdentityDeps {
+  log: Logger;
+  quota: StreamQuota;
+  budget: SyncBudget;
+  limitHits: Record<string, number>;
+}
 
 const SNAPSHOT_CHUNK = 500;
-/** A firewall that stops reading must not make the collector buffer without bound. */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 
 export function parseRequestIp(raw: string): string {
@@ -20,7 +27,7 @@ export function parseRequestIp(raw: string): string {
 }
 
 /** Lookup and Sync: what firewalls call. */
-export function identityService(table: IdentityTable, hub: ChangeHub, log: Logger, streams: StreamCounter, limitHits: Record<string, number>, onDemand?: OnDemandResolver): IdentityServiceHandlers {
+export function identityService(table: IdentityTable, hub: ChangeHub, d: IdentityDeps, onDemand?: OnDemandResolver): IdentityServiceHandlers {
   return {
     Lookup: (call, callback) => {
       let ip: string;
@@ -45,39 +52,35 @@ export function identityService(table: IdentityTable, hub: ChangeHub, log: Logge
     Sync: (call: grpc.ServerWritableStream<SyncRequest__Output, SyncMessage>) => {
       const req = call.request;
       const peer = req.clientName.slice(0, 128) || call.getPeer();
-      const release = streams.acquire();
-      if (!release) {
-        limitHits['maxStreams'] = (limitHits['maxStreams'] ?? 0) + 1;
-        endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, 'too many open streams (limits.maxStreams); retry later');
-        return;
-      }
-      for (const e of ['close', 'cancelled', 'finish', 'error']) call.once(e, release);
-      const send = (m: SyncMessage): void => {
-        if (call.writableLength > MAX_BUFFERED_BYTES) {
-          log.warn('sync client too slow; closing its stream so it resumes', { client: peer });
-          endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, 'client too slow; reconnect with your last revision');
-          return;
-        }
-        call.write(m);
+      if (!d.quota.acquire(call, 'sync')) return;
+      const overflow: Overflow = (limit, bytes) => {
+        countHit(d.limitHits, limit);
+        d.log.warn('sync client not reading; its stream ends so it resumes later', { client: peer, peer: call.getPeer(), limit: `limits.${limit}`, bufferedBytes: bytes });
       };
       // Reading the table and subscribing happen in one synchronous stretch, and commits are
       // synchronous too, so no change can fall between the snapshot (or catch-up) and the feed.
+      // The snapshot's entries are taken now and encoded later, as the client reads.
       const resumeFrom = req.tableId === table.tableId && req.fromRevision > 0 ? table.changesSince(req.fromRevision) : undefined;
+      let prefix: Iterator<SyncMessage>;
       if (resumeFrom) {
-        send({ resume: { tableId: table.tableId, fromRevision: req.fromRevision } });
-        for (const c of resumeFrom) send({ change: toChange(c) });
-        log.info('sync resumed', { client: peer, from: req.fromRevision, changes: resumeFrom.length });
+        prefix = resumeMessages(table.tableId, req.fromRevision, resumeFrom);
+        d.log.info('sync resumed', { client: peer, from: req.fromRevision, changes: resumeFrom.length });
       } else {
-        sendSnapshot(table, send);
-        log.info('sync snapshot sent', { client: peer, revision: table.revision });
+        prefix = snapshotMessages(table.tableId, table.revision, [...table.all()]);
+        d.log.info('sync snapshot sent', { client: peer, revision: table.revision });
       }
+      const sender = new SyncSender(call, d.budget, prefix, overflow);
       const unsubscribe = hub.subscribe((changes) => {
-        for (const c of changes) send({ change: toChange(c) });
-      }, () => call.end());
-      const beat = setInterval(() => send({ heartbeat: { revision: table.revision } }), HEARTBEAT_MS);
+        for (const c of changes) {
+          const { m, bytes } = changeMessage(c);
+          sender.push(m, bytes);
+        }
+      }, () => sender.close(true));
+      const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), HEARTBEAT_MS);
       const close = (): void => {
         clearInterval(beat);
         unsubscribe();
+        sender.close(false);
       };
       call.on('cancelled', close);
       call.on('close', close);
@@ -86,17 +89,13 @@ export function identityService(table: IdentityTable, hub: ChangeHub, log: Logge
   };
 }
 
-function sendSnapshot(table: IdentityTable, send: (m: SyncMessage) => void): void {
-  const revision = table.revision;
-  send({ snapshotBegin: { tableId: table.tableId, revision, total: table.count() } });
-  let chunk: Entry[] = [];
-  for (const e of table.all()) {
-    chunk.push(e);
-    if (chunk.length === SNAPSHOT_CHUNK) {
-      send({ snapshotChunk: { entries: chunk.map(toIdentity) } });
-      chunk = [];
-    }
-  }
-  if (chunk.length) send({ snapshotChunk: { entries: chunk.map(toIdentity) } });
-  send({ snapshotEnd: { revision } });
+function* resumeMessages(tableId: string, fromRevision: number, changes: TableChange[]): Iterator<SyncMessage> {
+  yield { resume: { tableId, fromRevision } };
+  for (const c of changes) yield changeMessage(c).m;
+}
+
+function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage> {
+  yield { snapshotBegin: { tableId, revision, total: entries.length } };
+  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) yield { snapshotChunk: { entries: entries.slice(i, i + SNAPSHOT_CHUNK).map(toIdentity) } };
+  yield { snapshotEnd: { revision } };
 }

@@ -51,4 +51,16 @@ export class AgentStore {
   all(): AgentRecord[] {
     return (this.db.prepare('SELECT * FROM agents ORDER BY agent_id').all() as AgentRow[]).map(toRecord);
   }
+
+  /**
+   * Removes agents last heard from before `beforeMs`, except those `connected` says are. An agent
+   * id is free text from the hello: without pruning, every id ever used stays forever.
+   */
+  prune(beforeMs: number, connected: (agentId: string) => boolean): string[] {
+    const old = (this.db.prepare('SELECT agent_id FROM agents WHERE last_contact_ms < ? AND last_event_ms < ?').all(beforeMs, beforeMs) as { agent_id: string }[])
+      .map((r) => r.agent_id).filter((id) => !connected(id));
+    const del = this.db.prepare('DELETE FROM agents WHERE agent_id = ?');
+    this.db.transaction(() => { for (const id of old) del.run(id); })();
+    return old;
+  }
 }

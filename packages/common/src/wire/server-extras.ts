@@ -8,11 +8,22 @@ import { loadFsso } from './proto';
  * balancers and `grpcurl` work against every FSSO server without extra configuration.
  * Returns the health implementation so the daemon can flip services to NOT_SERVING when draining.
  */
-export function addHealthAndReflection(server: grpc.Server, services: readonly string[]): HealthImplementation {
+export function addHealthAndReflection(server: grpc.Server, services: readonly string[], admitWatch?: (call: grpc.ServerWritableStream<unknown, unknown>) => boolean): HealthImplementation {
   const statusMap: ServingStatusMap = { '': 'SERVING' };
   for (const s of services) statusMap[s] = 'SERVING';
   const health = new HealthImplementation(statusMap);
-  health.addToServer(server);
+  if (!admitWatch) health.addToServer(server);
+  else {
+    // Watch streams stay open: they count against the daemon's stream limits like any other.
+    // `admitWatch` ends a refused call itself.
+    const gated = {
+      addService: (svc: grpc.ServiceDefinition, impl: Record<string, (call: grpc.ServerWritableStream<unknown, unknown>) => void>) => {
+        const watch = impl['watch'];
+        server.addService(svc, { ...impl, watch: (call: grpc.ServerWritableStream<unknown, unknown>) => { if (admitWatch(call)) watch?.(call); } });
+      },
+    };
+    health.addToServer(gated as unknown as grpc.Server);
+  }
   new ReflectionService(loadFsso().packageDefinition).addToServer(server);
   return health;
 }
