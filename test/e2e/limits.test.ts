@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { runCommand, startCollector, tempDir } from '../support/processes';
+import { agentClient } from '../support/flood';
 
 /** Opens an agent stream, sends a hello and one batch, and returns the ack or the error. */
 function sendBatch(client: AgentServiceClient, agentId: string, events: number, startSeq = 1): Promise<{ ack?: CollectorMessage__Output['ack']; error?: grpc.ServiceError }> {
@@ -56,10 +57,10 @@ test('a message over limits.maxMessageBytes is refused with the limit named, and
   const { proto } = loadFsso();
   const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
   t.after(() => client.close());
-  const big = await sendBatch(client, 'dc-big', 2000);
+  const big = await sendBatch(agentClient(collector.address, 'dc-big'), 'dc-big', 2000);
   assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(big.error?.details ?? '', /^Received message larger than max \(\d+ vs 65536\): over limits\.maxMessageBytes \(65536\); send smaller messages/);
-  const small = await sendBatch(client, 'dc-small', 10);
+  const small = await sendBatch(agentClient(collector.address, 'dc-small'), 'dc-small', 10);
   assert.equal(small.ack?.accepted, 10, 'the next sender is unaffected');
   const stats = JSON.parse((await runCommand(BIN.ctl, ['stats', '--json', ...collector.args()])).stdout) as { limitHits: Record<string, number> };
   assert.deepEqual(stats.limitHits, { maxMessageBytes: 1 });
@@ -75,9 +76,9 @@ test('agent records not heard from for agentRetention are removed by the sweep; 
   const { proto } = loadFsso();
   const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
   t.after(() => client.close());
-  assert.equal((await sendBatch(client, 'dc-gone', 1)).ack?.accepted, 1);
+  assert.equal((await sendBatch(agentClient(collector.address, 'dc-gone'), 'dc-gone', 1)).ack?.accepted, 1);
   // dc-live keeps its stream open for the whole test.
-  const live = client.report();
+  const live = agentClient(collector.address, 'dc-live').report();
   t.after(() => live.cancel());
   live.on('error', () => undefined);
   const welcomed = new Promise<void>((resolve) => live.on('data', (m: CollectorMessage__Output) => m.welcome && resolve()));

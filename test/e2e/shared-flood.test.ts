@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFsso, type AdminServiceClient, type AgentServiceClient, type Identity__Output } from '@fsso/common';
 import { adminClient } from '../support/grpc';
-import { report, rssMiB, statsLatencyMs } from '../support/flood';
+import { agentClient, report, rssMiB, statsLatencyMs } from '../support/flood';
 import { startCollector, tempDir } from '../support/processes';
 
 const TS = '198.19.250.10';
@@ -39,7 +39,7 @@ test('10 000 users at one address: the collector stays responsive and the addres
   await statsLatencyMs(admin);
 
   // Admin calls keep being answered while the 10 000 are ingested (each within a generous 10 s).
-  const terminal = report(agents, 'dc-ts', Array.from({ length: 10_000 }, (_, i) => ({ user: `ts-user${i}`, ip: TS })));
+  const terminal = report(agentClient(collector.address, 'dc-ts'), 'dc-ts', Array.from({ length: 10_000 }, (_, i) => ({ user: `ts-user${i}`, ip: TS })));
   const latencyDuring = await pollWhile(admin, terminal);
   const r = await terminal;
   assert.equal(r.error, undefined, r.error?.message);
@@ -50,7 +50,7 @@ test('10 000 users at one address: the collector stays responsive and the addres
 
   // 200 000 distinct other addresses: more than 198.18.0.0/15 holds, so IPv6 from the documentation
   // prefix 2001:db8::/32 (RFC 3849). Data only: nothing connects to event addresses in this test.
-  const other = report(agents, 'dc-other', Array.from({ length: 200_000 }, (_, i) => ({ user: `u${i}`, ip: `2001:db8:0:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}` })));
+  const other = report(agentClient(collector.address, 'dc-other'), 'dc-other', Array.from({ length: 200_000 }, (_, i) => ({ user: `u${i}`, ip: `2001:db8:0:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}` })));
   const latencyFlood = await pollWhile(admin, other);
   const o = await other;
   assert.equal(o.error, undefined, o.error?.message);
@@ -58,7 +58,7 @@ test('10 000 users at one address: the collector stays responsive and the addres
   const rssFlood = rssMiB(collector.daemon.pid);
 
   // One more user at the terminal server: still shared, not handed to that user.
-  const again = await report(agents, 'dc-ts2', [{ user: 'late-user', ip: TS }]);
+  const again = await report(agentClient(collector.address, 'dc-ts2'), 'dc-ts2', [{ user: 'late-user', ip: TS }]);
   assert.equal(again.accepted, 1);
   const after = await getLogon(admin, TS);
   assert.equal(after.shared, true);

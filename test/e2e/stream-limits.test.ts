@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AgentServiceClient, type IdentityServiceClient, type SyncMessage__Output } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { adminClient, until } from '../support/grpc';
-import { floodIp, report, rssMiB, statsLatencyMs } from '../support/flood';
+import { agentClient, floodIp, report, rssMiB, statsLatencyMs } from '../support/flood';
 import { runCommand, startAgent, startCollector, startWatch, tempDir, type CollectorHandle } from '../support/processes';
 import { manyLogons } from '../support/synthetic';
 import { testPki } from '../support/pki';
@@ -99,7 +99,7 @@ test('a Sync client that stops reading is cut with RESOURCE_EXHAUSTED and a log 
   t.after(() => agents.close());
   const admin = adminClient(collector);
   t.after(() => admin.close());
-  const big = await report(agents, 'dc-big', Array.from({ length: 60_000 }, (_, i) => ({ user: `user${i}`, ip: floodIp(i) })));
+  const big = await report(agentClient(collector.address, 'dc-big'), 'dc-big', Array.from({ length: 60_000 }, (_, i) => ({ user: `user${i}`, ip: floodIp(i) })));
   assert.equal(big.accepted, 60_000, big.error?.message);
   const rssBefore = rssMiB(collector.daemon.pid);
 
@@ -119,7 +119,7 @@ test('a Sync client that stops reading is cut with RESOURCE_EXHAUSTED and a log 
   let rssDuring = 0;
   let latencyDuring = 0;
   while (!cut && round < 40) {
-    const r = await report(agents, `dc-churn-${round}`, Array.from({ length: 5000 }, (_, i) => ({ user: `churn${round}-${i}`, ip: floodIp(60_000 + round * 5000 + i) })));
+    const r = await report(agentClient(collector.address, `dc-churn-${round}`), `dc-churn-${round}`, Array.from({ length: 5000 }, (_, i) => ({ user: `churn${round}-${i}`, ip: floodIp(60_000 + round * 5000 + i) })));
     assert.equal(r.error, undefined, r.error?.message);
     rssDuring = Math.max(rssDuring, rssMiB(collector.daemon.pid));
     latencyDuring = Math.max(latencyDuring, await statsLatencyMs(admin));

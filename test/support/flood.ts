@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { AdminServiceClient, AgentServiceClient, CollectorMessage__Output } from '@fsso/common';
+import { loadFsso, type AdminServiceClient, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
+import { testPki } from './pki';
 
 /** Resident memory of a process, from /proc (Linux), in MiB. */
 export function rssMiB(pid: number): number {
@@ -48,4 +49,23 @@ export function report(client: AgentServiceClient, agentId: string, events: Floo
 export function floodIp(i: number): string {
   const n = i % (2 * 256 * 254);
   return `198.${18 + Math.floor(n / (256 * 254))}.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`;
+}
+
+const clients = new Map<string, AgentServiceClient>();
+
+/**
+ * An AgentService client with a certificate of its own for `agentId`: the collector binds a hello's
+ * agent id to the certificate, so each agent a test plays needs its own.
+ */
+export function agentClient(address: string, agentId: string): AgentServiceClient {
+  const key = `${address} ${agentId}`;
+  let c = clients.get(key);
+  if (!c) {
+    const pki = testPki();
+    const cert = pki.issue('agent', agentId, ['*']);
+    const { proto } = loadFsso();
+    c = new proto.fsso.v1.AgentService(address, grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(cert.key), readFileSync(cert.cert))) as AgentServiceClient;
+    clients.set(key, c);
+  }
+  return c;
 }
