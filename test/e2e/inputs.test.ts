@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
 import { runCommand, startCollector, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
+import { renewableCollectorFiles, testPki } from '../support/pki';
 
 /** A real `openssl s_client` handshake against `address`; stdin closed, so it exits after it. */
 function sClient(address: string, args: string[]): Promise<{ code: number | null; out: string }> {
@@ -52,17 +52,10 @@ test('the collector offers TLS 1.2 with AEAD suites only, and TLS 1.3', async (t
   await t.test('a renewed certificate is served with the same suites (a reload must not reset them)', async () => {
     const pki = testPki();
     const sub = join(dir.path, 'reload');
-    mkdirSync(sub);
-    const cert = join(sub, 'c.pem');
-    const key = join(sub, 'c.key');
-    const first = pki.issue('collector', 'cipher-a');
-    writeFileSync(cert, readFileSync(first.cert));
-    writeFileSync(key, readFileSync(first.key), { mode: 0o600 });
-    const c2 = await startCollector(sub, { config: { tls: { ca: pki.ca, cert, key } } });
+    const files = renewableCollectorFiles(sub, 'cipher-a');
+    const c2 = await startCollector(sub, { config: { tls: { ca: pki.ca, cert: files.cert, key: files.key } } });
     t.after(() => c2.daemon.stop());
-    const renewed = pki.issue('collector', 'cipher-b');
-    writeFileSync(cert, readFileSync(renewed.cert));
-    writeFileSync(key, readFileSync(renewed.key), { mode: 0o600 });
+    files.renew('cipher-b');
     let served = '';
     for (let i = 0; i < 40 && !served.includes('cipher-b'); i++) {
       await new Promise((r) => setTimeout(r, 500));

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { caPaths, initCa, issueCert, loadFsso, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { runCommand, startCollector, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
+import { renewableCollectorFiles, testPki } from '../support/pki';
 
 /** Mutual TLS with roles, against a real collector process. */
 test('mutual TLS: roles, agent scope, and refusals that explain themselves', async (t) => {
@@ -95,19 +95,13 @@ test('mutual TLS: roles, agent scope, and refusals that explain themselves', asy
 
   await t.test('a renewed certificate is served without a restart', async () => {
     const reloadDir = join(dir.path, 'reload');
-    mkdirSync(reloadDir);
-    const certFile = join(reloadDir, 'collector.pem');
-    const keyFile = join(reloadDir, 'collector.key');
-    const first = pki.issue('collector', 'reload-a');
-    writeFileSync(certFile, readFileSync(first.cert));
-    writeFileSync(keyFile, readFileSync(first.key), { mode: 0o600 });
-    const c2 = await startCollector(reloadDir, { config: { tls: { ca: pki.ca, cert: certFile, key: keyFile } } });
+    const files = renewableCollectorFiles(reloadDir, 'reload-a');
+    const first = files.first;
+    const c2 = await startCollector(reloadDir, { config: { tls: { ca: pki.ca, cert: files.cert, key: files.key } } });
     t.after(() => c2.daemon.stop());
     const served = async (): Promise<string> => /0\. reload-\S* .*\n/.exec((await runCommand(BIN.ctl, ['tls', 'check', c2.address, '--ca', pki.ca])).stdout)?.[0] ?? '';
     const before = await served();
-    const renewed = pki.issue('collector', 'reload-b');
-    writeFileSync(certFile, readFileSync(renewed.cert));
-    writeFileSync(keyFile, readFileSync(renewed.key), { mode: 0o600 });
+    const renewed = files.renew('reload-b');
     const thumb = (f: string): string => (JSON.parse(execFileSync(process.execPath, [BIN.ctl, 'pki', 'show', f, '--json']).toString()) as { thumbprint: string }).thumbprint;
     assert.notEqual(thumb(first.cert), thumb(renewed.cert));
     const deadline = Date.now() + 15_000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadFsso, type AdminServiceClient, type AgentServiceClient, type Identity__Output } from '@fsso/common';
+import type { AdminServiceClient, Identity__Output } from '@fsso/common';
 import { adminClient } from '../support/grpc';
 import { agentClient, report, rssMiB, statsLatencyMs } from '../support/flood';
 import { startCollector, tempDir } from '../support/processes';
@@ -30,9 +30,6 @@ test('10 000 users at one address: the collector stays responsive and the addres
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path, { config: { durability: 'normal' } });
   t.after(() => collector.daemon.stop());
-  const { proto } = loadFsso();
-  const agents = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent')) as AgentServiceClient;
-  t.after(() => agents.close());
   const admin = adminClient(collector);
   t.after(() => admin.close());
   const rssBefore = rssMiB(collector.daemon.pid);

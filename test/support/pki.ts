@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caPaths, initCa, issueCert, type Issued, type Role } from '@fsso/common';
@@ -34,4 +34,22 @@ export function testPki(): TestPki {
     firewall: issue('firewall', 'fw1'),
   };
   return cached;
+}
+
+/**
+ * A collector certificate in files of its own under `dir` (copies, key 0600), for tests that
+ * renew it in place: `renew(name)` writes a newly issued certificate and key over the files.
+ */
+export function renewableCollectorFiles(dir: string, name: string): { cert: string; key: string; first: Issued; renew(name: string): Issued } {
+  const pki = testPki();
+  mkdirSync(dir, { recursive: true });
+  const cert = join(dir, 'collector.pem');
+  const key = join(dir, 'collector.key');
+  const write = (from: Issued): Issued => {
+    writeFileSync(cert, readFileSync(from.cert));
+    writeFileSync(key, readFileSync(from.key), { mode: 0o600 });
+    return from;
+  };
+  const first = write(pki.issue('collector', name));
+  return { cert, key, first, renew: (n) => write(pki.issue('collector', n)) };
 }
