@@ -57,9 +57,8 @@ export class IdentityEngine {
     // Evidence older than the timeout would be stale on arrival.
     if (t < now - this.s.deadEntryTimeoutMs) return [];
     const domain = this.s.domains.canonical(raw.domain);
-    // Evidence is credited to the certificate that sent it, not to the name an event gives itself.
+    const ev = domain === raw.domain ? raw : { ...raw, domain };
     const reporter = auth.reporter || raw.reporter;
-    const ev = domain === raw.domain && reporter === raw.reporter ? raw : { ...raw, domain, reporter };
     const out: TableChange[] = [];
     const ctx: Ctx = { ev, t, now, out, auth, reporter };
     switch (ev.kind) {
@@ -136,7 +135,7 @@ export class IdentityEngine {
     let cur = this.table.get(ip);
     if (cur?.contested) {
       if (!mayAffect(c.auth, cur.domain, ip, addressOnly)) {
-        if (lastUser) this.claim(c, cur, lastUser.user, lastUser.domain, item(ev, t, 'contested', lastUser.user, name));
+        if (lastUser) this.claim(c, cur, lastUser.user, lastUser.domain, item(c, 'contested', lastUser.user, name));
         return;
       }
       // The holder's own agent, or an authority for the address, speaks: the contest is over.
@@ -156,7 +155,7 @@ export class IdentityEngine {
         // IP reuse: another machine holds the address now. Older evidence changes nothing.
         if (t < cur.lastSeenMs) return;
         if (!authority) {
-          if (lastUser) this.contest(c, cur, lastUser.user, lastUser.domain, item(ev, t, 'contested', lastUser.user, name));
+          if (lastUser) this.contest(c, cur, lastUser.user, lastUser.domain, item(c, 'contested', lastUser.user, name));
           else this.counters.outOfAuthority++;
           return;
         }
@@ -169,9 +168,9 @@ export class IdentityEngine {
       // user evidence is newer than the machine's memory: the newest user wins, and the machine now carries them.
       if (cur.workstation === '' && !cur.shared) {
         this.workstations.noteUser(ev.domain, name, cur.user, cur.domain, cur.userSeenMs);
-        this.write(c, { ...cur, workstation: name, lastSeenMs: Math.max(cur.lastSeenMs, t), evidence: [...cur.evidence, item(ev, t, rule)] }, rule);
+        this.write(c, { ...cur, workstation: name, lastSeenMs: Math.max(cur.lastSeenMs, t), evidence: [...cur.evidence, item(c, rule)] }, rule);
       } else if (t > cur.lastSeenMs) {
-        this.table.refresh(cur, t, false, ev.source, item(ev, t, rule));
+        this.table.refresh(cur, t, false, ev.source, item(c, rule));
       }
       return;
     }
@@ -215,7 +214,7 @@ export class IdentityEngine {
   private userAt(c: Ctx, ip: string, user: string, domain: string, workstation: string, rule: string): void {
     const { ev, t } = c;
     let cur = this.table.get(ip);
-    const it = item(ev, t, rule, user, workstation);
+    const it = item(c, rule, user, workstation);
     let reason = rule;
     if (cur?.contested) {
       if (!mayAffect(c.auth, cur.domain, ip, false)) return this.claim(c, cur, user, domain, { ...it, rule: 'contested' });
@@ -313,8 +312,10 @@ interface Ctx {
   reporter: string;
 }
 
-function item(ev: Evidence, t: number, rule: string, user = ev.user, workstation = ev.workstation): EvidenceItem {
-  return { kind: ev.kind, source: ev.source, sourceEventId: ev.sourceEventId, reporter: ev.reporter, timeMs: t, user, workstation, rule };
+/** Evidence is credited to the certificate that sent it, not to the name an event gives itself. */
+function item(c: Ctx, rule: string, user = c.ev.user, workstation = c.ev.workstation): EvidenceItem {
+  const { ev, t } = c;
+  return { kind: ev.kind, source: ev.source, sourceEventId: ev.sourceEventId, reporter: c.reporter, timeMs: t, user, workstation, rule };
 }
 
 function blank(ip: string, t: number, source: string): Omit<Entry, 'revision'> {
