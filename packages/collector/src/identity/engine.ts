@@ -240,7 +240,13 @@ export class IdentityEngine {
       cur = undefined;
       reason = 'unshared';
     } else if (sharedNow) {
-      const members = new ClaimList(cur ? [holderClaim(cur)] : []).note({ user, domain, reporter: c.reporter, timeMs: t });
+      // Its users: the holder, whoever else the detector saw there in the window, and this one.
+      const members = new ClaimList(cur ? [holderClaim(cur)] : []);
+      for (const r of this.shared.recentUsers(ip)) {
+        const at = r.who.lastIndexOf('@');
+        members.note({ user: r.who.slice(0, at), domain: r.who.slice(at + 1), reporter: '', timeMs: r.t });
+      }
+      members.note({ user, domain, reporter: c.reporter, timeMs: t });
       const one = members.items.every((m) => m.domain === domain) ? domain : '';
       this.write(c, { ...blank(ip, t, ev.source), domain: one, shared: true, workstation, claims: members.items, evidence: [...(cur?.evidence ?? []), it] }, 'shared');
       return;

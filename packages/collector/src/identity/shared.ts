@@ -70,6 +70,12 @@ export class SharedDetector {
     this.shared.delete(ip);
   }
 
+  /** The users (as noted) recently seen at `ip`, with when: at most `sharedThreshold` of them. */
+  recentUsers(ip: string): { who: string; t: number }[] {
+    const seen = this.shared.get(ip) ?? this.recent.get(ip);
+    return seen ? seen.who.map((who, i) => ({ who, t: seen.t[i] ?? 0 })) : [];
+  }
+
   /** Addresses tracked, for tests and stats. */
   get size(): { recent: number; shared: number } {
     return { recent: this.recent.size, shared: this.shared.size };
