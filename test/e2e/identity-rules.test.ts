@@ -20,6 +20,8 @@ const SCENARIOS: { file: string; dead?: string; expect: Record<string, string> }
   { file: 'lock-is-not-logoff', expect: { '198.18.1.40': 'alice' } },
   { file: 'machine-reauth-keeps-newer-user', expect: { '198.18.10.5': 'bob' } },
   { file: 'shared-stays-shared-after-quiet', expect: { '198.18.10.6': '(shared)' } },
+  { file: 'docked-laptop-two-leases', expect: { '198.18.11.10': 'fran', '198.18.11.20': 'fran' } },
+  { file: 'docked-laptop-wifi-lease-ends', expect: { '198.18.11.32': 'gus' } },
 ];
 
 const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);

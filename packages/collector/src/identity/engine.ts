@@ -182,7 +182,10 @@ export class IdentityEngine {
   private released(c: Ctx): void {
     const { ev, t } = c;
     const name = ev.workstation || ev.user.toUpperCase();
-    if (name) this.workstations.clearAddress(ev.domain, name, ev.ip);
+    if (name) {
+      this.workstations.clearAddress(ev.domain, name, ev.ip);
+      this.workstations.dropLease(ev.domain, name, ev.ip);
+    }
     const cur = this.table.get(ev.ip);
     if (cur && !mayAffect(c.auth, cur.domain, ev.ip, true)) {
       this.counters.outOfAuthority++;
@@ -199,15 +202,37 @@ export class IdentityEngine {
    * is released from it at once (evidence of them at the old address later brings them back).
    */
   private machineAt(c: Ctx, name: string, ip: string): void {
-    const prev = this.workstations.get(c.ev.domain, name);
-    this.workstations.noteAddress(c.ev.domain, name, ip, c.ev.mac, c.t);
-    if (!prev?.ip || prev.ip === ip || c.t < prev.ipSeenMs) return;
-    const old = this.table.get(prev.ip);
+    const { ev, t } = c;
+    const prev = this.workstations.get(ev.domain, name);
+    const oldIp = this.leftAddress(c, name, ip, prev?.ip);
+    this.workstations.noteAddress(ev.domain, name, ip, ev.mac, t);
+    if (!prev || !oldIp || oldIp === ip || t < prev.ipSeenMs) return;
+    const old = this.table.get(oldIp);
     if (!old || old.shared || old.contested) return;
     if (old.workstation === name || (old.workstation === '' && old.user === prev.user && prev.user !== '')) {
-      if (mayAffect(c.auth, old.domain, prev.ip, c.ev.kind === 'HOST_ADDRESS')) this.remove(c, prev.ip, 'roamed');
+      if (mayAffect(c.auth, old.domain, oldIp, ev.kind === 'HOST_ADDRESS')) this.remove(c, oldIp, 'roamed');
       else this.counters.outOfAuthority++;
     }
+  }
+
+  /**
+   * Which address the machine left by showing up at `ip`. Without DHCP evidence: its previous one
+   * (the newest address wins). With leases of two interfaces (a docked laptop with Wi-Fi still on),
+   * both addresses are live: it left only the address its *same* interface (MAC) held before.
+   */
+  private leftAddress(c: Ctx, name: string, ip: string, prevIp: string | undefined): string | undefined {
+    const { ev, t } = c;
+    const since = t - this.s.deadEntryTimeoutMs;
+    if (ev.kind === 'HOST_ADDRESS' && ev.mac) {
+      const same = this.workstations.leaseOf(ev.domain, name, ev.mac);
+      this.workstations.noteLease(ev.domain, name, ev.mac, ip, t);
+      const other = prevIp && prevIp !== ip ? this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) : undefined;
+      if (other !== undefined && other !== ev.mac) return same && same.ip !== ip && same.seenMs >= since ? same.ip : undefined;
+      return prevIp;
+    }
+    // Evidence without a MAC at one leased address does not end the other interface's lease.
+    if (prevIp && prevIp !== ip && this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) !== undefined && this.workstations.liveLeaseAt(ev.domain, name, ip, since) !== undefined) return undefined;
+    return prevIp;
   }
 
   /** `user` is at `ip`: create, refresh, take over, contest, or mark the address shared. */

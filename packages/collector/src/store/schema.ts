@@ -138,4 +138,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX machines_by_ip ON machines (ip);
   CREATE INDEX machines_by_name ON machines (name);
   `,
+  `
+  -- DHCP leases per machine interface (MAC): a docked laptop with Wi-Fi still on holds two addresses,
+  -- and both belong to its user while both leases live.
+  CREATE TABLE machine_leases (
+    realm TEXT NOT NULL,
+    name TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (realm, name, mac)
+  ) WITHOUT ROWID;
+  `,
 ];

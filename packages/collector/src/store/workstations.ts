@@ -26,7 +26,7 @@ const toWs = (r: Row): Workstation => ({ realm: r.realm, name: r.name, user: r.u
  * naming "WKS1" can never move a SALES user.
  */
 export class WorkstationStore {
-  private readonly st: Record<'get' | 'user' | 'address' | 'clear' | 'byIp' | 'byName', Statement>;
+  private readonly st: Record<'get' | 'user' | 'address' | 'clear' | 'byIp' | 'byName' | 'lease' | 'leaseOf' | 'leaseAt' | 'dropLease', Statement>;
   constructor(db: Db) {
     this.st = {
       get: db.prepare('SELECT * FROM machines WHERE realm = ? AND name = ?'),
@@ -39,6 +39,11 @@ export class WorkstationStore {
       clear: db.prepare("UPDATE machines SET ip = '' WHERE realm = ? AND name = ? AND ip = ?"),
       byIp: db.prepare('SELECT * FROM machines WHERE ip = ? ORDER BY ip_seen_ms DESC LIMIT 1'),
       byName: db.prepare('SELECT * FROM machines WHERE name = ? LIMIT 2'),
+      lease: db.prepare(`INSERT INTO machine_leases (realm, name, mac, ip, seen_ms) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (realm, name, mac) DO UPDATE SET ip = excluded.ip, seen_ms = excluded.seen_ms WHERE excluded.seen_ms >= machine_leases.seen_ms`),
+      leaseOf: db.prepare('SELECT ip, seen_ms FROM machine_leases WHERE realm = ? AND name = ? AND mac = ?'),
+      leaseAt: db.prepare('SELECT mac FROM machine_leases WHERE realm = ? AND name = ? AND ip = ? AND seen_ms >= ? LIMIT 1'),
+      dropLease: db.prepare('DELETE FROM machine_leases WHERE realm = ? AND name = ? AND ip = ?'),
     };
   }
 
@@ -65,6 +70,26 @@ export class WorkstationStore {
   /** The address was released: the machine is no longer known to be there. */
   clearAddress(realm: string, name: string, ip: string): void {
     this.st.clear.run(realm, name, ip);
+  }
+
+  /** A DHCP lease of one of the machine's interfaces (by MAC). */
+  noteLease(realm: string, name: string, mac: string, ip: string, t: number): void {
+    this.st.lease.run(realm, name, mac, ip, t);
+  }
+
+  /** Where the machine's interface `mac` was last leased an address. */
+  leaseOf(realm: string, name: string, mac: string): { ip: string; seenMs: number } | undefined {
+    const r = this.st.leaseOf.get(realm, name, mac) as { ip: string; seen_ms: number } | undefined;
+    return r ? { ip: r.ip, seenMs: r.seen_ms } : undefined;
+  }
+
+  /** The MAC of a lease of this machine at `ip` seen since `sinceMs`, if any. */
+  liveLeaseAt(realm: string, name: string, ip: string, sinceMs: number): string | undefined {
+    return (this.st.leaseAt.get(realm, name, ip, sinceMs) as { mac: string } | undefined)?.mac;
+  }
+
+  dropLease(realm: string, name: string, ip: string): void {
+    this.st.dropLease.run(realm, name, ip);
   }
 
   /** The machine most recently seen at `ip`. */
