@@ -13,7 +13,7 @@ const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain control
 
 Usage:
   fsso-dc-agent run --config FILE [--until-delivered]
-  fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
+  fsso-dc-agent parse --format FORMAT [--domain D] [--stats] [--self-traffic keep] FILE|-
   fsso-dc-agent status --config FILE [--json]
   fsso-dc-agent doctor --config FILE [--json]
   fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
@@ -23,7 +23,8 @@ Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
            and every collector acknowledged every event
   parse    print the events a file would produce, one JSON object per line
-           (--stats: a summary of records, events and skip reasons on stderr)
+           (--stats: a summary of records, events and skip reasons on stderr;
+           --self-traffic keep: map logons from the server's own address too)
   status   the spool: newest event, what each collector acknowledged, backlog
   doctor   checks the config, each source, the spool folder and each collector's
            health service; a verdict per check (exit 1 if any FAIL)
@@ -44,7 +45,7 @@ Examples:
 export function main(argv: string[]): void {
   runCli('fsso-dc-agent', async () => {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
-      config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
+      config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' }, 'self-traffic': { type: 'string' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
@@ -84,7 +85,10 @@ async function parse(values: Record<string, string | boolean | undefined>, file:
   if (!format) throw new UsageError(`--format ${name} is unknown; use one of ${formatNames().join(', ')}`);
   if (!file) throw new UsageError("parse needs a FILE (or '-' for standard input)");
   const splitter = format.createSplitter();
-  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '' });
+  const self = values['self-traffic'] ?? 'drop';
+  if (self !== 'drop' && self !== 'keep') throw new UsageError(`--self-traffic ${String(self)}: use "drop" (the default) or "keep"`);
+  // No interface check here: a recorded file may come from another host than this one (see sources/self-traffic.ts).
+  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '', selfTraffic: self });
   const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
   const input = file === '-' ? process.stdin : createReadStream(file);
   const handle = (records: string[]): void => {
