@@ -73,7 +73,7 @@ export class DcAgent {
     this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);
     this.stateValue = 'RUNNING';
     this.log.info('agent started', {
-      agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name),
+      agentId: cfg.agentId, spool: cfg.spool, spoolFrom: cfg.dataDirFrom, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name),
       selfTraffic: cfg.selfTraffic === 'keep' ? 'keep' : { drop: this.hostAddresses.list() },
     });
   }

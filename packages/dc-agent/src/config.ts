@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import {
   ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
-  rejectUnknownKeys, validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
+  rejectUnknownKeys, resolveDataDir, validateLogOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
+  type TlsOptions,
 } from '@fsso/common';
 import type { FileSourceConfig } from './sources/file-source';
 import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
@@ -28,7 +29,11 @@ export interface AgentOptions {
   agentId?: string;
   /** Domains this agent reports for (one, or all of a forest). @default [] */
   domains?: string[];
-  /** Folder for the spool. @default "./data" (relative to the config file) */
+  /**
+   * Folder for the spool. Wins over FSSO_DATA_DIR (which installed services set to their state
+   * directory, /var/lib/fsso-dc-agent) and over `--data-dir`.
+   * @default $FSSO_DATA_DIR, else "./data" (relative to the config file)
+   */
   dataDir?: string;
   /** The spool's SQLite file. @default "<dataDir>/spool.db" */
   spool?: string;
@@ -62,6 +67,9 @@ export interface AgentOptions {
 export interface AgentConfig {
   agentId: string;
   domains: string[];
+  /** The data folder and which rule chose it (see resolveDataDir in @fsso/common). */
+  dataDir: string;
+  dataDirFrom: DataDirSource | 'spool';
   spool: string;
   collectors: (LinkTarget & { insecure: boolean; keyFile: string | undefined })[];
   sources: SourceConfig[];
@@ -83,7 +91,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && d !== '')) {
     throw new ConfigError('domains: expected a list of domain names, e.g. ["CORP"]', 'domains');
   }
-  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const data = resolveDataDir(optionalString(raw, 'dataDir', ''), baseDir);
   const spoolOpt = optionalString(raw, 'spool', '');
   const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
@@ -175,7 +183,8 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   });
 
   return {
-    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[], spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
+    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[],
+    dataDir: data.dir, dataDirFrom: spoolOpt ? 'spool' : data.from, spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(data.dir, 'spool.db'),
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+  DATA_DIR_ENV, UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
@@ -12,10 +12,10 @@ import { doctorCommand, serviceCommand } from './service-commands';
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
 Usage:
-  fsso-dc-agent run --config FILE [--until-delivered]
+  fsso-dc-agent run --config FILE [--until-delivered] [--data-dir DIR]
   fsso-dc-agent parse --format FORMAT [--domain D] [--stats] [--self-traffic keep] FILE|-
-  fsso-dc-agent status --config FILE [--json]
-  fsso-dc-agent doctor --config FILE [--json]
+  fsso-dc-agent status --config FILE [--json] [--data-dir DIR]
+  fsso-dc-agent doctor --config FILE [--json] [--data-dir DIR]
   fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
   fsso-dc-agent uninstall --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
 
@@ -33,6 +33,10 @@ Commands:
            Needs root / Administrator; --dry-run prints the steps instead
   uninstall  undoes install
 
+Data folder (the spool): the config's dataDir if set, else --data-dir or FSSO_DATA_DIR
+(an installed service sets it: /var/lib/fsso-dc-agent, %ProgramData%\\fsso-dc-agent),
+else "data" beside the config file.
+
 Formats:
 ${describeFormats()}
 
@@ -47,9 +51,15 @@ export function main(argv: string[]): void {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
       config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' }, 'self-traffic': { type: 'string' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
     const [command, file] = positionals;
+    // --data-dir is FSSO_DATA_DIR for this command: how an operator's shell sees what the service sees.
+    const dataDir = values['data-dir'];
+    if (typeof dataDir === 'string') {
+      if (dataDir.trim() === '') throw new UsageError('--data-dir needs a folder, e.g. --data-dir /var/lib/fsso-dc-agent');
+      process.env[DATA_DIR_ENV] = resolve(dataDir);
+    }
     if (values['help'] || !command) {
       process.stdout.write(HELP);
       return command || values['help'] ? 0 : 2;
