@@ -20,5 +20,6 @@ export * from './pki/roles';
 export * from './pki/openssl';
 export * from './config/secrets';
 export * from './config/file-modes';
+export { DATA_DIR_ENV, describeDataDirSource, readOnlyForServices, resolveDataDir, systemdStateDirectory, windowsStateDirectory, type DataDir, type DataDirSource } from './config/state-dir';
 export * from './pki/names';
 export type { NormalisedEvent } from './wire/event-model';

@@ -16,6 +16,7 @@ import { SyslogSource } from './sources/syslog-source';
 import { getFormat } from './sources/registry';
 import { Shaper } from './shaping/shaper';
 import type { AgentEvent } from './events/model';
+import { HostAddresses, countSelfTraffic } from './sources/self-traffic';
 
 export type AgentState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -30,6 +31,8 @@ export class DcAgent {
   private sourceRuns: Promise<void>[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
   private readonly shaper: Shaper;
+  /** Live only: on the DC, its interface addresses are the server's own (see sources/self-traffic.ts). */
+  private readonly hostAddresses = new HostAddresses();
   /** Sources that ended with an error (a file that cannot be read). */
   readonly failedSources: string[] = [];
 
@@ -69,15 +72,20 @@ export class DcAgent {
     // Not unref'd: a daemon runs until it is stopped, even in a moment when no stream or file is open.
     this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);
     this.stateValue = 'RUNNING';
-    this.log.info('agent started', { agentId: cfg.agentId, spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name) });
+    this.log.info('agent started', {
+      agentId: cfg.agentId, spool: cfg.spool, spoolFrom: cfg.dataDirFrom, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name),
+      selfTraffic: cfg.selfTraffic === 'keep' ? 'keep' : { drop: this.hostAddresses.list() },
+    });
   }
 
   private createSource(sc: SourceConfig, sink: EventSink, saved: string | undefined): Source {
-    if (sc.kind === 'windows-eventlog') return new WindowsEventLogSource(sc, sink, saved, this.log);
+    // A syslog listener hears other hosts' logs, whose own addresses are not this host's.
     if (sc.kind === 'syslog-listener') return new SyslogSource(sc, sink, this.log);
+    const parse = sc.parse.selfTraffic === 'keep' ? sc.parse : { ...sc.parse, ownAddresses: this.hostAddresses };
+    if (sc.kind === 'windows-eventlog') return new WindowsEventLogSource({ ...sc, parse }, sink, saved, this.log);
     const format = getFormat(sc.format);
     if (!format) throw new Error(`format ${sc.format} vanished after validation`);
-    return new FileSource(sc, format, sink, saved, this.log);
+    return new FileSource({ ...sc, parse }, format, sink, saved, this.log);
   }
 
   /** Filters, coalesces and spools a source's events; false when the spool is full and blocking. */
@@ -99,6 +107,7 @@ export class DcAgent {
       spooled: spool.head,
       spoolBytes: spool.sizeBytes,
       ...this.shaper.stats,
+      selfTraffic: this.sources.reduce((n, s) => n + countSelfTraffic(s.stats.skipped), 0),
       ...spool.overflow,
       collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name) }])),
     });

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import {
   ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
-  rejectUnknownKeys, validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
+  rejectUnknownKeys, resolveDataDir, validateLogOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
+  type TlsOptions,
 } from '@fsso/common';
 import type { FileSourceConfig } from './sources/file-source';
 import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
@@ -20,6 +21,7 @@ import type { LinkTarget } from './delivery/collector-link';
 import { formatNames, getFormat } from './sources/registry';
 import { Shaper, type FilterOptions } from './shaping/shaper';
 import type { SpoolLimits, WhenFull } from './spool/spool';
+import type { SelfTrafficMode } from './sources/self-traffic';
 
 /** The agent's JSON config file. */
 export interface AgentOptions {
@@ -27,7 +29,11 @@ export interface AgentOptions {
   agentId?: string;
   /** Domains this agent reports for (one, or all of a forest). @default [] */
   domains?: string[];
-  /** Folder for the spool. @default "./data" (relative to the config file) */
+  /**
+   * Folder for the spool. Wins over FSSO_DATA_DIR (which installed services set to their state
+   * directory, /var/lib/fsso-dc-agent) and over `--data-dir`.
+   * @default $FSSO_DATA_DIR, else "./data" (relative to the config file)
+   */
   dataDir?: string;
   /** The spool's SQLite file. @default "<dataDir>/spool.db" */
   spool?: string;
@@ -38,8 +44,13 @@ export interface AgentOptions {
   /** Plaintext gRPC to every collector (labs only; warned about). @default false */
   insecure?: boolean;
   sources: { name?: string; format: string; path: string; follow?: boolean; stampReadTime?: boolean; pollInterval?: string; defaultDomain?: string }[];
-  /** What is not evidence of a person at an address, and how bursts are folded. */
-  filters?: FilterOptions;
+  /**
+   * What is not evidence of a person at an address, and how bursts are folded. Besides the
+   * shaper's options, `selfTraffic`: "drop" maps nobody for a logon whose client address is the
+   * server's own (the record's local address, or in `run` one of this host's interface
+   * addresses); "keep" maps it like any other. @default {"selfTraffic": "drop"}
+   */
+  filters?: FilterOptions & { selfTraffic?: SelfTrafficMode };
   /** Bytes of events the spool may hold. @default "512MB" */
   spoolMaxBytes?: string | number;
   /** When the spool is full: "block" the sources or "drop-oldest" events. @default "block" */
@@ -56,6 +67,9 @@ export interface AgentOptions {
 export interface AgentConfig {
   agentId: string;
   domains: string[];
+  /** The data folder and which rule chose it (see resolveDataDir in @fsso/common). */
+  dataDir: string;
+  dataDirFrom: DataDirSource | 'spool';
   spool: string;
   collectors: (LinkTarget & { insecure: boolean; keyFile: string | undefined })[];
   sources: SourceConfig[];
@@ -63,6 +77,8 @@ export interface AgentConfig {
   maxInFlight: number;
   ackTimeoutMs: number;
   filters: FilterOptions;
+  /** `filters.selfTraffic`; every source's parse options carry it too. */
+  selfTraffic: SelfTrafficMode;
   spoolLimits: SpoolLimits;
   log: LogOptions;
 }
@@ -75,7 +91,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && d !== '')) {
     throw new ConfigError('domains: expected a list of domain names, e.g. ["CORP"]', 'domains');
   }
-  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const data = resolveDataDir(optionalString(raw, 'dataDir', ''), baseDir);
   const spoolOpt = optionalString(raw, 'spool', '');
   const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
@@ -120,11 +136,12 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     throw new ConfigError(`sources: list at least one source, e.g. [{"format": "windows-xml", "path": "/var/log/security.xml", "follow": true}]`, 'sources');
   }
   const sourceNames = new Set<string>();
+  const selfTraffic = selfTrafficMode(raw['filters']);
   const sources = rawSources.map((s: unknown, i): SourceConfig => {
     const f = `sources[${i}]`;
     if (typeof s !== 'object' || s === null) throw new ConfigError(`${f}: expected {"format": ..., "path": ...}`, f);
     const o = s as Record<string, unknown>;
-    const parse = { defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '' };
+    const parse = { defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '', selfTraffic };
     if (o['format'] === 'windows-eventlog') {
       rejectUnknownKeys(o, ['name', 'format', 'pollInterval', 'backfill', 'batch', 'defaultDomain'], f);
       const name = optionalString(o, 'name', `${f}.`) ?? 'windows-eventlog:Security';
@@ -166,12 +183,14 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   });
 
   return {
-    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[], spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(dataDir, 'spool.db'),
+    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[],
+    dataDir: data.dir, dataDirFrom: spoolOpt ? 'spool' : data.from, spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(data.dir, 'spool.db'),
     collectors, sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,
     ackTimeoutMs: parseDuration(raw['ackTimeout'] ?? '30s', 'ackTimeout'),
     filters: validateFilters(raw['filters']),
+    selfTraffic,
     spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? '512MB', 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
     log: validateLogOptions(raw['log']),
   };
@@ -181,7 +200,8 @@ function validateFilters(raw: unknown): FilterOptions {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
   const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['ignoreUsers', 'ignoreNetworks', 'logonTypes', 'coalesceWindow'], 'filters');
+  // selfTraffic is read by selfTrafficMode: it acts in the parsers, not in the shaper.
+  rejectUnknownKeys(o, ['ignoreUsers', 'ignoreNetworks', 'logonTypes', 'coalesceWindow', 'selfTraffic'], 'filters');
   const list = <T>(k: string, ok: (v: unknown) => v is T, what: string): T[] | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
@@ -200,6 +220,14 @@ function validateFilters(raw: unknown): FilterOptions {
   if (o['coalesceWindow'] !== undefined) opts.coalesceWindow = String(o['coalesceWindow']);
   new Shaper(opts); // validates patterns and networks now, with field names, not at the first event
   return opts;
+}
+
+/** `filters.selfTraffic`: "drop" unless the operator keeps self-traffic on purpose. */
+function selfTrafficMode(filters: unknown): SelfTrafficMode {
+  const v = typeof filters === 'object' && filters !== null ? (filters as Record<string, unknown>)['selfTraffic'] : undefined;
+  if (v === undefined || v === 'drop') return 'drop';
+  if (v === 'keep') return 'keep';
+  throw new ConfigError(`filters.selfTraffic: ${JSON.stringify(v)} is not allowed; use "drop" (the default: a logon from the server's own address maps nobody) or "keep"`, 'filters.selfTraffic');
 }
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SERVICE_NAMES, checkHealth, errorMessage, readJsonConfig } from '@fsso/common';
+import { SERVICE_NAMES, checkHealth, describeDataDirSource, errorMessage, readJsonConfig, readOnlyForServices } from '@fsso/common';
 import { resolveAgentConfig, type AgentConfig } from './config';
 import { execRunner } from './sources/windows-eventlog/source';
 
@@ -31,7 +31,7 @@ export async function runDoctor(configPath: string, baseDir: string): Promise<Ch
     else if (s.kind === 'windows-eventlog') checks.push(await eventLogCheck(s.name));
     else checks.push({ check: `source ${s.name}`, verdict: 'OK', detail: `syslog on ${[s.udp && `udp ${s.udp}`, s.tcp && `tcp ${s.tcp}`, s.tls && `tls ${s.tls.listen}`].filter(Boolean).join(', ')} from ${s.allowFrom.join(', ')}, ${s.profiles.length} profile(s)` });
   }
-  checks.push(writable('spool', dirname(cfg.spool)));
+  checks.push(spoolCheck(cfg));
   const results = await Promise.all(cfg.collectors.map(async (c): Promise<Check> => {
     const h = await checkHealth(c.address, c.credentials, SERVICE_NAMES.agent);
     return h.ok
@@ -67,6 +67,22 @@ function sourceCheck(name: string, path: string, follow: boolean): Check {
   } catch (err) {
     return { check, verdict: 'FAIL', detail: `${path} is not readable (${errorMessage(err)}); run the agent as a user that may read it` };
   }
+}
+
+/** The spool folder: writable, and writable for an installed service too (ProtectSystem=full). */
+function spoolCheck(cfg: AgentConfig): Check {
+  const dir = dirname(cfg.spool);
+  const from = cfg.dataDirFrom === 'spool' ? 'spool in the config' : describeDataDirSource(cfg.dataDirFrom);
+  const c = writable('spool', dir);
+  if (c.verdict !== 'OK') return c;
+  const readOnly = process.platform === 'linux' ? readOnlyForServices(dir) : undefined;
+  if (readOnly !== undefined) {
+    return {
+      check: 'spool', verdict: 'WARN',
+      detail: `${dir} (${from}) is writable here, but not for an installed service (ProtectSystem=full makes ${readOnly} read-only); the installed service uses /var/lib/fsso-dc-agent: check that with --data-dir /var/lib/fsso-dc-agent, and remove dataDir/spool from the config if set`,
+    };
+  }
+  return { ...c, detail: `${c.detail} (${from})` };
 }
 
 function writable(check: string, dir: string): Check {

@@ -120,10 +120,12 @@ test('kinit retries collapse within one stream; three AS-REQs within 0.6 s give 
 });
 
 test('machine accounts: HOST_SEEN from a real address, skipped when only on the DC itself', () => {
-  // distinct-client-ips line 2: the DC's own account DC1$ over DCE/RPC from its bridge address.
+  // distinct-client-ips line 2: the DC's own account DC1$ over DCE/RPC from its bridge address to
+  // that same address: self-traffic, skipped by default (self-traffic.test.ts); kept, it is HOST_SEEN.
   const d = parseFile('lab/samba-4.17-distinct-client-ips.jsonl');
-  const host = eventAt(d, 2);
-  assert.deepEqual([host.kind, host.user, host.domain, host.ip, host.workstation], ['HOST_SEEN', 'dc1', 'CORP', '10.199.0.1', 'DC1']);
+  assert.match(skippedAt(d, 2), /^self-traffic: /);
+  const host = sambaAuditFormat.createParser({ selfTraffic: 'keep' })(lines('lab/samba-4.17-distinct-client-ips.jsonl')[1] ?? '').events[0];
+  assert.deepEqual([host?.kind, host?.user, host?.domain, host?.ip, host?.workstation], ['HOST_SEEN', 'dc1', 'CORP', '10.199.0.1', 'DC1']);
   const carol = eventAt(d, 28);
   assert.deepEqual([carol.kind, carol.user, carol.ip, carol.workstation], ['USER_LOGON', 'carol', '10.199.0.11', 'WS1']);
   const bob = eventAt(d, 32);
@@ -136,10 +138,11 @@ test('machine accounts: HOST_SEEN from a real address, skipped when only on the 
   for (const line of [1, 2, 3, 4]) assert.match(skippedAt(m, line), /for ws01\$ has no usable client address \(ipv4:127\.0\.0\.1:\d+\)/);
   assert.deepEqual(m.flatMap((x) => x.events), []);
 
-  // The same recorded lines with only the address moved off loopback: WS01$ is HOST_SEEN, the
-  // workstation is the account's host name (not the "VM" the SMB client sent).
+  // The same recorded lines with only the client address moved off loopback (the DC's local
+  // address stays, else it would be self-traffic): WS01$ is HOST_SEEN, the workstation is the
+  // account's host name (not the "VM" the SMB client sent).
   const parse = sambaAuditFormat.createParser();
-  const moved = lines('lab/samba-4.17-machine-account.jsonl').map((l) => l.replace(/ipv4:127\.0\.0\.1:(\d+)/g, 'ipv4:198.18.0.21:$1'));
+  const moved = lines('lab/samba-4.17-machine-account.jsonl').map((l) => l.replace(/"remoteAddress": "ipv4:127\.0\.0\.1:(\d+)"/g, '"remoteAddress": "ipv4:198.18.0.21:$1"'));
   const kerberos = parse(moved[0] ?? '').events[0];
   assert.deepEqual([kerberos?.kind, kerberos?.user, kerberos?.ip, kerberos?.workstation], ['HOST_SEEN', 'ws01', '198.18.0.21', 'WS01']);
   assert.equal(parse(moved[1] ?? '').skipped, 'duplicate of the previous record (kinit UDP retry)');

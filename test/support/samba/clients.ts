@@ -51,3 +51,19 @@ export async function logon(dir: string, net: LabNetwork, s: DomainSettings, use
       return;
   }
 }
+
+/**
+ * A logon made on the DC host itself to the DC's own non-loopback address (the gateway), as a tool
+ * or an admin on the DC would: the root namespace's connection to a local address has that address
+ * as its source, so Samba logs remoteAddress equal to localAddress (LDAP, SMB), or for the KDC,
+ * which logs no localAddress, the DC's own address as the client's.
+ */
+export async function logonOnDcHost(dir: string, net: LabNetwork, s: DomainSettings, user: string, how: Exclude<LogonMethod, 'ntlm'>): Promise<void> {
+  const p = runPaths(dir);
+  const password = user.toLowerCase() === 'administrator' ? s.adminPassword : s.userPassword;
+  if (how === 'krb5') {
+    await runOk('env', [`KRB5_CONFIG=${p.clientFiles.krb5}`, `KRB5CCNAME=FILE:${join(p.ccacheDir, 'dc-host')}`, 'kinit', `${user}@${s.realm}`], { input: `${password}\n`, timeoutMs: 30_000 });
+    return;
+  }
+  await runOk('ldapsearch', ['-x', '-H', `ldap://${net.plan.gateway}`, '-D', `${user}@${dnsDomainOf(s)}`, '-w', password, '-s', 'base', '-b', '', 'dn'], { timeoutMs: 30_000 });
+}

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { logon, type LogonMethod } from './clients';
+import { logon, logonOnDcHost, type LogonMethod } from './clients';
 import { runPaths, writeRunConfig } from './config';
 import { assertPortsFree, startSambaDaemon, stopSambaDaemon, stopSambaDaemonSync, waitForDc } from './daemon';
 import { onEmergency } from './emergency';
@@ -51,6 +51,8 @@ export interface SambaDc {
   pid: number;
   timings: { provisionMs: number; templateCached: boolean; startMs: number };
   logon(user: string, from: string, how: LogonMethod, workstation?: string): Promise<void>;
+  /** A logon made on the DC host to the DC's own address (the gateway): self-traffic. */
+  logonOnDcHost(user: string, how: 'krb5' | 'ldap'): Promise<void>;
   /** The audit log's lines so far. */
   auditLines(): Promise<string[]>;
   /** Waits until some audit line satisfies `pred` (lines are whole JSON objects as Samba wrote them). */
@@ -109,6 +111,7 @@ export async function startSambaDc(opts: StartOptions): Promise<SambaDc> {
     namespaces: net.namespaces, tag: net.plan.tag, pid,
     timings: { provisionMs: template.provisionMs, templateCached: template.cached, startMs: Date.now() - started },
     logon: (user, from, how, workstation) => logon(dir, net, settings, user, from, how, workstation),
+    logonOnDcHost: (user, how) => logonOnDcHost(dir, net, settings, user, how),
     auditLines,
     waitForAudit: (pred, timeoutMs = 15_000) =>
       waitUntil('the expected audit records', async () => {

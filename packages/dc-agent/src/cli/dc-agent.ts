@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+  DATA_DIR_ENV, UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
@@ -12,10 +12,10 @@ import { doctorCommand, serviceCommand } from './service-commands';
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
 Usage:
-  fsso-dc-agent run --config FILE [--until-delivered]
-  fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
-  fsso-dc-agent status --config FILE [--json]
-  fsso-dc-agent doctor --config FILE [--json]
+  fsso-dc-agent run --config FILE [--until-delivered] [--data-dir DIR]
+  fsso-dc-agent parse --format FORMAT [--domain D] [--stats] [--self-traffic keep] FILE|-
+  fsso-dc-agent status --config FILE [--json] [--data-dir DIR]
+  fsso-dc-agent doctor --config FILE [--json] [--data-dir DIR]
   fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
   fsso-dc-agent uninstall --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
 
@@ -23,7 +23,8 @@ Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
            and every collector acknowledged every event
   parse    print the events a file would produce, one JSON object per line
-           (--stats: a summary of records, events and skip reasons on stderr)
+           (--stats: a summary of records, events and skip reasons on stderr;
+           --self-traffic keep: map logons from the server's own address too)
   status   the spool: newest event, what each collector acknowledged, backlog
   doctor   checks the config, each source, the spool folder and each collector's
            health service; a verdict per check (exit 1 if any FAIL)
@@ -31,6 +32,10 @@ Commands:
            through WinSW (node.exe alone cannot answer the Service Control Manager).
            Needs root / Administrator; --dry-run prints the steps instead
   uninstall  undoes install
+
+Data folder (the spool): the config's dataDir if set, else --data-dir or FSSO_DATA_DIR
+(an installed service sets it: /var/lib/fsso-dc-agent, %ProgramData%\\fsso-dc-agent),
+else "data" beside the config file.
 
 Formats:
 ${describeFormats()}
@@ -44,11 +49,17 @@ Examples:
 export function main(argv: string[]): void {
   runCli('fsso-dc-agent', async () => {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
-      config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
+      config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' }, 'self-traffic': { type: 'string' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
     const [command, file] = positionals;
+    // --data-dir is FSSO_DATA_DIR for this command: how an operator's shell sees what the service sees.
+    const dataDir = values['data-dir'];
+    if (typeof dataDir === 'string') {
+      if (dataDir.trim() === '') throw new UsageError('--data-dir needs a folder, e.g. --data-dir /var/lib/fsso-dc-agent');
+      process.env[DATA_DIR_ENV] = resolve(dataDir);
+    }
     if (values['help'] || !command) {
       process.stdout.write(HELP);
       return command || values['help'] ? 0 : 2;
@@ -84,7 +95,10 @@ async function parse(values: Record<string, string | boolean | undefined>, file:
   if (!format) throw new UsageError(`--format ${name} is unknown; use one of ${formatNames().join(', ')}`);
   if (!file) throw new UsageError("parse needs a FILE (or '-' for standard input)");
   const splitter = format.createSplitter();
-  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '' });
+  const self = values['self-traffic'] ?? 'drop';
+  if (self !== 'drop' && self !== 'keep') throw new UsageError(`--self-traffic ${String(self)}: use "drop" (the default) or "keep"`);
+  // No interface check here: a recorded file may come from another host than this one (see sources/self-traffic.ts).
+  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '', selfTraffic: self });
   const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
   const input = file === '-' ? process.stdin : createReadStream(file);
   const handle = (records: string[]): void => {

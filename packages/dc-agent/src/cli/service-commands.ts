@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError, renderTable, readJsonConfig } from '@fsso/common';
+import { DATA_DIR_ENV, FssoError, UsageError, readOnlyForServices, renderTable, readJsonConfig } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { runDoctor } from '../doctor';
-import { checkRights, describeStep, executeStep, installSteps, uninstallSteps, type Platform } from '../install/service';
+import { checkRights, describeStep, executeStep, installSteps, serviceDataDir, uninstallSteps, type Platform } from '../install/service';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -17,26 +17,36 @@ export function serviceCommand(command: 'install' | 'uninstall', values: Values)
   const platform: Platform = platformFlag === 'windows' || platformFlag === 'linux' ? platformFlag : process.platform === 'win32' ? 'windows' : 'linux';
   // Rights first: without them nothing else matters, and the config may not even be readable.
   if (!values['dry-run']) checkRights(platform);
+  const name = typeof values['name'] === 'string' ? values['name'] : 'fsso-dc-agent';
+  let spool = '';
   if (command === 'install') {
     if (!existsSync(abs)) throw new UsageError(`--config ${abs} does not exist; write the config first`);
     // Validate now: a service that fails at every start helps nobody.
-    resolveAgentConfig(readJsonConfig(abs), dirname(abs));
+    const cfg = resolveAgentConfig(readJsonConfig(abs), dirname(abs));
+    spool = cfg.dataDirFrom === 'config' || cfg.dataDirFrom === 'spool' ? cfg.spool : `${serviceDataDir({ platform, name })}${platform === 'windows' ? '\\' : '/'}spool.db`;
+    const readOnly = platform === 'linux' ? readOnlyForServices(dirname(cfg.spool)) : undefined;
+    if (readOnly !== undefined && (cfg.dataDirFrom === 'config' || cfg.dataDirFrom === 'spool')) {
+      const key = cfg.dataDirFrom === 'spool' ? 'spool' : 'dataDir';
+      throw new FssoError('FSSO_INSTALL', `${key} in ${abs} puts the spool in ${dirname(cfg.spool)}, which the service cannot write (ProtectSystem=full makes ${readOnly} read-only); remove ${key} to use the service's state directory ${serviceDataDir({ platform, name })}, or point it under /var/lib`);
+    }
   }
   const opts = {
-    platform, config: abs, name: typeof values['name'] === 'string' ? values['name'] : 'fsso-dc-agent', node: process.execPath,
+    platform, config: abs, name, node: process.execPath,
     script: resolve(__dirname, '../../../bin/fsso-dc-agent.js'), winsw: typeof values['winsw'] === 'string' ? values['winsw'] : undefined,
     unitDir: typeof values['unit-dir'] === 'string' ? values['unit-dir'] : undefined,
   };
   const steps = command === 'install' ? installSteps(opts) : uninstallSteps(opts);
+  // Shell commands do not run with the unit's environment: say where the spool is and how to look at it.
+  const where = spool === '' ? '' : `the service keeps its spool in ${spool}; check it as the service sees it with: fsso-dc-agent doctor --config ${abs}${spool.startsWith(serviceDataDir({ platform, name })) ? ` --data-dir ${serviceDataDir({ platform, name })}` : ''}\n`;
   if (values['dry-run']) {
-    process.stdout.write(`${command} (dry run, ${platform}): would\n${steps.map(describeStep).join('\n')}\n`);
+    process.stdout.write(`${command} (dry run, ${platform}): would\n${steps.map(describeStep).join('\n')}\n${where}`);
     return 0;
   }
   for (const s of steps) {
     process.stdout.write(`${describeStep(s).split('\n')[0]}\n`);
     executeStep(s);
   }
-  process.stdout.write(command === 'install' ? `installed and started service ${opts.name}\n` : `removed service ${opts.name}\n`);
+  process.stdout.write(command === 'install' ? `installed and started service ${opts.name}\n${where}` : `removed service ${opts.name}\n`);
   return 0;
 }
 

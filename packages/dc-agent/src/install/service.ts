@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { FssoError } from '@fsso/common';
+import { DATA_DIR_ENV, FssoError, systemdStateDirectory, windowsStateDirectory } from '@fsso/common';
 
 export type Platform = 'linux' | 'windows';
 
@@ -27,11 +27,19 @@ export type Step =
   | { kind: 'run'; command: string; args: string[] }
   | { kind: 'remove'; path: string };
 
+/** Where the installed service keeps its spool (unless the config names a dataDir or spool). */
+export function serviceDataDir(o: Pick<InstallOptions, 'platform' | 'name'>): string {
+  return o.platform === 'linux' ? systemdStateDirectory(o.name).dir : windowsStateDirectory(o.name);
+}
+
 /**
  * A systemd unit for a Linux (Samba) DC. Restart on failure; the spool makes restarts lossless.
- * Runs as root because Samba's audit log and the spool folder usually need it.
+ * Runs as root because Samba's audit log usually needs it. `ProtectSystem=full` makes /etc and
+ * /usr read-only, so the spool goes to the state directory systemd creates (/var/lib/NAME), not
+ * beside the config in /etc (issue 9, item 9: the agent crashed on mkdir there).
  */
 export function systemdUnit(o: InstallOptions): string {
+  const state = systemdStateDirectory(o.name);
   return `[Unit]
 Description=FSSO DC agent (${o.name}): streams logon evidence to FSSO collectors
 After=network-online.target samba-ad-dc.service
@@ -47,6 +55,7 @@ TimeoutStopSec=15
 NoNewPrivileges=true
 ProtectSystem=full
 PrivateTmp=true
+${state.lines.join('\n')}
 
 [Install]
 WantedBy=multi-user.target
@@ -66,6 +75,7 @@ export function winswXml(o: InstallOptions): string {
   <description>Streams domain controller logon evidence to FSSO collectors.</description>
   <executable>${esc(o.node)}</executable>
   <arguments>"${esc(o.script)}" run --config "${esc(o.config)}"</arguments>
+  <env name="${DATA_DIR_ENV}" value="${esc(windowsStateDirectory(o.name))}"/>
   <startmode>Automatic</startmode>
   <delayedAutoStart>true</delayedAutoStart>
   <onfailure action="restart" delay="5 sec"/>

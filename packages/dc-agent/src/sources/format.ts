@@ -1,4 +1,5 @@
 import type { RecordResult } from '../events/model';
+import type { SelfTrafficOptions } from './self-traffic';
 
 /**
  * Cuts a byte stream into whole records. `push` returns the records completed by the chunk;
@@ -12,7 +13,7 @@ export interface RecordSplitter {
   readonly consumed: number;
 }
 
-export interface ParseOptions {
+export interface ParseOptions extends SelfTrafficOptions {
   /** Domain to use when a record names none (e.g. 4771). '' to leave it empty. */
   defaultDomain?: string;
 }

@@ -5,6 +5,7 @@ import type { ParseOptions } from '../format';
 import { DuplicateFilter } from './duplicates';
 import { authenticationAccount, isServiceIdentity } from './identity';
 import { num, text, type SambaRecord } from './record';
+import { selfTrafficReason } from '../self-traffic';
 
 export const SOURCE = 'samba-audit';
 const NETWORK_LOGON = 3;
@@ -28,7 +29,7 @@ function mapAuthentication(r: SambaRecord, duplicates: DuplicateFilter, opts: Pa
   const status = text(b, 'status');
   // A failed logon shows who tried, not who is there: counted through the skip reason, never mapped.
   if (status !== 'NT_STATUS_OK') return skip(`${what} failed with status ${status || 'none'}`);
-  const common = commonChecks(r, what, authenticationAccount(b), text(b, 'remoteAddress'));
+  const common = commonChecks(r, what, authenticationAccount(b), opts);
   if (typeof common === 'string') return skip(common);
   const { account, ip } = common;
 
@@ -58,7 +59,7 @@ function mapAuthentication(r: SambaRecord, duplicates: DuplicateFilter, opts: Pa
 function mapAuthorization(r: SambaRecord, opts: ParseOptions): RecordResult {
   const b = r.body;
   const what = `Samba Authorization (${text(b, 'serviceDescription') || 'unknown service'}/${text(b, 'authType') || '?'})`;
-  const common = commonChecks(r, what, normaliseAccount(text(b, 'account'), text(b, 'domain')), text(b, 'remoteAddress'));
+  const common = commonChecks(r, what, normaliseAccount(text(b, 'account'), text(b, 'domain')), opts);
   if (typeof common === 'string') return skip(common);
   return {
     events: [event(common.account, common.ip, '', r.timeMs, opts, {
@@ -71,8 +72,12 @@ function mapAuthorization(r: SambaRecord, opts: ParseOptions): RecordResult {
   };
 }
 
-/** What both record types require: a time, a person or computer, and a client address. */
-function commonChecks(r: SambaRecord, what: string, account: Account | null, rawIp: string): { account: Account; ip: string } | string {
+/**
+ * What both record types require: a time, a person or computer, and a client address that is not
+ * the DC's own (self-traffic, see ../self-traffic.ts).
+ */
+function commonChecks(r: SambaRecord, what: string, account: Account | null, opts: ParseOptions): { account: Account; ip: string } | string {
+  const rawIp = text(r.body, 'remoteAddress');
   if (!Number.isFinite(r.timeMs)) return `${what} has no usable timestamp`;
   if (account === null) return `${what} names no account`;
   if (isServiceIdentity(account)) return `${what} is for ${account.user}, not a person`;
@@ -80,6 +85,8 @@ function commonChecks(r: SambaRecord, what: string, account: Account | null, raw
   // `unix:` (ntlm_auth/winbind on the DC), `ipv6::::0` (internal RPC pipes) and loopback are the
   // DC talking to itself: its own machine account, or tools run on it. None names a client.
   if (ip === null) return `${what} for ${account.user}${account.machine ? '$' : ''} has no usable client address (${rawIp || 'none'})`;
+  const self = selfTrafficReason(ip, text(r.body, 'localAddress'), opts);
+  if (self !== undefined) return self;
   return { account, ip };
 }
 

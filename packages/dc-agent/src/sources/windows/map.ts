@@ -4,6 +4,7 @@ import type { AgentEvent, RecordResult } from '../../events/model';
 import type { ParseOptions } from '../format';
 import type { WindowsRecord } from './record';
 import { COUNTED, RULES, isSuccessStatus, wellKnownAccount } from './rules';
+import { selfTrafficReason } from '../self-traffic';
 
 /**
  * The one mapping from a Windows Security event to logon evidence. Every Windows input (XML,
@@ -37,6 +38,9 @@ export function mapWindowsRecord(r: WindowsRecord, opts: ParseOptions = {}): Rec
       return skip(`${what} has no usable client address (${raw === '' ? 'none' : raw})`);
     }
     ip = usable ?? '';
+    // 4624 and its kin carry no server address: only the agent host's own ones (live) can tell.
+    const self = selfTrafficReason(ip, '', opts);
+    if (self !== undefined) return skip(self);
   }
 
   let workstation = rule.workstationFromComputer
