@@ -20,6 +20,7 @@ const SCENARIOS: { file: string; dead?: string; expect: Record<string, string> }
   { file: 'lock-is-not-logoff', expect: { '198.18.1.40': 'alice' } },
   { file: 'machine-reauth-keeps-newer-user', expect: { '198.18.10.5': 'bob' } },
   { file: 'shared-stays-shared-after-quiet', expect: { '198.18.10.6': '(shared)' } },
+  { file: 'fold-after-roam', expect: { '198.18.15.15': 'bert' } },
 ];
 
 const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);
@@ -32,6 +33,16 @@ for (const s of SCENARIOS) {
     const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario(s.file), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', s.dead ?? '8h']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(asMap((JSON.parse(r.stdout) as { table: Row[] }).table), s.expect);
+  });
+}
+
+for (const s of SCENARIOS) {
+  test(`simulate --shape (the agent's filters and folding first): ${s.file}`, async () => {
+    const r = await runCommand(BIN.collector, ['simulate', '--shape', '--format', 'events', scenario(s.file), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', s.dead ?? '8h']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { table: Row[]; shaped: { read: number; coalesced: number } };
+    assert.deepEqual(asMap(out.table), s.expect);
+    if (s.file === 'fold-after-roam') assert.deepEqual([out.shaped.read, out.shaped.coalesced], [4, 1], 'only the true repeat is folded');
   });
 }
 
@@ -90,6 +101,29 @@ test('the running collector applies the same rules to events as agents deliver t
   assert.equal(before.code, 0, before.stderr);
   const h = JSON.parse(before.stdout) as { holder: { user: string; endedBy: string } };
   assert.deepEqual([h.holder.user, h.holder.endedBy], ['alice', 'replaced']);
+});
+
+test('the live pipeline with the agent\'s default folding gives the same table as simulate', async (t) => {
+  const dir = tempDir('rules-folded');
+  t.after(dir.cleanup);
+  const live = SCENARIOS.filter((s) => !s.dead);
+  const now = Date.now() - 1000;
+  live.forEach((s) => writeFileSync(join(dir.path, `${s.file}.jsonl`), shifted(s.file, now)));
+  const collector = await startCollector(dir.path, { config: JSON.parse(readFileSync(SCENARIO_CONFIG, 'utf8')) as Record<string, unknown> });
+  t.after(() => collector.daemon.stop());
+  // No `filters`: the agent folds repeats within its default 30 s window, as deployed.
+  const agent = startAgent(dir.path, {
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: live.map((s) => ({ name: s.file, format: 'events', path: `${s.file}.jsonl` })),
+  }, ['--until-delivered']);
+  t.after(() => agent.stop());
+  assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
+  const r = await runCommand(BIN.ctl, ['logons', '--json', ...collector.args()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(asMap(JSON.parse(r.stdout) as Row[]), Object.assign({}, ...live.map((s) => s.expect)) as Record<string, string>);
+  // Folding was on and still saved work: the agent's last progress line counts the true repeat it folded.
+  const progress = agent.lines.filter((l) => l.message === 'progress').pop();
+  assert.ok(progress && (progress['coalesced'] as number) >= 1, JSON.stringify(progress));
 });
 
 test('resume from sleep in real time: the entry expires while asleep and the first ticket renewal brings the user back', async (t) => {
