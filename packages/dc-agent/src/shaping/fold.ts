@@ -26,13 +26,16 @@ interface MachineRecord {
  *
  * Every passed event gets a sequence number and stamps it on everything it touches: its address, its
  * user, its machine, the address that machine was last seen at (the collector releases that address
- * when the machine roams) and, for a logoff, the machine last seen at its address. A repeat folds only if its user,
- * machine and address still carry the stamp of the event it repeats, i.e. nothing touched them since.
+ * when the machine roams, and places an event without an address there) and, for a logoff, the
+ * machine last named at its address (whose remembered user it ends). A repeat folds only if its
+ * address, user and machine still carry the stamp of the event it repeats: nothing touched them since.
  *
  * Memory is bounded per map with least-recently-used eviction. A forgotten record only means "do not
- * fold": a missing record never matches. Forgetting a machine's or an address's links is the one case
- * that could hide a change (a roam's old address), so after such a record was forgotten, an event that
- * finds none raises a barrier before which nothing folds.
+ * fold": a missing record never matches. A forgotten machine's address is the one loss that could hide
+ * a change (a roam's old address), so once a machine was forgotten, an event naming a machine the memory
+ * does not hold raises a barrier: nothing passed before it folds again (the same for a logoff whose
+ * address was forgotten). Links this agent never saw (another DC's events, a previous run) are beyond
+ * it; the window bounds what they can hide to one repeat within `coalesceWindow` of its original.
  */
 export class FoldMemory {
   private seq = 0;
