@@ -35,7 +35,8 @@ interface MachineRecord {
  * a change (a roam's old address), so once a machine was forgotten, an event naming a machine the memory
  * does not hold raises a barrier: nothing passed before it folds again (the same for a logoff whose
  * address was forgotten). Links this agent never saw (another DC's events, a previous run) are beyond
- * it; the window bounds what they can hide to one repeat within `coalesceWindow` of its original.
+ * it: what they can hide is repeats within `coalesceWindow` of the event they repeat (the first repeat
+ * after the window passes).
  */
 export class FoldMemory {
   private seq = 0;
