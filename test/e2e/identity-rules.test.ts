@@ -46,6 +46,28 @@ for (const s of SCENARIOS) {
   });
 }
 
+test('simulate --agent-config applies that agent\'s filters, and a bad one fails naming the field and the fix', async () => {
+  const dir = tempDir('agent-config');
+  try {
+    const run = (cfg: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+      writeFileSync(join(dir.path, 'agent.json'), JSON.stringify(cfg));
+      return runCommand(BIN.collector, ['simulate', '--agent-config', join(dir.path, 'agent.json'), '--format', 'events', scenario('fold-after-roam'), '--json', '--config', SCENARIO_CONFIG]);
+    };
+    const off = await run({ filters: { coalesceWindow: '0s' } });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal((JSON.parse(off.stdout) as { shaped: { coalesced: number } }).shaped.coalesced, 0, 'folding off in that agent');
+    const bad = await run({ filters: { coalesceWindow: 'banana' } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--agent-config .*agent\.json: filters\.coalesceWindow: "banana" is not a duration; write it like "90s"/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    const missing = await runCommand(BIN.collector, ['simulate', '--agent-config', join(dir.path, 'nope.json'), '--format', 'events', scenario('fold-after-roam')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--agent-config .*nope\.json: no such file/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
 test('simulate --at shows the table at a past moment (sleep: empty while asleep, alice after the renewal)', async () => {
   const at = async (when: string): Promise<Record<string, string>> => {
     const r = await runCommand(BIN.collector, ['simulate', '--format', 'events', scenario('sleep-then-renewal'), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', '1h', '--at', when]);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { UsageError, formatAccount, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, UsageError, formatAccount, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
 import { Shaper, formatNames, getFormat, validateFilters, type AgentEvent, type ShaperStats } from '@fsso/dc-agent';
 import { validateIdentity } from '../config';
 import { validateDomains } from '../authority/config';
@@ -60,8 +60,14 @@ export function simulateCommand(values: Values, files: string[]): number {
 function agentShaper(values: Values): Shaper | undefined {
   const file = values['agent-config'];
   if (typeof file === 'string') {
-    // The same validation as the agent's own, so a bad filter fails here with the field it fails with there.
-    return new Shaper(validateFilters(readJsonConfig(file)['filters']));
+    if (!existsSync(file)) throw new UsageError(`--agent-config ${file}: no such file; pass the agent's JSON config (its "filters" are applied)`);
+    try {
+      // The same validation as the agent's own, so a bad filter fails here with the field it fails with there.
+      return new Shaper(validateFilters(readJsonConfig(file)['filters']));
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`--agent-config ${file}: ${err.message}`, err.field);
+      throw err;
+    }
   }
   return values['shape'] === true ? new Shaper() : undefined;
 }
