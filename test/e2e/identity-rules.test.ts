@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ const SCENARIOS: { file: string; format?: string; dead?: string; expect: Record<
   { file: 'docked-laptop-two-leases', expect: { '198.18.11.10': 'fran', '198.18.11.20': 'fran' } },
   { file: 'docked-laptop-wifi-lease-ends', expect: { '198.18.11.32': 'gus' } },
   { file: 'dc-own-address-maps-nobody', format: 'samba-audit', expect: { '198.19.200.23': 'tess' } },
+  { file: 'fold-after-roam', expect: { '198.18.15.15': 'bert' } },
 ];
 
 const scenario = (name: string): string => join(ROOT, 'test/scenarios', `${name}.jsonl`);
@@ -41,6 +42,38 @@ for (const s of SCENARIOS) {
     assert.deepEqual(asMap((JSON.parse(r.stdout) as { table: Row[] }).table), s.expect);
   });
 }
+
+for (const s of SCENARIOS) {
+  test(`simulate --shape (the agent's filters and folding first): ${s.file}`, async () => {
+    const r = await runCommand(BIN.collector, ['simulate', '--shape', '--format', s.format ?? 'events', scenario(s.file), '--json', '--config', SCENARIO_CONFIG, '--dead-entry-timeout', s.dead ?? '8h']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { table: Row[]; shaped: { read: number; coalesced: number } };
+    assert.deepEqual(asMap(out.table), s.expect);
+    if (s.file === 'fold-after-roam') assert.deepEqual([out.shaped.read, out.shaped.coalesced], [4, 1], 'only the true repeat is folded');
+  });
+}
+
+test('simulate --agent-config applies that agent\'s filters, and a bad one fails naming the field and the fix', async () => {
+  const dir = tempDir('agent-config');
+  try {
+    const run = (cfg: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+      writeFileSync(join(dir.path, 'agent.json'), JSON.stringify(cfg));
+      return runCommand(BIN.collector, ['simulate', '--agent-config', join(dir.path, 'agent.json'), '--format', 'events', scenario('fold-after-roam'), '--json', '--config', SCENARIO_CONFIG]);
+    };
+    const off = await run({ filters: { coalesceWindow: '0s' } });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal((JSON.parse(off.stdout) as { shaped: { coalesced: number } }).shaped.coalesced, 0, 'folding off in that agent');
+    const bad = await run({ filters: { coalesceWindow: 'banana' } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--agent-config .*agent\.json: filters\.coalesceWindow: "banana" is not a duration; write it like "90s"/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    const missing = await runCommand(BIN.collector, ['simulate', '--agent-config', join(dir.path, 'nope.json'), '--format', 'events', scenario('fold-after-roam')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--agent-config .*nope\.json: no such file/);
+  } finally {
+    dir.cleanup();
+  }
+});
 
 test('simulate --at shows the table at a past moment (sleep: empty while asleep, alice after the renewal)', async () => {
   const at = async (when: string): Promise<Record<string, string>> => {
@@ -65,10 +98,13 @@ function shifted(name: string, endMs: number): string {
   }).join('\n');
 }
 
-test('the running collector applies the same rules to events as agents deliver them (file order, not time order)', async (t) => {
-  const dir = tempDir('rules');
+/**
+ * Every scenario (but the sleep ones, covered by simulate's clock) through a real agent into a running
+ * collector, in file order; `filters` are the agent's (none: its defaults, folding on).
+ */
+async function runLive(t: TestContext, name: string, filters?: Record<string, unknown>) {
+  const dir = tempDir(name);
   t.after(dir.cleanup);
-  // The dead-entry timeout stays at 8 h here: sleep scenarios are covered by simulate's clock.
   const live = SCENARIOS.filter((s) => !s.dead);
   const now = Date.now() - 1000;
   live.forEach((s) => writeFileSync(join(dir.path, `${s.file}.jsonl`), s.format ? readFileSync(scenario(s.file)) : shifted(s.file, now)));
@@ -77,14 +113,19 @@ test('the running collector applies the same rules to events as agents deliver t
   const agent = startAgent(dir.path, {
     collectors: [{ name: 'main', address: collector.address }],
     sources: live.map((s) => ({ name: s.file, format: s.format ?? 'events', path: `${s.file}.jsonl`, ...(s.format ? { stampReadTime: true } : {}) })),
-    filters: { coalesceWindow: '0s' },
+    ...(filters ? { filters } : {}),
   }, ['--until-delivered']);
   t.after(() => agent.stop());
   assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
   const r = await runCommand(BIN.ctl, ['logons', '--json', ...collector.args()]);
   assert.equal(r.code, 0, r.stderr);
-  const want = Object.assign({}, ...live.map((s) => s.expect)) as Record<string, string>;
-  assert.deepEqual(asMap(JSON.parse(r.stdout) as Row[]), want);
+  assert.deepEqual(asMap(JSON.parse(r.stdout) as Row[]), Object.assign({}, ...live.map((s) => s.expect)) as Record<string, string>);
+  return { collector, agent, now };
+}
+
+test('the running collector applies the same rules to events as agents deliver them (file order, not time order)', async (t) => {
+  // The dead-entry timeout stays at 8 h here: sleep scenarios are covered by simulate's clock.
+  const { collector, now } = await runLive(t, 'rules', { coalesceWindow: '0s' });
 
   // Why is alice at her LAN address? The evidence chain says: her logon, then her machine's DHCP lease.
   const ex = await runCommand(BIN.ctl, ['explain', '198.18.2.20', '--json', ...collector.args()]);
@@ -97,6 +138,14 @@ test('the running collector applies the same rules to events as agents deliver t
   assert.equal(before.code, 0, before.stderr);
   const h = JSON.parse(before.stdout) as { holder: { user: string; endedBy: string } };
   assert.deepEqual([h.holder.user, h.holder.endedBy], ['alice', 'replaced']);
+});
+
+test('the live pipeline with the agent\'s default folding gives the same table as simulate', async (t) => {
+  // No `filters`: the agent folds repeats within its default 30 s window, as deployed.
+  const { agent } = await runLive(t, 'rules-folded');
+  // Folding was on and still saved work: the agent's last progress line counts the true repeat it folded.
+  const progress = agent.lines.filter((l) => l.message === 'progress').pop();
+  assert.ok(progress && (progress['coalesced'] as number) >= 1, JSON.stringify(progress));
 });
 
 test('resume from sleep in real time: the entry expires while asleep and the first ticket renewal brings the user back', async (t) => {

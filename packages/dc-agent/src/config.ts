@@ -196,7 +196,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   };
 }
 
-function validateFilters(raw: unknown): FilterOptions {
+export function validateFilters(raw: unknown): FilterOptions {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
   const o = raw as Record<string, unknown>;

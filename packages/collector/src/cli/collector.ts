@@ -11,13 +11,15 @@ const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and s
 Usage:
   fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure]
   fsso-collector simulate --format FORMAT FILE... [--at TIME] [--json]
-                 [--dead-entry-timeout 8h] [--config FILE]
+                 [--dead-entry-timeout 8h] [--config FILE] [--shape | --agent-config FILE]
 
 Commands:
   serve     the daemon
   simulate  run recorded events (any 'fsso-dc-agent parse' format, e.g. windows-xml,
             samba-audit, dhcp-isc, or 'events' JSON lines) through the real identity rules
-            with a simulated clock, and print the table as of --at (default: the last event)
+            with a simulated clock, and print the table as of --at (default: the last event);
+            --shape first applies the agent's default filters and folding, --agent-config FILE
+            that agent's "filters", so the table is the one the live agent -> collector pipeline gives
 
 Options:
   --config FILE       JSON config (see README, "Collector configuration")
@@ -35,6 +37,7 @@ export function main(argv: string[]): void {
     const { values, positionals } = parseCommandLine('fsso-collector', argv, {
       config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
+      shape: { type: 'boolean' }, 'agent-config': { type: 'string' },
     });
     if (values['help'] || positionals.length === 0) {
       process.stdout.write(HELP);

@@ -1,5 +1,6 @@
 import { ConfigError, normaliseIp, parseDuration, parseNetwork, type Network, networkContains } from '@fsso/common';
 import type { AgentEvent } from '../events/model';
+import { FoldMemory } from './fold';
 
 /** The `filters` section of the agent config. */
 export interface FilterOptions {
@@ -17,7 +18,11 @@ export interface FilterOptions {
    * @default [2, 3, 7, 8, 9, 10, 11]
    */
   logonTypes?: number[];
-  /** Repeats of the same user's same kind of event at one address within this window become one. @default "30s" */
+  /**
+   * Repeats of the same user's same kind of event at one address (same workstation and MAC) within this
+   * window become one, unless anything about that user, machine or address changed in between. "0s" turns folding off.
+   * @default "30s"
+   */
   coalesceWindow?: string;
 }
 
@@ -33,16 +38,15 @@ const DEFAULT_LOGON_TYPES = [2, 3, 7, 8, 9, 10, 11];
 
 /**
  * Drops what is not evidence of a person at an address and folds bursts (a logon brings a dozen
- * 4769s). Coalescing is keyed by address and compares with the last event passed for it, so a
- * different user in between always gets through: "never the wrong user" wins over saving events.
+ * 4769s). A repeat folds only while nothing about its user, machine or address changed since the
+ * event it repeats (see FoldMemory): the collector must end up with the same table as without folding.
  */
 export class Shaper {
   readonly stats: ShaperStats = { ignoredUser: 0, ignoredNetwork: 0, ignoredLogonType: 0, coalesced: 0 };
   private readonly userTests: ((u: string) => boolean)[];
   private readonly networks: Network[];
   private readonly logonTypes: Set<number>;
-  private readonly windowMs: number;
-  private readonly lastByIp = new Map<string, { kind: string; user: string; domain: string; t: number }>();
+  private readonly fold: FoldMemory;
 
   constructor(opts: FilterOptions = {}, field = 'filters') {
     this.userTests = (opts.ignoreUsers ?? DEFAULT_IGNORE).map((p, i) => userMatcher(p, `${field}.ignoreUsers[${i}]`));
@@ -52,13 +56,12 @@ export class Shaper {
       return net;
     });
     this.logonTypes = new Set(opts.logonTypes ?? DEFAULT_LOGON_TYPES);
-    this.windowMs = parseDuration(opts.coalesceWindow ?? '30s', `${field}.coalesceWindow`);
+    this.fold = new FoldMemory(parseDuration(opts.coalesceWindow ?? '30s', `${field}.coalesceWindow`));
   }
 
   shape(events: readonly AgentEvent[]): AgentEvent[] {
     const out: AgentEvent[] = [];
     for (const e of events) if (this.keep(e)) out.push(e);
-    if (this.lastByIp.size > 100_000) this.lastByIp.clear();
     return out;
   }
 
@@ -76,13 +79,11 @@ export class Shaper {
       this.stats.ignoredLogonType++;
       return false;
     }
-    if (e.ip === '' || this.windowMs === 0) return true;
-    const last = this.lastByIp.get(e.ip);
-    if (last && last.kind === e.kind && last.user === e.user && last.domain === e.domain && e.eventTimeMs >= last.t && e.eventTimeMs - last.t < this.windowMs) {
+    if (this.fold.folds(e)) {
       this.stats.coalesced++;
       return false;
     }
-    this.lastByIp.set(e.ip, { kind: e.kind, user: e.user, domain: e.domain, t: e.eventTimeMs });
+    this.fold.pass(e);
     return true;
   }
 }
