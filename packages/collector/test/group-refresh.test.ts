@@ -7,6 +7,8 @@ import ldap from 'ldapjs';
 import type { Clock, Logger } from '@fsso/common';
 import { openDatabase } from '../src/store/database';
 import { GroupService } from '../src/directory/group-service';
+import { IdentityTable } from '../src/store/identity-table';
+import { toIdentity } from '../src/services/convert';
 import type { DirectoryConfig } from '../src/directory/config';
 
 /**
@@ -147,4 +149,27 @@ test('a failed first look-up marks the groups stale and is retried with doubling
   await settle(r.g);
   assert.deepEqual(r.changes.at(-1), { user: 'frank', groups: ['CORP\\Engineering'], stale: false, dns: [ENG] }, 'groups arrive without a new logon');
   assert.deepEqual(r.g.groupsFor('frank', 'CORP'), { groups: ['CORP\\Engineering'], groupDns: [ENG], stale: false });
+});
+
+test("an entry's group DNs are stored with it and come back after a restart; DNs that do not line up are never sent", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-groupdns-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'collector.db');
+  const db = openDatabase(dbPath, 'normal');
+  const table = new IdentityTable(db);
+  const base = { user: 'ines', domain: 'CORP', workstation: 'WKS-INES', firstSeenMs: 1, lastSeenMs: 1, userSeenMs: 1, source: 'test', shared: false, groupsStale: false, evidence: [], contested: false, claims: [] };
+  db.transaction(() => {
+    table.upsert({ ...base, ip: '198.19.90.1', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG, SALES] }, 'logon', 1);
+    table.upsert({ ...base, ip: '198.19.90.2', groups: ['CORP\\Engineering'] }, 'logon', 1);
+    table.upsert({ ...base, ip: '198.19.90.3', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG] }, 'logon', 1);
+  })();
+  db.close();
+  const again = new IdentityTable(openDatabase(dbPath, 'normal'));
+  const one = again.get('198.19.90.1');
+  assert.deepEqual([one?.groups, one?.groupDns], [['CORP\\Engineering', 'CORP\\Sales'], [ENG, SALES]]);
+  assert.deepEqual(toIdentity(one as NonNullable<typeof one>).groupDns, [ENG, SALES], 'sent to firewalls');
+  const two = again.get('198.19.90.2');
+  assert.deepEqual([two?.groups, toIdentity(two as NonNullable<typeof two>).groupDns], [['CORP\\Engineering'], []], 'no DNs: none sent (matched by name and domain)');
+  const three = again.get('198.19.90.3');
+  assert.deepEqual(toIdentity(three as NonNullable<typeof three>).groupDns, [], 'misaligned DNs are dropped, never paired with the wrong name');
 });
