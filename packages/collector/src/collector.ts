@@ -75,8 +75,8 @@ export class Collector {
     this.table = table;
     const agents = new AgentStore(db);
     const events = new EventLog(db);
-    const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale) => {
-      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now(), cfg.identity.domains));
+    const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale, dns) => {
+      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now(), cfg.identity.domains, dns));
     }, { concurrency: cfg.limits.ldapConcurrency, queue: cfg.limits.ldapQueue, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }, cfg.identity.domains);
     this.groups = groups;
     groups.start();

@@ -62,8 +62,8 @@ export interface CollectorOptions {
   };
   /** LDAP directories to resolve groups from, one per domain (README, "Groups from LDAP"). */
   directories?: unknown[];
-  /** Group cache TTL and the filter of groups firewalls care about. */
-  groups?: { ttl?: string; filter?: string[] };
+  /** Group cache TTL, the age at which a logon refreshes a user's groups, and the filter of groups firewalls care about. */
+  groups?: { ttl?: string; refreshAge?: string; filter?: string[] };
   /**
    * NetBIOS name → DNS name(s) of one domain, beyond what `directories` says. Two names are one
    * domain only where this or a directory entry says so. @default {}

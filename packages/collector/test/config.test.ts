@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@fsso/common';
 import { resolveCollectorConfig } from '../src/config';
-import { plaintextDirectories, validateDirectories } from '../src/directory/config';
+import { plaintextDirectories, validateDirectories, validateGroupSettings } from '../src/directory/config';
 
 /** Runs `fn` and returns the ConfigError's field and message; fails if it does not throw one. */
 function configError(fn: () => unknown): { field: string; message: string } {
@@ -56,4 +56,14 @@ test('directories: a simple bind over plain ldap:// without StartTLS is refused 
   assert.equal(useless.field, 'directories[0].insecure');
   assert.match(useless.message, /uses ldaps:\/\/ already, so "insecure": true does nothing; remove it/);
   assert.equal(configError(() => validateDirectories([{ ...base, url: 'ldap://dc1', insecure: 'yes' }], dir)).field, 'directories[0].insecure');
+});
+
+test('groups: refreshAge defaults to a minute (or the TTL if shorter); one past the TTL, or a TTL under a second, is an error naming the field and the fix', () => {
+  assert.deepEqual(validateGroupSettings(undefined), { ttlMs: 900_000, refreshAgeMs: 60_000, filter: [] });
+  assert.equal(validateGroupSettings({ ttl: '20s' }).refreshAgeMs, 20_000);
+  assert.equal(validateGroupSettings({ ttl: '15m', refreshAge: '30s' }).refreshAgeMs, 30_000);
+  assert.throws(() => validateGroupSettings({ ttl: '1m', refreshAge: '5m' }), (e: unknown) => e instanceof ConfigError && e.field === 'groups.refreshAge' && /longer than groups\.ttl .*e\.g\. "1m"/.test(e.message));
+  assert.throws(() => validateGroupSettings({ ttl: '100ms' }), (e: unknown) => e instanceof ConfigError && e.field === 'groups.ttl' && /"1s" or more/.test(e.message));
+  assert.throws(() => validateGroupSettings({ refreshAge: true }), (e: unknown) => e instanceof ConfigError && e.field === 'groups.refreshAge');
+  assert.throws(() => validateGroupSettings({ refresh: '1m' }), (e: unknown) => e instanceof ConfigError && /refresh/.test(e.message));
 });

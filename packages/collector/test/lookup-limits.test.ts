@@ -32,7 +32,7 @@ test('LDAP look-ups: a bounded queue, a concurrency cap, and a negative cache fo
   let now = Date.UTC(2026, 11, 1);
   const clock: Clock = { now: () => now } as Clock;
   const limitHits: Record<string, number> = {};
-  const g = new GroupService(openDatabase(':memory:', 'normal'), [dir], { ttlMs: 15 * 60_000, filter: [] }, clock, quiet, () => undefined, { concurrency: 2, queue: 10, negativeTtlMs: 30_000, limitHits });
+  const g = new GroupService(openDatabase(':memory:', 'normal'), [dir], { ttlMs: 15 * 60_000, refreshAgeMs: 60_000, filter: [] }, clock, quiet, () => undefined, { concurrency: 2, queue: 10, negativeTtlMs: 30_000, limitHits });
   let most = 0;
   for (let i = 0; i < 50; i++) {
     g.groupsFor(`user${i}`, 'CORP');

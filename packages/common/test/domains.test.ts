@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainNames, formatAccount, groupMatches, parseAccountName, parseGroupName } from '../src/identity/domains';
+import { DomainNames, directoryGroupName, formatAccount, groupMatches, parseAccountName, parseGroupName } from '../src/identity/domains';
 
 const names = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }, { netbios: 'SALES', dns: ['sales.example.test', 'sales.example'] }]);
 
@@ -43,4 +43,14 @@ test('group rules: a domain-qualified rule matches only that domain, a DN only i
   assert.equal(groupMatches(dn, have), false, "a DN in CORP does not match SALES's group of the same CN");
   assert.equal(groupMatches(dn, parseGroupName('CORP\\VPN-Users', names)), true);
   assert.equal(groupMatches(dn, parseGroupName('CN=VPN-Users,OU=Staff,DC=corp,DC=example,DC=test', names)), false, 'two DNs compare whole');
+});
+
+test("a directory's group carries its DN: a DN rule compares whole DNs, a DOMAIN\\name rule the name and the directory's domain", () => {
+  const names = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }]);
+  const have = directoryGroupName('CORP\\Engineering', 'CN=Engineering,OU=Staff,DC=corp,DC=example,DC=test', names);
+  assert.equal(groupMatches(parseGroupName('CN=Engineering,OU=Contractors,DC=corp,DC=example,DC=test', names), have), false, 'same CN and domain, another OU');
+  assert.equal(groupMatches(parseGroupName('CN=Engineering, OU=Staff, DC=corp, DC=example, DC=test', names), have), true);
+  assert.equal(groupMatches(parseGroupName('CORP\\engineering', names), have), true);
+  assert.equal(groupMatches(parseGroupName('SALES\\Engineering', names), have), false);
+  assert.deepEqual(directoryGroupName('CORP\\Engineering', '', names), parseGroupName('CORP\\Engineering', names), 'no DN: the name alone');
 });

@@ -1,4 +1,4 @@
-import { DomainNames, formatAccount, groupMatches, parseAccountName, parseGroupName, type GroupName, type Identity__Output } from '@fsso/common';
+import { DomainNames, directoryGroupName, formatAccount, groupMatches, parseAccountName, parseGroupName, type GroupName, type Identity__Output } from '@fsso/common';
 
 /** A firewall rule's identity part: who may pass. */
 export interface GroupPolicy {
@@ -44,7 +44,10 @@ export function decide(identity: Identity__Output | undefined, policy: GroupPoli
     return a.user.toLowerCase() === identity.user.toLowerCase() && (a.domain === undefined || names.canonical(a.domain) === domain);
   });
   if (user) return { allow: true, user: who, reason: `user ${who} is allowed` };
-  const have = identity.groups.map((g): [string, GroupName] => [g, withDomain(parseGroupName(g, names), domain)]);
+  // The collector sends each group's DN beside its name (group_dns); with it, a DN rule matches
+  // only that DN, not every group of the same CN. Without (an older collector), by name and domain.
+  const dns = identity.groupDns.length === identity.groups.length ? identity.groupDns : [];
+  const have = identity.groups.map((g, i): [string, GroupName] => [g, withDomain(directoryGroupName(g, dns[i], names), domain)]);
   for (const g of policy.allowGroups ?? []) {
     const rule = parseGroupName(g, names);
     const hit = have.find(([, h]) => groupMatches(rule, h));

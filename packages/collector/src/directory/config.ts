@@ -30,8 +30,13 @@ export interface DirectoryConfig {
 }
 
 export interface GroupSettings {
-  /** How long fetched groups are fresh. */
+  /** How long fetched groups are fresh: each account is asked again this long after its last answer. @default 15m */
   ttlMs: number;
+  /**
+   * A logon of a user whose groups are older than this asks the directory again, in the
+   * background (the logon is not held up). @default 1m
+   */
+  refreshAgeMs: number;
   /** Only these groups are sent to firewalls (names as operators write them); empty: all. */
   filter: string[];
 }
@@ -120,11 +125,16 @@ function readPassword(o: Record<string, unknown>, f: string, baseDir: string, en
 }
 
 export function validateGroupSettings(raw: unknown): GroupSettings {
-  if (raw === undefined) return { ttlMs: 15 * 60_000, filter: [] };
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('groups: expected {"ttl": "15m", "filter": [...]}', 'groups');
+  if (raw === undefined) return { ttlMs: 15 * 60_000, refreshAgeMs: 60_000, filter: [] };
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('groups: expected {"ttl": "15m", "refreshAge": "1m", "filter": [...]}', 'groups');
   const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['ttl', 'filter'], 'groups');
+  rejectUnknownKeys(o, ['ttl', 'refreshAge', 'filter'], 'groups');
   const filter = o['filter'] ?? [];
   if (!Array.isArray(filter) || !filter.every((g) => typeof g === 'string')) throw new ConfigError('groups.filter: expected a list of group names like "CORP\\\\VPN-Users" or DNs', 'groups.filter');
-  return { ttlMs: parseDuration(o['ttl'] ?? '15m', 'groups.ttl'), filter: filter as string[] };
+  const ttlMs = parseDuration(o['ttl'] ?? '15m', 'groups.ttl');
+  if (ttlMs < 1000) throw new ConfigError(`groups.ttl: ${JSON.stringify(o['ttl'])} is under a second, which would ask the directory for every account continuously; use "1s" or more (default "15m")`, 'groups.ttl');
+  // Unset, it is a minute or the TTL if that is shorter (a refresh age past the TTL never applies).
+  const refreshAgeMs = o['refreshAge'] === undefined ? Math.min(60_000, ttlMs) : parseDuration(o['refreshAge'], 'groups.refreshAge');
+  if (refreshAgeMs > ttlMs) throw new ConfigError(`groups.refreshAge: ${JSON.stringify(o['refreshAge'])} is longer than groups.ttl (${JSON.stringify(o['ttl'] ?? '15m')}), so it would never apply; give a value up to the TTL, e.g. "1m"`, 'groups.refreshAge');
+  return { ttlMs, refreshAgeMs, filter: filter as string[] };
 }

@@ -1,21 +1,29 @@
 import type { Statement } from 'better-sqlite3';
-import { DomainNames, errorMessage, groupMatches, parseGroupName, type Clock, type Logger } from '@fsso/common';
+import { DomainNames, directoryGroupName, errorMessage, groupMatches, parseGroupName, type Clock, type Logger } from '@fsso/common';
 import type { Db } from '../store/database';
 import type { GroupLookup } from '../identity/engine';
 import type { DirectoryConfig, GroupSettings } from './config';
-import { LdapDirectory } from './ldap';
+import { DueQueue } from './due-queue';
+import { LdapDirectory, type DirectoryGroup } from './ldap';
 
 interface Cached {
-  groups: string[];
+  groups: DirectoryGroup[];
+  /** When the directory last answered; 0: it never has for this account (the first look-up failed). */
   fetchedMs: number;
-  /** The last attempt to refresh failed: these are the last known groups. */
+  /** The last attempt failed: these are the last known groups (none, if it never answered). */
   stale: boolean;
+  /**
+   * Read from SQLite at start: whether the table's entries show exactly these groups is not
+   * known (the collector may have stopped between the two writes), so the next answer is applied.
+   */
+  unconfirmed: boolean;
 }
 
 /** How many look-ups run at once and wait, and how long a failure is remembered. */
 export interface LookupLimits {
   concurrency: number;
   queue: number;
+  /** The first retry's delay after a failure; it doubles per failure up to the TTL. */
   negativeTtlMs: number;
   limitHits: Record<string, number>;
 }
@@ -25,26 +33,30 @@ const NO_LIMITS: LookupLimits = { concurrency: 4, queue: 10_000, negativeTtlMs: 
 const MAX_NEGATIVE = 100_000;
 
 /** Called when an account's groups (or their staleness) changed. */
-export type GroupsChanged = (user: string, domain: string, groups: string[], stale: boolean) => void;
+export type GroupsChanged = (user: string, domain: string, groups: string[], stale: boolean, groupDns: string[]) => void;
 
 /**
- * Groups per account from LDAP, with a TTL cache persisted in SQLite and refreshed in the
- * background. The engine reads it synchronously; a miss schedules a lookup whose result updates
- * the user's entries. When the directory cannot be reached, the last known groups stay, marked
- * stale: a directory blink must never drop anyone's access.
+ * Groups per account from LDAP, with a TTL cache persisted in SQLite. The engine reads it
+ * synchronously; a miss queues a look-up whose result updates the user's entries. Each account is
+ * asked again at its own `fetched + ttl`, so a change in the directory shows within the TTL (plus
+ * the look-up); a logon of a user whose groups are older than `refreshAge` asks at once, in the
+ * background. When the directory cannot be reached, the last known groups stay, marked stale (a
+ * directory blink must never drop anyone's access), and the account is retried with backoff:
+ * the first failure's delay (`limits.negativeCacheTtl`) doubling up to the TTL. A first look-up
+ * that fails is remembered too (fetched 0), so it is retried after a restart as well.
  */
 export class GroupService implements GroupLookup {
   private readonly cache = new Map<string, Cached>();
   private readonly inFlight = new Set<string>();
   /** Look-ups waiting for a free slot, oldest first; a full queue drops new ones (counted). */
   private readonly queue = new Map<string, { dir: LdapDirectory; user: string }>();
-  /** The negative cache: after a failed lookup, when to ask again, so a down directory is not asked at every event. */
-  private readonly retryAt = new Map<string, number>();
+  /** After a failed lookup: when to ask again and how many failures in a row (the backoff). */
+  private readonly retryAt = new Map<string, { atMs: number; failures: number }>();
+  private readonly due: DueQueue;
   private readonly dirs: LdapDirectory[];
   private readonly st: { save: Statement; all: Statement };
-  private timer: NodeJS.Timeout | undefined;
-  private readonly filter: ((g: string) => boolean) | undefined;
-  readonly counters = { lookups: 0, failures: 0, dropped: 0 };
+  private readonly filter: ((g: DirectoryGroup) => boolean) | undefined;
+  readonly counters = { lookups: 0, failures: 0, dropped: 0, logonRefreshes: 0 };
 
   constructor(
     db: Db,
@@ -57,50 +69,52 @@ export class GroupService implements GroupLookup {
     private readonly names: DomainNames = DomainNames.NONE,
   ) {
     this.dirs = directories.map((d) => new LdapDirectory(d));
+    this.due = new DueQueue(() => this.clock.now(), (key) => this.refreshKey(key));
     this.st = {
       save: db.prepare('INSERT INTO group_cache (account, groups, fetched_ms) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET groups = excluded.groups, fetched_ms = excluded.fetched_ms'),
       all: db.prepare('SELECT account, groups, fetched_ms FROM group_cache'),
     };
     for (const r of this.st.all.all() as { account: string; groups: string; fetched_ms: number }[]) {
-      this.cache.set(r.account, { groups: JSON.parse(r.groups) as string[], fetchedMs: r.fetched_ms, stale: false });
+      this.cache.set(r.account, { groups: readGroups(r.groups), fetchedMs: r.fetched_ms, stale: r.fetched_ms === 0, unconfirmed: true });
+      // Due at fetched + ttl: an account whose groups expired while the collector was down (or
+      // whose first look-up failed) is asked as soon as the service starts.
+      this.due.set(r.account, r.fetched_ms + settings.ttlMs);
     }
     const wanted = settings.filter.map((g) => parseGroupName(g, names));
-    this.filter = wanted.length ? (g) => { const have = parseGroupName(g, names); return wanted.some((w) => groupMatches(w, have)); } : undefined;
+    this.filter = wanted.length ? (g) => { const have = directoryGroupName(g.name, g.dn, names); return wanted.some((w) => groupMatches(w, have)); } : undefined;
   }
 
   get enabled(): boolean {
     return this.dirs.length > 0;
   }
 
-  groupsFor(user: string, domain: string): { groups: string[]; stale: boolean } {
+  groupsFor(user: string, domain: string): { groups: string[]; groupDns: string[]; stale: boolean } {
     const dir = this.directoryFor(domain);
-    if (!dir) return { groups: [], stale: false };
+    if (!dir) return { groups: [], groupDns: [], stale: false };
     const key = accountKey(dir.cfg.domain, user);
     const c = this.cache.get(key);
-    if (!c || this.clock.now() - c.fetchedMs > this.settings.ttlMs) this.schedule(dir, user);
-
-    return c ? { groups: this.shown(c.groups), stale: c.stale } : { groups: [], stale: false };
+    // groupsFor runs for each new entry, i.e. at a logon: groups older than refreshAge are asked
+    // again in the background (the entry gets the cached ones now, and the answer when it comes).
+    const age = c ? this.clock.now() - c.fetchedMs : Infinity;
+    if (!c || age > this.settings.ttlMs) this.schedule(dir, user);
+    else if (age > this.settings.refreshAgeMs && this.schedule(dir, user)) this.counters.logonRefreshes++;
+    if (!c) return { groups: [], groupDns: [], stale: false };
+    const shown = this.shown(c.groups);
+    return { groups: shown.map((g) => g.name), groupDns: shown.map((g) => g.dn), stale: c.stale };
   }
 
-  /** Refreshes every cached account older than the TTL (called periodically). */
+  /** Looks up every account due by now (the timer does this by itself once started). */
   refreshExpired(): void {
-    const now = this.clock.now();
-    for (const [key, c] of this.cache) {
-      if (now - c.fetchedMs <= this.settings.ttlMs) continue;
-      const [domain = '', user = ''] = key.split('\\');
-      const dir = this.directoryFor(domain);
-      if (dir) this.schedule(dir, user);
-    }
+    this.due.runDue();
   }
 
   start(): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => this.refreshExpired(), Math.max(1000, Math.floor(this.settings.ttlMs / 2)));
-    this.timer.unref();
+    this.due.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.due.stop();
     this.queue.clear();
   }
 
@@ -109,20 +123,44 @@ export class GroupService implements GroupLookup {
     return { running: this.inFlight.size, queued: this.queue.size };
   }
 
+  /** When an account is next asked (ms since the epoch), for tests and diagnostics. */
+  nextLookupAt(user: string, domain: string): number | undefined {
+    const dir = this.directoryFor(domain);
+    return dir ? this.due.dueAt(accountKey(dir.cfg.domain, user)) : undefined;
+  }
+
+  private refreshKey(key: string): void {
+    const [domain = '', user = ''] = splitKey(key);
+    const dir = this.directoryFor(domain);
+    if (!dir) return;
+    // A full queue must not end an account's refreshes for good: asked again a little later.
+    if (!this.schedule(dir, user) && this.due.dueAt(key) === undefined && !this.inFlight.has(key) && !this.queue.has(key)) {
+      this.due.set(key, this.clock.now() + Math.max(1000, this.limits.negativeTtlMs));
+    }
+  }
+
   /**
    * Queues a look-up: at most `concurrency` run at once, at most `queue` wait. A burst of new
    * accounts (or a directory that hangs) once opened a connection per account, without bound.
+   * False when nothing was queued (already queued or running, backing off, or the queue full).
    */
-  private schedule(dir: LdapDirectory, user: string): void {
+  private schedule(dir: LdapDirectory, user: string): boolean {
     const key = accountKey(dir.cfg.domain, user);
-    if (this.inFlight.has(key) || this.queue.has(key) || (this.retryAt.get(key) ?? 0) > this.clock.now()) return;
+    if (this.inFlight.has(key) || this.queue.has(key)) return false;
+    const retry = this.retryAt.get(key);
+    if (retry && retry.atMs > this.clock.now()) {
+      // Backing off: the retry is already due at retry.atMs.
+      this.due.set(key, retry.atMs);
+      return false;
+    }
     if (this.queue.size >= this.limits.queue) {
       this.counters.dropped++;
       this.limits.limitHits['ldapQueue'] = (this.limits.limitHits['ldapQueue'] ?? 0) + 1;
-      return;
+      return false;
     }
     this.queue.set(key, { dir, user });
     this.drain();
+    return true;
   }
 
   private drain(): void {
@@ -141,29 +179,47 @@ export class GroupService implements GroupLookup {
 
   private async fetch(dir: LdapDirectory, user: string, key: string): Promise<void> {
     this.counters.lookups++;
-    const prev = this.cache.get(key);
     try {
       const groups = await dir.groupsOf(user);
       const now = this.clock.now();
+      const prev = this.cache.get(key);
       this.retryAt.delete(key);
-      this.cache.set(key, { groups, fetchedMs: now, stale: false });
+      this.cache.set(key, { groups, fetchedMs: now, stale: false, unconfirmed: false });
       this.st.save.run(key, JSON.stringify(groups), now);
-      if (!prev || prev.stale || prev.groups.join('\n') !== groups.join('\n')) this.changed(user, dir.cfg.domain, this.shown(groups), false);
+      this.due.set(key, now + this.settings.ttlMs);
+      if (!prev || prev.stale || prev.unconfirmed || !sameGroups(prev.groups, groups)) this.notify(user, dir, groups, false);
     } catch (err) {
-      this.counters.failures++;
-      this.retryAt.delete(key);
-      this.retryAt.set(key, this.clock.now() + Math.min(this.settings.ttlMs, this.limits.negativeTtlMs));
-      if (this.retryAt.size > MAX_NEGATIVE) this.retryAt.delete(this.retryAt.keys().next().value as string);
-      this.log.warn('group lookup failed; keeping the last known groups, marked stale', { user, domain: dir.cfg.domain, error: errorMessage(err) });
-      if (prev && !prev.stale) {
-        // Retry at the next refresh, not at every event: fetchedMs stays old.
-        this.cache.set(key, { ...prev, stale: true });
-        this.changed(user, dir.cfg.domain, this.shown(prev.groups), true);
-      }
+      this.failed(dir, user, key, err);
     }
   }
 
-  private shown(groups: string[]): string[] {
+  /** Keeps the last known groups, marks them stale, and retries with backoff. */
+  private failed(dir: LdapDirectory, user: string, key: string, err: unknown): void {
+    this.counters.failures++;
+    const now = this.clock.now();
+    const failures = (this.retryAt.get(key)?.failures ?? 0) + 1;
+    const delay = Math.min(this.settings.ttlMs, this.limits.negativeTtlMs * 2 ** Math.min(failures - 1, 30));
+    this.retryAt.delete(key);
+    this.retryAt.set(key, { atMs: now + delay, failures });
+    if (this.retryAt.size > MAX_NEGATIVE) this.retryAt.delete(this.retryAt.keys().next().value as string);
+    this.due.set(key, now + delay);
+    this.log.warn('group lookup failed; keeping the last known groups, marked stale', { user, domain: dir.cfg.domain, error: errorMessage(err), retryInMs: delay, failures });
+    const prev = this.cache.get(key);
+    if (prev?.stale && !prev.unconfirmed) return;
+    // A first look-up that failed is remembered as fetched 0 with no groups: the entry says
+    // "stale" (not "no groups"), and a restarted collector asks again at once.
+    const kept = prev ?? { groups: [], fetchedMs: 0, stale: true, unconfirmed: false };
+    this.cache.set(key, { ...kept, stale: true, unconfirmed: false });
+    if (!prev) this.st.save.run(key, '[]', 0);
+    this.notify(user, dir, kept.groups, true);
+  }
+
+  private notify(user: string, dir: LdapDirectory, groups: DirectoryGroup[], stale: boolean): void {
+    const shown = this.shown(groups);
+    this.changed(user, dir.cfg.domain, shown.map((g) => g.name), stale, shown.map((g) => g.dn));
+  }
+
+  private shown(groups: DirectoryGroup[]): DirectoryGroup[] {
     return this.filter ? groups.filter(this.filter) : groups;
   }
 
@@ -174,3 +230,17 @@ export class GroupService implements GroupLookup {
 }
 
 const accountKey = (domain: string, user: string): string => `${domain}\\${user.toLowerCase()}`;
+const splitKey = (key: string): [string, string] => {
+  const i = key.indexOf('\\');
+  return [key.slice(0, i), key.slice(i + 1)];
+};
+
+const sameGroups = (a: readonly DirectoryGroup[], b: readonly DirectoryGroup[]): boolean =>
+  a.length === b.length && a.every((g, i) => g.name === b[i]?.name && g.dn === b[i]?.dn);
+
+/** The cache's JSON: `{name, dn}` objects; plain names from before DNs were kept (DN unknown). */
+function readGroups(json: string): DirectoryGroup[] {
+  const raw = JSON.parse(json) as unknown;
+  if (!Array.isArray(raw)) return [];
+  return raw.map((g: unknown) => (typeof g === 'string' ? { name: g, dn: '' } : { name: String((g as DirectoryGroup).name), dn: String((g as DirectoryGroup).dn ?? '') }));
+}

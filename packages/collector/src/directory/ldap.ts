@@ -17,6 +17,12 @@ export class DirectoryUnavailableError extends FssoError {
   }
 }
 
+/** A group as the directory names it: `DOMAIN\\sAMAccountName` (how rules and logs write it) and its DN. */
+export interface DirectoryGroup {
+  name: string;
+  dn: string;
+}
+
 interface Found {
   dn: string;
   attrs: Record<string, string[]>;
@@ -29,15 +35,21 @@ interface Found {
 export class LdapDirectory {
   constructor(readonly cfg: DirectoryConfig) {}
 
-  /** `DOMAIN\group` names, sorted; [] if the user does not exist. */
-  async groupsOf(user: string): Promise<string[]> {
+  /**
+   * The user's groups as `DOMAIN\group` names with their DNs, sorted by name; [] if the user does
+   * not exist. The DN travels along so a DN rule matches that one group, not every group of the
+   * same CN (issue 9, item 8).
+   */
+  async groupsOf(user: string): Promise<DirectoryGroup[]> {
     const client = await this.connect();
     try {
       const users = await search(client, this.cfg.baseDn, `(&(objectClass=user)(sAMAccountName=${escapeFilterValue(user)}))`, ['sAMAccountName']);
       const dn = users[0]?.dn;
       if (!dn) return [];
       const groups = await search(client, this.cfg.baseDn, `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilterValue(dn)}))`, ['sAMAccountName', 'cn']);
-      return groups.map((g) => `${this.cfg.domain}\\${g.attrs['sAMAccountName']?.[0] ?? g.attrs['cn']?.[0] ?? g.dn}`).sort();
+      return groups
+        .map((g) => ({ name: `${this.cfg.domain}\\${g.attrs['sAMAccountName']?.[0] ?? g.attrs['cn']?.[0] ?? g.dn}`, dn: g.dn }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } finally {
       client.unbind(() => client.destroy());
     }

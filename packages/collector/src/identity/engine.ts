@@ -9,7 +9,7 @@ import { ClaimList, holderClaim } from './claims';
 
 /** Groups for an account as known now (cache); `stale` when the directory could not be asked. */
 export interface GroupLookup {
-  groupsFor(user: string, domain: string): { groups: string[]; stale: boolean };
+  groupsFor(user: string, domain: string): { groups: string[]; groupDns?: string[]; stale: boolean };
 }
 
 export const NO_GROUPS: GroupLookup = { groupsFor: () => ({ groups: [], stale: false }) };
@@ -289,7 +289,7 @@ export class IdentityEngine {
     if (cur?.domain !== domain && this.table.countOf(domain) >= this.s.maxEntriesPerDomain) return this.overQuota(c, domain, ip);
     const g = this.groups.groupsFor(user, domain);
     this.write(c, {
-      ip, user, domain, workstation, groups: g.groups, groupsStale: g.stale, firstSeenMs: t, lastSeenMs: t, userSeenMs: t,
+      ip, user, domain, workstation, groups: g.groups, groupDns: g.groupDns, groupsStale: g.stale, firstSeenMs: t, lastSeenMs: t, userSeenMs: t,
       source: ev.source, shared: false, contested: false, claims: [], evidence: [it],
     }, cur ? 'replaced' : reason);
   }

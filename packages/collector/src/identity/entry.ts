@@ -7,6 +7,8 @@ export interface Entry {
   domain: string;
   workstation: string;
   groups: string[];
+  /** Each group's DN, parallel to `groups` ('' where unknown); ignored unless the lengths match. */
+  groupDns?: string[] | undefined;
   firstSeenMs: number;
   lastSeenMs: number;
   source: string;

@@ -130,7 +130,7 @@ export class OnDemandResolver {
     if (!w || !w.user || now - w.userSeenMs > this.identity.workstationUserTtlMs) return undefined;
     const g = this.groups.groupsFor(w.user, w.domain);
     return {
-      ip, user: w.user, domain: w.domain, workstation: name, groups: g.groups, groupsStale: g.stale, firstSeenMs: w.userSeenMs,
+      ip, user: w.user, domain: w.domain, workstation: name, groups: g.groups, groupDns: g.groupDns, groupsStale: g.stale, firstSeenMs: w.userSeenMs,
       lastSeenMs: w.userSeenMs, userSeenMs: w.userSeenMs, source: `on-demand:${how}`, revision: 0, shared: false, contested: false, claims: [],
       evidence: [{ kind: 'INFERRED', source: how, sourceEventId: '', reporter: '', timeMs: now, user: w.user, workstation: name, rule: `inferred-${how}` }],
     };

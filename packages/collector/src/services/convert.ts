@@ -8,6 +8,8 @@ export function toIdentity(e: Entry): Identity {
     ip: e.ip, user: e.user, domain: e.domain, groups: e.groups, workstation: e.workstation,
     firstSeenMs: e.firstSeenMs, lastSeenMs: e.lastSeenMs, source: e.source, revision: e.revision,
     shared: e.shared, groupsStale: e.groupsStale, inferred: false, contested: e.contested,
+    // DNs only where they line up with the names; otherwise none ("unknown"), never misaligned.
+    groupDns: e.groupDns && e.groupDns.length === e.groups.length && e.groupDns.some((d) => d !== '') ? e.groupDns : [],
   };
 }
 

@@ -23,8 +23,24 @@ interface LogonRow {
   claims: string;
 }
 
+/**
+ * The `groups` column: a JSON list of names, or of `{name, dn}` where the DNs are known (one
+ * column, so an older table needs no migration and older rows read as "DN unknown").
+ */
+function readGroups(json: string): { groups: string[]; groupDns: string[] | undefined } {
+  const raw = JSON.parse(json) as unknown[];
+  if (!raw.some((g) => typeof g === 'object' && g !== null)) return { groups: raw.map(String), groupDns: undefined };
+  const list = raw.map((g) => (typeof g === 'string' ? { name: g, dn: '' } : (g as { name: string; dn?: string })));
+  return { groups: list.map((g) => g.name), groupDns: list.map((g) => g.dn ?? '') };
+}
+
+export function writeGroups(groups: readonly string[], groupDns: readonly string[] | undefined): string {
+  if (!groupDns || groupDns.length !== groups.length || groupDns.every((d) => d === '')) return JSON.stringify(groups);
+  return JSON.stringify(groups.map((name, i) => ({ name, dn: groupDns[i] ?? '' })));
+}
+
 const toEntry = (r: LogonRow): Entry => ({
-  ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, groups: JSON.parse(r.groups) as string[],
+  ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, ...readGroups(r.groups),
   firstSeenMs: r.first_seen_ms, lastSeenMs: r.last_seen_ms, source: r.source, revision: r.revision,
   shared: r.shared === 1, groupsStale: r.groups_stale === 1, evidence: JSON.parse(r.evidence) as EvidenceItem[], userSeenMs: r.user_seen_ms,
   contested: r.contested === 1, claims: JSON.parse(r.claims) as Claim[],
@@ -142,7 +158,7 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
-    this.st.upsert.run({ ...full, groups: JSON.stringify(full.groups), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence), contested: full.contested ? 1 : 0, claims: JSON.stringify(full.claims) });
+    this.st.upsert.run({ ...full, groups: writeGroups(full.groups, full.groupDns), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence), contested: full.contested ? 1 : 0, claims: JSON.stringify(full.claims) });
     this.dirty.delete(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);

@@ -16,5 +16,7 @@ export function identityJson(i: Identity__Output): Record<string, unknown> {
     ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation,
     firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision,
     shared: i.shared, groupsStale: i.groupsStale, inferred: i.inferred, contested: i.contested,
+    // Each group's DN, parallel to `groups` (empty when the collector sent none).
+    groupDns: i.groupDns,
   };
 }

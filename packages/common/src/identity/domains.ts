@@ -104,13 +104,24 @@ export function parseGroupName(raw: string, names: DomainNames = DomainNames.NON
 }
 
 /**
+ * A group as the directory reports it: its `DOMAIN\\name` (the domain the directory is configured
+ * for, so a rule `CORP\\x` matches it) and, when known, its DN. With the DN known, a DN rule
+ * compares whole DNs: two groups of one CN in different OUs are two groups.
+ */
+export function directoryGroupName(name: string, dn: string | undefined, names: DomainNames = DomainNames.NONE): GroupName {
+  const g = parseGroupName(name, names);
+  return dn ? { ...g, dn: parseGroupName(dn, names).dn } : g;
+}
+
+/**
  * Whether a group an identity has matches a group a rule names. A rule with a domain matches only
  * that domain's group; a DN rule only that DN (or, where the group's DN is not known, the group of
  * that name in the DN's domain); a bare rule matches the name in any domain.
  */
 export function groupMatches(rule: GroupName, have: GroupName): boolean {
-  if (rule.name !== have.name) return false;
+  // Both DNs known: the DN decides alone (a group's sAMAccountName may differ from its CN).
   if (rule.dn !== undefined && have.dn !== undefined) return rule.dn === have.dn;
+  if (rule.name !== have.name) return false;
   if (rule.domain === undefined) return true;
   return have.domain !== undefined && rule.domain === have.domain;
 }
