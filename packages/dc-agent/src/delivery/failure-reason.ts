@@ -19,11 +19,13 @@ export interface FailureContext {
  * RESOURCE_EXHAUSTED…) already say why, and get the words that tell whose side refused.
  */
 export function describeFailure(code: number | undefined, rawDetails: string, ctx: FailureContext): string {
-  const details = connectionFailureReason(rawDetails);
+  // grpc-js stamps transport errors with the time ("… (2026-12-01T08:32:08.504Z)"): without the
+  // stamp, a lasting failure reads the same each retry and is warned once.
+  const details = opensslReason(connectionFailureReason(rawDetails).replace(/ ?\(\d{4}-\d\d-\d\dT[\d:.]+Z\)/g, ''));
   const at = ctx.address;
-  const field = `collectors[${ctx.name}].address`;
+  const field = 'collectors[].address';
   if (code === grpc.status.PERMISSION_DENIED) {
-    const role = /has role ([^;]*); AgentService needs agent/.exec(details);
+    const role = /has role ([^;]*); \S*AgentService needs agent/.exec(details);
     if (role) return `collector refused our certificate: it has role ${role[1]}, an agent needs role agent (${details}); issue one with 'fssoctl pki issue --role agent --domain NAME'`;
     if (/may report for|names no domain/.test(details)) return `collector refused our domains: ${details}; set domains to those the certificate covers, or issue one with --domain for each`;
     return `collector refused us: ${details}`;
@@ -45,11 +47,25 @@ export function describeFailure(code: number | undefined, rawDetails: string, ct
   if (/alert (unknown ca|bad certificate|certificate unknown|certificate required|handshake failure|decrypt error)|sslv3 alert|tlsv1[0-9]* alert|tlsv13 alert/i.test(details)) {
     return `the collector refused our certificate at the TLS handshake (${details}): it is not from the collector's CA or not usable for clients; use a certificate issued by the collector's CA ('fssoctl pki issue --role agent')`;
   }
-  if (ctx.caFile === undefined && /Connection dropped|Protocol error|ECONNRESET|Received RST_STREAM|GOAWAY|socket hang up/i.test(details)) {
+  if (ctx.caFile === undefined && /Failed to connect|Connection dropped|Protocol error|ECONNRESET|Received RST_STREAM|GOAWAY|socket hang up/i.test(details)) {
     return `the connection to ${at} was dropped (${details}): we speak plaintext (insecure: true); if the collector uses TLS, give the agent tls settings instead`;
   }
-  if (/ECONNRESET|Connection dropped|socket hang up|closed/i.test(details) && code === grpc.status.UNAVAILABLE) {
+  if (/^Failed to connect$/.test(details)) {
+    // TLS 1.3 checks the client's certificate after the client's side of the handshake is done:
+    // a refusal reaches us only as a connection closed before the first HTTP/2 frame.
+    return `the collector at ${at} closed the connection during the TLS handshake: most likely it refused our certificate (not issued by its CA, or not for clients); use a certificate from the collector's CA ('fssoctl pki issue --role agent'); the collector's log names the reason`;
+  }
+  if (/ECONNRESET|Connection dropped|socket hang up/i.test(details)) {
     return `the connection to ${at} was dropped (${details}): the collector restarted or refused the TLS handshake; is our certificate from its CA?`;
   }
   return details;
+}
+
+/**
+ * OpenSSL's "802C4A74957F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version
+ * number:../deps/openssl/…:350:" down to its reason ("wrong version number"): an operator needs
+ * the words, not the dump.
+ */
+export function opensslReason(details: string): string {
+  return details.replace(/[0-9A-F]{8,}:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)(?::[^\s:]*:\d+:)?\s*/g, '$1').trim();
 }

@@ -86,6 +86,11 @@ export class LinkReport {
   }
 
   stopped(): void {
+    // Rejections held back by the rate limit are still told, so the lines add up to the truth.
+    if (this.suppressed > 0) {
+      this.log.warn('collector rejected events; they will not be resent', { collector: this.collector, rejected: this.suppressed, reasons: [], rejectedTotal: this.status.rejected });
+      this.suppressed = 0;
+    }
     this.status = { ...this.status, state: 'STOPPED', sinceMs: Date.now() };
     this.save();
   }
