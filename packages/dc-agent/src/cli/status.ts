@@ -53,16 +53,16 @@ function describeRow(r: CollectorStatusRow, now = Date.now()): string {
   } else {
     lines.push(`    state: ${STATE_WORDS[l.state] ?? l.state} since ${when(l.sinceMs, now)}`);
     if (l.lastError) lines.push(`    last error: ${l.lastError} (since ${when(l.lastErrorSinceMs ?? l.sinceMs, now)})`);
-    if (l.rejected > 0) lines.push(`    rejected: ${l.rejected} event(s); last: ${l.lastRejection ?? '?'} (${when(l.lastRejectionMs ?? 0, now)})`);
+    if (l.rejected > 0) lines.push(`    rejected: ${l.rejected} event(s); last: ${l.lastRejection ?? '?'} (at ${when(l.lastRejectionMs ?? 0, now)})`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** "2026-12-01 08:40:12 UTC (3m ago)": a local time with its zone, and its age. */
+/** "2026-12-01 08:40:12 UTC, 3m ago": a local time with its zone, and its age. */
 export function when(ms: number, now = Date.now()): string {
   if (!ms) return 'an unknown time';
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
   const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone} (${formatAge(ms, now)})`.replace('  ', ' ');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}, ${formatAge(ms, now)}`.replace(' ,', ',');
 }

@@ -10,6 +10,9 @@ import { LinkReport, type LinkState, type LinkStatus } from './link-report';
 
 export type { LinkState } from './link-report';
 
+/** A lasting failure is warned again after this long, so a log read later still shows it. */
+const REWARN_MS = 10 * 60_000;
+
 export interface LinkTarget {
   name: string;
   address: string;
@@ -53,8 +56,9 @@ export class CollectorLink extends EventEmitter {
   private stopped = true;
   private lastAckMs = 0;
   private watchdog: NodeJS.Timeout | undefined;
-  /** The last reason a stream failed before its welcome, so a lasting refusal is logged once, not per retry. */
+  /** The last reason a stream failed and when it was warned, so a lasting failure is warned once, not per retry. */
   private lastRefusal = '';
+  private lastRefusalWarnMs = 0;
   private readonly sizer: BatchSizer;
   private readonly report: LinkReport;
   private paceTimer: NodeJS.Timeout | undefined;
@@ -127,11 +131,11 @@ export class CollectorLink extends EventEmitter {
     const stream = this.client.report();
     this.stream = stream;
     this.inFlight = [];
-    let welcomed = false;
+    /** This stream carried at least one ack: it worked before it failed. */
+    let acked = false;
     stream.on('data', (msg: CollectorMessage__Output) => {
       if (stream !== this.stream) return;
       if (msg.welcome) {
-        welcomed = true;
         const mine = this.spool.cursor(this.target.name);
         if (msg.welcome.ackedSeq < mine) {
           this.log.warn('collector holds less than it acknowledged before (restored or new database?); resending what the spool still has', {
@@ -143,7 +147,6 @@ export class CollectorLink extends EventEmitter {
         this.lastAckMs = Date.now();
         this.stateValue = 'STREAMING';
         this.backoff.reset();
-        this.lastRefusal = '';
         const w = msg.welcome;
         const limits = { maxBatchEvents: w.maxBatchEvents, maxMessageBytes: w.maxMessageBytes, maxEventsPerSecond: w.maxEventsPerSecond };
         this.sizer.use(limits);
@@ -153,6 +156,7 @@ export class CollectorLink extends EventEmitter {
         });
         this.pump();
       } else if (msg.ack) {
+        acked = true;
         this.lastAckMs = Date.now();
         // An ack past what was sent cannot be true; taking it would drop unsent events from the spool.
         if (msg.ack.ackedSeq > this.sentUpTo) this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', { collector: this.target.name, ackedSeq: msg.ack.ackedSeq, sentUpTo: this.sentUpTo });
@@ -172,10 +176,14 @@ export class CollectorLink extends EventEmitter {
       const why = describeFailure(code, details, this.target);
       this.report.failed(why);
       const wait = this.backoff.next();
-      // Before a welcome, the same failure repeats each retry (collector down, certificate refused):
-      // the operator sees each new reason once at warn, the repeats at debug.
-      const level = welcomed || why !== this.lastRefusal ? 'warn' : 'debug';
-      if (!welcomed) this.lastRefusal = why;
+      // A failure that repeats each retry (collector down, certificate refused, and also a batch
+      // refused by a limit right after each welcome) is warned once per reason (again after
+      // REWARN_MS), the repeats at debug; state and reason stay in `status`. A stream that had
+      // delivered is always worth a warning.
+      const now = Date.now();
+      const level = acked || why !== this.lastRefusal || now - this.lastRefusalWarnMs > REWARN_MS ? 'warn' : 'debug';
+      if (level === 'warn') this.lastRefusalWarnMs = now;
+      this.lastRefusal = why;
       this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
       this.retryTimer = setTimeout(() => this.connect(), wait);
     };
