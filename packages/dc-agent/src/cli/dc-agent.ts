@@ -28,8 +28,10 @@ Commands:
   status   the spool: newest event, and per collector what it acknowledged, the
            backlog, the link's state and since when, its last error and the events
            it rejected (as the running agent last recorded them)
-  doctor   checks the config, each source, the spool folder and each collector's
-           health service; a verdict per check (exit 1 if any FAIL)
+  doctor   checks the config, each source, the certificate as collectors will
+           judge it (role agent, the configured domains covered, expiry), that each
+           syslog port is free, the spool folder and each collector's health
+           service; a verdict per check (exit 1 if any FAIL)
   install  Linux: writes and enables a systemd unit; Windows: registers a service
            through WinSW (node.exe alone cannot answer the Service Control Manager).
            Needs root / Administrator; --dry-run prints the steps instead
