@@ -93,7 +93,7 @@ test("an agent is who its certificate says: another certificate cannot take over
     // Legitimate use next to it: dc2 under its own id.
     const own = await report(collector, dc2, [hello('dc2', 1), batch(1, logon(1, 'carol', '198.18.21.1'))], 1);
     assert.equal(own.error, undefined, own.error?.details);
-    assert.deepEqual(own.acks, [{ ackedSeq: 1, accepted: 1, duplicates: 0 }]);
+    assert.deepEqual(own.acks, [{ ackedSeq: 1, accepted: 1, duplicates: 0, rejected: 0, rejections: [] }]);
   });
 
   await t.test("silencing dc1 with its own certificate fails: empty spool id, seq 2^53-1, a jump past the head; its later events land", async () => {

@@ -24,7 +24,7 @@ test('doctor gives a verdict per check and fails when a source or collector is m
   const good = await runCommand(BIN.agent, ['doctor', '--json', '--config', writeConfig(dir.path, collector.address, DEMO_SAMPLE)]);
   assert.equal(good.code, 0, good.stdout + good.stderr);
   const checks = JSON.parse(good.stdout) as { check: string; verdict: string; detail: string }[];
-  assert.deepEqual(checks.map((c) => c.check), ['config', 'source sec', 'spool', 'collector main']);
+  assert.deepEqual(checks.map((c) => c.check), ['config', 'source sec', 'certificate', 'spool', 'collector main']);
   assert.equal(checks.find((c) => c.check === 'collector main')?.verdict, 'OK', 'mutual TLS with the agent certificate');
 
   // A plaintext agent config is a warning even when it works.
@@ -37,7 +37,7 @@ test('doctor gives a verdict per check and fails when a source or collector is m
   const bad = await runCommand(BIN.agent, ['doctor', '--json', '--config', writeConfig(dir.path, '127.0.0.1:1', join(dir.path, 'missing.xml'))]);
   assert.equal(bad.code, 1);
   const verdicts = Object.fromEntries((JSON.parse(bad.stdout) as { check: string; verdict: string }[]).map((c) => [c.check, c.verdict]));
-  assert.deepEqual(verdicts, { config: 'OK', 'source sec': 'FAIL', spool: 'OK', 'collector main': 'FAIL' });
+  assert.deepEqual(verdicts, { config: 'OK', 'source sec': 'FAIL', certificate: 'OK', spool: 'OK', 'collector main': 'FAIL' });
 
   const broken = join(dir.path, 'broken.json');
   writeFileSync(broken, JSON.stringify({ collectors: [], sources: [] }));

@@ -62,7 +62,8 @@ test('mutual TLS: roles, agent scope, and refusals that explain themselves', asy
     stream.write({ batch: { events: [ev(1, 'alice', 'CORP', '198.18.9.1'), ev(2, 'ceo', 'SALES', '198.18.9.2'), ev(3, 'bob', '', '198.18.9.3')], headSeq: 3 } });
     await acked;
     stream.end();
-    assert.deepEqual(replies.find((m) => m.ack)?.ack, { ackedSeq: 3, accepted: 2, duplicates: 0 });
+    // The ack tells the agent what was refused and why, so it cannot count the refused event as delivered.
+    assert.deepEqual(replies.find((m) => m.ack)?.ack, { ackedSeq: 3, accepted: 2, duplicates: 0, rejected: 1, rejections: [{ seq: 2, reason: "domain SALES is outside the agent certificate's domains (CORP)" }] });
     const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...collector.args('admin')])).stdout) as { ip: string; user: string; domain: string }[];
     assert.deepEqual(rows.map((r) => [r.ip, r.user, r.domain]), [['198.18.9.1', 'alice', 'CORP'], ['198.18.9.3', 'bob', 'CORP']], 'the SALES user never landed; a domain-less user is taken as CORP');
     const stats = JSON.parse((await runCommand(BIN.ctl, ['stats', '--json', ...collector.args('admin')])).stdout) as { rejected: number };

@@ -8,7 +8,7 @@ import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import { AgentStore } from '../src/store/agent-store';
 import { EventLog } from '../src/store/event-log';
-import { Ingestor } from '../src/ingest/ingestor';
+import { Ingestor, MAX_REJECTIONS_PER_ACK } from '../src/ingest/ingestor';
 import { IdentityEngine } from '../src/identity/engine';
 import { WorkstationStore } from '../src/store/workstations';
 import { DEFAULT_IDENTITY } from '../src/identity/settings';
@@ -67,6 +67,17 @@ test('an invalid event is rejected and counted, the good ones around it land', (
   const r = s.ingestor.apply('dc1', [logon(1, 'alice', '10.0.0.1', s.now()), bad, logon(3, 'bob', '10.0.0.3', s.now())], 3);
   assert.deepEqual({ acked: r.ackedSeq, accepted: r.accepted, rejected: r.rejected }, { acked: 3, accepted: 2, rejected: 1 });
   assert.equal(s.table.get('10.0.0.3')?.user, 'bob');
+  assert.deepEqual(r.rejections, [{ seq: 2, reason: 'ip "not-an-ip" is not a client address' }], 'the ack tells the agent why');
+});
+
+test('the reasons an ack carries are bounded: the first MAX_REJECTIONS_PER_ACK, each cut to 200 characters', (t) => {
+  const s = setup(t);
+  const batch = Array.from({ length: 50 }, (_, i) => logon(i + 1, 'mallory', `x${'y'.repeat(300)}${i}`, s.now()));
+  const r = s.ingestor.apply('dc1', batch, 50);
+  assert.equal(r.rejected, 50, 'every one counted');
+  assert.equal(r.rejections.length, MAX_REJECTIONS_PER_ACK);
+  assert.deepEqual(r.rejections.map((x) => x.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.ok(r.rejections.every((x) => x.reason.length <= 200));
 });
 
 test('entries expire after the dead-entry timeout, and the change log lets a client resume', (t) => {

@@ -109,8 +109,13 @@ export class DcAgent {
       ...this.shaper.stats,
       selfTraffic: this.sources.reduce((n, s) => n + countSelfTraffic(s.stats.skipped), 0),
       ...spool.overflow,
-      collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name) }])),
+      collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name), rejected: l.status.rejected, ...(l.state === 'STREAMING' ? {} : { lastError: l.status.lastError }) }])),
     });
+  }
+
+  /** Events the collectors refused since start, per collector (acknowledged, so never resent). */
+  get rejected(): Record<string, number> {
+    return Object.fromEntries(this.links.filter((l) => l.rejectedThisRun > 0).map((l) => [l.name, l.rejectedThisRun]));
   }
 
   /** Resolves once every source has ended and every collector acknowledged everything. */

@@ -71,7 +71,7 @@ export interface AgentConfig {
   dataDir: string;
   dataDirFrom: DataDirSource | 'spool';
   spool: string;
-  collectors: (LinkTarget & { insecure: boolean; keyFile: string | undefined })[];
+  collectors: (LinkTarget & { insecure: boolean; keyFile: string | undefined; certFile: string | undefined })[];
   sources: SourceConfig[];
   batchSize: number;
   maxInFlight: number;
@@ -128,7 +128,8 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     }
     const credentials = channelCredentials(security, `${f}.tls`);
     if (!security.insecure && security.tls) certs.push({ field: o['tls'] !== undefined ? `${f}.tls.cert` : 'tls.cert', file: security.tls.cert });
-    return { name, address, credentials, insecure: security.insecure === true, keyFile: security.insecure ? undefined : security.tls?.key };
+    const tls = security.insecure ? undefined : security.tls;
+    return { name, address, credentials, insecure: security.insecure === true, keyFile: tls?.key, certFile: tls?.cert, caFile: tls?.ca };
   });
 
   const rawSources = raw['sources'];

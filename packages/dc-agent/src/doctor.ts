@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { SERVICE_NAMES, checkHealth, describeDataDirSource, errorMessage, readJsonConfig, readOnlyForServices } from '@fsso/common';
 import { resolveAgentConfig, type AgentConfig } from './config';
 import { execRunner } from './sources/windows-eventlog/source';
+import { certificateCheck, portCheck } from './doctor-checks';
 
 export type Verdict = 'OK' | 'WARN' | 'FAIL';
 
@@ -14,7 +15,8 @@ export interface Check {
 
 /**
  * What an operator asks before trusting an agent: is the config valid, can each source be read,
- * can the spool be written, does each collector answer its health check.
+ * can the spool be written, will the collectors accept the certificate (role, domains, pair,
+ * expiry), are the syslog ports free, does each collector answer its health check.
  */
 export async function runDoctor(configPath: string, baseDir: string): Promise<Check[]> {
   const checks: Check[] = [];
@@ -29,8 +31,18 @@ export async function runDoctor(configPath: string, baseDir: string): Promise<Ch
   for (const s of cfg.sources) {
     if (s.kind === 'file') checks.push(sourceCheck(s.name, s.path, s.follow));
     else if (s.kind === 'windows-eventlog') checks.push(await eventLogCheck(s.name));
-    else checks.push({ check: `source ${s.name}`, verdict: 'OK', detail: `syslog on ${[s.udp && `udp ${s.udp}`, s.tcp && `tcp ${s.tcp}`, s.tls && `tls ${s.tls.listen}`].filter(Boolean).join(', ')} from ${s.allowFrom.join(', ')}, ${s.profiles.length} profile(s)` });
+    else {
+      checks.push({ check: `source ${s.name}`, verdict: 'OK', detail: `syslog on ${[s.udp && `udp ${s.udp}`, s.tcp && `tcp ${s.tcp}`, s.tls && `tls ${s.tls.listen}`].filter(Boolean).join(', ')} from ${s.allowFrom.join(', ')}, ${s.profiles.length} profile(s)` });
+      const f = `sources[${s.name}]`;
+      if (s.udp) checks.push(await portCheck(`port ${s.name} udp`, 'udp', s.udp, `${f}.udp`));
+      if (s.tcp) checks.push(await portCheck(`port ${s.name} tcp`, 'tcp', s.tcp, `${f}.tcp`));
+      if (s.tls) checks.push(await portCheck(`port ${s.name} tls`, 'tcp', s.tls.listen, `${f}.tls.listen`));
+    }
   }
+  // One check per certificate file: most configs share one top-level tls block.
+  const certs = new Map<string, string | undefined>();
+  for (const c of cfg.collectors) if (c.certFile) certs.set(c.certFile, c.keyFile);
+  for (const [cert, key] of certs) checks.push({ ...certificateCheck(cert, key, cfg.domains), ...(certs.size > 1 ? { check: `certificate ${cert}` } : {}) });
   checks.push(spoolCheck(cfg));
   const results = await Promise.all(cfg.collectors.map(async (c): Promise<Check> => {
     const h = await checkHealth(c.address, c.credentials, SERVICE_NAMES.agent);

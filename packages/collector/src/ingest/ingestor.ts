@@ -14,8 +14,14 @@ export interface BatchResult {
   accepted: number;
   duplicates: number;
   rejected: number;
+  /** Why, for the first MAX_REJECTIONS_PER_ACK rejected events: the agent is told in the ack. */
+  rejections: { seq: number; reason: string }[];
   changes: TableChange[];
 }
+
+/** Rejections named per ack (and reason length): enough to act on, bounded whatever the batch. */
+export const MAX_REJECTIONS_PER_ACK = 8;
+const MAX_REASON_CHARS = 200;
 
 export interface IngestCounters {
   /** Events dated more than 5 minutes in the future (a skewed DC clock): clamped to now, and reported. */
@@ -76,6 +82,7 @@ export class Ingestor {
     let accepted = 0;
     let duplicates = 0;
     let rejected = 0;
+    const rejections: { seq: number; reason: string }[] = [];
     let acked = agent.ackedSeq;
     let lastEventMs = agent.lastEventMs;
     const names = this.engine.domains;
@@ -90,6 +97,7 @@ export class Ingestor {
       acked = Math.max(acked, Number.isSafeInteger(raw.seq) ? raw.seq : acked);
       if (typeof ev === 'string') {
         rejected++;
+        if (rejections.length < MAX_REJECTIONS_PER_ACK) rejections.push({ seq: raw.seq, reason: ev.slice(0, MAX_REASON_CHARS) });
         this.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
         continue;
       }
@@ -104,7 +112,7 @@ export class Ingestor {
       ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
       eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,
     });
-    return { ackedSeq: acked, accepted, duplicates, rejected, changes };
+    return { ackedSeq: acked, accepted, duplicates, rejected, rejections, changes };
   }
 
   private reportSkew(agentId: string, aheadMs: number, now: number): void {

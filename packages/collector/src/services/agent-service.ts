@@ -96,7 +96,9 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
       };
       const acked = welcome(msg.hello, deps);
       deps.registry.attach(conn);
-      call.write({ welcome: { ackedSeq: acked, collectorId: deps.collectorId } });
+      // The limits travel with the welcome, so an agent sizes its batches to fit instead of being refused.
+      const { maxBatchEvents, maxMessageBytes, maxEventsPerSecond } = deps.limits;
+      call.write({ welcome: { ackedSeq: acked, collectorId: deps.collectorId, maxBatchEvents, maxMessageBytes, maxEventsPerSecond } });
       log.info('agent connected', { agent: conn.agentId, peer: conn.peer, ackedSeq: acked, backlog: Math.max(0, msg.hello.headSeq - acked) });
     } else if (msg.batch) {
       if (!conn) return fail(grpc.status.FAILED_PRECONDITION, 'a batch before the hello; send AgentHello first');
@@ -119,9 +121,9 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
       try {
         const r = deps.ingestor.apply(conn.agentId, msg.batch.events, msg.batch.headSeq, scope);
         known = Math.max(known, maxSeq(msg.batch.events));
-        call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates } });
+        call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, rejections: r.rejections } });
         deps.hub.publish(r.changes);
-        log.debug('batch committed', { agent: conn.agentId, acked: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, changes: r.changes.length });
+        log.debug('batch committed', { agent: conn.agentId, acked: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, changes: r.changes.length });
       } catch (err) {
         log.error('batch not committed', { agent: conn.agentId, error: errorMessage(err) });
         fail(grpc.status.UNAVAILABLE, `the collector could not commit the batch (${errorMessage(err)}); it will be resent`);

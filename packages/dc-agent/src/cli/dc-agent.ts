@@ -5,9 +5,9 @@ import {
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
-import { Spool } from '../spool/spool';
 import { describeFormats, formatNames, getFormat } from '../sources/registry';
 import { doctorCommand, serviceCommand } from './service-commands';
+import { status } from './status';
 
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
@@ -21,13 +21,18 @@ Usage:
 
 Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
-           and every collector acknowledged every event
+           and every collector acknowledged every event: 0 if all were accepted,
+           1 if a source failed, 4 if a collector rejected any event
   parse    print the events a file would produce, one JSON object per line
            (--stats: a summary of records, events and skip reasons on stderr;
            --self-traffic keep: map logons from the server's own address too)
-  status   the spool: newest event, what each collector acknowledged, backlog
-  doctor   checks the config, each source, the spool folder and each collector's
-           health service; a verdict per check (exit 1 if any FAIL)
+  status   the spool: newest event, and per collector what it acknowledged, the
+           backlog, the link's state and since when, its last error and the events
+           it rejected (as the running agent last recorded them)
+  doctor   checks the config, each source, the certificate as collectors will
+           judge it (role agent, the configured domains covered, expiry), that each
+           syslog port is free, the spool folder and each collector's health
+           service; a verdict per check (exit 1 if any FAIL)
   install  Linux: writes and enables a systemd unit; Windows: registers a service
            through WinSW (node.exe alone cannot answer the Service Control Manager).
            Needs root / Administrator; --dry-run prints the steps instead
@@ -45,6 +50,9 @@ Examples:
   wevtutil qe Security /f:xml /c:1000 | fsso-dc-agent parse --format windows-xml -
   fsso-dc-agent run --config /etc/fsso/dc-agent.json
 `;
+
+/** `run --until-delivered`: every event was acknowledged, but a collector refused some of them. */
+export const EXIT_REJECTED = 4;
 
 export function main(argv: string[]): void {
   runCli('fsso-dc-agent', async () => {
@@ -141,29 +149,21 @@ async function run(file: string, untilDelivered: boolean): Promise<number> {
     process.on('SIGTERM', onSignal);
     if (untilDelivered) {
       void agent.delivered().then(() => {
+        const rejected = agent.rejected;
+        const total = Object.values(rejected).reduce((a, b) => a + b, 0);
         if (agent.failedSources.length) {
           code = 1;
           stop(`sources failed: ${agent.failedSources.join(', ')}`);
+        } else if (total > 0) {
+          // Acknowledged is not delivered: a refused event never reaches the table, and a script
+          // waiting on --until-delivered must not take it for success.
+          code = EXIT_REJECTED;
+          log.error('collectors rejected events; not every event was delivered', { rejected, fix: "see the 'collector rejected events' lines for why; 'fsso-dc-agent status' shows the last reason" });
+          stop(`${total} event(s) rejected`);
         } else stop('every event delivered');
       });
     }
   });
   await flushLogger(log as Logger);
   return code;
-}
-
-function status(file: string, json: boolean): number {
-  const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
-  const spool = new Spool(cfg.spool);
-  try {
-    const rows = cfg.collectors.map((c) => ({ collector: c.name, address: c.address, acked: spool.cursor(c.name), backlog: spool.head - spool.cursor(c.name) }));
-    if (json) process.stdout.write(`${JSON.stringify({ spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, held: spool.pending(), collectors: rows })}\n`);
-    else {
-      process.stdout.write(`spool ${cfg.spool}: newest event ${spool.head}, ${spool.pending()} held\n`);
-      for (const r of rows) process.stdout.write(`  ${r.collector} (${r.address}): acked ${r.acked}, backlog ${r.backlog}\n`);
-    }
-  } finally {
-    spool.close();
-  }
-  return 0;
 }

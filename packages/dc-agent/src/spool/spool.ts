@@ -81,6 +81,8 @@ export class Spool {
       head: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq"),
       count: this.db.prepare('SELECT COUNT(*) AS n FROM events'),
       bytesUpTo: this.db.prepare('SELECT COALESCE(SUM(LENGTH(payload)), 0) AS b FROM events WHERE seq <= ?'),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       oldest: this.db.prepare('SELECT seq, LENGTH(payload) AS b FROM events ORDER BY seq LIMIT ?'),
     };
     this.headSeq = (this.st.head.get() as { seq: number }).seq;
@@ -167,6 +169,15 @@ export class Spool {
   /** Sets a collector's cursor back (the collector said it holds less than we thought). */
   resetCursor(collector: string, seq: number): void {
     this.st.setCursor.run(collector, seq);
+  }
+
+  /** A value the daemon keeps for other processes (`status` reads each collector link's state). */
+  meta(key: string): string | undefined {
+    return (this.st.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    if (this.db.open) this.st.setMeta.run(key, value);
   }
 
   /** Events still held (not yet acknowledged by every collector). */
