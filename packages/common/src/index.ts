@@ -21,4 +21,6 @@ export * from './pki/openssl';
 export * from './config/secrets';
 export * from './config/file-modes';
 export * from './pki/names';
+export { scrapedGauge, mirroredCounter, type MetricSample } from './metrics/scraped';
+export { MetricsEndpoint, validateMetricsOptions, isLoopbackHost, Registry, Counter, Gauge, Histogram, type MetricsOptions, type MetricsConfig } from './metrics/endpoint';
 export type { NormalisedEvent } from './wire/event-model';

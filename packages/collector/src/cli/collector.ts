@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  ConfigError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, UsageError,
+  ConfigError, VERSION, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, UsageError,
 } from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
@@ -9,7 +9,7 @@ import { simulateCommand } from './simulate';
 const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and serves agents, firewalls and operators.
 
 Usage:
-  fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure]
+  fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure] [--log-level LEVEL]
   fsso-collector simulate --format FORMAT FILE... [--at TIME] [--json]
                  [--dead-entry-timeout 8h] [--config FILE]
 
@@ -23,6 +23,7 @@ Options:
   --config FILE       JSON config (see README, "Collector configuration")
   --listen HOST:PORT  override "listen" from the config (port 0 picks a free port)
   --insecure          serve plaintext gRPC (labs only; warned about)
+  --log-level LEVEL   error, warn, info or debug; beats FSSO_LOG_LEVEL, which beats "log.level"
   -h, --help          this help
 
 Examples:
@@ -35,6 +36,7 @@ export function main(argv: string[]): void {
     const { values, positionals } = parseCommandLine('fsso-collector', argv, {
       config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
     });
     if (values['help'] || positionals.length === 0) {
       process.stdout.write(HELP);
@@ -48,7 +50,8 @@ export function main(argv: string[]): void {
     if (typeof values['listen'] === 'string') raw['listen'] = values['listen'];
     if (values['insecure']) raw['insecure'] = true;
     const config = resolveCollectorConfig(raw, dirname(resolve(file)));
-    const log = createLogger('collector', config.log);
+    const level = logLevelOverride(values['log-level']);
+    const log = createLogger('collector', level ? { ...config.log, level } : config.log);
     const collector = new Collector(config, log);
     await serveUntilSignal(collector, log);
     return 0;

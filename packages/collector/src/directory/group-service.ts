@@ -45,6 +45,8 @@ export class GroupService implements GroupLookup {
   private timer: NodeJS.Timeout | undefined;
   private readonly filter: ((g: string) => boolean) | undefined;
   readonly counters = { lookups: 0, failures: 0, dropped: 0 };
+  /** Set by the metrics: each finished LDAP look-up's duration and outcome. */
+  onLookup: ((seconds: number, ok: boolean) => void) | undefined;
 
   constructor(
     db: Db,
@@ -142,14 +144,18 @@ export class GroupService implements GroupLookup {
   private async fetch(dir: LdapDirectory, user: string, key: string): Promise<void> {
     this.counters.lookups++;
     const prev = this.cache.get(key);
+    const startedNs = process.hrtime.bigint();
+    const took = (): number => Number(process.hrtime.bigint() - startedNs) / 1e9;
     try {
       const groups = await dir.groupsOf(user);
+      this.onLookup?.(took(), true);
       const now = this.clock.now();
       this.retryAt.delete(key);
       this.cache.set(key, { groups, fetchedMs: now, stale: false });
       this.st.save.run(key, JSON.stringify(groups), now);
       if (!prev || prev.stale || prev.groups.join('\n') !== groups.join('\n')) this.changed(user, dir.cfg.domain, this.shown(groups), false);
     } catch (err) {
+      this.onLookup?.(took(), false);
       this.counters.failures++;
       this.retryAt.delete(key);
       this.retryAt.set(key, this.clock.now() + Math.min(this.settings.ttlMs, this.limits.negativeTtlMs));

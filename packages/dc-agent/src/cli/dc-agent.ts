@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+  MetricsEndpoint, UsageError, VERSION, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
+import { agentMetrics } from '../metrics';
 import { Spool } from '../spool/spool';
 import { describeFormats, formatNames, getFormat } from '../sources/registry';
 import { doctorCommand, serviceCommand } from './service-commands';
@@ -12,7 +13,7 @@ import { doctorCommand, serviceCommand } from './service-commands';
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
 Usage:
-  fsso-dc-agent run --config FILE [--until-delivered]
+  fsso-dc-agent run --config FILE [--until-delivered] [--log-level LEVEL]
   fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
   fsso-dc-agent status --config FILE [--json]
   fsso-dc-agent doctor --config FILE [--json]
@@ -21,7 +22,8 @@ Usage:
 
 Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
-           and every collector acknowledged every event
+           and every collector acknowledged every event; --log-level (error, warn,
+           info, debug) beats FSSO_LOG_LEVEL, which beats "log.level" in the config
   parse    print the events a file would produce, one JSON object per line
            (--stats: a summary of records, events and skip reasons on stderr)
   status   the spool: newest event, what each collector acknowledged, backlog
@@ -47,6 +49,7 @@ export function main(argv: string[]): void {
       config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
+      'log-level': { type: 'string' },
     });
     const [command, file] = positionals;
     if (values['help'] || !command) {
@@ -57,7 +60,7 @@ export function main(argv: string[]): void {
       case 'parse':
         return parse(values, file);
       case 'run':
-        return run(configPath(values), values['until-delivered'] === true);
+        return run(configPath(values), values['until-delivered'] === true, values['log-level']);
       case 'status':
         return status(configPath(values), values['json'] === true);
       case 'doctor':
@@ -107,17 +110,21 @@ async function parse(values: Record<string, string | boolean | undefined>, file:
   return 0;
 }
 
-async function run(file: string, untilDelivered: boolean): Promise<number> {
+async function run(file: string, untilDelivered: boolean, logLevel: string | boolean | undefined): Promise<number> {
   const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
-  const log = createLogger('dc-agent', cfg.log);
+  const level = logLevelOverride(logLevel);
+  const log = createLogger('dc-agent', level ? { ...cfg.log, level } : cfg.log);
   const agent = new DcAgent(cfg, log);
+  // Bound before the agent starts: a taken metrics port is a start-up error, not a silent gap.
+  const metrics = cfg.metrics ? new MetricsEndpoint(agentMetrics(agent), cfg.metrics, log) : undefined;
+  await metrics?.start();
   agent.start();
   let code = 0;
   await new Promise<void>((done) => {
     let signals = 0;
     const stop = (why: string): void => {
       log.info('shutting down', { reason: why });
-      void agent.stop().then(done);
+      void agent.stop().then(() => metrics?.stop()).then(done);
     };
     const onSignal = (sig: NodeJS.Signals): void => {
       if (++signals > 1) process.exit(130);
