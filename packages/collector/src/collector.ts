@@ -115,6 +115,7 @@ export class Collector {
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
       database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,
+      names: cfg.identity.domains, agentRetentionMs: cfg.agentRetentionMs,
     }), ['admin'], g));
     this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES), (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
     if (cfg.metrics) {

@@ -11,6 +11,7 @@ export * from './wire/server-extras';
 export * from './cli/table';
 export { printable } from './cli/printable';
 export * from './cli/run';
+export * from './cli/help';
 export * from './wire/types';
 export { VERSION } from './version';
 export * from './cli/connection';

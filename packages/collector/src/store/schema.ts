@@ -138,4 +138,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX machines_by_ip ON machines (ip);
   CREATE INDEX machines_by_name ON machines (name);
   `,
+  `
+  -- fssoctl user NAME: where one user was, without reading the whole history.
+  CREATE INDEX history_by_user ON history (user, from_ms);
+  `,
 ];
