@@ -1,20 +1,21 @@
-import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  MetricsEndpoint, UsageError, VERSION, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+  MetricsEndpoint, UsageError, commonFlags, type CommandHelp, VERSION, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
 import { agentMetrics } from '../metrics';
 import { Spool } from '../spool/spool';
-import { describeFormats, formatNames, getFormat } from '../sources/registry';
+import { describeFormats } from '../sources/registry';
 import { doctorCommand, serviceCommand } from './service-commands';
+import { parseCommand } from './parse-command';
 
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
 Usage:
   fsso-dc-agent run --config FILE [--until-delivered] [--log-level LEVEL]
   fsso-dc-agent parse --format FORMAT [--domain D] [--stats] FILE|-
+  fsso-dc-agent parse --config FILE [--source NAME] [--stats] FILE|-
   fsso-dc-agent status --config FILE [--json]
   fsso-dc-agent doctor --config FILE [--json]
   fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
@@ -25,7 +26,8 @@ Commands:
            and every collector acknowledged every event; --log-level (error, warn,
            info, debug) beats FSSO_LOG_LEVEL, which beats "log.level" in the config
   parse    print the events a file would produce, one JSON object per line
-           (--stats: a summary of records, events and skip reasons on stderr)
+           (--stats: a summary of records, events and skip reasons on stderr);
+           with --config, that config's source format, filters and folding apply
   status   the spool: newest event, what each collector acknowledged, backlog
   doctor   checks the config, each source, the spool folder and each collector's
            health service; a verdict per check (exit 1 if any FAIL)
@@ -43,22 +45,53 @@ Examples:
   fsso-dc-agent run --config /etc/fsso/dc-agent.json
 `;
 
+const COMMANDS: Record<string, CommandHelp> = {
+  run: {
+    usage: 'run --config FILE [--until-delivered] [--log-level LEVEL]', args: 1,
+    about: 'The daemon: sources -> spool -> each collector, and the Prometheus endpoint when "metrics" is configured.\n--until-delivered exits once every source ended and every collector acknowledged every event.\n--log-level (error, warn, info, debug) beats FSSO_LOG_LEVEL, which beats "log.level".',
+    examples: ['fsso-dc-agent run --config /etc/fsso/dc-agent.json', 'fsso-dc-agent run --config dc-agent.json --until-delivered --log-level debug'],
+  },
+  parse: {
+    usage: 'parse (--format FORMAT [--domain D] | --config FILE [--source NAME]) [--stats] FILE|-', args: 2,
+    about: `The events a file would produce, one JSON object per line. With --config, the file is read as that config's
+source (its format and domain), and the config's filters and folding are applied: exactly what the agent would
+send. --stats: records, events, skip reasons, and (with --config) what the filters dropped and folded, on stderr.
+
+Formats:
+${describeFormats()}`,
+    examples: ['fsso-dc-agent parse --format windows-xml security.xml', 'fsso-dc-agent parse --config /etc/fsso/dc-agent.json --stats security.xml > /dev/null'],
+  },
+  status: { usage: 'status --config FILE [--json]', args: 1, about: 'The spool: newest event, what each collector acknowledged, backlog.', examples: ['fsso-dc-agent status --config /etc/fsso/dc-agent.json'] },
+  doctor: {
+    usage: 'doctor --config FILE [--json]', args: 1,
+    about: "Checks the config, each source, the spool folder and each collector's health service; a verdict per check\n(exit 1 if any FAIL).",
+    examples: ['fsso-dc-agent doctor --config /etc/fsso/dc-agent.json'],
+  },
+  install: {
+    usage: 'install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]', args: 1,
+    about: 'Linux: writes and enables a systemd unit; Windows: registers a service through WinSW. Needs root /\nAdministrator; --dry-run prints the steps instead.',
+    examples: ['fsso-dc-agent install --config /etc/fsso/dc-agent.json --dry-run'],
+  },
+  uninstall: {
+    usage: 'uninstall --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]', args: 1,
+    about: 'Undoes install.', examples: ['fsso-dc-agent uninstall --config /etc/fsso/dc-agent.json'],
+  },
+};
+
 export function main(argv: string[]): void {
   runCli('fsso-dc-agent', async () => {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
       config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
-      'log-level': { type: 'string' },
+      'log-level': { type: 'string' }, source: { type: 'string' },
     });
+    const handled = commonFlags('fsso-dc-agent', HELP, COMMANDS, values, positionals);
+    if (handled !== undefined) return handled;
     const [command, file] = positionals;
-    if (values['help'] || !command) {
-      process.stdout.write(HELP);
-      return command || values['help'] ? 0 : 2;
-    }
     switch (command) {
       case 'parse':
-        return parse(values, file);
+        return parseCommand(values, file);
       case 'run':
         return run(configPath(values), values['until-delivered'] === true, values['log-level']);
       case 'status':
@@ -78,36 +111,6 @@ function configPath(values: Record<string, string | boolean | undefined>): strin
   const f = values['config'];
   if (typeof f !== 'string') throw new UsageError("this command needs --config FILE; see 'fsso-dc-agent --help'");
   return f;
-}
-
-async function parse(values: Record<string, string | boolean | undefined>, file: string | undefined): Promise<number> {
-  const name = values['format'];
-  if (typeof name !== 'string') throw new UsageError(`parse needs --format, one of ${formatNames().join(', ')}`);
-  const format = getFormat(name);
-  if (!format) throw new UsageError(`--format ${name} is unknown; use one of ${formatNames().join(', ')}`);
-  if (!file) throw new UsageError("parse needs a FILE (or '-' for standard input)");
-  const splitter = format.createSplitter();
-  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '' });
-  const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
-  const input = file === '-' ? process.stdin : createReadStream(file);
-  const handle = (records: string[]): void => {
-    let out = '';
-    for (const r of records) {
-      stats.records++;
-      const res = parser(r);
-      if (res.skipped) stats.skipped[res.skipped] = (stats.skipped[res.skipped] ?? 0) + 1;
-      for (const e of res.events) out += `${JSON.stringify(e)}\n`;
-      stats.events += res.events.length;
-    }
-    if (out) process.stdout.write(out);
-  };
-  for await (const chunk of input) handle(splitter.push(chunk as Buffer));
-  handle(splitter.end());
-  if (values['stats']) {
-    process.stderr.write(`${stats.records} records, ${stats.events} events\n`);
-    for (const [why, n] of Object.entries(stats.skipped).sort((a, b) => b[1] - a[1])) process.stderr.write(`  skipped ${String(n).padStart(6)}  ${why}\n`);
-  }
-  return 0;
 }
 
 async function run(file: string, untilDelivered: boolean, logLevel: string | boolean | undefined): Promise<number> {
