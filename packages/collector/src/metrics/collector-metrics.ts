@@ -69,8 +69,6 @@ export class CollectorMetrics {
     mirror(r, 'fsso_collector_ldap_queue_dropped_total', 'Group look-ups not queued because limits.ldapQueue was full', [], () => [[{}, view.ldap().dropped]]);
     mirror(r, 'fsso_collector_limit_hits_total', "How often each limit refused something (the limit's config name, as in fssoctl stats)", ['limit'], () => Object.entries(view.limitHits()).map(([limit, v]) => [{ limit }, v]));
     mirror(r, 'fsso_collector_denied_calls_total', 'Calls refused because the certificate lacks the role', [], () => [[{}, view.denied()]]);
-    // Zero series for the common outcomes, so a dashboard has a line before the first event.
-    for (const result of ['applied', 'rejected', 'duplicate']) this.events.inc({ result, kind: 'USER_LOGON', source: 'none', reason: '' }, 0);
     for (const result of ['ok', 'error']) this.ldapSeconds.zero({ result });
   }
 
