@@ -90,7 +90,7 @@ test('both metrics endpoints are scraped after real traffic, and every documente
   assert.equal((await fetch(`http://127.0.0.1:${cPort}/`)).status, 404);
 });
 
-test('metrics are off unless configured, and a taken metrics port stops the collector with the address named', async (t) => {
+test('metrics are off unless configured, and a taken metrics port stops the collector and the agent with the address named', async (t) => {
   const dir = tempDir('metrics-port');
   t.after(dir.cleanup);
   const plain = await startCollector(dir.path);
@@ -107,6 +107,16 @@ test('metrics are off unless configured, and a taken metrics port stops the coll
   const r = await runCommand(BIN.collector, ['serve', '--config', config]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, new RegExp(`metrics\\.listen 127\\.0\\.0\\.1:${taken}: the address is already in use; pick a free port`));
+
+  // The agent alike: its metrics port is bound before it starts reading, and a taken one stops it.
+  const agentConfig = join(dir.path, 'agent-taken.json');
+  writeFileSync(agentConfig, JSON.stringify({
+    agentId: 'dc1', insecure: true, dataDir: 'agent-taken', collectors: [{ name: 'main', address: plain.address }],
+    sources: [{ name: 'ev', format: 'events', path: config }], metrics: { listen: `127.0.0.1:${taken}` },
+  }));
+  const agent = await runCommand(BIN.agent, ['run', '--config', agentConfig]);
+  assert.notEqual(agent.code, 0);
+  assert.match(agent.stderr, new RegExp(`metrics\\.listen 127\\.0\\.0\\.1:${taken}: the address is already in use`));
 
   writeFileSync(config, JSON.stringify({ listen: '127.0.0.1:0', insecure: true, metrics: { listen: 'everywhere' } }));
   const bad = await runCommand(BIN.collector, ['serve', '--config', config]);
