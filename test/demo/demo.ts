@@ -9,6 +9,7 @@ import { formatAge, identityName, renderTable } from '@fsso/common';
 import { IdentityReplica, decide } from '@fsso/firewall-client';
 import { DEMO_SAMPLE, ROOT } from '../support/paths';
 import { startAgent, startCollector } from '../support/processes';
+import { adminClient, getStats } from '../support/grpc';
 import { testPki } from '../support/pki';
 
 const say = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -42,8 +43,15 @@ async function main(): Promise<void> {
     stops.push(() => agent.stop());
     const code = await agent.exited;
     if (code !== 0) throw new Error(`the agent exited with ${code}: ${agent.stderr.join('\n')}`);
-    const sent = agent.lines.find((l) => l.message === 'source finished');
-    say(`   agent delivered ${String(sent?.['events'] ?? '?')} events from ${String(sent?.['records'] ?? '?')} records and exited; the firewall received ${changes} changes\n`);
+    const read = agent.lines.find((l) => l.message === 'source finished');
+    // The agent's last progress line (logged as it stops) holds what the filters dropped and folded.
+    const progress = [...agent.lines].reverse().find((l) => l.message === 'progress') ?? {};
+    const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const filtered = n(progress['ignoredUser']) + n(progress['ignoredNetwork']) + n(progress['ignoredLogonType']);
+    const admin = adminClient(collector);
+    const stats = await getStats(admin).finally(() => admin.close());
+    say(`   read ${String(read?.['records'] ?? '?')} records -> ${String(read?.['events'] ?? '?')} events; filtered out ${filtered}, folded ${n(progress['coalesced'])}; sent ${n(progress['spooled'])}`);
+    say(`   the collector accepted ${stats.eventsAccepted}, rejected ${stats.rejected}, duplicates ${stats.duplicates}; the firewall received ${changes} changes; the agent exited once all was acknowledged\n`);
 
     const rows = replica.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
     say('4. The table the firewall sees:');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  PLAINTEXT_WARNING, SERVICE_NAMES, normaliseThumbprint, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
+  MetricsEndpoint, PLAINTEXT_WARNING, SERVICE_NAMES, normaliseThumbprint, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
   type Clock, type Logger,
 } from '@fsso/common';
 import type { CollectorConfig } from './config';
@@ -28,6 +28,7 @@ import { streamQuota } from './services/stream-quota';
 import { countOversizeMessages } from './services/oversize';
 import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
+import { CollectorMetrics } from './metrics/collector-metrics';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -114,8 +115,20 @@ export class Collector {
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
       database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,
+      names: cfg.identity.domains, agentRetentionMs: cfg.agentRetentionMs,
     }), ['admin'], g));
-    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES), (call) => quota.acquire(call, 'watch'));
+    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES), (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
+    if (cfg.metrics) {
+      const metrics = new CollectorMetrics({
+        state: () => this.stateValue, entries: () => table.all(), revision: () => table.revision, syncSubscribers: () => this.hub.size,
+        changesPublished: () => this.hub.published, agentsConnected: () => this.registry.size, openStreams: () => streams.size,
+        ingest: () => ingestor.counters, authority: () => engine.counters, ldap: () => groups.counters, limitHits: () => this.limitHits, denied: () => this.denied.count,
+      });
+      ingestor.onOutcomes = metrics.onOutcomes;
+      groups.onLookup = metrics.onLookup;
+      this.metrics = new MetricsEndpoint(metrics.registry, cfg.metrics, this.log);
+      await this.metrics.start();
+    }
     this.server = server;
 
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
@@ -128,6 +141,7 @@ export class Collector {
     this.sweepTimer.unref();
     this.sweep(ingestor, table, events, agents);
     this.stateValue = 'RUNNING';
+    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health.setStatus(s, 'SERVING');
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
       address: `${host}:${this.boundPort}`, port: this.boundPort, database: cfg.database, logons: table.count(),
@@ -136,6 +150,7 @@ export class Collector {
   }
 
   private gate: ConnectionGate | undefined;
+  private metrics: MetricsEndpoint | undefined;
   private health: ReturnType<typeof addHealthAndReflection> | undefined;
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
@@ -196,6 +211,7 @@ export class Collector {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
+    await this.metrics?.stop();
     this.stateValue = 'STOPPED';
     this.log.info('collector stopped');
   }

@@ -6,7 +6,7 @@ import { validateLimits, type Limits, type LimitsOptions } from './limits-config
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import { validateAgentAuthority, validateDomains } from './authority/config';
 import {
-  ConfigError, parseAddress, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
+  ConfigError, parseAddress, validateMetricsOptions, type MetricsConfig, type MetricsOptions, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 
@@ -86,6 +86,8 @@ export interface CollectorOptions {
   /** Serve plaintext gRPC. For labs only; logged as a warning. @default false */
   insecure?: boolean;
   log?: LogOptions;
+  /** A Prometheus endpoint (`GET /metrics`); off unless set. `{}` listens on 127.0.0.1:9464. */
+  metrics?: MetricsOptions;
 }
 
 export interface CollectorConfig extends LinkSecurity {
@@ -107,9 +109,11 @@ export interface CollectorConfig extends LinkSecurity {
   limits: Limits;
   agentRetentionMs: number;
   log: LogOptions;
+  /** undefined: no metrics listener. */
+  metrics: MetricsConfig | undefined;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'agentRetention', 'tls', 'insecure', 'log'];
+const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'agentRetention', 'tls', 'insecure', 'log', 'metrics'];
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
@@ -144,7 +148,8 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   const limits = validateLimits(raw['limits']);
   const identity = { ...id.settings, domains: validateDomains(raw['domains'], directories), maxEntriesPerDomain: limits.maxEntriesPerDomain };
   return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
-    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits, agentRetentionMs, log: validateLogOptions(raw['log']) };
+    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits, agentRetentionMs, log: validateLogOptions(raw['log']),
+    metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9464') };
 }
 
 /** The `identity` section; also used by `simulate`. */

@@ -47,6 +47,11 @@ export class DcAgent {
     return this.stateValue;
   }
 
+  /** What the metrics read at scrape time (nothing before start). */
+  view(): { spool: Spool | undefined; links: readonly CollectorLink[]; sources: readonly { readonly stats: SourceStats }[]; shaper: Shaper } {
+    return { spool: this.spool?.isOpen === false ? undefined : this.spool, links: this.links, sources: this.sources, shaper: this.shaper };
+  }
+
   start(): void {
     const cfg = this.cfg;
     const spool = new Spool(cfg.spool, cfg.spoolLimits);

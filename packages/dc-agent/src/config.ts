@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import {
   ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
-  rejectUnknownKeys, resolveDataDir, validateLogOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
+  rejectUnknownKeys, resolveDataDir, validateLogOptions, validateMetricsOptions, type MetricsConfig, type MetricsOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
   type TlsOptions,
 } from '@fsso/common';
 import type { FileSourceConfig } from './sources/file-source';
@@ -62,6 +62,8 @@ export interface AgentOptions {
   /** With batches in flight and no acknowledgement for this long, reconnect. @default "30s" */
   ackTimeout?: string;
   log?: LogOptions;
+  /** A Prometheus endpoint (`GET /metrics`); off unless set. `{}` listens on 127.0.0.1:9465. */
+  metrics?: MetricsOptions;
 }
 
 export interface AgentConfig {
@@ -81,9 +83,11 @@ export interface AgentConfig {
   selfTraffic: SelfTrafficMode;
   spoolLimits: SpoolLimits;
   log: LogOptions;
+  /** undefined: no metrics listener. */
+  metrics: MetricsConfig | undefined;
 }
 
-const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'ackTimeout', 'log'];
+const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'ackTimeout', 'log', 'metrics'];
 
 export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = process.cwd()): AgentConfig {
   rejectUnknownKeys(raw, KNOWN, '');
@@ -194,6 +198,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     selfTraffic,
     spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? '512MB', 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
     log: validateLogOptions(raw['log']),
+    metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9465'),
   };
 }
 

@@ -1,2 +1,2 @@
-export { IdentityReplica, type ReplicaChange, type ReplicaOptions, type ReplicaState } from './replica';
+export { IdentityReplica, type ReplicaChange, type ReplicaOptions, type ReplicaState, type ReconnectInfo } from './replica';
 export { decide, type Decision, type GroupPolicy } from './decision';

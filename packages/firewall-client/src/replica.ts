@@ -27,6 +27,13 @@ export interface ReplicaChange {
   reason: string;
 }
 
+/** What 'reconnected' tells: how long the replica was not live, and what it holds now. */
+export interface ReconnectInfo {
+  downMs: number;
+  revision: number;
+  entries: number;
+}
+
 export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOPPED';
 
 /**
@@ -36,6 +43,7 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  * step when it is complete, so lookups never see a half-loaded table.
  *
  * Events: 'ready' (first complete table), 'change' (ReplicaChange), 'snapshot' (table replaced),
+ * 'reconnected' (ReconnectInfo: live again after a lost stream),
  * 'state' (ReplicaState), 'error' is never emitted: connection problems are retried and reported
  * through 'disconnected' (reason).
  */
@@ -48,8 +56,15 @@ export class IdentityReplica extends EventEmitter {
   private readyValue = false;
   private client: IdentityServiceClient | undefined;
   private call: grpc.ClientReadableStream<SyncMessage__Output> | undefined;
-  private readonly backoff = new Backoff();
+  /**
+   * A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart (the
+   * shared default grows to 15 s, which with grpc-js's own reconnect backoff added up to 21 s
+   * between a restarted collector answering and the replica being live again).
+   */
+  private readonly backoff = new Backoff(250, 2000);
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When the stream was lost (0 while live), for the 'reconnected' event. */
+  private lostAtMs = 0;
 
   constructor(private readonly opts: ReplicaOptions) {
     super();
@@ -88,6 +103,10 @@ export class IdentityReplica extends EventEmitter {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // grpc-js backs off reconnecting the channel on its own (1 s growing to 120 s); our loop above
+      // it already paces retries, so the channel must not add minutes of its own.
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 1000,
     }) as IdentityServiceClient;
     this.connect();
   }
@@ -147,6 +166,7 @@ export class IdentityReplica extends EventEmitter {
       this.building = undefined;
       if (this.stateValue === 'STOPPED') return;
       this.setState('BACKOFF');
+      if (this.readyValue && this.lostAtMs === 0) this.lostAtMs = Date.now();
       this.emit('disconnected', why);
       this.retryTimer = setTimeout(() => this.connect(), this.backoff.next());
     };
@@ -183,6 +203,11 @@ export class IdentityReplica extends EventEmitter {
   private goLive(): void {
     this.backoff.reset();
     this.setState('LIVE');
+    if (this.lostAtMs) {
+      const downMs = Date.now() - this.lostAtMs;
+      this.lostAtMs = 0;
+      this.emit('reconnected', { downMs, revision: this.revisionValue, entries: this.table.size } satisfies ReconnectInfo);
+    }
     if (!this.readyValue) {
       this.readyValue = true;
       this.emit('ready');

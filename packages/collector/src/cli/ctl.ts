@@ -1,38 +1,12 @@
 import { pkiCommand, tlsCheck } from './pki';
+import { renderStats } from './stats-format';
+import { CTL_COMMANDS, CTL_HELP } from './ctl-help';
+import { pruneAgents, userCommand } from './ctl-user';
 import {
-  CONNECTION_HELP, formatAccount, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, VERSION, call, formatAge, formatTime, loadFsso,
+  commonFlags, formatAccount, identityJson, identityName, CONNECTION_OPTIONS, NotFoundError, UsageError, call, formatAge, formatTime, loadFsso,
   parseCommandLine, printable, renderTable, resolveConnection, runCli, type AdminServiceClient, type Identity__Output,
   type ListLogonsResponse__Output, type Explanation__Output, type HistoryResponse__Output, type HistoryItem__Output, parseDuration, type DeleteLogonResponse__Output, type ListAgentsResponse__Output, type Stats__Output,
 } from '@fsso/common';
-
-const HELP = `fssoctl ${VERSION}: inspect and correct the collector's IP -> user table.
-
-Usage:
-  fssoctl logons [--user U] [--domain D] [--network CIDR] [--limit N] [--json]
-  fssoctl who IP [--at TIME] [--json]
-                                   who is at IP, or had it at TIME (ISO time or "2h ago"; exit 3 if nobody)
-  fssoctl explain IP [--json]      why IP is mapped to its user: the chain of evidence
-  fssoctl logoff IP [--json]       force a logoff: remove the entry for IP
-  fssoctl agents [--json]          DC agents: connected, last event, acked sequence, backlog
-  fssoctl stats [--json]
-  fssoctl pki init [--dir pki] [--name NAME] [--days 3650] [--force]
-                                                   a private CA (ca.pem, ca.key; folder 0700)
-  fssoctl pki issue --role agent|firewall|admin|collector --name HOST [--domain D]...
-                    [--ip IP]... [--dns NAME]... [--agent-id ID] [--days N] [--force] [--dir pki]
-                                                   a certificate and key for a role (N: 1-825,
-                                                   default 365; collector 825)
-  fssoctl pki show FILE [--json]                   subject, SANs, EKUs, validity, role, thumbprint
-  fssoctl tls check HOST:PORT [--ca F] [--cert F --key F]
-                                                   the chain a server sends and why it does or does not verify
-
-${CONNECTION_HELP}
-
-Examples:
-  export FSSO_COLLECTOR=collector.corp.example:7450 FSSO_CA=pki/ca.pem FSSO_CERT=pki/ops.pem FSSO_KEY=pki/ops.key
-  fssoctl logons --network 10.1.0.0/16
-  fssoctl who 10.1.2.3 --at "2h ago"
-  fssoctl pki issue --dir pki --role agent --name dc1.corp.example --domain CORP
-`;
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
@@ -40,21 +14,17 @@ const OPTIONS = {
   limit: { type: 'string' }, at: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   dir: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, domain: { type: 'string', multiple: true },
   ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' }, 'agent-id': { type: 'string' },
+  hours: { type: 'string' }, prune: { type: 'boolean' }, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' },
 } as const;
 
 export function main(argv: string[]): void {
   runCli('fssoctl', async () => {
     const { values, positionals } = parseCommandLine('fssoctl', argv, OPTIONS);
+    const handled = commonFlags('fssoctl', CTL_HELP, CTL_COMMANDS, values, positionals);
+    if (handled !== undefined) return handled;
     const [command, arg] = positionals;
-    if (values['help'] || !command) {
-      process.stdout.write(HELP);
-      return command || values['help'] ? 0 : 2;
-    }
     if (command === 'pki') return pkiCommand(arg, positionals[2], values);
-    if (command === 'tls') {
-      if (arg !== 'check') throw new UsageError("the tls command is 'tls check HOST:PORT'");
-      return tlsCheck(positionals[2], values);
-    }
+    if (command === 'tls') return tlsCheck(positionals[2], values);
     const conn = resolveConnection(values);
     const { proto } = loadFsso();
     const client = new proto.fsso.v1.AdminService(conn.address, conn.credentials) as AdminServiceClient;
@@ -113,7 +83,10 @@ export function main(argv: string[]): void {
             return 3;
           }
         }
+        case 'user':
+          return await userCommand(client, conn.address, arg, values, json, out);
         case 'agents': {
+          if (values['prune']) return await pruneAgents(client, conn.address, values, json, out);
           const { agents } = await call<ListAgentsResponse__Output>(conn.address, (o, cb) => client.listAgents({}, o, cb));
           if (json) out(JSON.stringify(agents));
           else {
@@ -127,7 +100,7 @@ export function main(argv: string[]): void {
         case 'stats': {
           const s = await call<Stats__Output>(conn.address, (o, cb) => client.getStats({}, o, cb));
           if (json) out(JSON.stringify(s));
-          else for (const [k, v] of Object.entries(s)) out(printable(`${k.padEnd(16)} ${k.endsWith('Ms') ? formatTime(Number(v)) : String(v)}`));
+          else out(renderStats(s));
           return 0;
         }
         default:

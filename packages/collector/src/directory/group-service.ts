@@ -57,6 +57,8 @@ export class GroupService implements GroupLookup {
   private readonly st: { save: Statement; all: Statement };
   private readonly filter: ((g: DirectoryGroup) => boolean) | undefined;
   readonly counters = { lookups: 0, failures: 0, dropped: 0, logonRefreshes: 0 };
+  /** Set by the metrics: each finished LDAP look-up's duration and outcome. */
+  onLookup: ((seconds: number, ok: boolean) => void) | undefined;
 
   constructor(
     db: Db,
@@ -179,8 +181,11 @@ export class GroupService implements GroupLookup {
 
   private async fetch(dir: LdapDirectory, user: string, key: string): Promise<void> {
     this.counters.lookups++;
+    const startedNs = process.hrtime.bigint();
+    const took = (): number => Number(process.hrtime.bigint() - startedNs) / 1e9;
     try {
       const groups = await dir.groupsOf(user);
+      this.onLookup?.(took(), true);
       const now = this.clock.now();
       const prev = this.cache.get(key);
       this.retryAt.delete(key);
@@ -189,6 +194,7 @@ export class GroupService implements GroupLookup {
       this.due.set(key, now + this.settings.ttlMs);
       if (!prev || prev.stale || prev.unconfirmed || !sameGroups(prev.groups, groups)) this.notify(user, dir, groups, false);
     } catch (err) {
+      this.onLookup?.(took(), false);
       this.failed(dir, user, key, err);
     }
   }

@@ -23,6 +23,9 @@ export interface BatchResult {
 export const MAX_REJECTIONS_PER_ACK = 8;
 const MAX_REASON_CHARS = 200;
 
+/** What became of one event, for the metrics: told after the batch committed, never for a rolled-back one. */
+export type EventOutcome = { result: 'applied' | 'rejected' | 'duplicate'; kind: string; source: string; reason?: string };
+
 export interface IngestCounters {
   /** Events dated more than 5 minutes in the future (a skewed DC clock): clamped to now, and reported. */
   skewed: number;
@@ -44,6 +47,10 @@ export class Ingestor {
   /** When each agent was last warned about its clock, so a skewed DC gives one line per 10 minutes. */
   private readonly skewWarned = new Map<string, number>();
   private readonly applyTx;
+  /** Outcomes of the batch being applied; handed to `onOutcomes` once it committed. */
+  private outcomes: EventOutcome[] = [];
+  /** Set by the metrics; called after each committed batch. */
+  onOutcomes: ((outcomes: readonly EventOutcome[]) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -65,7 +72,9 @@ export class Ingestor {
     const agent = this.agents.get(agentId);
     if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
     try {
+      this.outcomes = [];
       const r = this.applyTx(agent, batch, headSeq, scope);
+      this.onOutcomes?.(this.outcomes);
       this.counters.accepted += r.accepted;
       this.counters.duplicates += r.duplicates;
       this.counters.rejected += r.rejected;
@@ -90,6 +99,7 @@ export class Ingestor {
     for (const raw of batch) {
       if (raw.seq <= acked) {
         duplicates++;
+        this.outcomes.push({ result: 'duplicate', kind: raw.kind, source: raw.source });
         continue;
       }
       const ev = validateEvent(raw, scope, names);
@@ -98,10 +108,12 @@ export class Ingestor {
       if (typeof ev === 'string') {
         rejected++;
         if (rejections.length < MAX_REJECTIONS_PER_ACK) rejections.push({ seq: raw.seq, reason: ev.slice(0, MAX_REASON_CHARS) });
+        this.outcomes.push({ result: 'rejected', kind: raw.kind, source: raw.source, reason: ev });
         this.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
         continue;
       }
       accepted++;
+      this.outcomes.push({ result: 'applied', kind: ev.kind, source: ev.source });
       if (ev.eventTimeMs > now + SKEW_MS) this.reportSkew(agent.agentId, ev.eventTimeMs - now, now);
       lastEventMs = Math.max(lastEventMs, Math.min(ev.eventTimeMs, now));
       this.events.append(agent.agentId, agent.spoolId, ev, now);

@@ -1,4 +1,4 @@
-import { InvalidInputError, NotFoundError, parseNetwork, type AdminServiceHandlers, type AgentInfo, type Clock, VERSION } from '@fsso/common';
+import { DomainNames, InvalidInputError, NotFoundError, parseAccountName, parseNetwork, type AdminServiceHandlers, type AgentInfo, type Clock, VERSION } from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
@@ -23,6 +23,21 @@ export interface AdminDeps {
   denied: { count: number };
   limitHits: Record<string, number>;
   streams: StreamCounter;
+  /** NetBIOS/DNS equivalences (config `domains`, directories): `--domain corp.example` finds CORP. */
+  names?: DomainNames;
+  /** The collector's agentRetention: what `agents --prune` uses unless told otherwise. */
+  agentRetentionMs?: number;
+}
+
+/** "CORP\dave", "dave@corp.example" or "dave" (+ a separate domain): the user and canonical domain to match. */
+function userFilter(rawUser: string, rawDomain: string, names: DomainNames): { user: string | undefined; domain: string | undefined } {
+  const a = parseAccountName(rawUser);
+  const named = a.domain ?? rawDomain;
+  const domain = named.trim() ? names.canonical(named) : undefined;
+  if (a.domain && rawDomain.trim() && !names.same(a.domain, rawDomain)) {
+    throw new InvalidInputError(`user ${JSON.stringify(rawUser)} names domain ${a.domain}, but the domain filter is ${rawDomain}; give the domain once`);
+  }
+  return { user: a.user.trim() ? a.user.trim().toLowerCase() : undefined, domain };
 }
 
 /** What fssoctl calls: inspect and correct the table, see the agents. */
@@ -31,7 +46,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
     ListLogons: unary((req) => {
       const network = req.network ? parseNetwork(req.network) : undefined;
       if (network === null) throw new InvalidInputError(`network ${JSON.stringify(req.network)} is not a network; write it like 10.1.0.0/16`);
-      const filter = { user: req.user || undefined, domain: req.domain || undefined, network };
+      const filter = { ...userFilter(req.user, req.domain, d.names ?? DomainNames.NONE), network };
       const pageSize = Math.min(req.pageSize || 100, 1000);
       const page = d.table.list(filter, req.pageToken, pageSize);
       const last = page.entries[page.entries.length - 1];
@@ -81,6 +96,26 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       if (!Number.isFinite(req.atMs) || req.atMs <= 0) throw new InvalidInputError('at_ms must be a time (epoch milliseconds)');
       const h = d.table.history.at(ip, req.atMs);
       return { at: h.at ? toHistoryItem(h.at) : null, around: h.around.map(toHistoryItem) };
+    }),
+
+    GetUser: unary((req) => {
+      const f = userFilter(req.user, req.domain, d.names ?? DomainNames.NONE);
+      if (!f.user) throw new InvalidInputError("a user name is needed, e.g. 'dave', 'CORP\\dave' or 'dave@corp.example'");
+      const inDomain = (domain: string): boolean => f.domain === undefined || domain === f.domain;
+      const current = d.table.ofUser(f.user).filter((e) => inDomain(e.domain)).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+      const sinceMs = Number.isFinite(req.sinceMs) && req.sinceMs > 0 ? req.sinceMs : d.clock.now() - 24 * 3_600_000;
+      const history = d.table.history.ofUser(f.user, sinceMs).filter((h) => inDomain(h.domain));
+      return { current: current.map(toIdentity), history: history.map(toHistoryItem) };
+    }),
+
+    PruneAgents: unary((req) => {
+      const olderThanMs = Number.isFinite(req.olderThanMs) && req.olderThanMs > 0 ? req.olderThanMs : d.agentRetentionMs ?? 30 * 86_400_000;
+      const cutoff = d.clock.now() - olderThanMs;
+      const connected = (id: string): boolean => d.registry.get(id) !== undefined;
+      const removed = req.dryRun
+        ? d.agents.all().filter((a) => a.lastContactMs < cutoff && a.lastEventMs < cutoff && !connected(a.agentId)).map((a) => a.agentId)
+        : d.agents.prune(cutoff, connected);
+      return { removed, olderThanMs };
     }),
 
     GetStats: unary(() => ({

@@ -23,7 +23,7 @@ const toRow = (r: Row): HistoryRow => ({ ip: r.ip, user: r.user, domain: r.domai
  * yesterday?" is the first question of an incident response.
  */
 export class HistoryLog {
-  private readonly st: Record<'open' | 'close' | 'at' | 'around' | 'prune', Statement>;
+  private readonly st: Record<'open' | 'close' | 'at' | 'around' | 'prune' | 'ofUser', Statement>;
   constructor(db: Db) {
     this.st = {
       open: db.prepare('INSERT INTO history (ip, user, domain, workstation, shared, from_ms) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -31,6 +31,7 @@ export class HistoryLog {
       at: db.prepare('SELECT * FROM history WHERE ip = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms DESC LIMIT 1'),
       around: db.prepare('SELECT * FROM history WHERE ip = ? AND from_ms <= ? ORDER BY from_ms DESC LIMIT ?'),
       prune: db.prepare('DELETE FROM history WHERE to_ms IS NOT NULL AND to_ms < ?'),
+      ofUser: db.prepare('SELECT * FROM history WHERE user = ? AND (to_ms IS NULL OR to_ms >= ?) ORDER BY from_ms DESC LIMIT ?'),
     };
   }
 
@@ -47,6 +48,11 @@ export class HistoryLog {
     const hit = this.st.at.get(ip, atMs, atMs) as Row | undefined;
     const rows = this.st.around.all(ip, atMs + 3_600_000, around) as Row[];
     return { at: hit ? toRow(hit) : undefined, around: rows.map(toRow) };
+  }
+
+  /** Rows of one user (any domain; the caller narrows) that were open at or after `sinceMs`, newest first. */
+  ofUser(user: string, sinceMs: number, limit = 1000): HistoryRow[] {
+    return (this.st.ofUser.all(user, sinceMs, limit) as Row[]).map(toRow);
   }
 
   prune(beforeMs: number): number {

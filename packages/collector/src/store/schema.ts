@@ -150,4 +150,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (realm, name, mac)
   ) WITHOUT ROWID;
   `,
+  `
+  -- fssoctl user NAME: where one user was, without reading the whole history.
+  CREATE INDEX history_by_user ON history (user, from_ms);
+  `,
 ];

@@ -8,6 +8,8 @@ export type ChangeListener = (changes: readonly TableChange[]) => void;
  */
 export class ChangeHub {
   private readonly listeners = new Map<ChangeListener, () => void>();
+  /** Table changes handed to subscribers since start (for the metrics). */
+  published = 0;
 
   /** `onShutdown` ends the subscriber's stream cleanly when the collector stops. */
   subscribe(listener: ChangeListener, onShutdown: () => void): () => void {
@@ -22,6 +24,7 @@ export class ChangeHub {
 
   publish(changes: readonly TableChange[]): void {
     if (changes.length === 0) return;
+    this.published += changes.length;
     for (const l of this.listeners.keys()) l(changes);
   }
 

@@ -20,12 +20,23 @@ export function renderTable(rawHeaders: readonly string[], rawRows: readonly (re
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-/** "2026-11-23 12:00:01" in local time; '' for 0. */
+/**
+ * "2026-11-23 12:00:01 UTC" or "2026-11-23 13:00:01 +01:00": local time with its zone, because a
+ * time read off a terminal is compared with logs of other machines; '' for 0.
+ */
 export function formatTime(ms: number): string {
   if (!ms) return '';
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zoneOf(d)}`;
+}
+
+/** "UTC", or the offset from it as "+01:00" / "-05:00" (names like CET are ambiguous). */
+export function zoneOf(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const a = Math.abs(off);
+  return `${off > 0 ? '+' : '-'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
 /** "3s ago", "5m ago", "2h ago". */

@@ -78,3 +78,14 @@ export function flushLogger(logger: Logger): Promise<void> {
     logger.end();
   });
 }
+
+/**
+ * `--log-level` beats `FSSO_LOG_LEVEL`, which beats the config file's `log.level`: a one-off
+ * `--log-level debug` must not need an edited config. A bad value names where it came from.
+ */
+export function logLevelOverride(flag: unknown, env: NodeJS.ProcessEnv = process.env): LogLevel | undefined {
+  const [value, where] = typeof flag === 'string' ? [flag, '--log-level'] : [env['FSSO_LOG_LEVEL'], 'FSSO_LOG_LEVEL'];
+  if (value === undefined || value === '') return undefined;
+  if (!LEVELS.includes(value as LogLevel)) throw new ConfigError(`${where}: ${JSON.stringify(value)} is not a level; use one of ${LEVELS.join(', ')}`, where);
+  return value as LogLevel;
+}

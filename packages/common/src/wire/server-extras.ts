@@ -8,9 +8,15 @@ import { loadFsso } from './proto';
  * balancers and `grpcurl` work against every FSSO server without extra configuration.
  * Returns the health implementation so the daemon can flip services to NOT_SERVING when draining.
  */
-export function addHealthAndReflection(server: grpc.Server, services: readonly string[], admitWatch?: (call: grpc.ServerWritableStream<unknown, unknown>) => boolean): HealthImplementation {
-  const statusMap: ServingStatusMap = { '': 'SERVING' };
-  for (const s of services) statusMap[s] = 'SERVING';
+export function addHealthAndReflection(
+  server: grpc.Server,
+  services: readonly string[],
+  admitWatch?: (call: grpc.ServerWritableStream<unknown, unknown>) => boolean,
+  /** A daemon that is still opening its database answers NOT_SERVING until it says otherwise. */
+  initial: 'SERVING' | 'NOT_SERVING' = 'SERVING',
+): HealthImplementation {
+  const statusMap: ServingStatusMap = { '': initial };
+  for (const s of services) statusMap[s] = initial;
   const health = new HealthImplementation(statusMap);
   if (!admitWatch) health.addToServer(server);
   else {

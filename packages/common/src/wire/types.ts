@@ -14,6 +14,8 @@ export type { ListLogonsRequest, ListLogonsRequest__Output } from '../generated/
 export type { ListLogonsResponse, ListLogonsResponse__Output } from '../generated/fsso/v1/ListLogonsResponse';
 export type { AgentServiceClient, AgentServiceHandlers } from '../generated/fsso/v1/AgentService';
 export type { IdentityServiceClient, IdentityServiceHandlers } from '../generated/fsso/v1/IdentityService';
+export type { UserResponse, UserResponse__Output } from '../generated/fsso/v1/UserResponse';
+export type { PruneAgentsResponse, PruneAgentsResponse__Output } from '../generated/fsso/v1/PruneAgentsResponse';
 export type { AdminServiceClient, AdminServiceHandlers } from '../generated/fsso/v1/AdminService';
 
 /** Every kind of event, in proto order. */

@@ -1,19 +1,21 @@
-import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  DATA_DIR_ENV, UsageError, VERSION, createLogger, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
+  DATA_DIR_ENV, MetricsEndpoint, UsageError, commonFlags, type CommandHelp, VERSION, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, type Logger,
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
-import { describeFormats, formatNames, getFormat } from '../sources/registry';
+import { agentMetrics } from '../metrics';
+import { describeFormats } from '../sources/registry';
 import { doctorCommand, serviceCommand } from './service-commands';
+import { parseCommand } from './parse-command';
 import { status } from './status';
 
 const HELP = `fsso-dc-agent ${VERSION}: reads logon evidence on a domain controller and streams it to collectors.
 
 Usage:
-  fsso-dc-agent run --config FILE [--until-delivered] [--data-dir DIR]
+  fsso-dc-agent run --config FILE [--until-delivered] [--log-level LEVEL] [--data-dir DIR]
   fsso-dc-agent parse --format FORMAT [--domain D] [--stats] [--self-traffic keep] FILE|-
+  fsso-dc-agent parse --config FILE [--source NAME] [--stats] [--self-traffic keep] FILE|-
   fsso-dc-agent status --config FILE [--json] [--data-dir DIR]
   fsso-dc-agent doctor --config FILE [--json] [--data-dir DIR]
   fsso-dc-agent install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]
@@ -22,10 +24,12 @@ Usage:
 Commands:
   run      the daemon; with --until-delivered it exits once every source has ended
            and every collector acknowledged every event: 0 if all were accepted,
-           1 if a source failed, 4 if a collector rejected any event
+           1 if a source failed, 4 if a collector rejected any event; --log-level
+           (error, warn, info, debug) beats FSSO_LOG_LEVEL, which beats "log.level"
   parse    print the events a file would produce, one JSON object per line
            (--stats: a summary of records, events and skip reasons on stderr;
-           --self-traffic keep: map logons from the server's own address too)
+           --self-traffic keep: map logons from the server's own address too);
+           with --config, that config's source format, filters and folding apply
   status   the spool: newest event, and per collector what it acknowledged, the
            backlog, the link's state and since when, its last error and the events
            it rejected (as the running agent last recorded them)
@@ -54,13 +58,50 @@ Examples:
 /** `run --until-delivered`: every event was acknowledged, but a collector refused some of them. */
 export const EXIT_REJECTED = 4;
 
+const COMMANDS: Record<string, CommandHelp> = {
+  run: {
+    usage: 'run --config FILE [--until-delivered] [--log-level LEVEL] [--data-dir DIR]', args: 1,
+    about: 'The daemon: sources -> spool -> each collector, and the Prometheus endpoint when "metrics" is configured.\n--until-delivered exits once every source ended and every collector acknowledged every event: 0 if all were\naccepted, 1 if a source failed, 4 if a collector rejected any event. --data-dir DIR: where the spool lives\n(FSSO_DATA_DIR; an installed service uses its state directory).\n--log-level (error, warn, info, debug) beats FSSO_LOG_LEVEL, which beats "log.level".',
+    examples: ['fsso-dc-agent run --config /etc/fsso/dc-agent.json', 'fsso-dc-agent run --config dc-agent.json --until-delivered --log-level debug'],
+  },
+  parse: {
+    usage: 'parse (--format FORMAT [--domain D] | --config FILE [--source NAME]) [--stats] [--self-traffic keep] FILE|-', args: 2,
+    about: `The events a file would produce, one JSON object per line. With --config, the file is read as that config's
+source (its format and domain), and the config's filters and folding are applied: exactly what the agent would
+send. --stats: records, events, skip reasons, and (with --config) what the filters dropped and folded, on stderr.
+--self-traffic keep: map logons from the server's own address too (dropped by default).
+
+Formats:
+${describeFormats()}`,
+    examples: ['fsso-dc-agent parse --format windows-xml security.xml', 'fsso-dc-agent parse --config /etc/fsso/dc-agent.json --stats security.xml > /dev/null'],
+  },
+  status: { usage: 'status --config FILE [--json] [--data-dir DIR]', args: 1, about: "The spool: newest event, and per collector what it acknowledged, the backlog, the link's state and since when,\nits last error and the events it rejected (as the running agent last recorded them).", examples: ['fsso-dc-agent status --config /etc/fsso/dc-agent.json'] },
+  doctor: {
+    usage: 'doctor --config FILE [--json] [--data-dir DIR]', args: 1,
+    about: "Checks the config, each source, the certificate as collectors will judge it (role agent, the configured domains\ncovered, expiry), that each syslog port is free, the spool folder and each collector's health service; a verdict\nper check (exit 1 if any FAIL).",
+    examples: ['fsso-dc-agent doctor --config /etc/fsso/dc-agent.json'],
+  },
+  install: {
+    usage: 'install --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]', args: 1,
+    about: 'Linux: writes and enables a systemd unit; Windows: registers a service through WinSW. Needs root /\nAdministrator; --dry-run prints the steps instead.',
+    examples: ['fsso-dc-agent install --config /etc/fsso/dc-agent.json --dry-run'],
+  },
+  uninstall: {
+    usage: 'uninstall --config FILE [--dry-run] [--name N] [--winsw WinSW-x64.exe]', args: 1,
+    about: 'Undoes install.', examples: ['fsso-dc-agent uninstall --config /etc/fsso/dc-agent.json'],
+  },
+};
+
 export function main(argv: string[]): void {
   runCli('fsso-dc-agent', async () => {
     const { values, positionals } = parseCommandLine('fsso-dc-agent', argv, {
       config: { type: 'string' }, format: { type: 'string' }, domain: { type: 'string' }, stats: { type: 'boolean' }, 'self-traffic': { type: 'string' },
       'until-delivered': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, winsw: { type: 'string' }, platform: { type: 'string' }, 'unit-dir': { type: 'string' },
+      'log-level': { type: 'string' }, source: { type: 'string' },
     });
+    const handled = commonFlags('fsso-dc-agent', HELP, COMMANDS, values, positionals);
+    if (handled !== undefined) return handled;
     const [command, file] = positionals;
     // --data-dir is FSSO_DATA_DIR for this command: how an operator's shell sees what the service sees.
     const dataDir = values['data-dir'];
@@ -68,15 +109,11 @@ export function main(argv: string[]): void {
       if (dataDir.trim() === '') throw new UsageError('--data-dir needs a folder, e.g. --data-dir /var/lib/fsso-dc-agent');
       process.env[DATA_DIR_ENV] = resolve(dataDir);
     }
-    if (values['help'] || !command) {
-      process.stdout.write(HELP);
-      return command || values['help'] ? 0 : 2;
-    }
     switch (command) {
       case 'parse':
-        return parse(values, file);
+        return parseCommand(values, file);
       case 'run':
-        return run(configPath(values), values['until-delivered'] === true);
+        return run(configPath(values), values['until-delivered'] === true, values['log-level']);
       case 'status':
         return status(configPath(values), values['json'] === true);
       case 'doctor':
@@ -96,50 +133,21 @@ function configPath(values: Record<string, string | boolean | undefined>): strin
   return f;
 }
 
-async function parse(values: Record<string, string | boolean | undefined>, file: string | undefined): Promise<number> {
-  const name = values['format'];
-  if (typeof name !== 'string') throw new UsageError(`parse needs --format, one of ${formatNames().join(', ')}`);
-  const format = getFormat(name);
-  if (!format) throw new UsageError(`--format ${name} is unknown; use one of ${formatNames().join(', ')}`);
-  if (!file) throw new UsageError("parse needs a FILE (or '-' for standard input)");
-  const splitter = format.createSplitter();
-  const self = values['self-traffic'] ?? 'drop';
-  if (self !== 'drop' && self !== 'keep') throw new UsageError(`--self-traffic ${String(self)}: use "drop" (the default) or "keep"`);
-  // No interface check here: a recorded file may come from another host than this one (see sources/self-traffic.ts).
-  const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '', selfTraffic: self });
-  const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
-  const input = file === '-' ? process.stdin : createReadStream(file);
-  const handle = (records: string[]): void => {
-    let out = '';
-    for (const r of records) {
-      stats.records++;
-      const res = parser(r);
-      if (res.skipped) stats.skipped[res.skipped] = (stats.skipped[res.skipped] ?? 0) + 1;
-      for (const e of res.events) out += `${JSON.stringify(e)}\n`;
-      stats.events += res.events.length;
-    }
-    if (out) process.stdout.write(out);
-  };
-  for await (const chunk of input) handle(splitter.push(chunk as Buffer));
-  handle(splitter.end());
-  if (values['stats']) {
-    process.stderr.write(`${stats.records} records, ${stats.events} events\n`);
-    for (const [why, n] of Object.entries(stats.skipped).sort((a, b) => b[1] - a[1])) process.stderr.write(`  skipped ${String(n).padStart(6)}  ${why}\n`);
-  }
-  return 0;
-}
-
-async function run(file: string, untilDelivered: boolean): Promise<number> {
+async function run(file: string, untilDelivered: boolean, logLevel: string | boolean | undefined): Promise<number> {
   const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
-  const log = createLogger('dc-agent', cfg.log);
+  const level = logLevelOverride(logLevel);
+  const log = createLogger('dc-agent', level ? { ...cfg.log, level } : cfg.log);
   const agent = new DcAgent(cfg, log);
+  // Bound before the agent starts: a taken metrics port is a start-up error, not a silent gap.
+  const metrics = cfg.metrics ? new MetricsEndpoint(agentMetrics(agent), cfg.metrics, log) : undefined;
+  await metrics?.start();
   agent.start();
   let code = 0;
   await new Promise<void>((done) => {
     let signals = 0;
     const stop = (why: string): void => {
       log.info('shutting down', { reason: why });
-      void agent.stop().then(done);
+      void agent.stop().then(() => metrics?.stop()).then(done);
     };
     const onSignal = (sig: NodeJS.Signals): void => {
       if (++signals > 1) process.exit(130);

@@ -185,6 +185,10 @@ export class Spool {
     return (this.st.count.get() as { n: number }).n;
   }
 
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -1,9 +1,9 @@
 import {
-  CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, formatAge, parseCommandLine, parseDuration, printable, renderTable,
+  CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, commonFlags, type CommandHelp, formatAge, parseCommandLine, parseDuration, printable, renderTable,
   resolveConnection, runCli, identityJson, identityName, loadFsso, call, NotFoundError,
   type IdentityServiceClient, type Identity__Output,
 } from '@fsso/common';
-import { IdentityReplica, type ReplicaChange } from '../replica';
+import { IdentityReplica, type ReconnectInfo, type ReplicaChange } from '../replica';
 import { decide } from '../decision';
 
 const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
@@ -19,6 +19,8 @@ Usage:
 Options:
   --timeout DURATION   how long to wait for the table (default 10s)
 
+'fsso-fw COMMAND --help' shows one command with examples; --version prints the version.
+
 ${CONNECTION_HELP}
 
 Examples:
@@ -26,6 +28,28 @@ Examples:
   fsso-fw lookup 10.1.2.3
   fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users'
 `;
+
+const T = `Options:\n  --timeout DURATION   how long to wait for the table (default 10s)\n\n${CONNECTION_HELP}`;
+
+/** Every command: `fsso-fw COMMAND --help` prints one, with examples. */
+const COMMANDS: Record<string, CommandHelp> = {
+  lookup: {
+    usage: 'lookup IP [--ask] [--json]', args: 2, more: T,
+    about: "Who is at IP, from a freshly synced replica (exit 3 if nobody). --ask asks the collector's Lookup instead,\nwhich may resolve an unknown address on demand.",
+    examples: ['fsso-fw lookup 10.1.2.3', 'fsso-fw lookup 10.1.2.3 --ask --json'],
+  },
+  table: { usage: 'table [--json]', args: 1, more: T, about: "The whole table as this firewall's replica holds it.", examples: ['fsso-fw table', 'fsso-fw table --json | jq length'] },
+  watch: {
+    usage: 'watch [--json]', args: 1, more: T,
+    about: 'Every change as it arrives, until Ctrl-C. A lost stream is said on stderr ("disconnected ...; reconnecting"),\nand so is its return ("back: live again after 3.2 s ...", or a "reconnected" JSON line with --json).',
+    examples: ['fsso-fw watch', 'fsso-fw watch --json | jq -c .'],
+  },
+  check: {
+    usage: 'check IP --group G [--group G2] [--user U] [--json]', args: 2, more: T,
+    about: 'An allow/deny decision by group or user, as a firewall rule makes it (exit 0 allow, 1 deny).',
+    examples: ["fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users'", 'fsso-fw check 10.1.2.3 --user alice --json'],
+  },
+};
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
@@ -36,12 +60,9 @@ const OPTIONS = {
 export function main(argv: string[]): void {
   runCli('fsso-fw', async () => {
     const { values, positionals } = parseCommandLine('fsso-fw', argv, OPTIONS);
-    const [command, arg] = positionals;
-    if (values['help'] || !command) {
-      process.stdout.write(HELP);
-      return command || values['help'] ? 0 : 2;
-    }
-    if (!['lookup', 'table', 'watch', 'check'].includes(command)) throw new UsageError(`unknown command '${command}'; see 'fsso-fw --help'`);
+    const handled = commonFlags('fsso-fw', HELP, COMMANDS, values, positionals);
+    if (handled !== undefined) return handled;
+    const [command = '', arg] = positionals;
     if ((command === 'lookup' || command === 'check') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
     const conn = resolveConnection(values);
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
@@ -94,7 +115,13 @@ function watch(replica: IdentityReplica, json: boolean, out: (s: string) => bool
     else out(printable(`${new Date().toISOString()}  r${c.revision}  ${c.op === 'UPSERT' ? '+' : '-'} ${c.ip.padEnd(15)} ${c.identity ? identityName(c.identity) : ''} (${c.reason})`));
   });
   replica.on('snapshot', (n: number) => out(json ? JSON.stringify({ event: 'snapshot', entries: n }) : `table reloaded: ${n} entries`));
-  replica.on('disconnected', (why: string) => process.stderr.write(`fsso-fw: disconnected (${why}); reconnecting\n`));
+  replica.on('disconnected', (why: string) => process.stderr.write(`fsso-fw: disconnected (${printable(why)}); reconnecting\n`));
+  // Saying when it is back matters as much as saying it is gone: the operator otherwise cannot
+  // tell a replica that recovered from one still blind.
+  replica.on('reconnected', (r: ReconnectInfo) => {
+    if (json) out(JSON.stringify({ event: 'reconnected', downMs: r.downMs, revision: r.revision, entries: r.entries }));
+    process.stderr.write(`fsso-fw: back: live again after ${(r.downMs / 1000).toFixed(1)} s, ${r.entries} entries at revision ${r.revision}\n`);
+  });
   return new Promise((resolve) => {
     const stop = (): void => {
       replica.stop();
