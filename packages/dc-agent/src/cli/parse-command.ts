@@ -37,7 +37,7 @@ function plan(values: Values): { format: string; parse: ParseOptions; shaper: Sh
  */
 export async function parseCommand(values: Values, file: string | undefined): Promise<number> {
   const plain = plan(values);
-  const self = values['self-traffic'] ?? 'drop';
+  const self = values['self-traffic'] ?? plain.parse.selfTraffic ?? 'drop';
   if (self !== 'drop' && self !== 'keep') throw new UsageError(`--self-traffic ${String(self)}: use "drop" (the default) or "keep"`);
   // No interface check here: a recorded file may come from another host than this one (see sources/self-traffic.ts).
   const p = { ...plain, parse: { ...plain.parse, selfTraffic: self as 'drop' | 'keep' } };
