@@ -154,9 +154,7 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
 
 /** The `identity` section; also used by `simulate`. */
 export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings; verify: VerifySettings } {
-  const o = raw === undefined ? {} : raw;
-  if (typeof o !== 'object' || o === null) throw new ConfigError('identity: expected an object like {"sharedThreshold": 3}', 'identity');
-  const r = o as Record<string, unknown>;
+  const r = sectionOf(raw ?? {}, 'identity', '{"sharedThreshold": 3}');
   rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention', 'onDemand', 'verify'], 'identity');
   const addrs = r['sharedAddresses'] ?? [];
   if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
@@ -181,9 +179,29 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
   };
 }
 
+/** A list in the config, or an error naming the field: a wrong type never silently means "none". */
+function listOf(raw: unknown, field: string, example: string): unknown[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ConfigError(`${field}: expected a list like ${example}, not ${JSON.stringify(raw)}`, field);
+  return raw as unknown[];
+}
+
+/** A list of strings (DNS servers and the like), or an error naming the field. */
+function stringsOf(raw: unknown, field: string, example: string): string[] {
+  return listOf(raw, field, example).map((v, i) => {
+    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`${field}[${i}]: expected a string like ${example.replace(/^\[|\]$/g, '')}`, `${field}[${i}]`);
+    return v;
+  });
+}
+
+/** A section that must be an object (not a list, string or null), or an error naming it. */
+function sectionOf(raw: unknown, field: string, example: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${field}: expected an object like ${example}`, field);
+  return raw as Record<string, unknown>;
+}
+
 function networksOf(raw: unknown, field: string): Network[] {
-  const list = Array.isArray(raw) ? (raw as unknown[]) : [];
-  return list.map((n, i) => {
+  return listOf(raw, field, '["10.0.0.0/8"]').map((n, i) => {
     const net = typeof n === 'string' ? parseNetwork(n) : null;
     if (!net) throw new ConfigError(`${field}[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`, `${field}[${i}]`);
     return net;
@@ -192,24 +210,22 @@ function networksOf(raw: unknown, field: string): Network[] {
 
 function validateVerify(raw: unknown): VerifySettings {
   if (raw === undefined) return { networks: [], intervalMs: 60_000, failures: 3, tcpPorts: [445, 135, 3389], timeoutMs: 1000, dnsServers: [] };
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('identity.verify: expected {"networks": ["10.0.0.0/8"], "interval": "1m"}', 'identity.verify');
-  const o = raw as Record<string, unknown>;
+  const o = sectionOf(raw, 'identity.verify', '{"networks": ["10.0.0.0/8"], "interval": "1m"}');
   rejectUnknownKeys(o, ['networks', 'interval', 'failures', 'tcpPorts', 'timeout', 'dnsServers'], 'identity.verify');
   const ports = o['tcpPorts'] ?? [445, 135, 3389];
   if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw new ConfigError('identity.verify.tcpPorts: expected a list of ports like [445, 3389], or [] for no TCP check', 'identity.verify.tcpPorts');
   return {
     networks: networksOf(o['networks'], 'identity.verify.networks'), intervalMs: parseDuration(o['interval'] ?? '1m', 'identity.verify.interval'),
     failures: optionalInt(o, 'failures', 'identity.verify.', 1, 100) ?? 3, tcpPorts: ports as number[],
-    timeoutMs: parseDuration(o['timeout'] ?? '1s', 'identity.verify.timeout'), dnsServers: Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [],
+    timeoutMs: parseDuration(o['timeout'] ?? '1s', 'identity.verify.timeout'), dnsServers: stringsOf(o['dnsServers'], 'identity.verify.dnsServers', '["127.0.0.53"]'),
   };
 }
 
 function validateOnDemand(raw: unknown): OnDemandSettings {
   if (raw === undefined) return { networks: [], timeoutMs: 500, dnsServers: [] };
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('identity.onDemand: expected {"networks": ["10.0.0.0/8"], "timeout": "500ms"}', 'identity.onDemand');
-  const o = raw as Record<string, unknown>;
+  const o = sectionOf(raw, 'identity.onDemand', '{"networks": ["10.0.0.0/8"], "timeout": "500ms"}');
   rejectUnknownKeys(o, ['networks', 'timeout', 'dnsServers'], 'identity.onDemand');
   const networks = networksOf(o['networks'], 'identity.onDemand.networks');
-  const dns = Array.isArray(o['dnsServers']) ? (o['dnsServers'] as unknown[]).map(String) : [];
+  const dns = stringsOf(o['dnsServers'], 'identity.onDemand.dnsServers', '["127.0.0.53"]');
   return { networks, timeoutMs: parseDuration(o['timeout'] ?? '500ms', 'identity.onDemand.timeout'), dnsServers: dns };
 }

@@ -67,3 +67,30 @@ test('groups: refreshAge defaults to a minute (or the TTL if shorter); one past 
   assert.throws(() => validateGroupSettings({ refreshAge: true }), (e: unknown) => e instanceof ConfigError && e.field === 'groups.refreshAge');
   assert.throws(() => validateGroupSettings({ refresh: '1m' }), (e: unknown) => e instanceof ConfigError && /refresh/.test(e.message));
 });
+
+test('collector: a wrong type is an error naming the field, never a silent "none" (verify, onDemand, dnsServers, limits, domains)', () => {
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ identity: { verify: { networks: '10.0.0.0/8' } } }, 'identity.verify.networks', /expected a list like \["10\.0\.0\.0\/8"\], not "10\.0\.0\.0\/8"/],
+    [{ identity: { onDemand: { networks: '10.0.0.0/8' } } }, 'identity.onDemand.networks', /expected a list/],
+    [{ identity: { onDemand: { networks: ['10.0.0.0/8'], dnsServers: '127.0.0.53' } } }, 'identity.onDemand.dnsServers', /expected a list/],
+    [{ identity: { verify: { dnsServers: [53] } } }, 'identity.verify.dnsServers[0]', /expected a string/],
+    [{ identity: { onDemand: [] } }, 'identity.onDemand', /expected an object/],
+    [{ identity: [] }, 'identity', /expected an object/],
+    [{ limits: [] }, 'limits', /expected an object/],
+    [{ domains: ['CORP'] }, 'domains', /expected an object mapping NetBIOS names to DNS names/],
+    [{ domains: { 'CORP.X': 'corp.x' } }, 'domains.CORP.X', /is not a NetBIOS domain name/],
+    [{ agents: [{ id: 'dhcp1', networks: '10.1.0.0/16' }] }, 'agents[0].networks', /expected a list of networks/],
+    [{ agents: [{ id: 'a', networks: [] }, { id: 'a', networks: [] }] }, 'agents[1].id', /listed twice/],
+  ];
+  for (const [over, field, message] of cases) {
+    const e = configError(() => resolveCollectorConfig({ insecure: true, ...over }));
+    assert.equal(e.field, field, JSON.stringify(over));
+    assert.match(e.message, message, JSON.stringify(over));
+  }
+  // The right types still work, and the directory pairs and the domains map make one name table.
+  const ok = resolveCollectorConfig({ insecure: true, domains: { CORP: 'corp.example.test', SALES: ['sales.example.test', 'sales.example'] }, agents: [{ id: 'dhcp1', networks: ['198.18.0.0/15'] }] });
+  assert.equal(ok.identity.domains.canonical('sales.example'), 'SALES');
+  assert.equal(ok.identity.domains.same('CORP', 'CORP.EVIL.COM'), false);
+  assert.equal(ok.agentNetworks.get('dhcp1')?.length, 1);
+  assert.equal(ok.identity.maxEntriesPerDomain, ok.limits.maxEntriesPerDomain);
+});
