@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../src/store/database';
+import { IdentityTable } from '../src/store/identity-table';
+import { ChangeHub } from '../src/sync/hub';
+import type { Entry, TableChange } from '../src/identity/entry';
+
+const T = Date.UTC(2026, 11, 1, 9);
+const entry = (ip: string, user: string, over: Partial<Entry> = {}): Omit<Entry, 'revision'> => ({
+  ip, user, domain: 'CORP', workstation: '', groups: ['CORP\\Staff'], groupsStale: false, firstSeenMs: T, lastSeenMs: T, userSeenMs: T,
+  source: 'test', shared: false, contested: false, claims: [], evidence: [], ...over,
+});
+
+/** A real SQLite file in a temp folder, reopened at will: what a restart sees. */
+function onDisk() {
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-table-'));
+  const file = join(dir, 'c.db');
+  const open = () => {
+    const db = openDatabase(file, 'normal');
+    return { db, table: new IdentityTable(db) };
+  };
+  return { open, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('every write is a revision, kept in the change log in order; a restart reads the same table and revision', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const a = d.open();
+  const changes: TableChange[] = [];
+  a.db.transaction(() => {
+    changes.push(a.table.upsert(entry('198.18.50.1', 'alice'), 'logon', T));
+    changes.push(a.table.upsert(entry('198.18.50.2', 'bob'), 'logon', T));
+    const gone = a.table.delete('198.18.50.1', 'logoff', T);
+    if (gone) changes.push(gone);
+  })();
+  assert.deepEqual(changes.map((c) => [c.revision, c.op, c.ip, c.reason]), [[1, 'UPSERT', '198.18.50.1', 'logon'], [2, 'UPSERT', '198.18.50.2', 'logon'], [3, 'DELETE', '198.18.50.1', 'logoff']]);
+  assert.deepEqual(a.table.changesSince(1)?.map((c) => c.revision), [2, 3]);
+  assert.deepEqual(a.table.changesSince(3), []);
+  assert.equal(a.table.changesSince(4), undefined, 'a revision from the future is unknown: a snapshot, not a delta');
+  a.db.close();
+  const b = d.open();
+  assert.equal(b.table.revision, 3);
+  assert.deepEqual([...b.table.all()].map((e) => [e.ip, e.user]), [['198.18.50.2', 'bob']]);
+  b.db.close();
+});
+
+test('refreshes move last-seen without a revision and reach SQLite at flush; shared and contested state survive a restart', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const a = d.open();
+  a.db.transaction(() => {
+    a.table.upsert(entry('198.18.50.3', 'carol'), 'logon', T);
+    a.table.upsert(entry('198.18.50.4', '', { shared: true, claims: [{ user: 'x', domain: 'CORP', reporter: 'dc1', timeMs: T }] }), 'shared', T);
+    a.table.upsert(entry('198.18.50.5', '', { contested: true, claims: [{ user: 'bob', domain: 'SALES', reporter: 'dc-sales', timeMs: T }] }), 'contested', T);
+  })();
+  const cur = a.table.get('198.18.50.3');
+  assert.ok(cur);
+  a.db.transaction(() => {
+    a.table.refresh(cur, T + 5000, true, 'samba-audit', { kind: 'USER_ACTIVITY', source: 'samba-audit', sourceEventId: '', reporter: 'dc1', timeMs: T + 5000, user: 'carol', workstation: '', rule: 'activity' });
+    a.table.flush();
+  })();
+  assert.equal(a.table.revision, 3, 'a refresh is not a revision');
+  a.db.close();
+  const b = d.open();
+  assert.equal(b.table.get('198.18.50.3')?.lastSeenMs, T + 5000);
+  assert.equal(b.table.get('198.18.50.4')?.shared, true);
+  assert.deepEqual(b.table.get('198.18.50.5')?.claims.map((c) => c.user), ['bob']);
+  assert.equal(b.table.get('198.18.50.5')?.contested, true);
+  b.db.close();
+});
+
+test('per-domain counts follow upserts, replacements and deletes (the quota reads them)', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const { db, table } = d.open();
+  t.after(() => db.close());
+  db.transaction(() => {
+    table.upsert(entry('198.18.50.6', 'a'), 'logon', T);
+    table.upsert(entry('198.18.50.7', 'b'), 'logon', T);
+    table.upsert(entry('198.18.50.7', 'c', { domain: 'SALES' }), 'replaced', T);
+  })();
+  assert.deepEqual([table.countOf('CORP'), table.countOf('SALES')], [1, 1]);
+  db.transaction(() => table.delete('198.18.50.6', 'logoff', T))();
+  assert.deepEqual([table.countOf('CORP'), table.countOf('SALES')], [0, 1]);
+});
+
+test('a rolled-back transaction leaves memory as SQLite has it (reloadRevision)', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const { db, table } = d.open();
+  t.after(() => db.close());
+  db.transaction(() => table.upsert(entry('198.18.50.8', 'dora'), 'logon', T))();
+  assert.throws(() => db.transaction(() => {
+    table.upsert(entry('198.18.50.9', 'eve'), 'logon', T);
+    throw new Error('disk full');
+  })());
+  table.reloadRevision();
+  assert.equal(table.revision, 1);
+  assert.equal(table.get('198.18.50.9'), undefined);
+});
+
+test('the hub hands committed changes to every subscriber in order; unsubscribe and shutdown end it', () => {
+  const hub = new ChangeHub();
+  const seen: number[][] = [[], []];
+  let ended = 0;
+  const offA = hub.subscribe((cs) => seen[0]?.push(...cs.map((c) => c.revision)), () => ended++);
+  hub.subscribe((cs) => seen[1]?.push(...cs.map((c) => c.revision)), () => ended++);
+  const change = (revision: number): TableChange => ({ revision, op: 'DELETE', ip: '198.18.50.10', reason: 'x', atMs: T });
+  hub.publish([change(1), change(2)]);
+  hub.publish([]);
+  offA();
+  hub.publish([change(3)]);
+  assert.deepEqual(seen, [[1, 2], [1, 2, 3]]);
+  assert.equal(hub.size, 1);
+  hub.shutdown();
+  assert.equal(ended, 1, 'only the subscriber still there is ended');
+  assert.equal(hub.size, 0);
+});
