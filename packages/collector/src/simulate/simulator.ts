@@ -1,4 +1,4 @@
-import type { AgentEvent } from '@fsso/dc-agent';
+import type { AgentEvent } from '@fsso/formats';
 import { openDatabase } from '../store/database';
 import { IdentityTable } from '../store/identity-table';
 import { WorkstationStore } from '../store/workstations';

@@ -5,7 +5,7 @@ import {
 } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
-import { describeFormats, formatNames, getFormat } from '../sources/registry';
+import { describeFormats, formatNames, getFormat } from '@fsso/formats';
 import { doctorCommand, serviceCommand } from './service-commands';
 import { status } from './status';
 
@@ -105,7 +105,7 @@ async function parse(values: Record<string, string | boolean | undefined>, file:
   const splitter = format.createSplitter();
   const self = values['self-traffic'] ?? 'drop';
   if (self !== 'drop' && self !== 'keep') throw new UsageError(`--self-traffic ${String(self)}: use "drop" (the default) or "keep"`);
-  // No interface check here: a recorded file may come from another host than this one (see sources/self-traffic.ts).
+  // No interface check here: a recorded file may come from another host than this one (see self-traffic.ts in @fsso/formats).
   const parser = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '', selfTraffic: self });
   const stats = { records: 0, events: 0, skipped: {} as Record<string, number> };
   const input = file === '-' ? process.stdin : createReadStream(file);
