@@ -84,7 +84,7 @@ test('PAN-OS USERID: every line maps; login/logout, domain\\user, computer accou
   assert.deepEqual([host.workstation, host.source, host.sourceEventId, host.logonType], ['YA072Z', 'syslog', 'panos-userid', 0]);
   // Lines 1-13 carry "Nov 30 16:09:08" without year or host; line 14 has no header: read time.
   const first = new Date((events[0] as AgentEvent).eventTimeMs);
-  assert.deepEqual([first.getMonth(), first.getDate(), first.getHours(), first.getMinutes(), first.getSeconds()], [10, 30, 16, 9, 8]);
+  assert.deepEqual([first.getUTCMonth(), first.getUTCDate(), first.getUTCHours(), first.getUTCMinutes(), first.getUTCSeconds()], [10, 30, 16, 9, 8]);
   assert.ok(first.getTime() <= Date.now() + DAY);
   assert.ok(Math.abs(host.eventTimeMs - Date.now()) < 60_000);
   assert.equal((events[0] as AgentEvent).reporter, '');
@@ -126,7 +126,7 @@ test('Cisco ISE accounting: Start is a logon with Framed-IP and MAC, Stop a logo
     ['USER_LOGON', 'nisehorrrrn', '', '89.160.20.112', 'd4:ca:6d:14:87:3b', 'hijk.xyz.com', 'cisco-ise-accounting'],
   );
   const d = new Date(start.eventTimeMs);
-  assert.deepEqual([d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()], [3, 27, 11, 11, 47]);
+  assert.deepEqual([d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()], [3, 27, 11, 11, 47]);
   // Line 3 is segment 1 of a two-part message; it holds every attribute needed, so it counts.
   for (const r of results.slice(1)) {
     const stop = one(r);
