@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { normaliseIp, normaliseMac, normaliseWorkstation } from '@fsso/common';
 import type { AgentEvent, RecordResult } from '../model';
 import type { ParseOptions } from '../format';
+import { skip } from '../event';
 
 /**
  * What one DHCP record says about one address, in the terms every DHCP format shares. Each format
@@ -50,9 +51,7 @@ export function leaseResult(f: LeaseFacts, options: ParseOptions = {}): RecordRe
   return { events: [event] };
 }
 
-export function skip(reason: string): RecordResult {
-  return { events: [], skipped: reason };
-}
+export { skip };
 
 export interface HostIdentity {
   user: string;

@@ -1,5 +1,6 @@
 import { normaliseIp, normaliseMac, type KnownEventKind } from '@fsso/common';
-import type { AgentEvent, RecordResult } from '../model';
+import type { RecordResult } from '../model';
+import { accountEvent, skip } from '../event';
 import type { ParseOptions, SourceFormat } from '../format';
 import { BlankLineSplitter } from './blank-line-splitter';
 import { readAccount } from '../syslog/fields';
@@ -59,22 +60,17 @@ export function mapDetailRecord(r: DetailRecord, opts: ParseOptions = {}, nowMs:
   if (ip === null) return skip(`no usable Framed-IP-Address (${rawIp || 'none'})`);
   const account = readAccount(attr('user-name'));
   if (typeof account === 'string') return skip(account);
-  if (account.machine && kind === 'USER_LOGOFF') return skip(`logoff of computer account ${account.user}$`);
-
-  const event: AgentEvent = {
-    kind: account.machine ? 'HOST_SEEN' : kind,
-    user: account.user,
-    domain: account.domain || (opts.defaultDomain ?? '').trim().toUpperCase(),
+  return accountEvent({
+    kind,
+    account,
     ip,
-    workstation: account.machine ? account.user.toUpperCase() : '',
+    workstation: '',
     mac: normaliseMac(attr('calling-station-id')),
     eventTimeMs: recordTime(r, nowMs),
     source: RADIUS_SOURCE,
     sourceEventId: 'freeradius-detail',
-    logonType: 0,
     reporter: (attr('nas-identifier') || attr('nas-ip-address')).toLowerCase(),
-  };
-  return { events: [event] };
+  }, opts);
 }
 
 /**
@@ -94,10 +90,6 @@ function unquote(v: string): string {
   const q = s[0];
   if ((q === '"' || q === "'") && s.length >= 2 && s.endsWith(q)) return s.slice(1, -1).replace(/\\(.)/g, '$1');
   return s;
-}
-
-function skip(reason: string): RecordResult {
-  return { events: [], skipped: reason };
 }
 
 /** `freeradius-detail`: the accounting `detail` files of FreeRADIUS (radacct/<client>/detail-*). */

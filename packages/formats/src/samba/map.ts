@@ -1,6 +1,7 @@
 import { normaliseAccount, normaliseIp, normaliseWorkstation } from '@fsso/common';
 import type { Account, KnownEventKind } from '@fsso/common';
-import type { AgentEvent, RecordResult } from '../model';
+import type { RecordResult } from '../model';
+import { accountEvent, skip } from '../event';
 import type { ParseOptions } from '../format';
 import { DuplicateFilter } from './duplicates';
 import { authenticationAccount, isServiceIdentity } from './identity';
@@ -46,14 +47,12 @@ function mapAuthentication(r: SambaRecord, duplicates: DuplicateFilter, opts: Pa
   }
   const eventId = num(b, 'eventId');
   const logonType = num(b, 'logonType');
-  return {
-    events: [event(account, ip, workstation, r.timeMs, opts, {
-      kind: 'USER_LOGON',
-      sourceEventId: eventId === undefined ? 'auth' : String(eventId),
-      logonType: logonType !== undefined && Number.isInteger(logonType) && logonType >= 0 ? logonType : NETWORK_LOGON,
-      reporter: '',
-    })],
-  };
+  return event(account, ip, workstation, r.timeMs, opts, {
+    kind: 'USER_LOGON',
+    sourceEventId: eventId === undefined ? 'auth' : String(eventId),
+    logonType: logonType !== undefined && Number.isInteger(logonType) && logonType >= 0 ? logonType : NETWORK_LOGON,
+    reporter: '',
+  });
 }
 
 function mapAuthorization(r: SambaRecord, opts: ParseOptions): RecordResult {
@@ -61,15 +60,13 @@ function mapAuthorization(r: SambaRecord, opts: ParseOptions): RecordResult {
   const what = `Samba Authorization (${text(b, 'serviceDescription') || 'unknown service'}/${text(b, 'authType') || '?'})`;
   const common = commonChecks(r, what, normaliseAccount(text(b, 'account'), text(b, 'domain')), opts);
   if (typeof common === 'string') return skip(common);
-  return {
-    events: [event(common.account, common.ip, '', r.timeMs, opts, {
-      kind: 'USER_ACTIVITY',
-      sourceEventId: 'authz',
-      // Every Authorization is a session from the network at the DC's own server.
-      logonType: NETWORK_LOGON,
-      reporter: text(b, 'logonServer').toLowerCase(),
-    })],
-  };
+  return event(common.account, common.ip, '', r.timeMs, opts, {
+    kind: 'USER_ACTIVITY',
+    sourceEventId: 'authz',
+    // Every Authorization is a session from the network at the DC's own server.
+    logonType: NETWORK_LOGON,
+    reporter: text(b, 'logonServer').toLowerCase(),
+  });
 }
 
 /**
@@ -97,23 +94,7 @@ interface Varying {
   reporter: string;
 }
 
-/** A computer account proves which host is at the address, not which person: HOST_SEEN. */
-function event(account: Account, ip: string, workstation: string, timeMs: number, opts: ParseOptions, v: Varying): AgentEvent {
-  return {
-    kind: account.machine ? 'HOST_SEEN' : v.kind,
-    user: account.user,
-    domain: account.domain || (opts.defaultDomain ?? '').trim().toUpperCase(),
-    ip,
-    workstation: account.machine ? account.user.toUpperCase() : workstation,
-    mac: '',
-    eventTimeMs: timeMs,
-    source: SOURCE,
-    sourceEventId: v.sourceEventId,
-    logonType: v.logonType,
-    reporter: v.reporter,
-  };
-}
-
-function skip(reason: string): RecordResult {
-  return { events: [], skipped: reason };
+/** Samba's evidence through the one event builder (a computer account becomes HOST_SEEN there). */
+function event(account: Account, ip: string, workstation: string, timeMs: number, opts: ParseOptions, v: Varying): RecordResult {
+  return accountEvent({ ...v, account, ip, workstation, eventTimeMs: timeMs, source: SOURCE }, opts);
 }

@@ -1,5 +1,6 @@
 import { normaliseIp, normaliseMac, normaliseWorkstation, type KnownEventKind } from '@fsso/common';
-import type { AgentEvent, RecordResult } from '../model';
+import type { RecordResult } from '../model';
+import { accountEvent, skip } from '../event';
 import type { ParseOptions } from '../format';
 import { epochToMs, readAccount } from './fields';
 import type { SyslogMessage } from './message';
@@ -39,32 +40,20 @@ function toEvent(p: CompiledProfile, g: Record<string, string | undefined>, msg:
 
   let workstation = normaliseWorkstation(g['host']);
   const hostKind = kind === 'HOST_SEEN' || kind === 'HOST_ADDRESS' || kind === 'HOST_RELEASED';
-  if (account.machine) {
-    // A computer account leaving says nothing about which host is at which address.
-    if (kind === 'USER_LOGOFF') return skip(`${name}: logoff of computer account ${account.user}$`);
-    if (!hostKind) kind = 'HOST_SEEN';
-    workstation = account.user.toUpperCase();
-  } else if (hostKind && workstation === '') {
-    workstation = account.user.toUpperCase();
-  }
+  // A host-kind profile names a host by its account: that name is the workstation.
+  if (!account.machine && hostKind && workstation === '') workstation = account.user.toUpperCase();
 
   const epoch = epochToMs(g['epoch']);
-  const event: AgentEvent = {
+  return accountEvent({
     kind,
-    user: account.user,
-    domain: account.domain || (opts.defaultDomain ?? '').trim().toUpperCase(),
+    account,
     ip,
     workstation,
     mac: normaliseMac(g['mac']),
     eventTimeMs: Number.isFinite(epoch) ? epoch : msg.time,
     source: SYSLOG_SOURCE,
     sourceEventId: name,
-    logonType: 0,
     reporter: msg.host.toLowerCase(),
-  };
-  return { events: [event] };
-}
-
-function skip(reason: string): RecordResult {
-  return { events: [], skipped: reason };
+    machineLogoff: `${name}: logoff of computer account ${account.user}$`,
+  }, opts);
 }

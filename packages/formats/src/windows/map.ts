@@ -1,6 +1,6 @@
 import { normaliseAccount, normaliseIp, normaliseWorkstation } from '@fsso/common';
-import type { KnownEventKind } from '@fsso/common';
-import type { AgentEvent, RecordResult } from '../model';
+import type { RecordResult } from '../model';
+import { accountEvent, skip } from '../event';
 import type { ParseOptions } from '../format';
 import type { WindowsRecord } from './record';
 import { COUNTED, RULES, isSuccessStatus, wellKnownAccount } from './rules';
@@ -43,7 +43,7 @@ export function mapWindowsRecord(r: WindowsRecord, opts: ParseOptions = {}): Rec
     if (self !== undefined) return skip(self);
   }
 
-  let workstation = rule.workstationFromComputer
+  const workstation = rule.workstationFromComputer
     ? normaliseWorkstation(r.computer.split('.')[0])
     : normaliseWorkstation(field(rule.fields.workstation));
   // An event without address or client name cannot be tied to any machine (4776 without Workstation).
@@ -51,31 +51,17 @@ export function mapWindowsRecord(r: WindowsRecord, opts: ParseOptions = {}): Rec
     return skip(`${what} names neither client address nor workstation`);
   }
 
-  let kind: KnownEventKind = rule.kind;
-  if (account.machine) {
-    // A computer account logging off says nothing about which host is at which address.
-    if (rule.kind === 'USER_LOGOFF') return skip(`${what} is for machine account ${account.user}$`);
-    kind = 'HOST_SEEN';
-    workstation = account.user.toUpperCase();
-  }
-
   const logonType = Number(field(rule.fields.logonType));
-  const event: AgentEvent = {
-    kind,
-    user: account.user,
-    domain: account.domain || (opts.defaultDomain ?? '').trim().toUpperCase(),
+  return accountEvent({
+    kind: rule.kind,
+    account,
     ip,
     workstation,
-    mac: '',
     eventTimeMs: r.timeMs,
     source: 'windows-security',
     sourceEventId: String(id),
     logonType: Number.isInteger(logonType) && logonType >= 0 ? logonType : 0,
     reporter: r.computer.trim().toLowerCase(),
-  };
-  return { events: [event] };
-}
-
-function skip(reason: string): RecordResult {
-  return { events: [], skipped: reason };
+    machineLogoff: `${what} is for machine account ${account.user}$`,
+  }, opts);
 }
