@@ -6,7 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dirs = ['packages/common/dist/test', 'packages/collector/dist/test', 'packages/dc-agent/dist/test', 'packages/firewall-client/dist/test', 'test/dist/e2e'];
+const dirs = ['packages/common/dist/test', 'packages/formats/dist/test', 'packages/collector/dist/test', 'packages/dc-agent/dist/test', 'packages/firewall-client/dist/test', 'test/dist/e2e'];
 const only = process.argv.slice(2);
 
 function walk(dir) {

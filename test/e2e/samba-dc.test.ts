@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import type { AgentEvent, SourceFormat } from '@fsso/dc-agent';
-import { getFormat } from '@fsso/dc-agent';
+import type { AgentEvent, SourceFormat } from '@fsso/formats';
+import { getFormat } from '@fsso/formats';
 import { pickClientIps, sambaAvailable, startSambaDc, type SambaDc } from '../support/samba';
 import { run, runOk } from '../support/samba/exec';
 

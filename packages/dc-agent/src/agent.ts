@@ -10,13 +10,10 @@ interface Source {
 }
 import { Spool } from './spool/spool';
 import { CollectorLink } from './delivery/collector-link';
-import { FileSource, type EventSink, type SourceStats } from './sources/file-source';
-import { WindowsEventLogSource } from './sources/windows-eventlog/source';
-import { SyslogSource } from './sources/syslog-source';
-import { getFormat } from './sources/registry';
-import { Shaper } from './shaping/shaper';
-import type { AgentEvent } from './events/model';
-import { HostAddresses, countSelfTraffic } from './sources/self-traffic';
+import { HostAddresses, Shaper, countSelfTraffic, getFormat, type AgentEvent } from '@fsso/formats';
+import { FileSource, type EventSink, type SourceStats } from './readers/file-source';
+import { WindowsEventLogSource } from './readers/windows-eventlog/source';
+import { SyslogSource } from './readers/syslog-source';
 
 export type AgentState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -31,7 +28,7 @@ export class DcAgent {
   private sourceRuns: Promise<void>[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
   private readonly shaper: Shaper;
-  /** Live only: on the DC, its interface addresses are the server's own (see sources/self-traffic.ts). */
+  /** Live only: on the DC, its interface addresses are the server's own (see self-traffic.ts in @fsso/formats). */
   private readonly hostAddresses = new HostAddresses();
   /** Sources that ended with an error (a file that cannot be read). */
   readonly failedSources: string[] = [];

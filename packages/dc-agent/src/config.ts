@@ -4,13 +4,12 @@ import {
   rejectUnknownKeys, resolveDataDir, validateLogOptions, validateMetricsOptions, type MetricsConfig, type MetricsOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
   type TlsOptions,
 } from '@fsso/common';
-import type { FileSourceConfig } from './sources/file-source';
-import type { EventLogSourceConfig } from './sources/windows-eventlog/source';
-import type { SyslogSourceConfig } from './sources/syslog-source';
-import { BUILTIN_PROFILES, validateProfiles } from './sources/syslog';
+import type { FileSourceConfig } from './readers/file-source';
+import type { EventLogSourceConfig } from './readers/windows-eventlog/source';
+import type { SyslogSourceConfig } from './readers/syslog-source';
 import { resolveAgentId, type CertRef } from './identity';
-import { parseAllowFrom } from './sources/syslog/sender-gate';
-import { validateSyslogTls } from './sources/syslog/tls-config';
+import { parseAllowFrom } from './readers/syslog/sender-gate';
+import { validateSyslogTls } from './readers/syslog/tls-config';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
@@ -18,10 +17,10 @@ export type SourceConfig =
   | ({ kind: 'windows-eventlog' } & EventLogSourceConfig)
   | ({ kind: 'syslog-listener' } & SyslogSourceConfig);
 import type { LinkTarget } from './delivery/collector-link';
-import { formatNames, getFormat } from './sources/registry';
-import { Shaper, type FilterOptions } from './shaping/shaper';
+import {
+  BUILTIN_PROFILES, formatNames, getFormat, validateFilters, validateProfiles, type FilterOptions, type SelfTrafficMode,
+} from '@fsso/formats';
 import type { SpoolLimits, WhenFull } from './spool/spool';
-import type { SelfTrafficMode } from './sources/self-traffic';
 
 /** The agent's JSON config file. */
 export interface AgentOptions {
@@ -200,32 +199,6 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     log: validateLogOptions(raw['log']),
     metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9465'),
   };
-}
-
-export function validateFilters(raw: unknown): FilterOptions {
-  if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
-  const o = raw as Record<string, unknown>;
-  // selfTraffic is read by selfTrafficMode: it acts in the parsers, not in the shaper.
-  rejectUnknownKeys(o, ['ignoreUsers', 'ignoreNetworks', 'logonTypes', 'coalesceWindow', 'selfTraffic'], 'filters');
-  const list = <T>(k: string, ok: (v: unknown) => v is T, what: string): T[] | undefined => {
-    const v = o[k];
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || !v.every(ok)) throw new ConfigError(`filters.${k}: expected a list of ${what}`, `filters.${k}`);
-    return v;
-  };
-  const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
-  const isInt = (v: unknown): v is number => Number.isInteger(v);
-  const opts: FilterOptions = {};
-  const users = list('ignoreUsers', isStr, 'names or patterns');
-  if (users) opts.ignoreUsers = users;
-  const nets = list('ignoreNetworks', isStr, 'networks like "10.0.0.0/24"');
-  if (nets) opts.ignoreNetworks = nets;
-  const types = list('logonTypes', isInt, 'logon type numbers');
-  if (types) opts.logonTypes = types;
-  if (o['coalesceWindow'] !== undefined) opts.coalesceWindow = String(o['coalesceWindow']);
-  new Shaper(opts); // validates patterns and networks now, with field names, not at the first event
-  return opts;
 }
 
 /** `filters.selfTraffic`: "drop" unless the operator keeps self-traffic on purpose. */

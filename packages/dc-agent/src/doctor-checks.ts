@@ -3,7 +3,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { errorMessage, identityFromSan } from '@fsso/common';
-import { splitAddress } from './sources/syslog/listener';
+import { splitAddress } from './readers/syslog/listener';
 import type { Check } from './doctor';
 
 const EXPIRY_WARN_DAYS = 14;

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SERVICE_NAMES, checkHealth, describeDataDirSource, errorMessage, readJsonConfig, readOnlyForServices } from '@fsso/common';
 import { resolveAgentConfig, type AgentConfig } from './config';
-import { execRunner } from './sources/windows-eventlog/source';
+import { execRunner } from './readers/windows-eventlog/source';
 import { certificateCheck, portCheck } from './doctor-checks';
 
 export type Verdict = 'OK' | 'WARN' | 'FAIL';

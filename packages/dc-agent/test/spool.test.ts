@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../src/spool/spool';
-import type { AgentEvent } from '../src/events/model';
+import type { AgentEvent } from '@fsso/formats';
 
 const ev = (i: number): AgentEvent => ({
   kind: 'USER_LOGON', user: `user${i}`, domain: 'CORP', ip: `198.18.0.${(i % 250) + 1}`, workstation: '', mac: '',

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BlankLineSplitter, SyslogFrameDecoder } from '../src/sources/syslog';
+import { BlankLineSplitter } from '@fsso/formats';
+import { SyslogFrameDecoder } from '../src/readers/syslog/framing';
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 

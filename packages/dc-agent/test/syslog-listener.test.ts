@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ConfigError, createLogger } from '@fsso/common';
-import type { AgentEvent } from '../src/events/model';
-import { BUILTIN_PROFILES, SyslogListener, type SyslogListenerOptions } from '../src/sources/syslog';
+import type { AgentEvent } from '@fsso/formats';
+import { BUILTIN_PROFILES } from '@fsso/formats';
+import { SyslogListener, type SyslogListenerOptions } from '../src/readers/syslog/listener';
 
 /** dist/test/x.test.js -> <checkout>/../shared/data; FSSO_SHARED_DATA when it lives elsewhere. */
 function dataLines(file: string): string[] {

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { caPaths, initCa, issueCert, type Issued } from '@fsso/common';
-import type { AgentEvent } from '../src/events/model';
-import { BUILTIN_PROFILES, SyslogListener, type SyslogListenerOptions } from '../src/sources/syslog';
+import type { AgentEvent } from '@fsso/formats';
+import { BUILTIN_PROFILES } from '@fsso/formats';
+import { SyslogListener, type SyslogListenerOptions } from '../src/readers/syslog/listener';
 
 // An ISE accounting line: one USER_LOGON of nisehorrrrn at 89.160.20.112.
 const LINE = '<181>Apr 27 11:11:47 hijk.xyz.com CISE_RADIUS_Accounting 0000000001 1 0 2020-04-27 11:11:47.000 +00:00 0000000001 3002 NOTICE Radius-Accounting: RADIUS Accounting watchdog update, User-Name=nisehorrrrn, Framed-IP-Address=89.160.20.112, Calling-Station-ID=d4-ca-6d-14-87-3b, Acct-Status-Type=Start, Acct-Session-Id=1,';

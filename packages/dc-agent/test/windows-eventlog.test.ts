@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLogger } from '@fsso/common';
-import { WindowsEventLogSource, type CommandRunner } from '../src/sources/windows-eventlog/source';
-import { recordIdOf, wevtutilArgs, SECURITY_EVENT_IDS } from '../src/sources/windows-eventlog/query';
-import type { AgentEvent } from '../src/events/model';
+import { WindowsEventLogSource, type CommandRunner } from '../src/readers/windows-eventlog/source';
+import { recordIdOf, wevtutilArgs, SECURITY_EVENT_IDS } from '../src/readers/windows-eventlog/query';
+import type { AgentEvent } from '@fsso/formats';
 
 const DATA = process.env['FSSO_SHARED_DATA'] ?? resolve(__dirname, '../../../../../shared/data');
 const log = createLogger('test', { level: 'error', format: 'json' });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, UsageError, formatAccount, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
-import { Shaper, formatNames, getFormat, validateFilters, type AgentEvent, type ShaperStats } from '@fsso/dc-agent';
+import { Shaper, formatNames, getFormat, validateFilters, type AgentEvent, type ShaperStats } from '@fsso/formats';
 import { validateIdentity } from '../config';
 import { validateDomains } from '../authority/config';
 import { simulate } from '../simulate/simulator';

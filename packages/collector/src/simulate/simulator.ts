@@ -1,12 +1,14 @@
-import type { AgentEvent } from '@fsso/dc-agent';
+import winston from 'winston';
+import type { AgentEvent } from '@fsso/formats';
 import { openDatabase } from '../store/database';
 import { IdentityTable } from '../store/identity-table';
 import { WorkstationStore } from '../store/workstations';
+import { AgentStore } from '../store/agent-store';
+import { EventLog } from '../store/event-log';
 import { IdentityEngine, type GroupLookup } from '../identity/engine';
-import { expireEntries } from '../identity/expiry';
 import type { IdentitySettings } from '../identity/settings';
 import type { Entry, TableChange } from '../identity/entry';
-import { validateEvent } from '../ingest/validate';
+import { Ingestor } from '../ingest/ingestor';
 import type { HistoryRow } from '../store/history';
 
 export interface SimulationResult {
@@ -21,28 +23,46 @@ export interface SimulationResult {
 }
 
 /**
- * Runs events through the real identity rules, on a real (in-memory) SQLite table, with a
- * simulated clock: events are applied in event-time order and the clock stands at each event's
- * time, with expiry swept before every event and at the end (`atMs`, or the last event's time).
+ * The agent id events are ingested under. Empty, like the authority of a plaintext collector's
+ * hello without a certificate: each event's own `reporter` field then speaks for it, as the
+ * recorded files name the DCs that wrote them.
+ */
+const SIMULATED_AGENT = '';
+
+/**
+ * Runs events through the real ingest path (the collector's own `Ingestor`: validation, the
+ * identity rules, expiry) on a real (in-memory) SQLite table, with a simulated clock: events are
+ * applied in event-time order and the clock stands at each event's time, with expiry swept before
+ * every event and at the end (`atMs`, or the last event's time).
  */
 export function simulate(events: readonly AgentEvent[], settings: IdentitySettings, atMs?: number, groups?: GroupLookup): SimulationResult {
   const db = openDatabase(':memory:', 'normal');
   const table = new IdentityTable(db);
+  const agents = new AgentStore(db);
+  let now = 0;
+  const clock = { now: () => now };
+  // Silent: simulate prints the table and counts rejections itself; log lines would break --json.
+  const log = winston.createLogger({ silent: true });
   const engine = new IdentityEngine(table, new WorkstationStore(db), settings, groups);
+  const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, engine, settings.deadEntryTimeoutMs, log);
+  agents.save({
+    agentId: SIMULATED_AGENT, spoolId: 'simulate', ackedSeq: 0, headSeq: 0, hostname: 'simulate', domains: [], version: '',
+    lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0,
+  });
   const ordered = [...events].sort((a, b) => a.eventTimeMs - b.eventTimeMs);
   const changes: TableChange[] = [];
   const rejected: SimulationResult['rejected'] = [];
   const end = atMs ?? ordered[ordered.length - 1]?.eventTimeMs ?? Date.now();
   for (const [i, e] of ordered.entries()) {
     if (e.eventTimeMs > end) break;
-    const ev = validateEvent({ ...e, seq: i + 1 });
-    if (typeof ev === 'string') {
-      rejected.push({ event: e, reason: ev });
-      continue;
-    }
-    changes.push(...expireEntries(table, e.eventTimeMs, settings.deadEntryTimeoutMs));
-    changes.push(...engine.apply(ev, e.eventTimeMs));
+    now = e.eventTimeMs;
+    changes.push(...ingestor.expire());
+    const r = ingestor.apply(SIMULATED_AGENT, [{ ...e, seq: i + 1 }], i + 1);
+    const reason = r.rejections[0]?.reason;
+    if (reason !== undefined) rejected.push({ event: e, reason });
+    changes.push(...r.changes);
   }
-  changes.push(...expireEntries(table, end, settings.deadEntryTimeoutMs));
+  now = end;
+  changes.push(...ingestor.expire());
   return { table: [...table.all()], changes, atMs: end, history: (ip, t) => table.history.at(ip, t), rejected };
 }

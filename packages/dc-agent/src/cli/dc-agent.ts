@@ -5,7 +5,7 @@ import {
 import { resolveAgentConfig } from '../config';
 import { DcAgent } from '../agent';
 import { agentMetrics } from '../metrics';
-import { describeFormats } from '../sources/registry';
+import { describeFormats } from '@fsso/formats';
 import { doctorCommand, serviceCommand } from './service-commands';
 import { parseCommand } from './parse-command';
 import { status } from './status';

@@ -2,9 +2,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError, readJsonConfig } from '@fsso/common';
 import { resolveAgentConfig, type SourceConfig } from '../config';
-import { Shaper } from '../shaping/shaper';
-import { formatNames, getFormat } from '../sources/registry';
-import type { ParseOptions } from '../sources/format';
+import { Shaper, formatNames, getFormat, type ParseOptions } from '@fsso/formats';
 
 type Values = Record<string, string | boolean | undefined>;
 

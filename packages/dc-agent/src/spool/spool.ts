@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
-import type { AgentEvent } from '../events/model';
+import type { AgentEvent } from '@fsso/formats';
 
 /** What to do when the spool reaches `maxBytes`. */
 export type WhenFull = 'block' | 'drop-oldest';
