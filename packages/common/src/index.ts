@@ -22,3 +22,4 @@ export * from './config/secrets';
 export * from './config/file-modes';
 export * from './pki/names';
 export type { NormalisedEvent } from './wire/event-model';
+export { parseCertificate, parsePrivateKey } from './pki/read-cert';
