@@ -192,8 +192,13 @@ export class Collector {
     }
     if (this.db?.open) {
       const t = this.table;
-      if (t) this.db.transaction(() => t.persistEvidence())();
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      try {
+        if (t) this.db.transaction(() => t.persistEvidence())();
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        // A full disk must not keep us from closing: the WAL holds every committed batch.
+        this.log.warn('could not checkpoint the database while stopping; the next start recovers from its WAL', { error: err instanceof Error ? err.message : String(err) });
+      }
       this.db.close();
     }
     this.stateValue = 'STOPPED';

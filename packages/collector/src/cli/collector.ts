@@ -55,30 +55,63 @@ export function main(argv: string[]): void {
   });
 }
 
-/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+/**
+ * However the drain goes, the process ends this long after the first signal: systemd (and any
+ * supervisor) must see it exit, never a process that logged "stopped" and lingers.
+ */
+const SHUTDOWN_BOUND_MS = 10_000;
+
+/**
+ * Runs until SIGINT/SIGTERM, then the one shutdown path (Collector.stop) and an explicit exit:
+ * a handle left open (a socket, a timer of a library) must not keep the process alive. A second
+ * signal exits at once (130); after the log is closed nothing writes to it again (that was the
+ * "write after end" crash).
+ */
 async function serveUntilSignal(collector: Collector, log: ReturnType<typeof createLogger>): Promise<void> {
   try {
     await collector.start();
   } catch (err) {
+    // Whatever the start left half open, the process ends with the error (never a hung start).
+    setTimeout(() => process.exit(process.exitCode ?? 1), SHUTDOWN_BOUND_MS).unref();
     if (err instanceof ConfigError) throw err;
     log.error('collector failed to start', { error: err instanceof Error ? err.message : String(err) });
-    await collector.stop();
-    await flushLogger(log);
+    await collector.stop().catch(() => undefined);
+    await closeLog(log);
     throw err;
   }
-  await new Promise<void>((done) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        log.warn('second signal: exiting without draining', { signal: sig });
-        process.exit(130);
-      }
-      log.info('shutting down', { signal: sig });
-      void collector.stop().then(done);
+  let logClosed = false;
+  const again = (sig: NodeJS.Signals): void => {
+    if (logClosed) process.stderr.write(`fsso-collector: second signal (${sig}): exiting without draining\n`);
+    else log.warn('second signal: exiting without draining', { signal: sig });
+    process.exit(130);
+  };
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    const first = (sig: NodeJS.Signals): void => {
+      // Swapped in the same tick, so no signal ever finds no handler (and kills us unlogged).
+      process.off('SIGINT', first).off('SIGTERM', first).on('SIGINT', again).on('SIGTERM', again);
+      resolveSignal(sig);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', first).on('SIGTERM', first);
   });
+  log.info('shutting down', { signal });
+  setTimeout(() => {
+    process.stderr.write(`fsso-collector: shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s; exiting\n`);
+    process.exit(1);
+  }, SHUTDOWN_BOUND_MS).unref();
+  let code = 0;
+  try {
+    await collector.stop();
+  } catch (err) {
+    code = 1;
+    log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+  }
+  logClosed = true;
+  await closeLog(log);
+  process.exit(code);
+}
+
+/** Flushes and ends the log; a late write from a closing component is dropped, not a crash. */
+async function closeLog(log: ReturnType<typeof createLogger>): Promise<void> {
+  log.on('error', () => undefined);
   await flushLogger(log);
 }
