@@ -23,3 +23,4 @@ export * from './config/file-modes';
 export * from './pki/names';
 export type { NormalisedEvent } from './wire/event-model';
 export { parseCertificate, parsePrivateKey } from './pki/read-cert';
+export { hardenedUnit, systemdQuote, describeServiceStep, executeServiceStep, type ServiceStep, type HardenedUnit } from './service/systemd';

@@ -5,6 +5,7 @@ import {
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
 import { simulateCommand } from './simulate';
+import { collectorDoctorCommand, collectorServiceCommand } from './service-commands';
 
 const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and serves agents, firewalls and operators.
 
@@ -12,21 +13,34 @@ Usage:
   fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure]
   fsso-collector simulate --format FORMAT FILE... [--at TIME] [--json]
                  [--dead-entry-timeout 8h] [--config FILE]
+  fsso-collector doctor --config FILE [--json]
+  fsso-collector install --config FILE [--dry-run] [--user NAME] [--name NAME] [--unit-dir DIR]
+  fsso-collector uninstall [--dry-run] [--name NAME] [--unit-dir DIR]
 
 Commands:
   serve     the daemon
   simulate  run recorded events (any 'fsso-dc-agent parse' format, e.g. windows-xml,
             samba-audit, dhcp-isc, or 'events' JSON lines) through the real identity rules
             with a simulated clock, and print the table as of --at (default: the last event)
+  doctor    check the config, the certificates (pair, EKU, role, expiry), the database,
+            each LDAP directory (reach and bind), the port and the metrics listener;
+            changes nothing; exit 1 if a check fails
+  install   write a hardened systemd unit (own user, StateDirectory=fsso-collector,
+            ProtectSystem=strict, NoNewPrivileges=yes, restart on failure) and start it;
+            --dry-run prints every file and command instead
+  uninstall stop and remove the unit (the user and /var/lib/fsso-collector are kept)
 
 Options:
   --config FILE       JSON config (see README, "Collector configuration")
   --listen HOST:PORT  override "listen" from the config (port 0 picks a free port)
   --insecure          serve plaintext gRPC (labs only; warned about)
+  --debug             print the stack trace of an unexpected error
   -h, --help          this help
 
 Examples:
   fsso-collector serve --config /etc/fsso/collector.json
+  fsso-collector doctor --config /etc/fsso/collector.json
+  sudo fsso-collector install --config /etc/fsso/collector.json --dry-run
   fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z
 `;
 
@@ -35,13 +49,16 @@ export function main(argv: string[]): void {
     const { values, positionals } = parseCommandLine('fsso-collector', argv, {
       config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
+      'dry-run': { type: 'boolean' }, user: { type: 'string' }, name: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
     if (values['help'] || positionals.length === 0) {
       process.stdout.write(HELP);
       return positionals.length === 0 && !values['help'] ? 2 : 0;
     }
     if (positionals[0] === 'simulate') return simulateCommand(values, positionals.slice(1));
-    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are 'serve' and 'simulate' (see --help)`);
+    if (positionals[0] === 'doctor') return collectorDoctorCommand(values);
+    if (positionals[0] === 'install' || positionals[0] === 'uninstall') return collectorServiceCommand(positionals[0], values);
+    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are serve, simulate, doctor, install and uninstall (see --help)`);
     const file = values['config'];
     if (typeof file !== 'string') throw new UsageError("serve needs --config FILE; see 'fsso-collector --help'");
     const raw = readJsonConfig(file);
