@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FssoError, NotFoundError, errorMessage } from '../errors';
+import { FssoError, NotFoundError, PeerError, errorMessage } from '../errors';
+import { diagnoseConnection, isOpaqueFailure, rememberedLinks } from './diagnose';
 import { printable } from './printable';
 
 export type ParsedArgs = ReturnType<typeof parseArgs>;
@@ -62,6 +63,21 @@ export function fileSystemError(err: unknown): FssoError | undefined {
 }
 
 /**
+ * A peer failure in grpc-js's words ("Failed to connect", an OpenSSL record dump) retold after
+ * probing the address: refused, plaintext, another CA, our certificate refused. Undefined when
+ * the error is not such a failure or the probe finds nothing to add.
+ */
+async function explainPeerFailure(err: unknown): Promise<FssoError | undefined> {
+  if (!(err instanceof PeerError) || !isOpaqueFailure(err.message)) return undefined;
+  for (const [address, security] of rememberedLinks()) {
+    if (!err.message.includes(address)) continue;
+    const why = await diagnoseConnection(address, security).catch(() => undefined);
+    if (why) return new PeerError(why, { cause: err });
+  }
+  return undefined;
+}
+
+/**
  * Runs a CLI entry point: usage errors exit 2, "not found" 3, other known errors 1 with their
  * message and code (no stack trace for things the user can fix), bugs 70 with a message, and
  * their stack only with --debug.
@@ -80,8 +96,8 @@ export function runCli(name: string, body: () => Promise<number | void>): void {
     (code) => {
       process.exitCode = code ?? 0;
     },
-    (thrown: unknown) => {
-      const err = fileSystemError(thrown) ?? thrown;
+    async (thrown: unknown) => {
+      const err = fileSystemError(thrown) ?? (await explainPeerFailure(thrown)) ?? thrown;
       if (err instanceof UsageError) {
         process.stderr.write(`${name}: ${printable(err.message)}\n`);
         process.exitCode = EXIT.usage;
