@@ -28,6 +28,7 @@ import { streamQuota } from './services/stream-quota';
 import { countOversizeMessages } from './services/oversize';
 import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
+import { StorageHealth } from './store/storage-health';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -109,7 +110,7 @@ export class Collector {
     const quota = streamQuota(streams, this.limitHits, this.log);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
+      agentService({ agents, ingestor, storage: new StorageHealth(cfg.database, this.log), hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, { log: this.log, quota, limitHits: this.limitHits, budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes) }, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
