@@ -24,3 +24,4 @@ export * from './pki/names';
 export type { NormalisedEvent } from './wire/event-model';
 export { parseCertificate, parsePrivateKey } from './pki/read-cert';
 export { hardenedUnit, systemdQuote, describeServiceStep, executeServiceStep, type ServiceStep, type HardenedUnit } from './service/systemd';
+export { keysOf, defaultOf, renderConfigDoc, type ConfigKey, type ConfigSection } from './config/schema';
