@@ -29,6 +29,7 @@ import { countOversizeMessages } from './services/oversize';
 import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
 import { CollectorMetrics } from './metrics/collector-metrics';
+import { StorageHealth } from './store/storage-health';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -110,7 +111,7 @@ export class Collector {
     const quota = streamQuota(streams, this.limitHits, this.log);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
+      agentService({ agents, ingestor, storage: new StorageHealth(cfg.database, this.log), hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, { log: this.log, quota, limitHits: this.limitHits, budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes) }, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
@@ -207,8 +208,13 @@ export class Collector {
     }
     if (this.db?.open) {
       const t = this.table;
-      if (t) this.db.transaction(() => t.persistEvidence())();
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      try {
+        if (t) this.db.transaction(() => t.persistEvidence())();
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        // A full disk must not keep us from closing: the WAL holds every committed batch.
+        this.log.warn('could not checkpoint the database while stopping; the next start recovers from its WAL', { error: err instanceof Error ? err.message : String(err) });
+      }
       this.db.close();
     }
     await this.metrics?.stop();

@@ -2,11 +2,12 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentitySettings } from './identity/settings';
 import type { OnDemandSettings } from './identity/on-demand';
 import type { VerifySettings } from './identity/verifier';
+import { COLLECTOR_IDENTITY, COLLECTOR_TOP } from './config-schema';
 import { validateLimits, type Limits, type LimitsOptions } from './limits-config';
 import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
 import { validateAgentAuthority, validateDomains } from './authority/config';
 import {
-  ConfigError, parseAddress, validateMetricsOptions, type MetricsConfig, type MetricsOptions, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
+  ConfigError, defaultOf, keysOf, parseAddress, validateMetricsOptions, type MetricsConfig, type MetricsOptions, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
   validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
 } from '@fsso/common';
 
@@ -113,28 +114,30 @@ export interface CollectorConfig extends LinkSecurity {
   metrics: MetricsConfig | undefined;
 }
 
-const KNOWN = ['listen', 'dataDir', 'database', 'deadEntryTimeout', 'sweepInterval', 'syncHistory', 'eventRetention', 'durability', 'identity', 'directories', 'groups', 'domains', 'agents', 'limits', 'agentRetention', 'tls', 'insecure', 'log', 'metrics'];
+/** Known keys and defaults: config-schema.ts, the same lists docs/config.md is rendered from. */
+const KNOWN = keysOf(COLLECTOR_TOP);
+const DEFAULT = <T extends string | number | boolean>(key: string): T => defaultOf<T>(COLLECTOR_TOP, key);
 
 /** Fills defaults and validates; the error names the field and what is allowed. */
 export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = process.cwd()): CollectorConfig {
   rejectUnknownKeys(raw, KNOWN, '');
-  const listen = parseAddress(raw['listen'] ?? '127.0.0.1:7450', 'listen');
-  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? 'data');
+  const listen = parseAddress(raw['listen'] ?? DEFAULT<string>('listen'), 'listen');
+  const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? DEFAULT<string>('dataDir'));
   const dbOpt = optionalString(raw, 'database', '');
   const database = dbOpt ? resolve(baseDir, dbOpt) : join(dataDir, 'collector.db');
-  const deadEntryTimeoutMs = parseDuration(raw['deadEntryTimeout'] ?? '8h', 'deadEntryTimeout');
+  const deadEntryTimeoutMs = parseDuration(raw['deadEntryTimeout'] ?? DEFAULT<string>('deadEntryTimeout'), 'deadEntryTimeout');
   if (deadEntryTimeoutMs < 1000) throw new ConfigError('deadEntryTimeout: must be at least "1s"', 'deadEntryTimeout');
   const sweepIntervalMs =
     raw['sweepInterval'] === undefined ? Math.max(250, Math.min(30_000, Math.floor(deadEntryTimeoutMs / 10))) : parseDuration(raw['sweepInterval'], 'sweepInterval');
-  const syncHistory = optionalInt(raw, 'syncHistory', '', 100, 100_000_000) ?? 100_000;
-  const eventRetentionMs = parseDuration(raw['eventRetention'] ?? '7d', 'eventRetention');
-  const agentRetentionMs = parseDuration(raw['agentRetention'] ?? '30d', 'agentRetention');
+  const syncHistory = optionalInt(raw, 'syncHistory', '', 100, 100_000_000) ?? DEFAULT<number>('syncHistory');
+  const eventRetentionMs = parseDuration(raw['eventRetention'] ?? DEFAULT<string>('eventRetention'), 'eventRetention');
+  const agentRetentionMs = parseDuration(raw['agentRetention'] ?? DEFAULT<string>('agentRetention'), 'agentRetention');
   if (agentRetentionMs < 1000) throw new ConfigError('agentRetention: must be at least "1s"; write it like "30d"', 'agentRetention');
-  const durability = raw['durability'] ?? 'full';
+  const durability = raw['durability'] ?? DEFAULT<string>('durability');
   if (durability !== 'full' && durability !== 'normal') {
     throw new ConfigError(`durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`, 'durability');
   }
-  const insecure = optionalBool(raw, 'insecure', '') ?? false;
+  const insecure = optionalBool(raw, 'insecure', '') ?? DEFAULT<boolean>('insecure');
   const tls = validateTlsOptions(raw['tls'], baseDir);
   // Both set is ambiguous: taking either would silently drop what the operator asked for.
   if (insecure && tls) {
@@ -155,7 +158,7 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
 /** The `identity` section; also used by `simulate`. */
 export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings; verify: VerifySettings } {
   const r = sectionOf(raw ?? {}, 'identity', '{"sharedThreshold": 3}');
-  rejectUnknownKeys(r, ['workstationUserTtl', 'sharedWindow', 'sharedThreshold', 'sharedAddresses', 'historyRetention', 'onDemand', 'verify'], 'identity');
+  rejectUnknownKeys(r, keysOf(COLLECTOR_IDENTITY), 'identity');
   const addrs = r['sharedAddresses'] ?? [];
   if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
   const sharedNetworks = addrs.map((a: unknown, i) => {
@@ -173,7 +176,7 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
       domains: DEFAULT_IDENTITY.domains,
       maxEntriesPerDomain: DEFAULT_IDENTITY.maxEntriesPerDomain,
     },
-    historyRetentionMs: parseDuration(r['historyRetention'] ?? '90d', 'identity.historyRetention'),
+    historyRetentionMs: parseDuration(r['historyRetention'] ?? defaultOf<string>(COLLECTOR_IDENTITY, 'historyRetention'), 'identity.historyRetention'),
     onDemand: validateOnDemand(r['onDemand']),
     verify: validateVerify(r['verify']),
   };

@@ -26,3 +26,6 @@ export * from './pki/names';
 export { scrapedGauge, mirroredCounter, type MetricSample } from './metrics/scraped';
 export { MetricsEndpoint, validateMetricsOptions, isLoopbackHost, Registry, Counter, Gauge, Histogram, type MetricsOptions, type MetricsConfig } from './metrics/endpoint';
 export type { NormalisedEvent } from './wire/event-model';
+export { parseCertificate, parsePrivateKey } from './pki/read-cert';
+export { hardenedUnit, systemdQuote, describeServiceStep, executeServiceStep, type ServiceStep, type HardenedUnit } from './service/systemd';
+export { keysOf, defaultOf, renderConfigDoc, type ConfigKey, type ConfigSection } from './config/schema';

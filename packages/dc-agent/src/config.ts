@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
-  ConfigError, channelCredentials, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
+  ConfigError, channelCredentials, defaultOf, keysOf, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
   rejectUnknownKeys, resolveDataDir, validateLogOptions, validateMetricsOptions, type MetricsConfig, type MetricsOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
   type TlsOptions,
 } from '@fsso/common';
@@ -10,6 +10,7 @@ import type { SyslogSourceConfig } from './readers/syslog-source';
 import { resolveAgentId, type CertRef } from './identity';
 import { parseAllowFrom } from './readers/syslog/sender-gate';
 import { validateSyslogTls } from './readers/syslog/tls-config';
+import { AGENT_TOP } from './config-schema';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
@@ -86,7 +87,9 @@ export interface AgentConfig {
   metrics: MetricsConfig | undefined;
 }
 
-const KNOWN = ['agentId', 'domains', 'dataDir', 'spool', 'spoolMaxBytes', 'spoolWhenFull', 'collectors', 'tls', 'insecure', 'sources', 'filters', 'batchSize', 'maxInFlight', 'ackTimeout', 'log', 'metrics'];
+/** Known keys and defaults: config-schema.ts, the same list docs/config.md is rendered from. */
+const KNOWN = keysOf(AGENT_TOP);
+const DEFAULT = <T extends string | number | boolean>(key: string): T => defaultOf<T>(AGENT_TOP, key);
 
 export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = process.cwd()): AgentConfig {
   rejectUnknownKeys(raw, KNOWN, '');
@@ -96,7 +99,7 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   }
   const data = resolveDataDir(optionalString(raw, 'dataDir', ''), baseDir);
   const spoolOpt = optionalString(raw, 'spool', '');
-  const insecureAll = optionalBool(raw, 'insecure', '') ?? false;
+  const insecureAll = optionalBool(raw, 'insecure', '') ?? DEFAULT<boolean>('insecure');
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
   if (insecureAll && tlsAll) {
     throw new ConfigError('insecure, tls: "insecure": true and a "tls" block are both set at the top; remove "insecure" for mutual TLS, or remove "tls" for a plaintext lab', 'insecure');
@@ -190,12 +193,12 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[],
     dataDir: data.dir, dataDirFrom: spoolOpt ? 'spool' : data.from, spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(data.dir, 'spool.db'),
     collectors, sources,
-    batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? 500,
-    maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? 8,
-    ackTimeoutMs: parseDuration(raw['ackTimeout'] ?? '30s', 'ackTimeout'),
+    batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? DEFAULT<number>('batchSize'),
+    maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? DEFAULT<number>('maxInFlight'),
+    ackTimeoutMs: parseDuration(raw['ackTimeout'] ?? DEFAULT<string>('ackTimeout'), 'ackTimeout'),
     filters: validateFilters(raw['filters']),
     selfTraffic,
-    spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? '512MB', 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
+    spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? DEFAULT<string>('spoolMaxBytes'), 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
     log: validateLogOptions(raw['log']),
     metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9465'),
   };
@@ -219,7 +222,7 @@ function parseBytes(v: unknown, field: string): number {
 }
 
 function whenFull(v: unknown): WhenFull {
-  if (v === undefined) return 'block';
+  if (v === undefined) return DEFAULT<WhenFull>('spoolWhenFull');
   if (v === 'block' || v === 'drop-oldest') return v;
   throw new ConfigError(`spoolWhenFull: ${JSON.stringify(v)}; use "block" (sources wait) or "drop-oldest"`, 'spoolWhenFull');
 }

@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  Backoff, PeerError, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
+  Backoff, FssoError, PeerError, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
 } from '@fsso/common';
+
+/** gRPC status codes (grpc-js is imported for types only here). */
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
 
 export interface ReplicaOptions {
   /** Collector address, "host:port". */
@@ -116,8 +120,15 @@ export class IdentityReplica extends EventEmitter {
     if (this.readyValue) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let lastReason = 'no answer yet';
-      const onDisc = (why: string): void => {
+      const onDisc = (why: string, code?: number): void => {
         lastReason = why;
+        // A refusal of our certificate's role does not pass by retrying: say so now, not after the timeout.
+        if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) {
+          clearTimeout(timer);
+          this.off('ready', onReady);
+          this.off('disconnected', onDisc);
+          reject(new FssoError('FSSO_PERMISSION_DENIED', `the collector at ${this.opts.address} refused the table: ${why}; use a firewall (or admin) certificate ('fssoctl pki issue --role firewall')`));
+        }
       };
       const timer = setTimeout(() => {
         this.off('ready', onReady);
@@ -160,17 +171,17 @@ export class IdentityReplica extends EventEmitter {
     call.on('data', (m: SyncMessage__Output) => {
       if (call === this.call) this.onMessage(m);
     });
-    const lost = (why: string): void => {
+    const lost = (why: string, code?: number): void => {
       if (call !== this.call) return;
       this.call = undefined;
       this.building = undefined;
       if (this.stateValue === 'STOPPED') return;
       this.setState('BACKOFF');
       if (this.readyValue && this.lostAtMs === 0) this.lostAtMs = Date.now();
-      this.emit('disconnected', why);
+      this.emit('disconnected', why, code);
       this.retryTimer = setTimeout(() => this.connect(), this.backoff.next());
     };
-    call.on('error', (err: grpc.ServiceError) => lost(err.details || err.message));
+    call.on('error', (err: grpc.ServiceError) => lost(err.details || err.message, err.code));
     call.on('end', () => lost('stream ended by the collector'));
   }
 

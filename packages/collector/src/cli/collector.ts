@@ -5,6 +5,7 @@ import {
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
 import { simulateCommand } from './simulate';
+import { collectorDoctorCommand, collectorServiceCommand } from './service-commands';
 
 const HELP = `fsso-collector ${VERSION}: keeps the IP -> user/groups table and serves agents, firewalls and operators.
 
@@ -12,6 +13,9 @@ Usage:
   fsso-collector serve --config FILE [--listen HOST:PORT] [--insecure] [--log-level LEVEL]
   fsso-collector simulate --format FORMAT FILE... [--at TIME] [--json]
                  [--dead-entry-timeout 8h] [--config FILE] [--shape | --agent-config FILE]
+  fsso-collector doctor --config FILE [--json]
+  fsso-collector install --config FILE [--dry-run] [--user NAME] [--name NAME] [--unit-dir DIR]
+  fsso-collector uninstall [--dry-run] [--name NAME] [--unit-dir DIR]
 
 Commands:
   serve     the daemon
@@ -20,16 +24,26 @@ Commands:
             with a simulated clock, and print the table as of --at (default: the last event);
             --shape first applies the agent's default filters and folding, --agent-config FILE
             that agent's "filters", so the table is the one the live agent -> collector pipeline gives
+  doctor    check the config, the certificates (pair, EKU, role, expiry), the database,
+            each LDAP directory (reach and bind), the port and the metrics listener;
+            changes nothing; exit 1 if a check fails
+  install   write a hardened systemd unit (own user, StateDirectory=fsso-collector,
+            ProtectSystem=strict, NoNewPrivileges=yes, restart on failure) and start it;
+            --dry-run prints every file and command instead
+  uninstall stop and remove the unit (the user and /var/lib/fsso-collector are kept)
 
 Options:
   --config FILE       JSON config (see README, "Collector configuration")
   --listen HOST:PORT  override "listen" from the config (port 0 picks a free port)
   --insecure          serve plaintext gRPC (labs only; warned about)
   --log-level LEVEL   error, warn, info or debug; beats FSSO_LOG_LEVEL, which beats "log.level"
+  --debug             print the stack trace of an unexpected error
   -h, --help          this help
 
 Examples:
   fsso-collector serve --config /etc/fsso/collector.json
+  fsso-collector doctor --config /etc/fsso/collector.json
+  sudo fsso-collector install --config /etc/fsso/collector.json --dry-run
   fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z
 `;
 
@@ -53,11 +67,14 @@ export function main(argv: string[]): void {
       format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
       shape: { type: 'boolean' }, 'agent-config': { type: 'string' },
       'log-level': { type: 'string' },
+      'dry-run': { type: 'boolean' }, user: { type: 'string' }, name: { type: 'string' }, 'unit-dir': { type: 'string' },
     });
     const handled = commonFlags('fsso-collector', HELP, COMMANDS, values, positionals);
     if (handled !== undefined) return handled;
     if (positionals[0] === 'simulate') return simulateCommand(values, positionals.slice(1));
-    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are 'serve' and 'simulate' (see --help)`);
+    if (positionals[0] === 'doctor') return collectorDoctorCommand(values);
+    if (positionals[0] === 'install' || positionals[0] === 'uninstall') return collectorServiceCommand(positionals[0], values);
+    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are serve, simulate, doctor, install and uninstall (see --help)`);
     const file = values['config'];
     if (typeof file !== 'string') throw new UsageError("serve needs --config FILE; see 'fsso-collector --help'");
     const raw = readJsonConfig(file);
@@ -72,30 +89,63 @@ export function main(argv: string[]): void {
   });
 }
 
-/** Runs until SIGINT/SIGTERM; a second signal exits at once. */
+/**
+ * However the drain goes, the process ends this long after the first signal: systemd (and any
+ * supervisor) must see it exit, never a process that logged "stopped" and lingers.
+ */
+const SHUTDOWN_BOUND_MS = 10_000;
+
+/**
+ * Runs until SIGINT/SIGTERM, then the one shutdown path (Collector.stop) and an explicit exit:
+ * a handle left open (a socket, a timer of a library) must not keep the process alive. A second
+ * signal exits at once (130); after the log is closed nothing writes to it again (that was the
+ * "write after end" crash).
+ */
 async function serveUntilSignal(collector: Collector, log: ReturnType<typeof createLogger>): Promise<void> {
   try {
     await collector.start();
   } catch (err) {
+    // Whatever the start left half open, the process ends with the error (never a hung start).
+    setTimeout(() => process.exit(process.exitCode ?? 1), SHUTDOWN_BOUND_MS).unref();
     if (err instanceof ConfigError) throw err;
     log.error('collector failed to start', { error: err instanceof Error ? err.message : String(err) });
-    await collector.stop();
-    await flushLogger(log);
+    await collector.stop().catch(() => undefined);
+    await closeLog(log);
     throw err;
   }
-  await new Promise<void>((done) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        log.warn('second signal: exiting without draining', { signal: sig });
-        process.exit(130);
-      }
-      log.info('shutting down', { signal: sig });
-      void collector.stop().then(done);
+  let logClosed = false;
+  const again = (sig: NodeJS.Signals): void => {
+    if (logClosed) process.stderr.write(`fsso-collector: second signal (${sig}): exiting without draining\n`);
+    else log.warn('second signal: exiting without draining', { signal: sig });
+    process.exit(130);
+  };
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    const first = (sig: NodeJS.Signals): void => {
+      // Swapped in the same tick, so no signal ever finds no handler (and kills us unlogged).
+      process.off('SIGINT', first).off('SIGTERM', first).on('SIGINT', again).on('SIGTERM', again);
+      resolveSignal(sig);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', first).on('SIGTERM', first);
   });
+  log.info('shutting down', { signal });
+  setTimeout(() => {
+    process.stderr.write(`fsso-collector: shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s; exiting\n`);
+    process.exit(1);
+  }, SHUTDOWN_BOUND_MS).unref();
+  let code = 0;
+  try {
+    await collector.stop();
+  } catch (err) {
+    code = 1;
+    log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+  }
+  logClosed = true;
+  await closeLog(log);
+  process.exit(code);
+}
+
+/** Flushes and ends the log; a late write from a closing component is dropped, not a crash. */
+async function closeLog(log: ReturnType<typeof createLogger>): Promise<void> {
+  log.on('error', () => undefined);
   await flushLogger(log);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
-import { FssoError, ROLES, UsageError, caPaths, collectorCertProblem, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
+import { FssoError, ROLES, UsageError, parseCertificate, caPaths, collectorCertProblem, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -47,7 +47,9 @@ export function pkiCommand(sub: string | undefined, arg: string | undefined, v: 
 }
 
 function printSummary(file: string, json: boolean): void {
-  const s = summarise(readFileSync(file));
+  const pem = readFileSync(file);
+  parseCertificate(pem, file, 'pki show', 'give it the certificate (.pem) file'); // one line for a key or other file, not an OpenSSL stack
+  const s = summarise(pem);
   if (json) {
     out(JSON.stringify(s));
     return;

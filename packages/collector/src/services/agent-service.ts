@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AgentHello__Output, AgentMessage__Output, AgentServiceHandlers, Clock, CollectorMessage, Logger } from '@fsso/common';
 import { AGENT_ID_PATTERN, errorMessage, type DomainNames } from '@fsso/common';
+import type { StorageHealth } from '../store/storage-health';
 import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
@@ -29,6 +30,8 @@ export interface AgentServiceDeps {
   /** NetBIOS/DNS equivalences: a certificate's domains cover a name only through them. */
   domains: DomainNames;
   log: Logger;
+  /** Whether database writes work; a full disk is logged once, not per retried batch. */
+  storage?: StorageHealth;
 }
 
 type ReportCall = grpc.ServerDuplexStream<AgentMessage__Output, CollectorMessage>;
@@ -94,7 +97,13 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
         agentId: msg.hello.agentId, peer: call.getPeer(), connectedSinceMs: deps.clock.now(),
         close: (reason) => fail(grpc.status.ABORTED, reason),
       };
-      const acked = welcome(msg.hello, deps);
+      let acked: number;
+      try {
+        acked = welcome(msg.hello, deps);
+      } catch (err) {
+        // A full disk must not crash the collector: the agent keeps its events and comes back.
+        return fail(grpc.status.UNAVAILABLE, `the collector cannot record this agent: ${deps.storage?.failed(err) ?? errorMessage(err)}`);
+      }
       deps.registry.attach(conn);
       // The limits travel with the welcome, so an agent sizes its batches to fit instead of being refused.
       const { maxBatchEvents, maxMessageBytes, maxEventsPerSecond } = deps.limits;
@@ -122,11 +131,13 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
         const r = deps.ingestor.apply(conn.agentId, msg.batch.events, msg.batch.headSeq, scope);
         known = Math.max(known, maxSeq(msg.batch.events));
         call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, rejections: r.rejections } });
+        deps.storage?.succeeded();
         deps.hub.publish(r.changes);
         log.debug('batch committed', { agent: conn.agentId, acked: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, changes: r.changes.length });
       } catch (err) {
-        log.error('batch not committed', { agent: conn.agentId, error: errorMessage(err) });
-        fail(grpc.status.UNAVAILABLE, `the collector could not commit the batch (${errorMessage(err)}); it will be resent`);
+        if (!deps.storage) log.error('batch not committed', { agent: conn.agentId, error: errorMessage(err) });
+        const why = deps.storage?.failed(err) ?? errorMessage(err);
+        fail(grpc.status.UNAVAILABLE, `the collector could not commit the batch: ${why}; it stays in the agent's spool and will be resent`);
       }
     }
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
 import { MIGRATIONS } from './schema';
@@ -17,13 +18,45 @@ export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
     if (path !== ':memory:') ensurePrivateFile(path);
     db = new Database(path);
   } catch (err) {
-    throw new FssoError('FSSO_DB_OPEN', `cannot open the database ${path} (${errorMessage(err)}); check the path and its permissions`);
+    throw new FssoError('FSSO_DB_OPEN', `cannot open the database ${path}: ${openProblem(err, path)}`);
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('foreign_keys = ON');
-  migrate(db, path);
+  try {
+    // The first statement reads the header: a file that is not SQLite fails here, before anything
+    // is written to it, so the operator's file is left as it was.
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    if (err instanceof FssoError) throw err;
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new FssoError('FSSO_DB_NOT_SQLITE', `the database ${path} is not an SQLite database of the collector (${errorMessage(err)}); it was left untouched: point "database" (or "dataDir") at another file, or move it away to start with an empty table`);
+    }
+    throw new FssoError('FSSO_DB_OPEN', `cannot use the database ${path} (${code || 'error'}: ${errorMessage(err)}); check that its folder is writable and the disk has space`);
+  }
   return db;
+}
+
+/** Why the file or its folder cannot be opened, with the fix, from a Node or SQLite error. */
+function openProblem(err: unknown, path: string): string {
+  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+  const at = err instanceof Error && 'path' in err && typeof err.path === 'string' ? err.path : dirname(path);
+  switch (code) {
+    case 'ENOTDIR':
+      return `${at} is a file, not a folder; set "dataDir" to a folder (or "database" to a file in one)`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `${at} cannot be written (${code}); set "dataDir" to a folder the collector's user may write, or fix its owner and mode`;
+    case 'ENOENT':
+      return `${at} cannot be created (ENOENT: its parent does not take new folders, as under /proc); set "dataDir" to a folder on a normal file system`;
+    case 'EISDIR':
+      return `${path} is a folder; set "database" to a file path`;
+    default:
+      return `${errorMessage(err)}; check the path and its permissions`;
+  }
 }
 
 function migrate(db: Db, path: string): void {

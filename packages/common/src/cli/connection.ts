@@ -3,6 +3,7 @@ import { FssoError, PeerError, NotFoundError, InvalidInputError } from '../error
 import { parseAddress } from '../config/values';
 import { channelCredentials, type LinkSecurity } from '../wire/credentials';
 import { UsageError } from './run';
+import { rememberLink } from './diagnose';
 
 /** parseArgs options every client command shares. */
 export const CONNECTION_OPTIONS = {
@@ -52,7 +53,9 @@ export function resolveConnection(values: Record<string, string | boolean | unde
     throw new UsageError('no TLS credentials: pass --ca, --cert and --key (or FSSO_CA/FSSO_CERT/FSSO_KEY), or --insecure for a plaintext lab collector');
   }
   if (security.insecure) process.stderr.write('warning: plaintext gRPC (--insecure): identities cross the network unprotected\n');
-  return { address, credentials: channelCredentials(security, '--'), insecure: security.insecure === true };
+  const credentials = channelCredentials(security, '--');
+  rememberLink(address, security);
+  return { address, credentials, insecure: security.insecure === true };
 }
 
 /**

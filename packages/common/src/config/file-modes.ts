@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 
 /*
@@ -61,9 +61,44 @@ export function readTrustFile(path: string, field: string): Buffer {
 
 /** Creates `dir` (and parents) if missing; a folder we create is 0700 whatever the umask. */
 export function ensurePrivateDir(dir: string): void {
-  const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const made = makeDirs(dir);
   // mkdir's mode passes through the umask, which can only take bits away; chmod makes it exact.
   if (made !== undefined && !isWindows) chmodSync(dir, 0o700);
+}
+
+/**
+ * `mkdir -p` one level at a time. Node 20's `mkdirSync(…, { recursive: true })` never returns for
+ * a path under /proc (it retries ENOENT forever, at full CPU), so a `dataDir: /proc/x` would hang
+ * the start; here every level is tried once and the first refusal is thrown. Returns the first
+ * folder made, like mkdirSync.
+ */
+function makeDirs(dir: string): string | undefined {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if (!statSync(d).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: d });
+      break;
+    } catch (err) {
+      const code = err instanceof Error && 'code' in err ? err.code : undefined;
+      if (code === 'ENOTDIR') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code, path: firstFile(d) });
+      if (code !== 'ENOENT' || dirname(d) === d) throw err;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) mkdirSync(d, { mode: 0o700 });
+  return missing[0];
+}
+
+/** The ancestor of `path` that exists and is not a folder (the culprit of an ENOTDIR). */
+function firstFile(path: string): string {
+  for (let d = path; dirname(d) !== d; d = dirname(d)) {
+    try {
+      if (!statSync(d).isDirectory()) return d;
+    } catch {
+      // Below the culprit: keep going up.
+    }
+  }
+  return path;
 }
 
 /**

@@ -9,6 +9,7 @@ import { optionalString, rejectUnknownKeys } from '../config/values';
 import { readTrustFile } from '../config/file-modes';
 import type { Logger } from '../log/logger';
 import { CheckedFileCertificateProvider } from './trust-files';
+import { parseCertificate, parsePrivateKey } from '../pki/read-cert';
 
 /**
  * TLS settings of one gRPC link. Mutual TLS: the server asks for a client certificate signed by
@@ -137,7 +138,7 @@ export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.Chann
   checkOwnCertificate(sec.tls, field, EKU_CLIENT, 'clientAuth');
   // The flag or config key an operator changes to point at another server, for the error's fix.
   const target = field === '--' ? '--collector' : field.replace(/\.tls$/, '.address');
-  return grpc.credentials.createSsl(readPem(sec.tls.ca, `${field}.ca`), readPem(sec.tls.key, `${field}.key`), readPem(sec.tls.cert, `${field}.cert`), {
+  return grpc.credentials.createSsl(readPem(sec.tls.ca, fieldOf(field, 'ca')), readPem(sec.tls.key, fieldOf(field, 'key')), readPem(sec.tls.cert, fieldOf(field, 'cert')), {
     checkServerIdentity: (host, cert) => {
       const err = checkServerIdentity(host, cert);
       if (err) return new Error(`the server's certificate does not name ${host} (${err.message}); connect by a name or address its certificate lists, or reissue it with that name`);
@@ -170,15 +171,27 @@ export function collectorCertProblem(cert: { subject?: { CN?: string | string[] 
   return undefined;
 }
 
-/** Fails at start, with the fix, if our own certificate is unusable for its job. */
+/** `tls.cert` in a config, `--cert` on a command line (whose field is `--`). */
+function fieldOf(field: string, k: 'ca' | 'cert' | 'key'): string {
+  return field === '--' ? `--${k}` : `${field}.${k}`;
+}
+
+/**
+ * Fails at start, with the fix, if our own certificate is unusable for its job: not a certificate
+ * (often cert and key swapped), a key that is not its key, expired, or without the EKU it needs.
+ */
 function checkOwnCertificate(tls: TlsOptions, field: string, eku: string, ekuName: string): void {
-  readPem(tls.ca, `${field}.ca`);
-  readPem(tls.key, `${field}.key`);
-  const s = summarise(readPem(tls.cert, `${field}.cert`));
-  if (s.expired) throw new ConfigError(`${field}.cert: ${tls.cert} expired on ${s.notAfter}; issue a new one ('fssoctl pki issue')`, `${field}.cert`);
-  const ekus = new X509Certificate(readPem(tls.cert, `${field}.cert`)).keyUsage ?? [];
+  readPem(tls.ca, fieldOf(field, 'ca'));
+  const certPem = readPem(tls.cert, fieldOf(field, 'cert'));
+  const x509 = parseCertificate(certPem, tls.cert, fieldOf(field, 'cert'));
+  const key = parsePrivateKey(readPem(tls.key, fieldOf(field, 'key')), tls.key, fieldOf(field, 'key'));
+  // Without this a mismatched pair starts, logs "listening", and then fails every handshake.
+  if (!x509.checkPrivateKey(key)) throw new ConfigError(`${fieldOf(field, 'key')}: ${tls.key} is not the key of ${tls.cert}; use the .key file issued with that certificate (replace both together)`, fieldOf(field, 'key'));
+  const s = summarise(certPem);
+  if (s.expired) throw new ConfigError(`${fieldOf(field, 'cert')}: ${tls.cert} expired on ${s.notAfter}; issue a new one ('fssoctl pki issue')`, fieldOf(field, 'cert'));
+  const ekus = x509.keyUsage ?? [];
   if (ekus.length > 0 && !ekus.includes(eku)) {
-    throw new ConfigError(`${field}.cert: ${tls.cert} lacks the ${ekuName} extended key usage it needs here (it has ${s.eku.join(', ')}); issue one for this role`, `${field}.cert`);
+    throw new ConfigError(`${fieldOf(field, 'cert')}: ${tls.cert} lacks the ${ekuName} extended key usage it needs here (it has ${s.eku.join(', ')}); issue one for this role`, fieldOf(field, 'cert'));
   }
 }
 
