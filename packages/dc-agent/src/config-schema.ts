@@ -18,7 +18,7 @@ export const AGENT_TOP: ConfigSection = {
     { key: 'tls', type: '{"ca", "cert", "key", "pins"}', doc: 'Default mutual TLS for every collector; checked at start (a key in place of the certificate, a key that is not the certificate\'s, a missing clientAuth EKU stop it).' },
     { key: 'insecure', type: 'boolean', default: false, doc: 'Plaintext gRPC to every collector (labs only; warned about).' },
     { key: 'sources', type: 'list', doc: 'What to read (at least one): a file or stdin through a format, the live Windows Security log, or a syslog listener.' },
-    { key: 'filters', type: '{"ignoreUsers", "ignoreNetworks", "logonTypes", "coalesceWindow"}', doc: 'What is not evidence of a person at an address, and how bursts are folded.' },
+    { key: 'filters', type: '{"ignoreUsers", "ignoreNetworks", "logonTypes", "coalesceWindow", "selfTraffic"}', doc: 'What is not evidence of a person at an address (selfTraffic: "drop", the default, or "keep" for logons from the server\'s own address), and how bursts are folded (never when anything about the user, machine or address changed in between).' },
     { key: 'batchSize', type: 'whole number 1–10000', default: 500, doc: 'Events per batch.' },
     { key: 'maxInFlight', type: 'whole number 1–64', default: 8, doc: 'Unacknowledged batches per collector.' },
     { key: 'ackTimeout', type: 'duration', default: '30s', doc: 'With batches in flight and no acknowledgement for this long, reconnect (a frozen collector is noticed by this).' },
