@@ -54,9 +54,24 @@ const COMMANDS: Record<string, CommandHelp> = {
     examples: ['fsso-collector serve --config /etc/fsso/collector.json', 'FSSO_LOG_LEVEL=debug fsso-collector serve --config collector.json --listen 127.0.0.1:0'],
   },
   simulate: {
-    usage: 'simulate --format FORMAT FILE... [--at TIME] [--json] [--dead-entry-timeout 8h] [--config FILE] [--domain D]', args: Infinity,
+    usage: 'simulate --format FORMAT FILE... [--at TIME] [--json] [--dead-entry-timeout 8h] [--config FILE] [--domain D] [--shape | --agent-config FILE]', args: Infinity,
     about: "Recorded events (any 'fsso-dc-agent parse' format, or 'events' JSON lines) through the real identity rules\non a simulated clock; prints the table as of --at (default: the last event).",
-    examples: ['fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z'],
+    examples: ['fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z', 'fsso-collector simulate --shape --format events test/scenarios/fold-after-roam.jsonl'],
+  },
+  doctor: {
+    usage: 'doctor --config FILE [--json]', args: 1,
+    about: 'Checks the config, the certificates (pair, EKU, role, expiry), the database, each LDAP directory (reach and\nbind), the port and the metrics listener; changes nothing; exit 1 if a check fails.',
+    examples: ['fsso-collector doctor --config /etc/fsso/collector.json', 'fsso-collector doctor --config collector.json --json'],
+  },
+  install: {
+    usage: 'install --config FILE [--dry-run] [--user NAME] [--name NAME] [--unit-dir DIR]', args: 1,
+    about: 'Writes a hardened systemd unit (own user, StateDirectory=fsso-collector, ProtectSystem=strict,\nNoNewPrivileges=yes, restart on failure) and starts it. Needs root; --dry-run prints every file and command.',
+    examples: ['fsso-collector install --config /etc/fsso/collector.json --dry-run'],
+  },
+  uninstall: {
+    usage: 'uninstall [--dry-run] [--name NAME] [--unit-dir DIR]', args: 1,
+    about: 'Stops and removes the unit; the user and /var/lib/fsso-collector are kept.',
+    examples: ['fsso-collector uninstall --dry-run'],
   },
 };
 
