@@ -26,3 +26,4 @@ export * from './pki/names';
 export { scrapedGauge, mirroredCounter, type MetricSample } from './metrics/scraped';
 export { MetricsEndpoint, validateMetricsOptions, isLoopbackHost, Registry, Counter, Gauge, Histogram, type MetricsOptions, type MetricsConfig } from './metrics/endpoint';
 export type { NormalisedEvent } from './wire/event-model';
+export { ReconnectingStream, STREAM_CHANNEL_DEFAULTS, type ReconnectingStreamOptions, type SilenceWatchdog, type StreamCall, type StreamLoss, type StreamState } from './wire/reconnecting-stream';
