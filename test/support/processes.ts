@@ -99,14 +99,14 @@ export interface CollectorHandle {
  * Starts `fsso-collector serve` on 127.0.0.1 (port 0 = any free port) and waits until it listens.
  * Mutual TLS with the test CA, as in production; `insecure: true` in `config` for plaintext.
  */
-export async function startCollector(dir: string, opts: { port?: number; config?: Record<string, unknown> } = {}): Promise<CollectorHandle> {
+export async function startCollector(dir: string, opts: { port?: number; config?: Record<string, unknown>; env?: NodeJS.ProcessEnv } = {}): Promise<CollectorHandle> {
   const pki = testPki();
   const configPath = join(dir, 'collector.json');
   const tls = { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key };
   // A plaintext collector gets no tls block: both at once is a config error.
   const security = opts.config?.['insecure'] === true ? {} : { tls };
   writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, ...security, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
-  const daemon = startProcess('collector', BIN.collector, ['serve', '--config', configPath]);
+  const daemon = startProcess('collector', BIN.collector, ['serve', '--config', configPath], opts.env);
   const line = await daemon.waitFor((l) => l.message === 'collector listening');
   const port = Number(line['port']);
   const address = `127.0.0.1:${port}`;

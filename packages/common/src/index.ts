@@ -29,3 +29,4 @@ export type { NormalisedEvent } from './wire/event-model';
 export { parseCertificate, parsePrivateKey } from './pki/read-cert';
 export { hardenedUnit, systemdQuote, describeServiceStep, executeServiceStep, type ServiceStep, type HardenedUnit } from './service/systemd';
 export { keysOf, defaultOf, renderConfigDoc, type ConfigKey, type ConfigSection } from './config/schema';
+export { ReconnectingStream, STREAM_CHANNEL_DEFAULTS, type ReconnectingStreamOptions, type SilenceWatchdog, type StreamCall, type StreamLoss, type StreamState } from './wire/reconnecting-stream';

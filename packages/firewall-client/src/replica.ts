@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  Backoff, FssoError, PeerError, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type SyncMessage__Output,
+  ConfigError, FssoError, PeerError, ReconnectingStream, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient,
+  type StreamLoss, type StreamState, type SyncMessage__Output,
 } from '@fsso/common';
+
+/** The collector sends a heartbeat on every Sync stream this often. */
+export const SYNC_HEARTBEAT_MS = 15_000;
 
 /** gRPC status codes (grpc-js is imported for types only here). */
 const PERMISSION_DENIED = 7;
@@ -19,6 +23,13 @@ export interface ReplicaOptions {
   credentials: grpc.ChannelCredentials;
   /** Names this firewall in the collector's logs. */
   clientName?: string;
+  /**
+   * With no message at all (changes or heartbeats) for this long, the collector is taken as frozen
+   * and the stream is reopened. A stopped or hung collector process keeps its socket open, so
+   * without this the replica would stay LIVE on a table that no longer changes.
+   * @default 45_000 (three missed heartbeats)
+   */
+  silenceTimeoutMs?: number;
 }
 
 /** A change as the replica applied it. */
@@ -58,20 +69,33 @@ export class IdentityReplica extends EventEmitter {
   private revisionValue = 0;
   private stateValue: ReplicaState = 'STOPPED';
   private readyValue = false;
-  private client: IdentityServiceClient | undefined;
-  private call: grpc.ClientReadableStream<SyncMessage__Output> | undefined;
-  /**
-   * A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart (the
-   * shared default grows to 15 s, which with grpc-js's own reconnect backoff added up to 21 s
-   * between a restarted collector answering and the replica being live again).
-   */
-  private readonly backoff = new Backoff(250, 2000);
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly stream: ReconnectingStream<IdentityServiceClient, grpc.ClientReadableStream<SyncMessage__Output>, SyncMessage__Output>;
   /** When the stream was lost (0 while live), for the 'reconnected' event. */
   private lostAtMs = 0;
 
   constructor(private readonly opts: ReplicaOptions) {
     super();
+    const silenceMs = opts.silenceTimeoutMs ?? 3 * SYNC_HEARTBEAT_MS;
+    if (typeof silenceMs !== 'number' || !Number.isFinite(silenceMs) || silenceMs <= 0) {
+      throw new ConfigError(`silenceTimeoutMs must be a positive number of milliseconds (default ${3 * SYNC_HEARTBEAT_MS}), not ${JSON.stringify(silenceMs)}`, 'silenceTimeoutMs');
+    }
+    this.stream = new ReconnectingStream({
+      address: opts.address,
+      credentials: opts.credentials,
+      makeClient: (address, credentials, options) => new (loadFsso().proto.fsso.v1.IdentityService)(address, credentials, options) as IdentityServiceClient,
+      channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+      // A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart
+      // (the agent's 15 s cap would leave a restarted collector unused for that long).
+      backoff: { initialMs: 250, maxMs: 2000 },
+      watchdog: { timeoutMs: silenceMs, reason: (ms) => `no message from the collector in ${ms} ms (heartbeats missed: is it frozen?)` },
+      open: (client) => {
+        this.building = undefined;
+        return client.sync({ fromRevision: this.revisionValue, tableId: this.tableIdValue, clientName: opts.clientName ?? 'fsso-fw' });
+      },
+      onMessage: (m) => this.onMessage(m),
+      onLost: (loss) => this.onLost(loss),
+      onState: (s) => this.onStreamState(s),
+    });
   }
 
   get state(): ReplicaState {
@@ -101,18 +125,7 @@ export class IdentityReplica extends EventEmitter {
   }
 
   start(): void {
-    if (this.client) return;
-    const { proto } = loadFsso();
-    this.client = new proto.fsso.v1.IdentityService(this.opts.address, this.opts.credentials, {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      // grpc-js backs off reconnecting the channel on its own (1 s growing to 120 s); our loop above
-      // it already paces retries, so the channel must not add minutes of its own.
-      'grpc.initial_reconnect_backoff_ms': 250,
-      'grpc.max_reconnect_backoff_ms': 1000,
-    }) as IdentityServiceClient;
-    this.connect();
+    this.stream.start();
   }
 
   /** Resolves when the replica holds a complete table; rejects after `timeoutMs`. */
@@ -147,13 +160,8 @@ export class IdentityReplica extends EventEmitter {
   }
 
   stop(): void {
-    this.setState('STOPPED');
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const c = this.call;
-    this.call = undefined;
-    c?.cancel();
-    this.client?.close();
-    this.client = undefined;
+    this.stream.stop();
+    this.building = undefined;
   }
 
   private setState(s: ReplicaState): void {
@@ -163,26 +171,15 @@ export class IdentityReplica extends EventEmitter {
     }
   }
 
-  private connect(): void {
-    if (!this.client) return;
-    this.setState('CONNECTING');
-    const call = this.client.sync({ fromRevision: this.revisionValue, tableId: this.tableIdValue, clientName: this.opts.clientName ?? 'fsso-fw' });
-    this.call = call;
-    call.on('data', (m: SyncMessage__Output) => {
-      if (call === this.call) this.onMessage(m);
-    });
-    const lost = (why: string, code?: number): void => {
-      if (call !== this.call) return;
-      this.call = undefined;
-      this.building = undefined;
-      if (this.stateValue === 'STOPPED') return;
-      this.setState('BACKOFF');
-      if (this.readyValue && this.lostAtMs === 0) this.lostAtMs = Date.now();
-      this.emit('disconnected', why, code);
-      this.retryTimer = setTimeout(() => this.connect(), this.backoff.next());
-    };
-    call.on('error', (err: grpc.ServiceError) => lost(err.details || err.message, err.code));
-    call.on('end', () => lost('stream ended by the collector'));
+  /** SYNCING and LIVE are told by the messages; the stream's other states are the replica's. */
+  private onStreamState(s: StreamState): void {
+    if (s !== 'STREAMING') this.setState(s);
+  }
+
+  private onLost(loss: StreamLoss): void {
+    this.building = undefined;
+    if (this.readyValue && this.lostAtMs === 0) this.lostAtMs = Date.now();
+    this.emit('disconnected', loss.details, loss.code);
   }
 
   private onMessage(m: SyncMessage__Output): void {
@@ -212,7 +209,7 @@ export class IdentityReplica extends EventEmitter {
   }
 
   private goLive(): void {
-    this.backoff.reset();
+    this.stream.healthy();
     this.setState('LIVE');
     if (this.lostAtMs) {
       const downMs = Date.now() - this.lostAtMs;

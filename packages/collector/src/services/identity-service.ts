@@ -18,7 +18,26 @@ export interface IdentityDeps {
 }
 
 const SNAPSHOT_CHUNK = 500;
+/** A Sync stream carries a heartbeat this often; replicas take 45 s without any message as a frozen collector. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * For tests only: a shorter heartbeat (10..15000 ms), so a test can freeze a collector and see a
+ * replica's watchdog notice within seconds. Not a setting: replicas expect 15 s by default.
+ */
+export const SYNC_HEARTBEAT_ENV = 'FSSO_TEST_SYNC_HEARTBEAT_MS';
+
+/** The heartbeat interval: 15 s, or the test override (garbage is warned about and ignored). */
+export function syncHeartbeatMs(log: Logger, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[SYNC_HEARTBEAT_ENV];
+  if (raw === undefined || raw === '') return HEARTBEAT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 10 || ms > HEARTBEAT_MS) {
+    log.warn(`${SYNC_HEARTBEAT_ENV} ignored: give whole milliseconds from 10 to ${HEARTBEAT_MS}, or unset it`, { value: raw });
+    return HEARTBEAT_MS;
+  }
+  log.info(`sync heartbeat every ${ms} ms (${SYNC_HEARTBEAT_ENV}, a test setting)`);
+  return ms;
+}
 
 export function parseRequestIp(raw: string): string {
   const ip = normaliseIp(raw);
@@ -28,6 +47,7 @@ export function parseRequestIp(raw: string): string {
 
 /** Lookup and Sync: what firewalls call. */
 export function identityService(table: IdentityTable, hub: ChangeHub, d: IdentityDeps, onDemand?: OnDemandResolver): IdentityServiceHandlers {
+  const heartbeatMs = syncHeartbeatMs(d.log);
   return {
     Lookup: (call, callback) => {
       let ip: string;
@@ -76,7 +96,7 @@ export function identityService(table: IdentityTable, hub: ChangeHub, d: Identit
           sender.push(m, bytes);
         }
       }, () => sender.close(true));
-      const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), HEARTBEAT_MS);
+      const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), heartbeatMs);
       const close = (): void => {
         clearInterval(beat);
         unsubscribe();

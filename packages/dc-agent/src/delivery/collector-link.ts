@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import {
-  Backoff, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Event, type Logger,
+  ReconnectingStream, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Event, type Logger, type StreamLoss,
 } from '@fsso/common';
 import type { Spool, SpooledEvent } from '../spool/spool';
 import { BatchSizer } from './batch-sizer';
@@ -46,16 +46,11 @@ export interface LinkOptions {
  * Emits 'acked' (seq) after each ack.
  */
 export class CollectorLink extends EventEmitter {
-  private stateValue: LinkState = 'STOPPED';
-  private client: AgentServiceClient | undefined;
-  private stream: grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output> | undefined;
+  private readonly stream: ReconnectingStream<AgentServiceClient, grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output>, CollectorMessage__Output>;
   private sentUpTo = 0;
   private inFlight: number[] = [];
-  private readonly backoff = new Backoff();
-  private retryTimer: NodeJS.Timeout | undefined;
-  private stopped = true;
-  private lastAckMs = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  /** The current stream carried at least one ack: it worked before it failed. */
+  private acked = false;
   /** The last reason a stream failed and when it was warned, so a lasting failure is warned once, not per retry. */
   private lastRefusal = '';
   private lastRefusalWarnMs = 0;
@@ -74,6 +69,29 @@ export class CollectorLink extends EventEmitter {
     super();
     this.sizer = new BatchSizer(opts.batchSize);
     this.report = new LinkReport(target.name, spool, log);
+    this.stream = new ReconnectingStream({
+      address: target.address,
+      credentials: target.credentials,
+      makeClient: (address, credentials, options) => new (loadFsso().proto.fsso.v1.AgentService)(address, credentials, options) as AgentServiceClient,
+      channelOptions: { 'grpc.max_send_message_length': 16 * 1024 * 1024 },
+      // A collector that vanished without closing the connection (frozen, or its host gone) leaves
+      // the hello or the batches unanswered: after ackTimeout the stream is dropped and reopened,
+      // resending from the last ack. With nothing in flight, silence is normal.
+      watchdog: {
+        timeoutMs: opts.ackTimeoutMs,
+        armed: () => this.inFlight.length > 0,
+        reason: (ms) => `no ${this.stream.state === 'CONNECTING' ? 'welcome' : 'acknowledgement'} from the collector in ${ms} ms (ackTimeout ${opts.ackTimeoutMs} ms)`,
+      },
+      open: (client) => {
+        this.inFlight = [];
+        this.acked = false;
+        const call = client.report();
+        call.write({ hello: { ...this.hello, lastAckedSeq: this.spool.cursor(this.target.name), spoolId: this.spool.spoolId, headSeq: this.spool.head } });
+        return call;
+      },
+      onMessage: (msg) => this.onMessage(msg),
+      onLost: (loss) => this.onLost(loss),
+    });
   }
 
   /** What this link last recorded (state and since when, last error, rejected events). */
@@ -87,7 +105,7 @@ export class CollectorLink extends EventEmitter {
   }
 
   get state(): LinkState {
-    return this.stateValue;
+    return this.stream.state;
   }
 
   get name(): string {
@@ -100,106 +118,68 @@ export class CollectorLink extends EventEmitter {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const { proto } = loadFsso();
-    this.client = new proto.fsso.v1.AgentService(this.target.address, this.target.credentials, {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.max_send_message_length': 16 * 1024 * 1024,
-    }) as AgentServiceClient;
-    this.connect();
-    // A collector that vanished without closing the connection leaves acks unanswered: after
-    // ackTimeout with batches in flight, the stream is dropped and reopened (resending from the last ack).
-    this.watchdog = setInterval(() => {
-      if (this.stateValue === 'STREAMING' && this.inFlight.length > 0 && Date.now() - this.lastAckMs > this.opts.ackTimeoutMs) {
-        this.log.warn('no acknowledgement from the collector in time; reconnecting', { collector: this.target.name, waitedMs: Date.now() - this.lastAckMs });
-        this.stream?.cancel();
-      }
-    }, Math.min(5000, this.opts.ackTimeoutMs));
-    this.watchdog.unref();
+    this.stream.start();
   }
 
   /** New events were spooled. */
   notify(): void {
-    if (this.stateValue === 'STREAMING') this.pump();
+    if (this.stream.state === 'STREAMING') this.pump();
   }
 
-  private connect(): void {
-    if (this.stopped || !this.client) return;
-    this.stateValue = 'CONNECTING';
-    const stream = this.client.report();
-    this.stream = stream;
-    this.inFlight = [];
-    /** This stream carried at least one ack: it worked before it failed. */
-    let acked = false;
-    stream.on('data', (msg: CollectorMessage__Output) => {
-      if (stream !== this.stream) return;
-      if (msg.welcome) {
-        const mine = this.spool.cursor(this.target.name);
-        if (msg.welcome.ackedSeq < mine) {
-          this.log.warn('collector holds less than it acknowledged before (restored or new database?); resending what the spool still has', {
-            collector: this.target.name, collectorAcked: msg.welcome.ackedSeq, agentCursor: mine,
-          });
-          this.spool.resetCursor(this.target.name, msg.welcome.ackedSeq);
-        }
-        this.sentUpTo = msg.welcome.ackedSeq;
-        this.lastAckMs = Date.now();
-        this.stateValue = 'STREAMING';
-        this.backoff.reset();
-        const w = msg.welcome;
-        const limits = { maxBatchEvents: w.maxBatchEvents, maxMessageBytes: w.maxMessageBytes, maxEventsPerSecond: w.maxEventsPerSecond };
-        this.sizer.use(limits);
-        this.report.streaming(limits);
-        this.log.info('connected to collector', {
-          collector: this.target.name, address: this.target.address, resumeAfter: w.ackedSeq, backlog: this.spool.head - w.ackedSeq, batchEvents: this.sizer.maxEvents,
+  private onMessage(msg: CollectorMessage__Output): void {
+    if (msg.welcome) {
+      const mine = this.spool.cursor(this.target.name);
+      if (msg.welcome.ackedSeq < mine) {
+        this.log.warn('collector holds less than it acknowledged before (restored or new database?); resending what the spool still has', {
+          collector: this.target.name, collectorAcked: msg.welcome.ackedSeq, agentCursor: mine,
         });
-        this.pump();
-      } else if (msg.ack) {
-        acked = true;
-        this.lastAckMs = Date.now();
-        // An ack past what was sent cannot be true; taking it would drop unsent events from the spool.
-        if (msg.ack.ackedSeq > this.sentUpTo) this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', { collector: this.target.name, ackedSeq: msg.ack.ackedSeq, sentUpTo: this.sentUpTo });
-        const seq = Math.min(msg.ack.ackedSeq, this.sentUpTo);
-        this.inFlight = this.inFlight.filter((s) => s > seq);
-        if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
-        this.report.rejectedEvents(msg.ack.rejected, msg.ack.rejections);
-        this.emit('acked', seq);
-        this.pump();
+        this.spool.resetCursor(this.target.name, msg.welcome.ackedSeq);
       }
-    });
-    const lost = (code: number | undefined, details: string): void => {
-      if (stream !== this.stream) return;
-      this.stream = undefined;
-      if (this.stopped) return;
-      this.stateValue = 'BACKOFF';
-      const why = describeFailure(code, details, this.target);
-      this.report.failed(why);
-      const wait = this.backoff.next();
-      // A failure that repeats each retry (collector down, certificate refused, and also a batch
-      // refused by a limit right after each welcome) is warned once per reason (again after
-      // REWARN_MS), the repeats at debug; state and reason stay in `status`. A stream that had
-      // delivered is always worth a warning.
-      const now = Date.now();
-      const level = acked || why !== this.lastRefusal || now - this.lastRefusalWarnMs > REWARN_MS ? 'warn' : 'debug';
-      if (level === 'warn') this.lastRefusalWarnMs = now;
-      this.lastRefusal = why;
-      this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
-      this.retryTimer = setTimeout(() => this.connect(), wait);
-    };
-    stream.on('error', (err: grpc.ServiceError) => lost(err.code, err.details || err.message));
-    stream.on('end', () => lost(undefined, 'stream ended by the collector'));
-    // Whatever way the stream finishes, it is lost; `lost` ignores all but the first report.
-    stream.on('close', () => lost(undefined, 'stream closed'));
-    stream.on('status', (st: grpc.StatusObject) => {
-      if (st.code !== grpc.status.OK) lost(st.code, st.details || `status ${st.code}`);
-    });
-    stream.write({ hello: { ...this.hello, lastAckedSeq: this.spool.cursor(this.target.name), spoolId: this.spool.spoolId, headSeq: this.spool.head } });
+      this.sentUpTo = msg.welcome.ackedSeq;
+      this.stream.healthy();
+      const w = msg.welcome;
+      const limits = { maxBatchEvents: w.maxBatchEvents, maxMessageBytes: w.maxMessageBytes, maxEventsPerSecond: w.maxEventsPerSecond };
+      this.sizer.use(limits);
+      this.report.streaming(limits);
+      this.log.info('connected to collector', {
+        collector: this.target.name, address: this.target.address, resumeAfter: w.ackedSeq, backlog: this.spool.head - w.ackedSeq, batchEvents: this.sizer.maxEvents,
+      });
+      this.pump();
+    } else if (msg.ack) {
+      this.acked = true;
+      // An ack past what was sent cannot be true; taking it would drop unsent events from the spool.
+      if (msg.ack.ackedSeq > this.sentUpTo) this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', { collector: this.target.name, ackedSeq: msg.ack.ackedSeq, sentUpTo: this.sentUpTo });
+      const seq = Math.min(msg.ack.ackedSeq, this.sentUpTo);
+      this.inFlight = this.inFlight.filter((s) => s > seq);
+      if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
+      this.report.rejectedEvents(msg.ack.rejected, msg.ack.rejections);
+      this.emit('acked', seq);
+      this.pump();
+    }
+  }
+
+  private onLost(loss: StreamLoss): void {
+    if (loss.silentMs > 0) {
+      const what = loss.received === 0 ? 'no welcome from the collector in time' : 'no acknowledgement from the collector in time';
+      this.log.warn(`${what}; reconnecting`, { collector: this.target.name, waitedMs: loss.silentMs });
+    }
+    const why = describeFailure(loss.code, loss.details, this.target);
+    this.report.failed(why);
+    const wait = loss.retryInMs;
+    // A failure that repeats each retry (collector down, certificate refused, and also a batch
+    // refused by a limit right after each welcome) is warned once per reason (again after
+    // REWARN_MS), the repeats at debug; state and reason stay in `status`. A stream that had
+    // delivered is always worth a warning.
+    const now = Date.now();
+    const level = this.acked || why !== this.lastRefusal || now - this.lastRefusalWarnMs > REWARN_MS ? 'warn' : 'debug';
+    if (level === 'warn') this.lastRefusalWarnMs = now;
+    this.lastRefusal = why;
+    this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
   }
 
   private pump(): void {
-    const stream = this.stream;
-    if (!stream || this.stateValue !== 'STREAMING' || this.paceTimer) return;
+    const stream = this.stream.call;
+    if (!stream || this.stream.state !== 'STREAMING' || this.paceTimer) return;
     while (this.inFlight.length < this.opts.maxInFlight) {
       const read = this.spool.readAfter(this.sentUpTo, this.sizer.maxEvents);
       if (read.length === 0) return;
@@ -221,18 +201,12 @@ export class CollectorLink extends EventEmitter {
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.stateValue = 'STOPPED';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.paceTimer) clearTimeout(this.paceTimer);
     this.paceTimer = undefined;
+    // Half-close first, so the collector sees a goodbye rather than only a cancelled call.
+    this.stream.call?.end();
+    this.stream.stop();
     this.report.stopped();
-    const s = this.stream;
-    this.stream = undefined;
-    s?.end();
-    s?.cancel();
-    this.client?.close();
   }
 }
 
