@@ -7,6 +7,7 @@ import {
 import type { CollectorConfig } from './config';
 import { openDatabase, readMeta, type Db } from './store/database';
 import { IdentityTable } from './store/identity-table';
+import { TableWriter } from './store/table-writer';
 import { AgentStore } from './store/agent-store';
 import { EventLog } from './store/event-log';
 import { Ingestor } from './ingest/ingestor';
@@ -75,24 +76,22 @@ export class Collector {
     this.db = db;
     const table = new IdentityTable(db);
     this.table = table;
+    // Every write of the table commits and publishes through this one path.
+    const writer = new TableWriter({ db, table, hub: this.hub });
     const agents = new AgentStore(db);
     const events = new EventLog(db);
     const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale, dns) => {
-      this.hub.publish(applyGroups(db, table, user, domain, names, stale, this.clock.now(), cfg.identity.domains, dns));
+      writer.changes(() => applyGroups(table, user, domain, names, stale, this.clock.now(), cfg.identity.domains, dns));
     }, { concurrency: cfg.limits.ldapConcurrency, queue: cfg.limits.ldapQueue, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }, cfg.identity.domains);
     this.groups = groups;
     groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
     this.engine = engine;
-    this.verifier = new Verifier(cfg.verify, table, (ip) => {
-      const c = db.transaction(() => table.delete(ip, 'verification-failed', this.clock.now()))();
-      if (c) this.hub.publish([c]);
-      return c;
-    }, this.log);
+    this.verifier = new Verifier(cfg.verify, table, (ip) => writer.commit(() => table.delete(ip, 'verification-failed', this.clock.now()), (c) => (c ? [c] : [])), this.log);
     this.verifier.start();
     const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, { concurrency: cfg.limits.onDemandConcurrency, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }) : undefined;
-    const ingestor = new Ingestor(db, table, agents, events, this.clock, engine, cfg.deadEntryTimeoutMs, this.log, cfg.agentNetworks);
+    const ingestor = new Ingestor({ table, agents, events, clock: this.clock, engine, deadEntryTimeoutMs: cfg.deadEntryTimeoutMs, log: this.log, writer, agentNetworks: cfg.agentNetworks });
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -111,7 +110,7 @@ export class Collector {
     const quota = streamQuota(streams, this.limitHits, this.log);
     const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
     server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, storage: new StorageHealth(cfg.database, this.log), hub: this.hub, registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
+      agentService({ agents, ingestor, storage: new StorageHealth(cfg.database, this.log), registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
     server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService(table, this.hub, { log: this.log, quota, limitHits: this.limitHits, budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes) }, onDemand), ['firewall', 'admin'], g));
     server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
       table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
@@ -161,7 +160,6 @@ export class Collector {
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
       const changes = ingestor.expire();
-      this.hub.publish(changes);
       if (changes.length) this.log.info('entries expired', { count: changes.length });
       table.pruneChanges(this.config.syncHistory);
       this.db?.transaction(() => table.persistEvidence())();

@@ -12,6 +12,9 @@ import { Ingestor, MAX_REJECTIONS_PER_ACK } from '../src/ingest/ingestor';
 import { IdentityEngine } from '../src/identity/engine';
 import { WorkstationStore } from '../src/store/workstations';
 import { DEFAULT_IDENTITY } from '../src/identity/settings';
+import { TableWriter } from '../src/store/table-writer';
+import { ChangeHub } from '../src/sync/hub';
+import type { TableChange } from '../src/identity/entry';
 
 const HOUR = 3600_000;
 
@@ -25,9 +28,13 @@ function setup(t: { after: (fn: () => void) => void }) {
     const table = new IdentityTable(db);
     const agents = new AgentStore(db);
     const engine = new IdentityEngine(table, new WorkstationStore(db), { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * HOUR });
-    const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, engine, 8 * HOUR, createLogger('test', { level: 'error', format: 'json' }));
+    const published: TableChange[] = [];
+    const hub = new ChangeHub();
+    hub.subscribe((cs) => published.push(...cs), () => undefined);
+    const writer = new TableWriter({ db, table, hub });
+    const ingestor = new Ingestor({ table, agents, events: new EventLog(db), clock, engine, deadEntryTimeoutMs: 8 * HOUR, log: createLogger('test', { level: 'error', format: 'json' }), writer });
     agents.save({ agentId: 'dc1', spoolId: 's1', ackedSeq: agents.get('dc1')?.ackedSeq ?? 0, headSeq: 0, hostname: 'dc1', domains: [], version: '', lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0 });
-    return { db, table, agents, ingestor };
+    return { db, table, agents, ingestor, published };
   };
   const s = open();
   t.after(() => {
@@ -93,4 +100,13 @@ test('entries expire after the dead-entry timeout, and the change log lets a cli
   assert.deepEqual(s.table.changesSince(1)?.map((c) => c.revision), [2, 3]);
   s.table.pruneChanges(1);
   assert.equal(s.table.changesSince(1), undefined, 'a revision no longer kept asks for a snapshot');
+});
+
+test('a committed batch is published once, in order, by the one write path; the ack reports what was published', (t) => {
+  const s = setup(t);
+  const r = s.ingestor.apply('dc1', [logon(1, 'alice', '198.18.60.1', s.now()), logon(2, 'bob', '198.18.60.1', s.now() + 1)], 2);
+  assert.deepEqual(s.published.map((c) => [c.revision, c.op, c.reason]), r.changes.map((c) => [c.revision, c.op, c.reason]));
+  assert.deepEqual(s.published.map((c) => c.reason), ['logon', 'replaced']);
+  s.ingestor.forceLogoff('198.18.60.1');
+  assert.equal(s.published.at(-1)?.reason, 'admin-delete', 'a forced logoff goes the same way');
 });

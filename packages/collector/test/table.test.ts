@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import { ChangeHub } from '../src/sync/hub';
+import { TableWriter } from '../src/store/table-writer';
 import type { Entry, TableChange } from '../src/identity/entry';
 
 const T = Date.UTC(2026, 11, 1, 9);
@@ -118,4 +119,23 @@ test('the hub hands committed changes to every subscriber in order; unsubscribe 
   hub.shutdown();
   assert.equal(ended, 1, 'only the subscriber still there is ended');
   assert.equal(hub.size, 0);
+});
+
+test('the table writer publishes what committed, and nothing of a write that failed (memory reloaded)', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const { db, table } = d.open();
+  t.after(() => db.close());
+  const hub = new ChangeHub();
+  const seen: string[] = [];
+  hub.subscribe((cs) => seen.push(...cs.map((c) => `${c.op} ${c.ip}`)), () => undefined);
+  const writer = new TableWriter({ db, table, hub });
+  writer.changes(() => [table.upsert(entry('198.18.50.20', 'gina'), 'logon', T)]);
+  assert.throws(() => writer.changes(() => {
+    table.upsert(entry('198.18.50.21', 'hank'), 'logon', T);
+    throw new Error('SQLITE_FULL');
+  }), /SQLITE_FULL/);
+  assert.deepEqual(seen, ['UPSERT 198.18.50.20'], 'the rolled-back upsert never reached a subscriber');
+  assert.equal(table.get('198.18.50.21'), undefined);
+  assert.equal(table.revision, 1);
 });

@@ -1,6 +1,6 @@
 import type { Clock, Event__Output, Logger, Network } from '@fsso/common';
 import { authorityOf, type Authority } from '../authority/authority';
-import type { Db } from '../store/database';
+import type { TableWriter } from '../store/table-writer';
 import type { AgentRecord, AgentStore } from '../store/agent-store';
 import type { EventLog } from '../store/event-log';
 import type { IdentityTable } from '../store/identity-table';
@@ -42,51 +42,48 @@ export interface IngestCounters {
  */
 const SKEW_MS = 5 * 60_000;
 
+export interface IngestorDeps {
+  table: IdentityTable;
+  agents: AgentStore;
+  events: EventLog;
+  clock: Clock;
+  engine: IdentityEngine;
+  deadEntryTimeoutMs: number;
+  log: Logger;
+  /** The one write path: each batch, expiry and forced logoff commits and publishes through it. */
+  writer: TableWriter;
+  /** Per agent certificate identity, the networks where its address evidence is authoritative (config `agents`). @default none */
+  agentNetworks?: ReadonlyMap<string, Network[]>;
+}
+
 export class Ingestor {
   readonly counters: IngestCounters = { accepted: 0, duplicates: 0, rejected: 0, expired: 0, skewed: 0 };
   /** When each agent was last warned about its clock, so a skewed DC gives one line per 10 minutes. */
   private readonly skewWarned = new Map<string, number>();
-  private readonly applyTx;
   /** Outcomes of the batch being applied; handed to `onOutcomes` once it committed. */
   private outcomes: EventOutcome[] = [];
   /** Set by the metrics; called after each committed batch. */
   onOutcomes: ((outcomes: readonly EventOutcome[]) => void) | undefined;
 
-  constructor(
-    private readonly db: Db,
-    private readonly table: IdentityTable,
-    private readonly agents: AgentStore,
-    private readonly events: EventLog,
-    private readonly clock: Clock,
-    private readonly engine: IdentityEngine,
-    private readonly deadEntryTimeoutMs: number,
-    private readonly log: Logger,
-    /** Per agent certificate identity, the networks where its address evidence is authoritative (config `agents`). */
-    private readonly agentNetworks: ReadonlyMap<string, Network[]> = new Map(),
-  ) {
-    this.applyTx = db.transaction((agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]) => this.applyInTx(agent, batch, headSeq, scope));
+  constructor(private readonly d: IngestorDeps) {
   }
 
   /** Commits a batch and returns what to acknowledge. Throws only if SQLite fails (nothing is then committed). */
   apply(agentId: string, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
-    const agent = this.agents.get(agentId);
+    const agent = this.d.agents.get(agentId);
     if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
-    try {
-      this.outcomes = [];
-      const r = this.applyTx(agent, batch, headSeq, scope);
-      this.onOutcomes?.(this.outcomes);
-      this.counters.accepted += r.accepted;
-      this.counters.duplicates += r.duplicates;
-      this.counters.rejected += r.rejected;
-      return r;
-    } catch (err) {
-      this.table.reloadRevision();
-      throw err;
-    }
+    this.outcomes = [];
+    // Committed and published as one: the ack that follows is the truth, and firewalls hear of it at once.
+    const r = this.d.writer.commit(() => this.applyInTx(agent, batch, headSeq, scope), (b) => b.changes);
+    this.onOutcomes?.(this.outcomes);
+    this.counters.accepted += r.accepted;
+    this.counters.duplicates += r.duplicates;
+    this.counters.rejected += r.rejected;
+    return r;
   }
 
   private applyInTx(agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
-    const now = this.clock.now();
+    const now = this.d.clock.now();
     const changes: TableChange[] = [];
     let accepted = 0;
     let duplicates = 0;
@@ -94,8 +91,8 @@ export class Ingestor {
     const rejections: { seq: number; reason: string }[] = [];
     let acked = agent.ackedSeq;
     let lastEventMs = agent.lastEventMs;
-    const names = this.engine.domains;
-    const auth: Authority = authorityOf(scope, this.agentNetworks.get(agent.agentId) ?? [], names, agent.agentId);
+    const names = this.d.engine.domains;
+    const auth: Authority = authorityOf(scope, this.d.agentNetworks?.get(agent.agentId) ?? [], names, agent.agentId);
     for (const raw of batch) {
       if (raw.seq <= acked) {
         duplicates++;
@@ -109,18 +106,18 @@ export class Ingestor {
         rejected++;
         if (rejections.length < MAX_REJECTIONS_PER_ACK) rejections.push({ seq: raw.seq, reason: ev.slice(0, MAX_REASON_CHARS) });
         this.outcomes.push({ result: 'rejected', kind: raw.kind, source: raw.source, reason: ev });
-        this.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
+        this.d.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
         continue;
       }
       accepted++;
       this.outcomes.push({ result: 'applied', kind: ev.kind, source: ev.source });
       if (ev.eventTimeMs > now + SKEW_MS) this.reportSkew(agent.agentId, ev.eventTimeMs - now, now);
       lastEventMs = Math.max(lastEventMs, Math.min(ev.eventTimeMs, now));
-      this.events.append(agent.agentId, agent.spoolId, ev, now);
-      changes.push(...this.engine.apply(ev, now, auth));
+      this.d.events.append(agent.agentId, agent.spoolId, ev, now);
+      changes.push(...this.d.engine.apply(ev, now, auth));
     }
-    this.table.flush();
-    this.agents.save({
+    this.d.table.flush();
+    this.d.agents.save({
       ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
       eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,
     });
@@ -131,23 +128,23 @@ export class Ingestor {
     this.counters.skewed++;
     if (now - (this.skewWarned.get(agentId) ?? 0) < 600_000) return;
     this.skewWarned.set(agentId, now);
-    this.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", { agent: agentId, aheadSeconds: Math.round(aheadMs / 1000) });
+    this.d.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", { agent: agentId, aheadSeconds: Math.round(aheadMs / 1000) });
   }
 
   /** How often the rules met evidence beyond its agent's authority (contested addresses, refused moves). */
   get authority(): Readonly<EngineCounters> {
-    return this.engine.counters;
+    return this.d.engine.counters;
   }
 
-  /** Removes entries without evidence for the dead-entry timeout; returns the changes. */
+  /** Removes entries without evidence for the dead-entry timeout; commits, publishes and returns the changes. */
   expire(): TableChange[] {
-    const changes = this.db.transaction(() => expireEntries(this.table, this.clock.now(), this.deadEntryTimeoutMs))();
+    const changes = this.d.writer.changes(() => expireEntries(this.d.table, this.d.clock.now(), this.d.deadEntryTimeoutMs));
     this.counters.expired += changes.length;
     return changes;
   }
 
-  /** Removes one entry on an operator's request (force logoff). */
+  /** Removes one entry on an operator's request (force logoff); firewalls hear of it at once. */
   forceLogoff(ip: string): TableChange | undefined {
-    return this.db.transaction(() => this.table.delete(ip, 'admin-delete', this.clock.now()))();
+    return this.d.writer.commit(() => this.d.table.delete(ip, 'admin-delete', this.d.clock.now()), (c) => (c ? [c] : []));
   }
 }

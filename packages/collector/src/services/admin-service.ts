@@ -68,7 +68,6 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       const ip = parseRequestIp(req.ip);
       const change = d.ingestor.forceLogoff(ip);
       if (!change?.entry) throw new NotFoundError(`no user is known at ${ip}; nothing to remove`);
-      d.hub.publish([change]);
       return { removed: toIdentity(change.entry), revision: change.revision };
     }),
 

@@ -4,7 +4,6 @@ import { AGENT_ID_PATTERN, errorMessage, type DomainNames } from '@fsso/common';
 import type { StorageHealth } from '../store/storage-health';
 import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
-import type { ChangeHub } from '../sync/hub';
 import type { AgentRegistry, Connection } from '../agents/registry';
 import { callerOf, type Caller } from './guard';
 import { endWithStatus } from './status';
@@ -23,7 +22,6 @@ export interface AgentServiceDeps {
   denied: { count: number };
   agents: AgentStore;
   ingestor: Ingestor;
-  hub: ChangeHub;
   registry: AgentRegistry;
   clock: Clock;
   collectorId: string;
@@ -132,7 +130,6 @@ function handleReport(call: ReportCall, deps: AgentServiceDeps, buckets: AgentBu
         known = Math.max(known, maxSeq(msg.batch.events));
         call.write({ ack: { ackedSeq: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, rejections: r.rejections } });
         deps.storage?.succeeded();
-        deps.hub.publish(r.changes);
         log.debug('batch committed', { agent: conn.agentId, acked: r.ackedSeq, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, changes: r.changes.length });
       } catch (err) {
         if (!deps.storage) log.error('batch not committed', { agent: conn.agentId, error: errorMessage(err) });

@@ -2,6 +2,8 @@ import winston from 'winston';
 import type { AgentEvent } from '@fsso/formats';
 import { openDatabase } from '../store/database';
 import { IdentityTable } from '../store/identity-table';
+import { TableWriter } from '../store/table-writer';
+import { ChangeHub } from '../sync/hub';
 import { WorkstationStore } from '../store/workstations';
 import { AgentStore } from '../store/agent-store';
 import { EventLog } from '../store/event-log';
@@ -44,7 +46,9 @@ export function simulate(events: readonly AgentEvent[], settings: IdentitySettin
   // Silent: simulate prints the table and counts rejections itself; log lines would break --json.
   const log = winston.createLogger({ silent: true });
   const engine = new IdentityEngine(table, new WorkstationStore(db), settings, groups);
-  const ingestor = new Ingestor(db, table, agents, new EventLog(db), clock, engine, settings.deadEntryTimeoutMs, log);
+  // The same write path as the daemon; no Sync stream listens to this hub.
+  const writer = new TableWriter({ db, table, hub: new ChangeHub() });
+  const ingestor = new Ingestor({ table, agents, events: new EventLog(db), clock, engine, deadEntryTimeoutMs: settings.deadEntryTimeoutMs, log, writer });
   agents.save({
     agentId: SIMULATED_AGENT, spoolId: 'simulate', ackedSeq: 0, headSeq: 0, hostname: 'simulate', domains: [], version: '',
     lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0,
