@@ -57,7 +57,7 @@ export class DcAgent {
     warnIfReadableByOthers(cfg.collectors.map((c) => c.keyFile), this.log);
     const names = cfg.collectors.map((c) => c.name);
     const hello = { agentId: cfg.agentId, domains: cfg.domains, hostname: hostname(), version: VERSION };
-    this.links = cfg.collectors.map((c) => new CollectorLink(c, spool, hello, names, { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight, ackTimeoutMs: cfg.ackTimeoutMs }, this.log));
+    this.links = cfg.collectors.map((c) => new CollectorLink({ target: c, spool, hello, allCollectors: names, opts: { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight, ackTimeoutMs: cfg.ackTimeoutMs }, log: this.log }));
     for (const l of this.links) l.start();
     for (const sc of cfg.sources) {
       const sink: EventSink = (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position });

@@ -11,6 +11,12 @@ import type { StreamQuota } from './stream-quota';
 import { changeMessage, SyncSender, type Overflow, type SyncBudget } from './sync-sender';
 
 export interface IdentityDeps {
+  /** The table Lookup and Sync read (never write). */
+  table: IdentityTable;
+  /** Committed changes, for Sync streams to follow. */
+  hub: ChangeHub;
+  /** Resolves unknown addresses on Lookup, where configured. */
+  onDemand?: OnDemandResolver | undefined;
   log: Logger;
   quota: StreamQuota;
   budget: SyncBudget;
@@ -46,7 +52,8 @@ export function parseRequestIp(raw: string): string {
 }
 
 /** Lookup and Sync: what firewalls call. */
-export function identityService(table: IdentityTable, hub: ChangeHub, d: IdentityDeps, onDemand?: OnDemandResolver): IdentityServiceHandlers {
+export function identityService(d: IdentityDeps): IdentityServiceHandlers {
+  const { table, hub, onDemand } = d;
   const heartbeatMs = syncHeartbeatMs(d.log);
   return {
     Lookup: (call, callback) => {

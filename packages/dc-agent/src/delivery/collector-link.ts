@@ -37,6 +37,19 @@ export interface LinkOptions {
   ackTimeoutMs: number;
 }
 
+export interface CollectorLinkDeps {
+  /** The collector: its name and address, and the link's TLS settings. */
+  target: LinkTarget;
+  /** The durable spool this link reads from and keeps its cursor in. */
+  spool: Spool;
+  /** What the hello says about this agent. */
+  hello: HelloInfo;
+  /** Every configured collector's name: an event leaves the spool once all of them acknowledged it. */
+  allCollectors: readonly string[];
+  opts: LinkOptions;
+  log: Logger;
+}
+
 /**
  * One collector's stream: hello, then batches read from the spool after this collector's cursor,
  * a bounded number in flight. Acks move the cursor; a broken stream is reopened with backoff and
@@ -58,15 +71,17 @@ export class CollectorLink extends EventEmitter {
   private readonly report: LinkReport;
   private paceTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly target: LinkTarget,
-    private readonly spool: Spool,
-    private readonly hello: HelloInfo,
-    private readonly allCollectors: readonly string[],
-    private readonly opts: LinkOptions,
-    private readonly log: Logger,
-  ) {
+  private readonly target: LinkTarget;
+  private readonly spool: Spool;
+  private readonly hello: HelloInfo;
+  private readonly allCollectors: readonly string[];
+  private readonly opts: LinkOptions;
+  private readonly log: Logger;
+
+  constructor(deps: CollectorLinkDeps) {
     super();
+    ({ target: this.target, spool: this.spool, hello: this.hello, allCollectors: this.allCollectors, opts: this.opts, log: this.log } = deps);
+    const { target, spool, opts, log } = deps;
     this.sizer = new BatchSizer(opts.batchSize);
     this.report = new LinkReport(target.name, spool, log);
     this.stream = new ReconnectingStream({
