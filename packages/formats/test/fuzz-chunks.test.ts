@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import { formatNames } from '../src/registry';
-import { garbage, mutate, mutations } from './fuzz-arbitraries.test';
-import { FC, assertSound, atFixedNow, corpus, feed, formatOf, problemOf, separator } from './fuzz-corpus.test';
+import { garbage, mutate, mutations } from './fuzz/arbitraries';
+import { FC, assertSound, atFixedNow, corpus, feed, formatOf, problemOf, separator } from './fuzz/corpus';
 
 // A follower reads a file in whatever pieces the file system returns, and a file being written
 // may end anywhere. Wherever the chunks are cut, the same records and events must come out, and

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import { formatNames } from '../src/registry';
-import { garbage, mutate, mutations } from './fuzz-arbitraries.test';
-import { FC, STATEFUL, assertSound, atFixedNow, corpus, feed, formatOf, problemOf, separator, type Fed } from './fuzz-corpus.test';
+import { garbage, mutate, mutations } from './fuzz/arbitraries';
+import { FC, STATEFUL, assertSound, atFixedNow, corpus, feed, formatOf, problemOf, separator, type Fed } from './fuzz/corpus';
 
 // Real records, damaged the ways files get damaged (flipped and lost bytes, torn writes, fields
 // written twice, quotes swapped, NULs, huge values): the parser must neither throw nor emit a

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import { formatNames } from '../src/registry';
-import { garbage, jsonConfusion, tokenSoup } from './fuzz-arbitraries.test';
-import { FC, assertSound, corpus, feed, formatOf, problemOf } from './fuzz-corpus.test';
+import { garbage, jsonConfusion, tokenSoup } from './fuzz/arbitraries';
+import { FC, assertSound, corpus, feed, formatOf, problemOf } from './fuzz/corpus';
 
 // Hostile and broken input must change nothing: whatever bytes a source holds, every format's
 // splitter and parser return (never throw) and every event they emit is well-formed. Runs are

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSyslogMessage } from '../src/syslog';
-import { feed, formatOf, shapeProblem } from './fuzz-corpus.test';
+import { feed, formatOf, shapeProblem } from './fuzz/corpus';
 
 // The smallest inputs with which the fuzz-*.test.ts properties broke a format, kept as plain
 // tests: each names what went wrong, so a regression reads as that bug and not as a fast-check

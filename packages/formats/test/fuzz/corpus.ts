@@ -1,21 +1,20 @@
 // Shared by the fuzz-*.test.ts files: the real records of every format, how to feed bytes through a
-// format exactly as the file follower does, and what a well-formed event looks like. It is named
-// like a test so that it may live beside them; its own test only runs when it is the file run.
-import { test } from 'node:test';
+// format exactly as the file follower does, and what a well-formed event looks like. A plain
+// module; its own checks are in fuzz-fixtures.test.ts.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EVENT_KINDS, normaliseIp } from '@fsso/common';
-import type { AgentEvent, RecordResult } from '../src/model';
-import type { SourceFormat } from '../src/format';
-import { formatNames, getFormat } from '../src/registry';
+import type { AgentEvent, RecordResult } from '../../src/model';
+import type { SourceFormat } from '../../src/format';
+import { formatNames, getFormat } from '../../src/registry';
 
 /** Every property runs with this seed and count, so a failure replays exactly. */
 export const FC = { seed: 20261123, numRuns: 200 } as const;
 
-/** dist/test/x.test.js -> /work/shared/data; FSSO_SHARED_DATA when the checkout lives elsewhere. */
+/** dist/test/fuzz/corpus.js -> ../shared/data beside the checkout; FSSO_SHARED_DATA when it lives elsewhere. */
 function dataDir(): string {
-  const computed = path.resolve(__dirname, '../../../../../shared/data');
+  const computed = path.resolve(__dirname, '../../../../../../shared/data');
   for (const dir of [process.env['FSSO_SHARED_DATA'] ?? '', computed]) {
     if (dir !== '' && fs.existsSync(path.join(dir, 'windows_security'))) return dir;
   }
@@ -162,14 +161,4 @@ export function assertSound(format: string, problem: string | undefined, input: 
   if (problem === undefined) return;
   const shown = (Buffer.isBuffer(input) ? input.toString('latin1') : input).slice(0, 300);
   assert.fail(`${format}: ${problem}\ninput (${input.length}): ${JSON.stringify(shown)}`);
-}
-
-if (require.main === module) {
-  test('every registered format has real records, some of which produce events', () => {
-    for (const name of formatNames()) {
-      const c = corpus(name);
-      assert.ok(c.records.length >= 3, `${name}: ${c.records.length} records`);
-      assert.ok(c.good.length >= 2, `${name}: ${c.good.length} records with events`);
-    }
-  });
 }

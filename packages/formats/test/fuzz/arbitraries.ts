@@ -1,6 +1,5 @@
 // Shared by the fuzz-*.test.ts files: generators of hostile input. Mutations are plain data (shown
 // as such in a counterexample) applied by `mutate`, so a failure reads as "flip byte 12 of record 3".
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 
@@ -162,12 +161,4 @@ export function jsonConfusion(records: readonly string[]): fc.Arbitrary<Buffer> 
   return fc.constantFrom(...docs)
     .chain((doc) => fc.tuple(fc.constant(doc), fc.constantFrom(...paths(doc)), oddValue))
     .map(([doc, at, value]) => Buffer.from(JSON.stringify(setAt(doc, at, value)) ?? 'null', 'utf8'));
-}
-
-if (require.main === module) {
-  test('mutations apply to any record and always give bytes', () => {
-    fc.assert(fc.property(fc.string(), mutations, (s, ms) => Buffer.isBuffer(mutate(s, ms))), { seed: 20261123, numRuns: 200 });
-    assert.equal(mutate('{"a":"b"}', [{ op: 'dupField', n: 0 }]).toString(), '{"a":"b","a":"b"}');
-    assert.equal(mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 1, size: 300 }]).toString(), `<Data Name="U">${'x'.repeat(300)}</Data>`);
-  });
 }
