@@ -84,7 +84,6 @@ export class Collector {
     groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
-    this.engine = engine;
     this.verifier = new Verifier(cfg.verify, table, (ip) => {
       const c = db.transaction(() => table.delete(ip, 'verification-failed', this.clock.now()))();
       if (c) this.hub.publish([c]);
@@ -156,7 +155,6 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
-  private engine: IdentityEngine | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
