@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CallFailedError, PermissionDeniedError, FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
+import { CallFailedError, PermissionDeniedError, type FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
 import { parseAddress } from '../config/values';
 import { channelCredentials, type LinkSecurity } from '../wire/credentials';
 import { UsageError } from './run';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ListenError, ConfigError, errorMessage } from '../errors';
 import { parseAddress, rejectUnknownKeys } from '../config/values';
 import type { Logger } from '../log/logger';
