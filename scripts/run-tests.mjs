@@ -1,7 +1,9 @@
 // Runs every compiled test file with node's test runner: package unit tests, then the end-to-end
 // tests in test/. (Node 20's runner takes no globs, so the files are listed here.)
 //
-// A full run (no file filter) also measures coverage and fails below COVERAGE_FLOOR. It sets
+// A full run (no file filter) also measures coverage, and in CI (CI=true, as .ci/run runs) fails
+// below COVERAGE_FLOOR; elsewhere it only says so, since a machine without Samba skips the
+// directory tests and measures less. It sets
 // NODE_V8_COVERAGE, which every node process inherits, so the CLIs and daemons the e2e tests spawn
 // are counted too (node's --experimental-test-coverage sees only the test processes). c8 maps the
 // compiled files back to the TypeScript through the source maps. `--coverage` measures a filtered
@@ -12,10 +14,11 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The floor CI enforces, in percent, a little below what the suite measured (2026-12: lines 84.9,
- * branches 80.0, functions 85.1). Raise it as coverage grows; never lower it to make a run pass.
+ * The floor CI enforces on the total, in percent, a little below what the full suite measured with
+ * the Samba tests (2026-12: lines 95.5, branches 85.7, functions 89.2); timing-dependent paths move
+ * the figures by about a point between runs. Raise it as coverage grows; never lower it to pass.
  */
-const COVERAGE_FLOOR = { lines: 82, branches: 77, functions: 82 };
+const COVERAGE_FLOOR = { lines: 93, branches: 83, functions: 87 };
 const PACKAGES = ['common', 'formats', 'collector', 'dc-agent', 'firewall-client'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +26,7 @@ const dirs = [...PACKAGES.map((p) => `packages/${p}/dist/test`), 'test/dist/e2e'
 const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith('--'));
 const coverage = args.includes('--coverage') || (only.length === 0 && !args.includes('--no-coverage'));
+const enforceFloor = process.env.CI === 'true' || args.includes('--floor');
 
 function walk(dir) {
   if (!existsSync(dir)) return [];
@@ -78,7 +82,8 @@ function report() {
   const total = Object.fromEntries(keys.map((k) => [k, { total: summary.total[k].total, covered: summary.total[k].covered }]));
   console.log(`${'total'.padEnd(16)}${keys.map((k) => cell(total[k]).padStart(11)).join('')}`);
   const low = keys.filter((k) => pct(total[k]) < COVERAGE_FLOOR[k]);
-  for (const k of low) console.error(`run-tests: ${k} coverage ${pct(total[k]).toFixed(1)} % is under the floor of ${COVERAGE_FLOOR[k]} % (COVERAGE_FLOOR in scripts/run-tests.mjs); add tests for the code you changed`);
-  console.log(`floor: lines ${COVERAGE_FLOOR.lines} %, branches ${COVERAGE_FLOOR.branches} %, functions ${COVERAGE_FLOOR.functions} %`);
-  return low.length === 0;
+  const verdict = enforceFloor ? 'fails the run' : 'would fail in CI';
+  for (const k of low) console.error(`run-tests: ${k} coverage ${pct(total[k]).toFixed(1)} % is under the floor of ${COVERAGE_FLOOR[k]} % (COVERAGE_FLOOR in scripts/run-tests.mjs) and ${verdict}; add tests for the code you changed`);
+  console.log(`floor: lines ${COVERAGE_FLOOR.lines} %, branches ${COVERAGE_FLOOR.branches} %, functions ${COVERAGE_FLOOR.functions} %${enforceFloor ? '' : ' (enforced in CI, or with --floor)'}`);
+  return !enforceFloor || low.length === 0;
 }
