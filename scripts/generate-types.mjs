@@ -1,7 +1,7 @@
 // Generates TypeScript types for the wire from proto/ (the one source of truth) with
 // @grpc/proto-loader's own generator, using the same loader options as runtime loading.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -21,4 +21,16 @@ const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 if (r.status !== 0) {
   console.error(`generate-types: proto-loader-gen-types failed (exit ${r.status}); see the message above`);
   process.exit(r.status ?? 1);
+}
+
+// The generator writes the same preamble into every per-proto file, and a proto without services
+// (event.proto) uses neither the grpc import nor SubtypeConstructor. tsconfig's noUnusedLocals
+// would fail the build on them, so drop what a file does not use; the types stay as generated.
+const SUBTYPE = /^type SubtypeConstructor<[^\n]*\n[^\n]*\n\};\n\n/m;
+for (const f of readdirSync(outDir).filter((n) => n.endsWith('.ts'))) {
+  const file = join(outDir, f);
+  let text = readFileSync(file, 'utf8');
+  if (!/SubtypeConstructor</.test(text.replace(SUBTYPE, ''))) text = text.replace(SUBTYPE, '');
+  if (!/\bgrpc\./.test(text)) text = text.replace(/^import type \* as grpc from '@grpc\/grpc-js';\n/m, '');
+  writeFileSync(file, text);
 }

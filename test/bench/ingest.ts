@@ -5,6 +5,7 @@
  * Prints figures; asserts nothing (tests never assert wall-clock times).
  */
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import Database from 'better-sqlite3';
 import { loadFsso, type AgentServiceClient, type CollectorMessage__Output, type Event } from '@fsso/common';
 import { startCollector, tempDir } from '../support/processes';
@@ -83,7 +84,7 @@ function sqliteBaseline(batch: number): number {
 async function main(): Promise<void> {
   process.noDeprecation = true;
   const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} events/s`;
-  console.log(`FSSO ingest benchmark: ${TOTAL.toLocaleString('en-US')} events per run, ${require('node:os').cpus().length} cores`);
+  console.log(`FSSO ingest benchmark: ${TOTAL.toLocaleString('en-US')} events per run, ${cpus().length} cores`);
   console.log('addresses  batch    baseline (SQLite only)   collector over gRPC+mTLS   ratio');
   for (const a of [5_000, 50_000]) {
     addresses = a;

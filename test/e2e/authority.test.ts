@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { caPaths, type Issued } from '@fsso/common';
 import { BIN } from '../support/paths';
-import { runCommand, startCollector, tempDir, type CollectorHandle } from '../support/processes';
+import { runCommand, startCollector, tempDir } from '../support/processes';
 import { testPki } from '../support/pki';
 import { AgentStream, type Reply } from '../support/agent-stream';
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { channelCredentials } from '@fsso/common';
 import { testPki } from './pki';

@@ -87,7 +87,6 @@ export class Collector {
     groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
-    this.engine = engine;
     this.verifier = new Verifier(cfg.verify, table, (ip) => writer.commit(() => table.delete(ip, 'verification-failed', this.clock.now()), (c) => (c ? [c] : [])), this.log);
     this.verifier.start();
     const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, { concurrency: cfg.limits.onDemandConcurrency, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }) : undefined;
@@ -155,7 +154,6 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
-  private engine: IdentityEngine | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {

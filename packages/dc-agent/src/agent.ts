@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { PLAINTEXT_WARNING, VERSION, errorMessage, warnIfReadableByOthers, type Logger } from '@fsso/common';
 import type { AgentConfig, SourceConfig } from './config';
+import { Spool } from './spool/spool';
+import { CollectorLink } from './delivery/collector-link';
+import { HostAddresses, Shaper, countSelfTraffic, getFormat, type AgentEvent } from '@fsso/formats';
+import { FileSource, type EventSink, type SourceStats } from './readers/file-source';
+import { WindowsEventLogSource } from './readers/windows-eventlog/source';
+import { SyslogSource } from './readers/syslog-source';
 
 /** What every source does: read until stopped (or until its input ends), counting as it goes. */
 interface Source {
@@ -8,12 +14,6 @@ interface Source {
   stop(): void;
   readonly stats: SourceStats;
 }
-import { Spool } from './spool/spool';
-import { CollectorLink } from './delivery/collector-link';
-import { HostAddresses, Shaper, countSelfTraffic, getFormat, type AgentEvent } from '@fsso/formats';
-import { FileSource, type EventSink, type SourceStats } from './readers/file-source';
-import { WindowsEventLogSource } from './readers/windows-eventlog/source';
-import { SyslogSource } from './readers/syslog-source';
 
 export type AgentState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 

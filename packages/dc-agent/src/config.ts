@@ -11,17 +11,17 @@ import { resolveAgentId, type CertRef } from './identity';
 import { parseAllowFrom } from './readers/syslog/sender-gate';
 import { validateSyslogTls } from './readers/syslog/tls-config';
 import { AGENT_TOP } from './config-schema';
+import type { LinkTarget } from './delivery/collector-link';
+import {
+  BUILTIN_PROFILES, formatNames, getFormat, validateFilters, validateProfiles, type FilterOptions, type SelfTrafficMode,
+} from '@fsso/formats';
+import type { SpoolLimits, WhenFull } from './spool/spool';
 
 /** A configured source: a file or stdin read through a format, or the live Windows Security log. */
 export type SourceConfig =
   | ({ kind: 'file' } & FileSourceConfig)
   | ({ kind: 'windows-eventlog' } & EventLogSourceConfig)
   | ({ kind: 'syslog-listener' } & SyslogSourceConfig);
-import type { LinkTarget } from './delivery/collector-link';
-import {
-  BUILTIN_PROFILES, formatNames, getFormat, validateFilters, validateProfiles, type FilterOptions, type SelfTrafficMode,
-} from '@fsso/formats';
-import type { SpoolLimits, WhenFull } from './spool/spool';
 
 /** The agent's JSON config file. */
 export interface AgentOptions {

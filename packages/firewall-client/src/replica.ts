@@ -1,9 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import {
-  ConfigError, FssoError, PeerError, ReconnectingStream, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient,
-  type StreamLoss, type StreamState, type SyncMessage__Output,
-} from '@fsso/common';
+import { PermissionDeniedError, ConfigError, PeerError, ReconnectingStream, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type StreamLoss, type StreamState, type SyncMessage__Output } from '@fsso/common';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
@@ -140,7 +137,7 @@ export class IdentityReplica extends EventEmitter {
           clearTimeout(timer);
           this.off('ready', onReady);
           this.off('disconnected', onDisc);
-          reject(new FssoError('FSSO_PERMISSION_DENIED', `the collector at ${this.opts.address} refused the table: ${why}; use a firewall (or admin) certificate ('fssoctl pki issue --role firewall')`));
+          reject(new PermissionDeniedError(`the collector at ${this.opts.address} refused the table: ${why}; use a firewall (or admin) certificate ('fssoctl pki issue --role firewall')`, this.opts.address));
         }
       };
       const timer = setTimeout(() => {

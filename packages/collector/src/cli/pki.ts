@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
-import { FssoError, ROLES, UsageError, parseCertificate, caPaths, collectorCertProblem, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
+import { FileUnreadableError, ROLES, UsageError, parseCertificate, caPaths, collectorCertProblem, initCa, issueCert, parseAddress, summarise, type Role } from '@fsso/common';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -134,7 +134,7 @@ export function tlsCheck(target: string | undefined, v: Values, env = process.en
     try {
       return readFileSync(f);
     } catch (err) {
-      throw new FssoError('FSSO_FILE_UNREADABLE', `cannot read the ${what} ${f} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`);
+      throw new FileUnreadableError(`cannot read the ${what} ${f} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`, f);
     }
   };
   const ca = read(caFile, 'CA file');

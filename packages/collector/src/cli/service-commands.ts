@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FssoError, UsageError, describeServiceStep, executeServiceStep, printable, readJsonConfig } from '@fsso/common';
+import { PrivilegeError, InstallError, UsageError, describeServiceStep, executeServiceStep, printable, readJsonConfig } from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { runCollectorDoctor } from '../doctor';
 import { collectorInstallSteps, collectorUninstallSteps, installNotes } from '../install/service';
@@ -13,11 +13,11 @@ const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'stri
 export function collectorServiceCommand(command: 'install' | 'uninstall', values: Values): number {
   const config = str(values, 'config');
   if (!config) throw new UsageError(`${command} needs --config FILE (the config the service will run with); see 'fsso-collector --help'`);
-  if (process.platform !== 'linux') throw new FssoError('FSSO_INSTALL', `${command} writes a systemd unit, so it runs on Linux; on ${process.platform} start 'fsso-collector serve' from your service manager`);
+  if (process.platform !== 'linux') throw new InstallError(`${command} writes a systemd unit, so it runs on Linux; on ${process.platform} start 'fsso-collector serve' from your service manager`);
   const dryRun = values['dry-run'] === true;
   // Rights first: without them nothing else matters.
   if (!dryRun && typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new FssoError('FSSO_NEEDS_ROOT', `${command} needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps`);
+    throw new PrivilegeError(`${command} needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps`, 'root');
   }
   const abs = resolve(config);
   const opts = {

@@ -1,5 +1,5 @@
 import { dirname, relative, isAbsolute } from 'node:path';
-import { FssoError, hardenedUnit, type ServiceStep } from '@fsso/common';
+import { InstallError, hardenedUnit, type ServiceStep } from '@fsso/common';
 import type { CollectorConfig } from '../config';
 
 /** systemd's StateDirectory=: /var/lib/<this>, made and owned for the service user by systemd. */
@@ -51,7 +51,7 @@ export function collectorUnit(o: CollectorInstallOptions, cfg: CollectorConfig):
 const USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export function collectorInstallSteps(o: CollectorInstallOptions, cfg: CollectorConfig): ServiceStep[] {
-  if (!USER_PATTERN.test(o.user)) throw new FssoError('FSSO_INSTALL', `--user ${JSON.stringify(o.user)} is not a system user name (lower-case letters, digits, '_' and '-', at most 32)`);
+  if (!USER_PATTERN.test(o.user)) throw new InstallError(`--user ${JSON.stringify(o.user)} is not a system user name (lower-case letters, digits, '_' and '-', at most 32)`);
   const unit = `${o.unitDir}/${o.name}.service`;
   return [
     {

@@ -1,7 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import { FssoError, errorMessage, type Logger } from '@fsso/common';
+import { InternalError, TlsUnavailableError, ListenError, errorMessage, type Logger } from '@fsso/common';
 import type { Limits } from '../limits-config';
 import { countHit, RateLimitedWarn } from '../services/limits';
 
@@ -52,7 +52,7 @@ export class ConnectionGate {
     const host = m?.[1] ?? '127.0.0.1';
     const port = Number(m?.[2] ?? 0);
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new FssoError('FSSO_LISTEN_FAILED', `cannot listen on ${address}: ${errorMessage(err)}; pick a free port or stop what uses it`));
+      const onError = (err: Error): void => reject(new ListenError(`cannot listen on ${address}: ${errorMessage(err)}; pick a free port or stop what uses it`, address));
       this.listener.once('error', onError);
       // A deep accept queue: a connection burst is accepted and judged here, not dropped by the kernel.
       this.listener.listen({ host, port, backlog: 4096 }, () => {
@@ -75,7 +75,7 @@ export class ConnectionGate {
       if (this.credentials._getSecureContextOptions() !== null) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new FssoError('FSSO_TLS_UNAVAILABLE', 'the TLS certificate, key or CA could not be loaded within 10 s; check tls.cert, tls.key and tls.ca');
+    throw new TlsUnavailableError('the TLS certificate, key or CA could not be loaded within 10 s; check tls.cert, tls.key and tls.ca');
   }
 
   /** Stops accepting and cuts connections still in their handshake; grpc-js drains the rest. */
@@ -150,7 +150,7 @@ export class ConnectionGate {
     const servers = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
     const tlsServer = servers instanceof Map ? ([...servers.keys()].pop() as EventEmitter | undefined) : undefined;
     if (!tlsServer || typeof tlsServer.on !== 'function') {
-      throw new FssoError('FSSO_INTERNAL', 'cannot watch TLS handshakes: this @grpc/grpc-js version hides its TLS server; install the version in package-lock.json');
+      throw new InternalError('cannot watch TLS handshakes: this @grpc/grpc-js version hides its TLS server; install the version in package-lock.json');
     }
     tlsServer.on('secureConnection', (s: Socket) => this.settle(keyOf(s)));
     tlsServer.on('tlsClientError', (err: Error, s: Socket) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
+import { DatabaseTooNewError, DatabaseNotSqliteError, DatabaseOpenError, FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
 import { MIGRATIONS } from './schema';
 
 export type Db = Database.Database;
@@ -18,7 +18,7 @@ export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
     if (path !== ':memory:') ensurePrivateFile(path);
     db = new Database(path);
   } catch (err) {
-    throw new FssoError('FSSO_DB_OPEN', `cannot open the database ${path}: ${openProblem(err, path)}`);
+    throw new DatabaseOpenError(`cannot open the database ${path}: ${openProblem(err, path)}`, path);
   }
   try {
     // The first statement reads the header: a file that is not SQLite fails here, before anything
@@ -32,9 +32,9 @@ export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
     if (err instanceof FssoError) throw err;
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new FssoError('FSSO_DB_NOT_SQLITE', `the database ${path} is not an SQLite database of the collector (${errorMessage(err)}); it was left untouched: point "database" (or "dataDir") at another file, or move it away to start with an empty table`);
+      throw new DatabaseNotSqliteError(`the database ${path} is not an SQLite database of the collector (${errorMessage(err)}); it was left untouched: point "database" (or "dataDir") at another file, or move it away to start with an empty table`, path);
     }
-    throw new FssoError('FSSO_DB_OPEN', `cannot use the database ${path} (${code || 'error'}: ${errorMessage(err)}); check that its folder is writable and the disk has space`);
+    throw new DatabaseOpenError(`cannot use the database ${path} (${code || 'error'}: ${errorMessage(err)}); check that its folder is writable and the disk has space`, path);
   }
   return db;
 }
@@ -62,7 +62,7 @@ function openProblem(err: unknown, path: string): string {
 function migrate(db: Db, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new FssoError('FSSO_DB_TOO_NEW', `the database ${path} has schema version ${current}, newer than this collector knows (${MIGRATIONS.length}); run a newer collector or restore a backup`);
+    throw new DatabaseTooNewError(`the database ${path} has schema version ${current}, newer than this collector knows (${MIGRATIONS.length}); run a newer collector or restore a backup`, path, current, MIGRATIONS.length);
   }
   db.transaction(() => {
     for (let v = current; v < MIGRATIONS.length; v++) {

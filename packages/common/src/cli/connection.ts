@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
+import { CallFailedError, PermissionDeniedError, type FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
 import { parseAddress } from '../config/values';
 import { channelCredentials, type LinkSecurity } from '../wire/credentials';
 import { UsageError } from './run';
@@ -77,14 +77,14 @@ export function callError(err: unknown, address: string): FssoError {
     case grpc.status.INVALID_ARGUMENT:
       return new InvalidInputError(details);
     case grpc.status.PERMISSION_DENIED:
-      return new FssoError('FSSO_PERMISSION_DENIED', `the collector at ${address} refused: ${details}`);
+      return new PermissionDeniedError(`the collector at ${address} refused: ${details}`, address);
     case grpc.status.UNAVAILABLE:
     case grpc.status.DEADLINE_EXCEEDED:
       // Our own refusal of the server's certificate already says what to do.
       if (/it is not a collector/.test(details)) return new PeerError(`refusing the server at ${address}: ${details}`);
       return new PeerError(`cannot reach the collector at ${address} (${details}); ${tlsHint(details) ?? 'is it running, and is --collector right?'}`);
     default:
-      return new FssoError('FSSO_CALL_FAILED', `the collector at ${address} answered: ${details}`);
+      return new CallFailedError(`the collector at ${address} answered: ${details}`, address);
   }
 }
 

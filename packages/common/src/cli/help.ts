@@ -1,5 +1,5 @@
 import { VERSION } from '../version';
-import { UsageError, expectArgs, unknownCommand } from './run';
+import { type UsageError, expectArgs, unknownCommand } from './run';
 
 /** One command of a CLI, for its own `--help` and for the tool's overview. */
 export interface CommandHelp {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FssoError, NotFoundError, PeerError, errorMessage } from '../errors';
+import { FileError, FssoError, NotFoundError, PeerError, errorMessage } from '../errors';
 import { diagnoseConnection, isOpaqueFailure, rememberedLinks } from './diagnose';
 import { printable } from './printable';
 
@@ -109,7 +109,7 @@ export function fileSystemError(err: unknown): FssoError | undefined {
   if (!words) return undefined;
   const fix = code === 'ENOENT' ? 'check the path' : code === 'EACCES' || code === 'EPERM' ? 'check its owner and permissions' : 'check the path';
   const msg = `cannot use ${err.path}: ${words} (${code}); ${fix}`;
-  return code === 'ENOENT' ? new NotFoundError(msg) : new FssoError('FSSO_FILE', msg);
+  return code === 'ENOENT' ? new NotFoundError(msg) : new FileError(msg, err.path, code);
 }
 
 /**

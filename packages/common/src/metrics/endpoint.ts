@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
-import { ConfigError, FssoError, errorMessage } from '../errors';
+import type { Registry } from 'prom-client';
+import { ListenError, ConfigError, errorMessage } from '../errors';
 import { parseAddress, rejectUnknownKeys } from '../config/values';
 import type { Logger } from '../log/logger';
 
@@ -75,7 +75,7 @@ export class MetricsEndpoint {
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new FssoError('FSSO_LISTEN_FAILED', `metrics.listen ${this.cfg.listen}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err)}; pick a free port in "metrics.listen"`));
+        reject(new ListenError(`metrics.listen ${this.cfg.listen}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err)}; pick a free port in "metrics.listen"`, this.cfg.listen));
       });
       server.listen(port, host, () => resolve());
     });

@@ -10,7 +10,6 @@ import { UsageError } from '../cli/run';
 
 /** Why a value was refused, for the message: the first character that is not allowed. */
 function badCharacter(v: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
   const m = /[\u0000-\u001f\u007f\s,:=/\\"'`$<>;|*{}[\]]/.exec(v);
   if (!m) return undefined;
   const c = m[0];

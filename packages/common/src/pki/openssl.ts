@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FssoError } from '../errors';
+import { PkiError } from '../errors';
 import { UsageError } from '../cli/run';
 import { ensurePrivateDir } from '../config/file-modes';
 import { DOMAIN_URI, ROLE_URI, ROLES, type Role } from './roles';
@@ -15,8 +15,8 @@ import { VALIDITY, validateAgentId, validateCertName, validateDays, validateDnsN
  */
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.error) throw new FssoError('FSSO_PKI', `cannot run openssl (${r.error.message}); install it (Debian: apt-get install openssl)`);
-  if (r.status !== 0) throw new FssoError('FSSO_PKI', `openssl ${args[0]} failed: ${r.stderr.trim()}`);
+  if (r.error) throw new PkiError(`cannot run openssl (${r.error.message}); install it (Debian: apt-get install openssl)`, 'openssl-missing');
+  if (r.status !== 0) throw new PkiError(`openssl ${args[0]} failed: ${r.stderr.trim()}`, 'openssl-failed');
 }
 
 /** The agent id an agent certificate carries, urn:fsso:agent:ID (the collector binds the agent to it). */
@@ -137,7 +137,7 @@ export function planCertificate(o: IssueOptions): { cn: string; days: number; ba
 /** `pki issue`: a key and a certificate for `role`, signed by the CA in `ca.dir`. */
 export function issueCert(ca: CaPaths, o: IssueOptions): Issued {
   const plan = planCertificate(o);
-  if (!existsSync(ca.key)) throw new FssoError('FSSO_PKI', `no CA in ${ca.dir}; run 'fssoctl pki init --dir ${ca.dir}' first`);
+  if (!existsSync(ca.key)) throw new PkiError(`no CA in ${ca.dir}; run 'fssoctl pki init --dir ${ca.dir}' first`, 'no-ca');
   const caCert = new X509Certificate(readFileSync(ca.cert));
   const notAfter = Date.now() + plan.days * 86_400_000;
   if (notAfter > Date.parse(caCert.validTo)) {

@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { FssoError, errorMessage } from '../errors';
+import { KeyInvalidError, CertificateInvalidError, errorMessage } from '../errors';
 
 /** What a PEM file holds, by its armour: the usual mistake is a key where a certificate belongs or the reverse. */
 function pemKind(pem: Buffer): 'certificate' | 'key' | 'other' {
@@ -19,8 +19,8 @@ export function parseCertificate(pem: Buffer, file: string, field: string, fix =
     return new X509Certificate(pem);
   } catch (err) {
     const kind = pemKind(pem);
-    if (kind === 'key') throw new FssoError('FSSO_CERT_INVALID', `${field}: ${file} holds a private key, not a certificate (are the certificate and key swapped?); ${fix}`);
-    throw new FssoError('FSSO_CERT_INVALID', `${field}: ${file} is not a PEM certificate (${errorMessage(err)}); ${fix}`);
+    if (kind === 'key') throw new CertificateInvalidError(`${field}: ${file} holds a private key, not a certificate (are the certificate and key swapped?); ${fix}`, field, file);
+    throw new CertificateInvalidError(`${field}: ${file} is not a PEM certificate (${errorMessage(err)}); ${fix}`, field, file);
   }
 }
 
@@ -29,7 +29,7 @@ export function parsePrivateKey(pem: Buffer, file: string, field: string): KeyOb
   try {
     return createPrivateKey(pem);
   } catch (err) {
-    if (pemKind(pem) === 'certificate') throw new FssoError('FSSO_KEY_INVALID', `${field}: ${file} holds a certificate, not a private key (are the certificate and key swapped?); point ${field} at the .key file`);
-    throw new FssoError('FSSO_KEY_INVALID', `${field}: ${file} is not a PEM private key (${errorMessage(err)}); point ${field} at the .key file 'fssoctl pki issue' wrote`);
+    if (pemKind(pem) === 'certificate') throw new KeyInvalidError(`${field}: ${file} holds a certificate, not a private key (are the certificate and key swapped?); point ${field} at the .key file`, field, file);
+    throw new KeyInvalidError(`${field}: ${file} is not a PEM private key (${errorMessage(err)}); point ${field} at the .key file 'fssoctl pki issue' wrote`, field, file);
   }
 }

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type SecureContextOptions } from 'node:tls';
 import type { SecureServerOptions } from 'node:http2';
 import { EKU_CLIENT, EKU_SERVER, identityFromSan, summarise } from '../pki/roles';

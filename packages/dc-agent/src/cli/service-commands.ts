@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DATA_DIR_ENV, FssoError, UsageError, readOnlyForServices, renderTable, readJsonConfig } from '@fsso/common';
+import { InstallError, UsageError, readOnlyForServices, renderTable, readJsonConfig } from '@fsso/common';
 import { resolveAgentConfig } from '../config';
 import { runDoctor } from '../doctor';
 import { checkRights, describeStep, executeStep, installSteps, serviceDataDir, uninstallSteps, type Platform } from '../install/service';
@@ -27,7 +27,7 @@ export function serviceCommand(command: 'install' | 'uninstall', values: Values)
     const readOnly = platform === 'linux' ? readOnlyForServices(dirname(cfg.spool)) : undefined;
     if (readOnly !== undefined && (cfg.dataDirFrom === 'config' || cfg.dataDirFrom === 'spool')) {
       const key = cfg.dataDirFrom === 'spool' ? 'spool' : 'dataDir';
-      throw new FssoError('FSSO_INSTALL', `${key} in ${abs} puts the spool in ${dirname(cfg.spool)}, which the service cannot write (ProtectSystem=full makes ${readOnly} read-only); remove ${key} to use the service's state directory ${serviceDataDir({ platform, name })}, or point it under /var/lib`);
+      throw new InstallError(`${key} in ${abs} puts the spool in ${dirname(cfg.spool)}, which the service cannot write (ProtectSystem=full makes ${readOnly} read-only); remove ${key} to use the service's state directory ${serviceDataDir({ platform, name })}, or point it under /var/lib`);
     }
   }
   const opts = {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import {
   ReconnectingStream, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Event, type Logger, type StreamLoss,
 } from '@fsso/common';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DATA_DIR_ENV, FssoError, systemdStateDirectory, windowsStateDirectory } from '@fsso/common';
+import { PrivilegeError, InstallError, DATA_DIR_ENV, systemdStateDirectory, windowsStateDirectory } from '@fsso/common';
 
 export type Platform = 'linux' | 'windows';
 
@@ -91,7 +91,7 @@ function quote(s: string): string {
 
 /** Where WinSW expects its XML: beside the executable, with the same base name. */
 function winswPaths(o: InstallOptions): { exe: string; xml: string } {
-  if (!o.winsw) throw new FssoError('FSSO_INSTALL', 'on Windows, pass --winsw PATH to the WinSW executable (WinSW-x64.exe from the WinSW releases); it is the wrapper that lets the agent run as a service');
+  if (!o.winsw) throw new InstallError('on Windows, pass --winsw PATH to the WinSW executable (WinSW-x64.exe from the WinSW releases); it is the wrapper that lets the agent run as a service');
   const exe = resolve(o.winsw);
   return { exe, xml: exe.replace(/\.exe$/i, '') + '.xml' };
 }
@@ -134,7 +134,7 @@ export function uninstallSteps(o: InstallOptions): Step[] {
 export function checkRights(platform: Platform): void {
   if (platform === 'linux') {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      throw new FssoError('FSSO_NEEDS_ROOT', 'installing a systemd service needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps');
+      throw new PrivilegeError('installing a systemd service needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps', 'root');
     }
     return;
   }
@@ -142,7 +142,7 @@ export function checkRights(platform: Platform): void {
     // `net session` only succeeds in an elevated shell: the usual administrator check.
     execFileSync('net', ['session'], { stdio: 'ignore' });
   } catch {
-    throw new FssoError('FSSO_NEEDS_ADMIN', 'registering a Windows service needs an elevated prompt; run it "as Administrator", or add --dry-run to see the steps');
+    throw new PrivilegeError('registering a Windows service needs an elevated prompt; run it "as Administrator", or add --dry-run to see the steps', 'admin');
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
+import { SpoolOpenError, ensurePrivateFile, errorMessage } from '@fsso/common';
 import type { AgentEvent } from '@fsso/formats';
 
 /** What to do when the spool reaches `maxBytes`. */
@@ -60,7 +60,7 @@ export class Spool {
       ensurePrivateFile(path);
       this.db = new Database(path);
     } catch (err) {
-      throw new FssoError('FSSO_SPOOL_OPEN', `cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`);
+      throw new SpoolOpenError(`cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`, path);
     }
     this.db.pragma('journal_mode = WAL');
     // NORMAL is enough: events and the source position that produced them commit in one

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import {
   CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, VERSION, commonFlags, type CommandHelp, formatAge, parseCommandLine, parseDuration, printable, renderTable,
   resolveConnection, runCli, identityJson, identityName, loadFsso, call, NotFoundError,
@@ -133,7 +134,7 @@ function watch(replica: IdentityReplica, json: boolean, out: (s: string) => bool
 }
 
 /** `lookup --ask`: the collector's own Lookup, which may resolve an unknown address on demand. */
-async function askCollector(conn: { address: string; credentials: import('@grpc/grpc-js').ChannelCredentials }, ip: string, timeoutMs: number, json: boolean): Promise<number> {
+async function askCollector(conn: { address: string; credentials: ChannelCredentials }, ip: string, timeoutMs: number, json: boolean): Promise<number> {
   const { proto } = loadFsso();
   const client = new proto.fsso.v1.IdentityService(conn.address, conn.credentials) as IdentityServiceClient;
   try {

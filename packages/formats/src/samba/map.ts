@@ -3,7 +3,7 @@ import type { Account, KnownEventKind } from '@fsso/common';
 import type { RecordResult } from '../model';
 import { accountEvent, skip } from '../event';
 import type { ParseOptions } from '../format';
-import { DuplicateFilter } from './duplicates';
+import { type DuplicateFilter } from './duplicates';
 import { authenticationAccount, isServiceIdentity } from './identity';
 import { num, text, type SambaRecord } from './record';
 import { selfTrafficReason } from '../self-traffic';

@@ -57,7 +57,7 @@ const BSD_TIME = /^(\p{L}{3,5})\.?\s+(\d{1,2})\s+(?:(\d{4})\s+)?(\d{1,2}):(\d\d)
 const ISO_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+/i;
 // A HOSTNAME is a name or an address; a token with ',' '/' '=' or ending in ':' is already the message.
 const HOST = /^([A-Za-z0-9_][A-Za-z0-9._\-:%]*[A-Za-z0-9_.]|[A-Za-z0-9]) +/;
-const TAG = /^([A-Za-z0-9_.\/-]{1,48})(?:\[[^\]\s]{0,32}\])?: ?/;
+const TAG = /^([A-Za-z0-9_./-]{1,48})(?:\[[^\]\s]{0,32}\])?: ?/;
 
 /** A trailing CR, LF or NUL run, cut with a loop: /[\r\n\0]+$/ is quadratic on a long run inside the message. */
 export function trimLineEnd(raw: string): string {

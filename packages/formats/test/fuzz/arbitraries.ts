@@ -1,6 +1,5 @@
 // Shared by the fuzz-*.test.ts files: generators of hostile input. Mutations are plain data (shown
 // as such in a counterexample) applied by `mutate`, so a failure reads as "flip byte 12 of record 3".
-import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 
 export type Mutation =

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { EVENT_KINDS, normaliseIp } from '@fsso/common';
 import type { AgentEvent, RecordResult } from '../../src/model';
 import type { SourceFormat } from '../../src/format';
-import { formatNames, getFormat } from '../../src/registry';
+import { getFormat } from '../../src/registry';
 
 /** Every property runs with this seed and count, so a failure replays exactly. */
 export const FC = { seed: 20261123, numRuns: 200 } as const;
