@@ -178,7 +178,7 @@ export class CollectorLink extends EventEmitter {
       const what = loss.received === 0 ? 'no welcome from the collector in time' : 'no acknowledgement from the collector in time';
       this.log.warn(`${what}; reconnecting`, { collector: this.target.name, waitedMs: loss.silentMs });
     }
-    const why = describeFailure(loss.code, loss.details, this.target);
+    const why = describeFailure(loss.code, loss.details, { ...this.target, unanswered: loss.received === 0 });
     this.report.failed(why);
     const wait = loss.retryInMs;
     // A failure that repeats each retry (collector down, certificate refused, and also a batch

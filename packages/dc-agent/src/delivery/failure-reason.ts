@@ -9,6 +9,8 @@ export interface FailureContext {
   address: string;
   /** The CA file the agent checks the collector against (undefined: plaintext). */
   caFile?: string | undefined;
+  /** The stream got no message at all before it was lost (not even the welcome). @default false */
+  unanswered?: boolean | undefined;
 }
 
 /**
@@ -50,7 +52,9 @@ export function describeFailure(code: number | undefined, rawDetails: string, ct
   if (ctx.caFile === undefined && /Failed to connect|Connection dropped|Protocol error|ECONNRESET|Received RST_STREAM|GOAWAY|socket hang up/i.test(details)) {
     return `the connection to ${at} was dropped (${details}): we speak plaintext (insecure: true); if the collector uses TLS, give the agent tls settings instead`;
   }
-  if (/^Failed to connect$/.test(details)) {
+  // A reset before the first message, with TLS on, is the same refusal seen from a later moment:
+  // one reason, so a refused certificate reads the same at every retry.
+  if (/^Failed to connect$/.test(details) || (ctx.unanswered === true && /ECONNRESET|Connection dropped|socket hang up/i.test(details))) {
     // TLS 1.3 checks the client's certificate after the client's side of the handshake is done:
     // a refusal reaches us only as a connection closed before the first HTTP/2 frame.
     return `the collector at ${at} closed the connection during the TLS handshake: most likely it refused our certificate (not issued by its CA, or not for clients); use a certificate from the collector's CA ('fssoctl pki issue --role agent'); the collector's log names the reason`;
