@@ -71,21 +71,30 @@ interface IdentityKeys {
   bareUser: string;
   /** Per group: [its text, "domain\\name", bare name, DN or ''] */
   groups: [string, string, string, string][];
-  /** The last decision and the policy it was made for: a replica's identities are immutable. */
-  policy: CompiledPolicy | undefined;
-  decision: PolicyDecision | undefined;
+  /** The domain names the keys were computed with. */
+  names: DomainNames;
 }
+
+/**
+ * Where an identity's keys are kept: on the identity itself, as a non-enumerable property (JSON,
+ * spreads and deep-equal comparisons do not see it). A WeakMap beside the table costs a second
+ * hash look-up with its own cache miss on a 1 M-entry table and halved the decision rate.
+ */
+const KEYS: unique symbol = Symbol('fsso.policyKeys');
+/** The last policy that decided this identity, and its decision: the fast path reads only the identity. */
+const BY: unique symbol = Symbol('fsso.decidedBy');
+const DECISION: unique symbol = Symbol('fsso.decision');
+type Keyed = Identity__Output & { [KEYS]?: IdentityKeys; [BY]?: CompiledPolicy; [DECISION]?: PolicyDecision };
 
 /**
  * A policy compiled once into sets of normalised names, so that a decision is a few Set look-ups:
  * a firewall's decision path runs for every new connection, millions a second. Each identity's
- * keys (and its last decision) are cached by the identity object, which the replica replaces on
+ * keys (and its last decision) are kept on the identity object, which the replica replaces on
  * every change rather than editing, so a cached decision never outlives the identity it was for.
  */
 export class CompiledPolicy {
   private readonly rules: CompiledRule[];
   private readonly defaultAction: 'allow' | 'deny';
-  private readonly keys = new WeakMap<Identity__Output, IdentityKeys>();
   private readonly unknownDecision: PolicyDecision;
   private readonly sharedDecision: PolicyDecision;
   private readonly contestedDecision: PolicyDecision;
@@ -101,17 +110,26 @@ export class CompiledPolicy {
   /** The decision for whoever is at an address (`undefined`: nobody known). */
   decide(identity: Identity__Output | undefined): PolicyDecision {
     if (identity === undefined) return this.unknownDecision;
-    if (identity.shared) return this.sharedDecision;
-    if (identity.contested) return this.contestedDecision;
-    if (identity.user === '') return this.unknownDecision;
-    let k = this.keys.get(identity);
-    if (k === undefined) {
-      k = this.identityKeys(identity);
-      this.keys.set(identity, k);
-    } else if (k.policy === this && k.decision !== undefined) return k.decision;
-    const d = this.decideKnown(k, identity.inferred);
-    k.policy = this;
-    k.decision = d;
+    const c = identity as Keyed;
+    if (c[BY] === this) return c[DECISION] as PolicyDecision;
+    return this.decideAfresh(c);
+  }
+
+  private decideAfresh(identity: Keyed): PolicyDecision {
+    let d: PolicyDecision;
+    if (identity.shared) d = this.sharedDecision;
+    else if (identity.contested) d = this.contestedDecision;
+    else if (identity.user === '') d = this.unknownDecision;
+    else {
+      let k = identity[KEYS];
+      if (k === undefined || k.names !== this.names) {
+        k = this.identityKeys(identity);
+        hide(identity, KEYS, k);
+      }
+      d = this.decideKnown(k, identity.inferred);
+    }
+    hide(identity, DECISION, d);
+    hide(identity, BY, this);
     return d;
   }
 
@@ -152,7 +170,7 @@ export class CompiledPolicy {
       return [g, `${gd}\\${n.name}`, n.name, dns[i] ? (n.dn ?? '') : ''];
     });
     const bareUser = id.user.toLowerCase();
-    return { who: formatAccount(id.user, id.domain), user: `${domain}\\${bareUser}`, bareUser, groups, policy: undefined, decision: undefined };
+    return { who: formatAccount(id.user, id.domain), user: `${domain}\\${bareUser}`, bareUser, groups, names: this.names };
   }
 
   private compileRule(raw: unknown, f: string, i: number, anyDomain: boolean): CompiledRule {
@@ -194,6 +212,12 @@ export class CompiledPolicy {
     }
     return r;
   }
+}
+
+/** Sets a property JSON, spreads and deep-equal comparisons do not see. */
+function hide<K extends typeof KEYS | typeof BY | typeof DECISION>(o: Keyed, key: K, value: Keyed[K]): void {
+  if (Object.prototype.hasOwnProperty.call(o, key)) o[key] = value;
+  else Object.defineProperty(o, key, { value, enumerable: false, writable: true, configurable: true });
 }
 
 /** Whether a known identity's keys meet a rule's names; the words for the reason if so. */
