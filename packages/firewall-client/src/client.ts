@@ -276,7 +276,7 @@ export class FirewallClient extends EventEmitter {
     this.modeSince = Date.now();
     if (from !== 'STOPPED' && to !== 'STOPPED' && from !== 'STARTING') this.modeChanges++;
     const ev: ModeEvent = { from, to, reason, atMs: this.modeSince };
-    if (from !== 'STOPPED' && to !== 'STARTING') {
+    if (from !== 'STOPPED' && to !== 'STARTING' && to !== 'STOPPED') {
       const fields = { from, to, reason, modeChanges: this.modeChanges };
       if (to === 'LIVE') this.opts.log?.info('firewall client mode', fields);
       else this.opts.log?.warn('firewall client mode', fields);
