@@ -4,3 +4,4 @@ export { CompiledPolicy, compilePolicy, type Policy, type PolicyRule, type Polic
 export {
   FirewallClient, type FirewallClientOptions, type CollectorTarget, type ClientMode, type ClientStatus, type FailMode, type ModeEvent, type SwitchEvent,
 } from './client';
+export { loadFwConfig, validateFwConfig, FW_SCHEMA, FW_TOP, EXTRA_SECTIONS, type FwConfig, type FwOverrides } from './config';
