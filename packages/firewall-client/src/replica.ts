@@ -117,6 +117,11 @@ export class IdentityReplica extends EventEmitter {
     return key === null ? undefined : this.table.get(key);
   }
 
+  /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
+  lookupKey(key: string): Identity__Output | undefined {
+    return this.table.get(key);
+  }
+
   entries(): Identity__Output[] {
     return [...this.table.values()];
   }

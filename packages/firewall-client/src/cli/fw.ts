@@ -6,6 +6,8 @@ import {
 } from '@fsso/common';
 import { IdentityReplica, type ReconnectInfo, type ReplicaChange } from '../replica';
 import { decide } from '../decision';
+import type { ModeEvent, SwitchEvent } from '../client';
+import { clientConfig, decideCommand, makeClient, statusCommand } from './client-commands';
 
 const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
 
@@ -16,6 +18,17 @@ Usage:
   fsso-fw watch [--json]                print every change as it arrives (Ctrl-C to stop)
   fsso-fw check IP --group G [--group G2] [--user U] [--json]
                                         allow/deny by group or user (exit 0 allow, 1 deny)
+  fsso-fw decide IP [--policy FILE] [--json]
+                                        the policy's decision and the rule that made it
+                                        (exit 0 allow, 1 deny)
+  fsso-fw status [--watch] [--json]     collector in use, state, revision, entries, age, last switch
+
+Configuration:
+  --config FILE        collectors (in priority order), tls, policy, grace, failMode [FSSO_CONFIG];
+                       flags and FSSO_* variables override it
+  --policy FILE        the policy for decide [FSSO_POLICY]
+  --grace DURATION     serve the last table this long with every collector down [FSSO_GRACE] (5m)
+  --fail-mode MODE     then: closed (nobody known) or keep (the last table) [FSSO_FAIL_MODE]
 
 Options:
   --timeout DURATION   how long to wait for the table (default 10s)
@@ -45,6 +58,16 @@ const COMMANDS: Record<string, CommandHelp> = {
     about: 'Every change as it arrives, until Ctrl-C. A lost stream is said on stderr ("disconnected ...; reconnecting"),\nand so is its return ("back: live again after 3.2 s ...", or a "reconnected" JSON line with --json).',
     examples: ['fsso-fw watch', 'fsso-fw watch --json | jq -c .'],
   },
+  decide: {
+    usage: 'decide IP [--policy FILE] [--config FILE] [--json]', args: 2, more: T,
+    about: 'The policy\'s decision for IP: allow or deny, the rule that matched (index and name) and why (exit 0 allow, 1 deny).\nA policy is {"rules": [{"action": "allow", "groups": ["CORP\\\\VPN-Users"]}, ...], "default": "deny"}; first match wins.',
+    examples: ['fsso-fw decide 10.1.2.3 --policy policy.json', 'fsso-fw decide 10.1.2.3 --config fw.json --json'],
+  },
+  status: {
+    usage: 'status [--watch] [--config FILE] [--json]', args: 1, more: T,
+    about: 'The collector in use, state (LIVE, GRACE, CLOSED, KEEP), revision, entries, age of the table and the last switch.\n--watch prints it again at every switch and mode change until Ctrl-C.',
+    examples: ['fsso-fw status --config fw.json', 'fsso-fw status --config fw.json --watch --json'],
+  },
   check: {
     usage: 'check IP --group G [--group G2] [--user U] [--json]', args: 2, more: T,
     about: 'An allow/deny decision by group or user, as a firewall rule makes it (exit 0 allow, 1 deny).',
@@ -55,6 +78,7 @@ const COMMANDS: Record<string, CommandHelp> = {
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
   json: { type: 'boolean' }, ask: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
+  config: { type: 'string' }, policy: { type: 'string' }, grace: { type: 'string' }, 'fail-mode': { type: 'string' }, watch: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,10 +88,12 @@ export function main(argv: string[]): void {
     const handled = commonFlags('fsso-fw', HELP, COMMANDS, values, positionals);
     if (handled !== undefined) return handled;
     const [command = '', arg] = positionals;
-    if ((command === 'lookup' || command === 'check') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
-    const conn = resolveConnection(values);
+    if ((command === 'lookup' || command === 'check' || command === 'decide') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
     const json = values['json'] === true;
+    const useClient = command === 'decide' || command === 'status' || typeof values['config'] === 'string' || Boolean(process.env['FSSO_CONFIG']);
+    if (useClient && !values['ask']) return withClient(command, arg ?? '', values, timeoutMs, json);
+    const conn = resolveConnection(values);
     if (command === 'lookup' && values['ask']) return askCollector(conn, arg ?? '', timeoutMs, json);
     const replica = new IdentityReplica({ address: conn.address, credentials: conn.credentials, clientName: `fsso-fw ${command}` });
     replica.start();
@@ -106,6 +132,52 @@ export function main(argv: string[]): void {
       if (command !== 'watch') replica.stop();
     }
   });
+}
+
+/** The commands on a FirewallClient: several collectors, failover, policies (`--config`). */
+async function withClient(command: string, arg: string, values: Record<string, string | boolean | undefined>, timeoutMs: number, json: boolean): Promise<number> {
+  const cfg = clientConfig(values);
+  if (command === 'decide' && !cfg.policy) throw new UsageError('decide needs a policy: --policy FILE, FSSO_POLICY, or "policy" in the --config file');
+  if (!['lookup', 'table', 'watch', 'decide', 'status'].includes(command)) throw new UsageError(`${command} does not take --config; use decide with a policy instead`);
+  const client = makeClient(cfg, command);
+  const out = (s: string): boolean => process.stdout.write(`${s}\n`);
+  client.start();
+  try {
+    await client.whenReady(timeoutMs);
+    switch (command) {
+      case 'decide':
+        return decideCommand(client, arg, json, out);
+      case 'status':
+        return await statusCommand(client, json, values['watch'] === true, out);
+      case 'lookup': {
+        const id = client.lookup(arg);
+        if (json) out(JSON.stringify(id ? identityJson(id) : { ip: arg, found: false }));
+        else out(printable(id ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  (from ${client.collector ?? '-'})` : `${arg}: no user known`));
+        return id ? 0 : 3;
+      }
+      case 'table': {
+        const rows = client.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+        if (json) out(JSON.stringify(rows.map(identityJson)));
+        else {
+          out(renderTable(['IP', 'USER', 'GROUPS', 'WORKSTATION', 'LAST SEEN'], rows.map((i) => [i.ip, identityName(i), i.groups.join(',') || '-', i.workstation || '-', formatAge(i.lastSeenMs)])));
+          out(`${rows.length} entries at revision ${client.status().revision} from ${client.collector ?? '-'}`);
+        }
+        return 0;
+      }
+      default: {
+        const s = client.status();
+        out(json ? JSON.stringify({ event: 'ready', entries: s.entries, revision: s.revision, collector: s.collector }) : `watching: ${s.entries} entries at revision ${s.revision} from ${s.collector ?? '-'}`);
+        client.on('change', (c: ReplicaChange) => out(json ? JSON.stringify({ event: 'change', revision: c.revision, op: c.op, ip: c.ip, reason: c.reason, identity: c.identity ? identityJson(c.identity) : null })
+          : printable(`${new Date().toISOString()}  r${c.revision}  ${c.op === 'UPSERT' ? '+' : '-'} ${c.ip.padEnd(15)} ${c.identity ? identityName(c.identity) : ''} (${c.reason})`)));
+        client.on('snapshot', (e: { collector: string; entries: number }) => out(json ? JSON.stringify({ event: 'snapshot', ...e }) : `table replaced: ${e.entries} entries from ${e.collector}`));
+        client.on('switch', (e: SwitchEvent) => out(json ? JSON.stringify({ event: 'switch', ...e }) : `switched: ${e.from ?? '-'} -> ${e.to} (${e.reason})`));
+        client.on('mode', (e: ModeEvent) => out(json ? JSON.stringify({ event: 'mode', ...e }) : `mode: ${e.from} -> ${e.to} (${e.reason})`));
+        return await statusCommand(client, json, true, () => undefined);
+      }
+    }
+  } finally {
+    client.stop();
+  }
 }
 
 function watch(replica: IdentityReplica, json: boolean, out: (s: string) => boolean): Promise<number> {
