@@ -5,6 +5,7 @@ import {
 } from '@fsso/common';
 import { IdentityReplica, type ReconnectInfo, type ReplicaChange } from '../replica';
 import { decide } from '../decision';
+import { ADAPTER_HELP, nftSync, squidHelper } from './adapters';
 
 const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
 
@@ -15,6 +16,7 @@ Usage:
   fsso-fw watch [--json]                print every change as it arrives (Ctrl-C to stop)
   fsso-fw check IP --group G [--group G2] [--user U] [--json]
                                         allow/deny by group or user (exit 0 allow, 1 deny)
+${ADAPTER_HELP}
 
 Options:
   --timeout DURATION   how long to wait for the table (default 10s)
@@ -49,11 +51,22 @@ const COMMANDS: Record<string, CommandHelp> = {
     about: 'An allow/deny decision by group or user, as a firewall rule makes it (exit 0 allow, 1 deny).',
     examples: ["fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users'", 'fsso-fw check 10.1.2.3 --user alice --json'],
   },
+  'nft-sync': {
+    usage: 'nft-sync --config FILE [--cleanup]', args: 1, more: T,
+    about: 'Keeps nftables sets (in table inet fsso, its own) equal to the addresses whose identity matches each\nconfigured set; each change is one atomic nft transaction. --cleanup removes the table and exits.',
+    examples: ['fsso-fw nft-sync --config /etc/fsso/fw.json', 'fsso-fw nft-sync --config /etc/fsso/fw.json --cleanup'],
+  },
+  'squid-helper': {
+    usage: 'squid-helper --config FILE', args: 1, more: T,
+    about: "squid's external_acl_type helper (with or without concurrency): each %SRC line gets\nOK user=DOMAIN%5Cuser tag=groups or ERR, from the replica.",
+    examples: ['external_acl_type fsso ttl=30 negative_ttl=5 children-max=2 concurrency=100 %SRC /usr/bin/fsso-fw squid-helper --config /etc/fsso/fw.json'],
+  },
 };
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
   json: { type: 'boolean' }, ask: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
+  config: { type: 'string' }, cleanup: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,8 +77,10 @@ export function main(argv: string[]): void {
     if (handled !== undefined) return handled;
     const [command = '', arg] = positionals;
     if ((command === 'lookup' || command === 'check') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
-    const conn = resolveConnection(values);
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
+    if (command === 'nft-sync') return nftSync(values, timeoutMs);
+    if (command === 'squid-helper') return squidHelper(values, timeoutMs);
+    const conn = resolveConnection(values);
     const json = values['json'] === true;
     if (command === 'lookup' && values['ask']) return askCollector(conn, arg ?? '', timeoutMs, json);
     const replica = new IdentityReplica({ address: conn.address, credentials: conn.credentials, clientName: `fsso-fw ${command}` });
