@@ -1,2 +1,10 @@
 export { IdentityReplica, type ReplicaChange, type ReplicaOptions, type ReplicaState, type ReconnectInfo } from './replica';
 export { decide, type Decision, type GroupPolicy } from './decision';
+export type { IdentitySource } from './source';
+export { validateNftConfig, type NftConfig, type NftSetSpec } from './nft/config';
+export { SetMembership } from './nft/membership';
+export { nftRunner, type NftRunner, type NftResult } from './nft/runner';
+export { changeScript, cleanupScript, fullSyncScript, type ElementChange } from './nft/script';
+export { NftSync, type NftSyncStats, type SyncLog } from './nft/sync';
+export { serveSquid } from './squid/helper';
+export { answer as squidAnswer, reply as squidReply, type SquidOptions } from './squid/protocol';
