@@ -5,3 +5,11 @@ export {
   FirewallClient, type FirewallClientOptions, type CollectorTarget, type ClientMode, type ClientStatus, type FailMode, type ModeEvent, type SwitchEvent,
 } from './client';
 export { loadFwConfig, validateFwConfig, FW_SCHEMA, FW_TOP, EXTRA_SECTIONS, type FwConfig, type FwOverrides } from './config';
+export type { IdentitySource } from './source';
+export { validateNftConfig, type NftConfig, type NftSetSpec } from './nft/config';
+export { SetMembership } from './nft/membership';
+export { nftRunner, type NftRunner, type NftResult } from './nft/runner';
+export { changeScript, cleanupScript, fullSyncScript, type ElementChange } from './nft/script';
+export { NftSync, type NftSyncStats, type SyncLog } from './nft/sync';
+export { serveSquid } from './squid/helper';
+export { answer as squidAnswer, reply as squidReply, type SquidOptions } from './squid/protocol';

@@ -8,6 +8,7 @@ import { IdentityReplica, type ReconnectInfo, type ReplicaChange } from '../repl
 import { decide } from '../decision';
 import type { ModeEvent, SwitchEvent } from '../client';
 import { clientConfig, decideCommand, makeClient, statusCommand } from './client-commands';
+import { ADAPTER_HELP, nftSync, squidHelper } from './adapters';
 
 const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
 
@@ -22,10 +23,12 @@ Usage:
                                         the policy's decision and the rule that made it
                                         (exit 0 allow, 1 deny)
   fsso-fw status [--watch] [--json]     collector in use, state, revision, entries, age, last switch
+${ADAPTER_HELP}
 
 Configuration:
   --config FILE        collectors (in priority order), tls, policy, grace, failMode [FSSO_CONFIG];
-                       flags and FSSO_* variables override it
+                       flags and FSSO_* variables override it (nft-sync and squid-helper read
+                       their own config: collector, tls, domains, nft / squid)
   --policy FILE        the policy for decide [FSSO_POLICY]
   --grace DURATION     serve the last table this long with every collector down [FSSO_GRACE] (5m)
   --fail-mode MODE     then: closed (nobody known) or keep (the last table) [FSSO_FAIL_MODE]
@@ -73,12 +76,23 @@ const COMMANDS: Record<string, CommandHelp> = {
     about: 'An allow/deny decision by group or user, as a firewall rule makes it (exit 0 allow, 1 deny).',
     examples: ["fsso-fw check 10.1.2.3 --group 'CORP\\VPN-Users'", 'fsso-fw check 10.1.2.3 --user alice --json'],
   },
+  'nft-sync': {
+    usage: 'nft-sync --config FILE [--cleanup]', args: 1, more: T,
+    about: 'Keeps nftables sets (in table inet fsso, its own) equal to the addresses whose identity matches each\nconfigured set; each change is one atomic nft transaction. --cleanup removes the table and exits.',
+    examples: ['fsso-fw nft-sync --config /etc/fsso/fw.json', 'fsso-fw nft-sync --config /etc/fsso/fw.json --cleanup'],
+  },
+  'squid-helper': {
+    usage: 'squid-helper --config FILE', args: 1, more: T,
+    about: "squid's external_acl_type helper (with or without concurrency): each %SRC line gets\nOK user=DOMAIN%5Cuser tag=groups or ERR, from the replica.",
+    examples: ['external_acl_type fsso ttl=30 negative_ttl=5 children-max=2 concurrency=100 %SRC /usr/bin/fsso-fw squid-helper --config /etc/fsso/fw.json'],
+  },
 };
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
   json: { type: 'boolean' }, ask: { type: 'boolean' }, timeout: { type: 'string' }, group: { type: 'string', multiple: true }, user: { type: 'string', multiple: true },
   config: { type: 'string' }, policy: { type: 'string' }, grace: { type: 'string' }, 'fail-mode': { type: 'string' }, watch: { type: 'boolean' },
+  cleanup: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,6 +104,8 @@ export function main(argv: string[]): void {
     const [command = '', arg] = positionals;
     if ((command === 'lookup' || command === 'check' || command === 'decide') && !arg) throw new UsageError(`${command} needs an IP address, e.g. 'fsso-fw ${command} 10.1.2.3'`);
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
+    if (command === 'nft-sync') return nftSync(values, timeoutMs);
+    if (command === 'squid-helper') return squidHelper(values, timeoutMs);
     const json = values['json'] === true;
     const useClient = command === 'decide' || command === 'status' || typeof values['config'] === 'string' || Boolean(process.env['FSSO_CONFIG']);
     if (useClient && !values['ask']) return withClient(command, arg ?? '', values, timeoutMs, json);
