@@ -18,16 +18,32 @@ export default tseslint.config(
     },
     settings: {
       // Relative imports name no extension (Node16 CommonJS output), so resolve .ts sources.
-      'import-x/resolver-next': [(await import('eslint-plugin-import-x')).createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+      'import-x/resolver-next': [
+        (await import('eslint-plugin-import-x')).createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] }),
+      ],
     },
     rules: {
       // node:test's test()/describe() return promises the runner itself awaits: calling them at
       // the top of a test file is the documented pattern, not a forgotten await.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/first': 'error',
-      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Name the exports (export { a, type B } from ...): `export *` hides what a module offers and lets names collide silently.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ExportAllDeclaration',
+          message:
+            'Name the exports (export { a, type B } from ...): `export *` hides what a module offers and lets names collide silently.',
+        },
+      ],
       // The rules above are the gates; the recommended sets come along for their bug checks, but
       // these would flag the codebase's deliberate habits, so they stay off:
       // unused names are already compile errors (noUnusedLocals/noUnusedParameters).
@@ -50,10 +66,22 @@ export default tseslint.config(
     // Plain JS build scripts (ES modules) and the CommonJS launchers in bin/: no type information.
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [js.configs.recommended],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
   {
     files: ['**/bin/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
   },
 );

@@ -9,14 +9,25 @@ import { createRequire } from 'node:module';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(root, 'proto');
 const outDir = join(root, 'packages/common/src/generated');
-const protos = readdirSync(join(protoDir, 'fsso/v1')).filter((f) => f.endsWith('.proto')).map((f) => `fsso/v1/${f}`);
+const protos = readdirSync(join(protoDir, 'fsso/v1'))
+  .filter((f) => f.endsWith('.proto'))
+  .map((f) => `fsso/v1/${f}`);
 const require = createRequire(join(root, 'packages/common/package.json'));
 const gen = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
 
 rmSync(outDir, { recursive: true, force: true });
 // Keep in step with PROTO_LOADER_OPTIONS in packages/common/src/wire/proto.ts.
-const args = [gen, '--longs=Number', '--enums=String', '--defaults', '--oneofs', '--grpcLib=@grpc/grpc-js',
-  `--includeDirs=${protoDir}`, `--outDir=${outDir}`, ...protos];
+const args = [
+  gen,
+  '--longs=Number',
+  '--enums=String',
+  '--defaults',
+  '--oneofs',
+  '--grpcLib=@grpc/grpc-js',
+  `--includeDirs=${protoDir}`,
+  `--outDir=${outDir}`,
+  ...protos,
+];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 if (r.status !== 0) {
   console.error(`generate-types: proto-loader-gen-types failed (exit ${r.status}); see the message above`);

@@ -36,7 +36,9 @@ function walk(dir) {
   });
 }
 
-const files = dirs.flatMap((d) => walk(join(root, d))).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const files = dirs
+  .flatMap((d) => walk(join(root, d)))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 if (files.length === 0) {
   console.error('run-tests: no compiled test files found; run `npm run build` first');
   process.exit(1);
@@ -47,7 +49,11 @@ if (coverage) {
   rmSync(join(root, 'coverage'), { recursive: true, force: true });
   env.NODE_V8_COVERAGE = rawDir;
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env });
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+});
 if (!coverage) process.exit(r.status ?? 1);
 const covered = report();
 process.exit(r.status !== 0 ? (r.status ?? 1) : covered ? 0 : 1);
@@ -58,9 +64,26 @@ function report() {
   // --all counts source files no test loaded as 0 %, so an untested module lowers the figure
   // instead of vanishing from it. Includes name both the compiled file and, after the remap, its .ts.
   const include = PACKAGES.flatMap((p) => [`packages/${p}/src/**`, `packages/${p}/dist/src/**`]);
-  const rep = spawnSync(process.execPath, [c8, 'report', '--temp-directory', rawDir, '--report-dir', join(root, 'coverage'),
-    '--reporter=json-summary', '--all', ...PACKAGES.flatMap((p) => ['--src', `packages/${p}/dist/src`]), ...include.flatMap((i) => ['--include', i]),
-    '--exclude', 'packages/common/src/generated/**', '--exclude', 'packages/common/dist/src/generated/**'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const rep = spawnSync(
+    process.execPath,
+    [
+      c8,
+      'report',
+      '--temp-directory',
+      rawDir,
+      '--report-dir',
+      join(root, 'coverage'),
+      '--reporter=json-summary',
+      '--all',
+      ...PACKAGES.flatMap((p) => ['--src', `packages/${p}/dist/src`]),
+      ...include.flatMap((i) => ['--include', i]),
+      '--exclude',
+      'packages/common/src/generated/**',
+      '--exclude',
+      'packages/common/dist/src/generated/**',
+    ],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   if (rep.status !== 0) {
     console.error('run-tests: c8 could not build the coverage report (see above)');
     return false;
@@ -69,21 +92,34 @@ function report() {
   rmSync(rawDir, { recursive: true, force: true });
   const summary = JSON.parse(readFileSync(join(root, 'coverage', 'coverage-summary.json'), 'utf8'));
   const keys = ['lines', 'branches', 'functions'];
-  const sum = Object.fromEntries(PACKAGES.map((p) => [p, Object.fromEntries(keys.map((k) => [k, { total: 0, covered: 0 }]))]));
+  const sum = Object.fromEntries(
+    PACKAGES.map((p) => [p, Object.fromEntries(keys.map((k) => [k, { total: 0, covered: 0 }]))]),
+  );
   for (const [file, m] of Object.entries(summary)) {
     const p = PACKAGES.find((name) => file.includes(`/packages/${name}/src/`));
-    if (p) for (const k of keys) { sum[p][k].total += m[k].total; sum[p][k].covered += m[k].covered; }
+    if (p)
+      for (const k of keys) {
+        sum[p][k].total += m[k].total;
+        sum[p][k].covered += m[k].covered;
+      }
   }
   const pct = (c) => (c.total === 0 ? 100 : (100 * c.covered) / c.total);
   const cell = (c) => `${pct(c).toFixed(1).padStart(5)} %`;
   console.log('\ncoverage (source lines of packages/*/src, CLIs and daemons included)');
   console.log(`${'package'.padEnd(16)}${keys.map((k) => k.padStart(11)).join('')}`);
   for (const p of PACKAGES) console.log(`${p.padEnd(16)}${keys.map((k) => cell(sum[p][k]).padStart(11)).join('')}`);
-  const total = Object.fromEntries(keys.map((k) => [k, { total: summary.total[k].total, covered: summary.total[k].covered }]));
+  const total = Object.fromEntries(
+    keys.map((k) => [k, { total: summary.total[k].total, covered: summary.total[k].covered }]),
+  );
   console.log(`${'total'.padEnd(16)}${keys.map((k) => cell(total[k]).padStart(11)).join('')}`);
   const low = keys.filter((k) => pct(total[k]) < COVERAGE_FLOOR[k]);
   const verdict = enforceFloor ? 'fails the run' : 'would fail in CI';
-  for (const k of low) console.error(`run-tests: ${k} coverage ${pct(total[k]).toFixed(1)} % is under the floor of ${COVERAGE_FLOOR[k]} % (COVERAGE_FLOOR in scripts/run-tests.mjs) and ${verdict}; add tests for the code you changed`);
-  console.log(`floor: lines ${COVERAGE_FLOOR.lines} %, branches ${COVERAGE_FLOOR.branches} %, functions ${COVERAGE_FLOOR.functions} %${enforceFloor ? '' : ' (enforced in CI, or with --floor)'}`);
+  for (const k of low)
+    console.error(
+      `run-tests: ${k} coverage ${pct(total[k]).toFixed(1)} % is under the floor of ${COVERAGE_FLOOR[k]} % (COVERAGE_FLOOR in scripts/run-tests.mjs) and ${verdict}; add tests for the code you changed`,
+    );
+  console.log(
+    `floor: lines ${COVERAGE_FLOOR.lines} %, branches ${COVERAGE_FLOOR.branches} %, functions ${COVERAGE_FLOOR.functions} %${enforceFloor ? '' : ' (enforced in CI, or with --floor)'}`,
+  );
   return !enforceFloor || low.length === 0;
 }

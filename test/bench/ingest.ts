@@ -18,17 +18,34 @@ let addresses = 50_000;
 function events(n: number, from: number, now: number): Event[] {
   return Array.from({ length: n }, (_, i) => {
     const k = from + i;
-    return { seq: k, kind: 'USER_ACTIVITY', user: `user${k % addresses}`, domain: 'CORP', ip: `198.18.${Math.floor((k % addresses) / 250)}.${(k % 250) + 1}`, eventTimeMs: now, source: 'windows-security', sourceEventId: '4769', logonType: 0, reporter: 'dc1' };
+    return {
+      seq: k,
+      kind: 'USER_ACTIVITY',
+      user: `user${k % addresses}`,
+      domain: 'CORP',
+      ip: `198.18.${Math.floor((k % addresses) / 250)}.${(k % 250) + 1}`,
+      eventTimeMs: now,
+      source: 'windows-security',
+      sourceEventId: '4769',
+      logonType: 0,
+      reporter: 'dc1',
+    };
   });
 }
 
 async function throughGrpc(batch: number): Promise<number> {
   const dir = tempDir('bench');
-  const collector = await startCollector(dir.path, { config: { limits: { maxEventsPerSecond: 100_000_000, maxBatchEvents: 100_000, maxMessageBytes: 64 * 1024 * 1024 } } });
+  const collector = await startCollector(dir.path, {
+    config: { limits: { maxEventsPerSecond: 100_000_000, maxBatchEvents: 100_000, maxMessageBytes: 64 * 1024 * 1024 } },
+  });
   const { proto } = loadFsso();
-  const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent'), { 'grpc.max_send_message_length': 64 * 1024 * 1024 }) as AgentServiceClient;
+  const client = new proto.fsso.v1.AgentService(collector.address, collector.credentials('agent'), {
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  }) as AgentServiceClient;
   const now = Date.now();
-  const batches = Array.from({ length: Math.ceil(TOTAL / batch) }, (_, b) => events(Math.min(batch, TOTAL - b * batch), b * batch + 1, now));
+  const batches = Array.from({ length: Math.ceil(TOTAL / batch) }, (_, b) =>
+    events(Math.min(batch, TOTAL - b * batch), b * batch + 1, now),
+  );
   const started = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
     const s = client.report();
@@ -53,7 +70,16 @@ async function throughGrpc(batch: number): Promise<number> {
     });
     s.on('error', reject);
     // The id is the test agent certificate's: the collector refuses a hello naming another.
-    s.write({ hello: { agentId: 'dc1', domains: ['CORP'], hostname: 'bench', version: 'bench', spoolId: 'bench', headSeq: TOTAL } });
+    s.write({
+      hello: {
+        agentId: 'dc1',
+        domains: ['CORP'],
+        hostname: 'bench',
+        version: 'bench',
+        spoolId: 'bench',
+        headSeq: TOTAL,
+      },
+    });
   });
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   client.close();
@@ -67,7 +93,9 @@ function sqliteBaseline(batch: number): number {
   const db = new Database(join(dir.path, 'b.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, agent_id TEXT, seq INTEGER, kind TEXT, user TEXT, domain TEXT, ip TEXT, t INTEGER)');
+  db.exec(
+    'CREATE TABLE events (id INTEGER PRIMARY KEY, agent_id TEXT, seq INTEGER, kind TEXT, user TEXT, domain TEXT, ip TEXT, t INTEGER)',
+  );
   const ins = db.prepare('INSERT INTO events (agent_id, seq, kind, user, domain, ip, t) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const tx = db.transaction((evs: Event[]) => {
     for (const e of evs) ins.run('bench', e.seq, e.kind, e.user, e.domain, e.ip, e.eventTimeMs);
@@ -91,7 +119,9 @@ async function main(): Promise<void> {
     for (const batch of [500, 2000, 10_000]) {
       const base = sqliteBaseline(batch);
       const real = await throughGrpc(batch);
-      console.log(`${String(a).padEnd(10)} ${String(batch).padEnd(8)} ${fmt(base).padEnd(24)} ${fmt(real).padEnd(26)} ${(real / base).toFixed(2)}`);
+      console.log(
+        `${String(a).padEnd(10)} ${String(batch).padEnd(8)} ${fmt(base).padEnd(24)} ${fmt(real).padEnd(26)} ${(real / base).toFixed(2)}`,
+      );
     }
   }
   console.log('target: >= 100,000 events/s through one collector (issue 2)');

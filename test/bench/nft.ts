@@ -22,7 +22,14 @@ async function main(): Promise<void> {
   }
   const ns = new TestNetns();
   try {
-    const cfg = validateNftConfig({ sets: [{ name: 'a', users: ['x'] }, { name: 'b', users: ['y'] }], family: 'ip', command: ['ip', 'netns', 'exec', ns.name, 'nft'] });
+    const cfg = validateNftConfig({
+      sets: [
+        { name: 'a', users: ['x'] },
+        { name: 'b', users: ['y'] },
+      ],
+      family: 'ip',
+      command: ['ip', 'netns', 'exec', ns.name, 'nft'],
+    });
     const run = nftRunner(cfg.command);
     const ips = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250) + 1}.${(i % 250) + 1}`);
     const timed = async (script: string): Promise<number> => {
@@ -40,11 +47,18 @@ async function main(): Promise<void> {
       byHand.push(await timed(`flush set ip fsso b\nadd element ip fsso b { ${ips.join(', ')} }\n`));
       await timed('flush set ip fsso b\n');
       // 500 addresses move from a to b: 1 000 changes in one transaction.
-      const moves: ElementChange[] = ips.slice(0, 500).flatMap((ip) => [{ set: 'a', ip, op: 'delete' as const }, { set: 'b', ip, op: 'add' as const }]);
+      const moves: ElementChange[] = ips.slice(0, 500).flatMap((ip) => [
+        { set: 'a', ip, op: 'delete' as const },
+        { set: 'b', ip, op: 'add' as const },
+      ]);
       changes.push(await timed(changeScript(cfg, moves)));
     }
-    console.log(`nft: one transaction of 1 000 changes (500 addresses moving between sets), median of ${ROUNDS}: ${median(changes).toFixed(1)} ms`);
-    console.log(`     baselines: empty transaction ${median(empty).toFixed(1)} ms; 1 000 adds as one element list ${median(byHand).toFixed(1)} ms`);
+    console.log(
+      `nft: one transaction of 1 000 changes (500 addresses moving between sets), median of ${ROUNDS}: ${median(changes).toFixed(1)} ms`,
+    );
+    console.log(
+      `     baselines: empty transaction ${median(empty).toFixed(1)} ms; 1 000 adds as one element list ${median(byHand).toFixed(1)} ms`,
+    );
   } finally {
     ns.remove();
   }

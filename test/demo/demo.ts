@@ -24,8 +24,14 @@ async function main(): Promise<void> {
   const collector = await startCollector(dir);
   say(`1. collector listening on ${collector.address} (SQLite: .demo/collector-data/collector.db)`);
   const stops: (() => Promise<unknown>)[] = [() => collector.daemon.stop()];
-  say(`   mutual TLS: a private CA and one certificate per role (collector, agent, firewall) made for this demo in ${testPki().dir}`);
-  const replica = new IdentityReplica({ address: collector.address, credentials: collector.credentials('firewall'), clientName: 'demo firewall' });
+  say(
+    `   mutual TLS: a private CA and one certificate per role (collector, agent, firewall) made for this demo in ${testPki().dir}`,
+  );
+  const replica = new IdentityReplica({
+    address: collector.address,
+    credentials: collector.credentials('firewall'),
+    clientName: 'demo firewall',
+  });
   try {
     replica.start();
     await replica.whenReady();
@@ -34,12 +40,16 @@ async function main(): Promise<void> {
     say(`2. firewall client connected: its replica holds ${replica.size} entries (revision ${replica.revision})`);
 
     say('3. DC agent replaying 187 real Windows Security events (4624/4768/4769) from packages/dc-agent/samples/');
-    const agent = startAgent(dir, {
-      domains: ['OFFSEC'],
-      collectors: [{ name: 'demo', address: collector.address }],
-      // The recording is from 2021: stamp events with the time they are read, as if live.
-      sources: [{ format: 'windows-xml', path: DEMO_SAMPLE, stampReadTime: true }],
-    }, ['--until-delivered']);
+    const agent = startAgent(
+      dir,
+      {
+        domains: ['OFFSEC'],
+        collectors: [{ name: 'demo', address: collector.address }],
+        // The recording is from 2021: stamp events with the time they are read, as if live.
+        sources: [{ format: 'windows-xml', path: DEMO_SAMPLE, stampReadTime: true }],
+      },
+      ['--until-delivered'],
+    );
     stops.push(() => agent.stop());
     const code = await agent.exited;
     if (code !== 0) throw new Error(`the agent exited with ${code}: ${agent.stderr.join('\n')}`);
@@ -50,20 +60,36 @@ async function main(): Promise<void> {
     const filtered = n(progress['ignoredUser']) + n(progress['ignoredNetwork']) + n(progress['ignoredLogonType']);
     const admin = adminClient(collector);
     const stats = await getStats(admin).finally(() => admin.close());
-    say(`   read ${String(read?.['records'] ?? '?')} records -> ${String(read?.['events'] ?? '?')} events; filtered out ${filtered}, folded ${n(progress['coalesced'])}; sent ${n(progress['spooled'])}`);
-    say(`   the collector accepted ${stats.eventsAccepted}, rejected ${stats.rejected}, duplicates ${stats.duplicates}; the firewall received ${changes} changes; the agent exited once all was acknowledged\n`);
+    say(
+      `   read ${String(read?.['records'] ?? '?')} records -> ${String(read?.['events'] ?? '?')} events; filtered out ${filtered}, folded ${n(progress['coalesced'])}; sent ${n(progress['spooled'])}`,
+    );
+    say(
+      `   the collector accepted ${stats.eventsAccepted}, rejected ${stats.rejected}, duplicates ${stats.duplicates}; the firewall received ${changes} changes; the agent exited once all was acknowledged\n`,
+    );
 
     const rows = replica.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
     say('4. The table the firewall sees:');
-    say(renderTable(['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'SOURCE'], rows.map((i) => [i.ip, identityName(i), i.workstation || '-', formatAge(i.lastSeenMs), i.source])));
+    say(
+      renderTable(
+        ['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'SOURCE'],
+        rows.map((i) => [i.ip, identityName(i), i.workstation || '-', formatAge(i.lastSeenMs), i.source]),
+      ),
+    );
 
-    say('\n5. Lookups, answered from the firewall\'s memory:');
-    for (const ip of [rows.find((r) => !r.shared)?.ip, rows.find((r) => r.shared)?.ip, '198.18.0.99'].filter((x): x is string => !!x)) {
+    say("\n5. Lookups, answered from the firewall's memory:");
+    for (const ip of [rows.find((r) => !r.shared)?.ip, rows.find((r) => r.shared)?.ip, '198.18.0.99'].filter(
+      (x): x is string => !!x,
+    )) {
       const id = replica.lookup(ip);
-      say(`   ${ip.padEnd(16)} ${id ? `${identityName(id)}${id.shared ? '' : ` (workstation ${id.workstation || 'unknown'})`}` : 'nobody known -> identity rules deny'}`);
+      say(
+        `   ${ip.padEnd(16)} ${id ? `${identityName(id)}${id.shared ? '' : ` (workstation ${id.workstation || 'unknown'})`}` : 'nobody known -> identity rules deny'}`,
+      );
     }
     const first = rows.find((r) => !r.shared);
-    if (rows.some((r) => r.shared)) say('   (shared: the recording was replayed in one second, so several users met at one address: a terminal-server-like\n    address is marked shared and names nobody, rather than guess)');
+    if (rows.some((r) => r.shared))
+      say(
+        '   (shared: the recording was replayed in one second, so several users met at one address: a terminal-server-like\n    address is marked shared and names nobody, rather than guess)',
+      );
     if (first) {
       const d = decide(replica.lookup(first.ip), { allowUsers: [first.user] });
       say(`   rule "allow ${first.user}" for ${first.ip}: ${d.allow ? 'ALLOW' : 'DENY'} (${d.reason})`);

@@ -8,9 +8,16 @@ import { BIN, DEMO_SAMPLE } from '../support/paths';
 import { runCommand, startCollector, tempDir, type CollectorHandle } from '../support/processes';
 import { testPki } from '../support/pki';
 
-interface Check { check: string; verdict: string; detail: string }
+interface Check {
+  check: string;
+  verdict: string;
+  detail: string;
+}
 
-async function doctor(dir: string, config: Record<string, unknown>): Promise<{ code: number | null; checks: Record<string, Check>; text: string }> {
+async function doctor(
+  dir: string,
+  config: Record<string, unknown>,
+): Promise<{ code: number | null; checks: Record<string, Check>; text: string }> {
   const path = join(dir, `agent-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(path, JSON.stringify(config));
   const r = await runCommand(BIN.agent, ['doctor', '--json', '--config', path]);
@@ -19,8 +26,17 @@ async function doctor(dir: string, config: Record<string, unknown>): Promise<{ c
   return { code: r.code, checks, text: r.stdout };
 }
 
-function agentConfig(collector: CollectorHandle, cert: { cert: string; key: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { tls: { ca: testPki().ca, cert: cert.cert, key: cert.key }, collectors: [{ name: 'main', address: collector.address }], sources: [{ name: 'sec', format: 'windows-xml', path: DEMO_SAMPLE }], ...extra };
+function agentConfig(
+  collector: CollectorHandle,
+  cert: { cert: string; key: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    tls: { ca: testPki().ca, cert: cert.cert, key: cert.key },
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: [{ name: 'sec', format: 'windows-xml', path: DEMO_SAMPLE }],
+    ...extra,
+  };
 }
 
 test('doctor checks the agent certificate as the collector will: role and domains', async (t) => {
@@ -39,19 +55,27 @@ test('doctor checks the agent certificate as the collector will: role and domain
   const firewall = await doctor(dir.path, agentConfig(collector, pki.firewall));
   assert.equal(firewall.code, 1);
   assert.equal(firewall.checks['certificate']?.verdict, 'FAIL');
-  assert.match(firewall.checks['certificate']?.detail ?? '', /\(fw1\) has role firewall, an agent needs role agent; collectors refuse it at the hello; issue one with 'fssoctl pki issue --role agent/);
+  assert.match(
+    firewall.checks['certificate']?.detail ?? '',
+    /\(fw1\) has role firewall, an agent needs role agent; collectors refuse it at the hello; issue one with 'fssoctl pki issue --role agent/,
+  );
   // The health check alone passes (any certificate from the CA may ask): that is why this check exists.
   assert.equal(firewall.checks['collector main']?.verdict, 'OK');
 
   const sales = await doctor(dir.path, agentConfig(collector, corp, { domains: ['CORP', 'SALES'] }));
   assert.equal(sales.code, 1);
-  assert.match(sales.checks['certificate']?.detail ?? '', /\(corp-doc\) may report for CORP, not SALES \(config domains\); collectors refuse the hello; set domains to those the certificate covers/);
+  assert.match(
+    sales.checks['certificate']?.detail ?? '',
+    /\(corp-doc\) may report for CORP, not SALES \(config domains\); collectors refuse the hello; set domains to those the certificate covers/,
+  );
 
   const dns = await doctor(dir.path, agentConfig(collector, corp, { domains: ['corp.example'] }));
   assert.equal(dns.code, 0, 'a DNS name of a certificate domain is only a warning: the collector may map it');
   assert.equal(dns.checks['certificate']?.verdict, 'WARN');
-  assert.match(dns.checks['certificate']?.detail ?? '', /corp\.example is covered only if the collector maps it to CORP/);
-
+  assert.match(
+    dns.checks['certificate']?.detail ?? '',
+    /corp\.example is covered only if the collector maps it to CORP/,
+  );
 });
 
 test('doctor binds each syslog listener port: a taken port fails with the fix, a free one is OK', async (t) => {
@@ -66,17 +90,31 @@ test('doctor binds each syslog listener port: a taken port fails with the fix, a
   const udp = createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
   t.after(() => udp.close());
-  const taken = { tcp: `127.0.0.1:${(tcp.address() as { port: number }).port}`, udp: `127.0.0.1:${udp.address().port}` };
-  const listener = (ports: { tcp: string; udp: string }): Record<string, unknown> => ({ name: 'radius', format: 'syslog-listener', ...ports, allowFrom: ['127.0.0.1'] });
+  const taken = {
+    tcp: `127.0.0.1:${(tcp.address() as { port: number }).port}`,
+    udp: `127.0.0.1:${udp.address().port}`,
+  };
+  const listener = (ports: { tcp: string; udp: string }): Record<string, unknown> => ({
+    name: 'radius',
+    format: 'syslog-listener',
+    ...ports,
+    allowFrom: ['127.0.0.1'],
+  });
 
   const busy = await doctor(dir.path, agentConfig(collector, testPki().agent, { sources: [listener(taken)] }));
   assert.equal(busy.code, 1, busy.text);
-  assert.equal(busy.checks['port radius udp']?.detail, `udp ${taken.udp} is already in use (another syslog daemon, or the agent already running?); stop it or choose another port`);
+  assert.equal(
+    busy.checks['port radius udp']?.detail,
+    `udp ${taken.udp} is already in use (another syslog daemon, or the agent already running?); stop it or choose another port`,
+  );
   assert.equal(busy.checks['port radius tcp']?.verdict, 'FAIL');
   assert.match(busy.checks['port radius tcp']?.detail ?? '', /^tcp 127\.0\.0\.1:\d+ is already in use/);
 
   // Port 0 asks for any free port: the same listener config with free ports passes.
-  const free = await doctor(dir.path, agentConfig(collector, testPki().agent, { sources: [listener({ tcp: '127.0.0.1:0', udp: '127.0.0.1:0' })] }));
+  const free = await doctor(
+    dir.path,
+    agentConfig(collector, testPki().agent, { sources: [listener({ tcp: '127.0.0.1:0', udp: '127.0.0.1:0' })] }),
+  );
   assert.equal(free.code, 0, free.text);
   assert.equal(free.checks['port radius udp']?.verdict, 'OK');
   assert.equal(free.checks['port radius tcp']?.detail, 'tcp 127.0.0.1:0 is free to listen on');

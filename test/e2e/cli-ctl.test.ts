@@ -8,20 +8,44 @@ import { testPki } from '../support/pki';
 
 const ago = (s: number): string => new Date(Date.now() - s * 1000).toISOString();
 const ev = (kind: string, user: string, ip: string, s: number): string =>
-  JSON.stringify({ kind, user, domain: 'CORP', ip, eventTime: ago(s), source: 'windows-security', sourceEventId: kind === 'USER_LOGOFF' ? '4634' : '4624', logonType: 3 });
+  JSON.stringify({
+    kind,
+    user,
+    domain: 'CORP',
+    ip,
+    eventTime: ago(s),
+    source: 'windows-security',
+    sourceEventId: kind === 'USER_LOGOFF' ? '4634' : '4624',
+    logonType: 3,
+  });
 
 /** A collector that pairs CORP with corp.example, fed by a real agent that has delivered and exited. */
-async function fed(t: { after: (fn: () => unknown) => void }): Promise<{ c: CollectorHandle; ctl: (...a: string[]) => ReturnType<typeof runCommand> }> {
+async function fed(t: {
+  after: (fn: () => unknown) => void;
+}): Promise<{ c: CollectorHandle; ctl: (...a: string[]) => ReturnType<typeof runCommand> }> {
   const dir = tempDir('cli-ctl');
   t.after(dir.cleanup);
   const c = await startCollector(dir.path, { config: { domains: { CORP: 'corp.example' } } });
   t.after(() => c.daemon.stop());
   const events = join(dir.path, 'events.jsonl');
-  writeFileSync(events, [
-    ev('USER_LOGON', 'dave', '198.18.9.10', 60), ev('USER_LOGON', 'dave', '198.18.9.11', 50),
-    ev('USER_LOGON', 'erin', '198.18.9.12', 40), ev('USER_LOGOFF', 'dave', '198.18.9.10', 30),
-  ].join('\n') + '\n');
-  const agent = startAgent(dir.path, { domains: ['CORP'], collectors: [{ name: 'main', address: c.address }], sources: [{ name: 'ev', format: 'events', path: events }] }, ['--until-delivered']);
+  writeFileSync(
+    events,
+    [
+      ev('USER_LOGON', 'dave', '198.18.9.10', 60),
+      ev('USER_LOGON', 'dave', '198.18.9.11', 50),
+      ev('USER_LOGON', 'erin', '198.18.9.12', 40),
+      ev('USER_LOGOFF', 'dave', '198.18.9.10', 30),
+    ].join('\n') + '\n',
+  );
+  const agent = startAgent(
+    dir.path,
+    {
+      domains: ['CORP'],
+      collectors: [{ name: 'main', address: c.address }],
+      sources: [{ name: 'ev', format: 'events', path: events }],
+    },
+    ['--until-delivered'],
+  );
   assert.equal(await agent.exited, 0, agent.stderr.join('\n'));
   return { c, ctl: (...a: string[]) => runCommand(BIN.ctl, [...a, ...c.args('admin')]) };
 }
@@ -31,16 +55,30 @@ test('fssoctl user NAME shows the addresses now and the history, for DOMAIN\\use
   for (const name of ['CORP\\dave', 'dave@corp.example', 'dave']) {
     const r = await ctl('user', name, '--json');
     assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { current: { ip: string }[]; history: { ip: string; to: string | null; endedBy: string | null }[] };
-    assert.deepEqual(j.current.map((i) => i.ip), ['198.18.9.11'], name);
+    const j = JSON.parse(r.stdout) as {
+      current: { ip: string }[];
+      history: { ip: string; to: string | null; endedBy: string | null }[];
+    };
+    assert.deepEqual(
+      j.current.map((i) => i.ip),
+      ['198.18.9.11'],
+      name,
+    );
     const ended = j.history.find((h) => h.ip === '198.18.9.10');
     assert.ok(ended?.to, `the logoff closed dave's row at .10 (${name})`);
-    assert.ok(j.history.some((h) => h.ip === '198.18.9.11' && h.to === null), 'the current address is an open row');
+    assert.ok(
+      j.history.some((h) => h.ip === '198.18.9.11' && h.to === null),
+      'the current address is an open row',
+    );
   }
   const human = await ctl('user', 'CORP\\dave');
   assert.match(human.stdout, /^CORP\\dave now, at 1 address:$/m);
   assert.match(human.stdout, /where CORP\\dave was in the last 24 h \(newest first\):/);
-  assert.match(human.stdout, /198\.18\.9\.10 .* (UTC|[+-]\d\d:\d\d) .*logoff/, 'times carry their zone; the row says what ended it');
+  assert.match(
+    human.stdout,
+    /198\.18\.9\.10 .* (UTC|[+-]\d\d:\d\d) .*logoff/,
+    'times carry their zone; the row says what ended it',
+  );
   const nobody = await ctl('user', 'CORP\\zoe');
   assert.equal(nobody.code, 3);
   assert.match(nobody.stdout, /CORP\\zoe is at no address now/);
@@ -69,7 +107,11 @@ test('agents --prune lists (--dry-run) and removes agents gone for --older-than;
   const dry = await ctl('agents', '--prune', '--older-than', '1s', '--dry-run');
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^would remove 1 agent gone for 1 second: dc1$/m);
-  assert.equal((JSON.parse((await ctl('agents', '--json')).stdout) as unknown[]).length, 1, 'a dry run removes nothing');
+  assert.equal(
+    (JSON.parse((await ctl('agents', '--json')).stdout) as unknown[]).length,
+    1,
+    'a dry run removes nothing',
+  );
   const none = await ctl('agents', '--prune', '--older-than', '1d');
   assert.match(none.stdout, /^no agent has been gone for 1 day$/m);
   const real = await ctl('agents', '--prune', '--older-than', '1s', '--json');
@@ -98,7 +140,13 @@ test('fssoctl stats prints every counter in words, aligned, with limit hits as i
     const m = / {2,}/.exec(l.slice(2));
     return m ? m.index + 2 + m[0].length : -1;
   };
-  const widths = new Set(r.stdout.trim().split('\n').filter((l) => / {2,}\S/.test(l.slice(2))).map(column));
+  const widths = new Set(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => / {2,}\S/.test(l.slice(2)))
+      .map(column),
+  );
   assert.equal(widths.size, 1, `values start in one column:\n${r.stdout}`);
   const j = JSON.parse((await ctl('stats', '--json')).stdout) as { eventsAccepted: number };
   assert.equal(j.eventsAccepted, 4, '--json stays machine-readable');
@@ -121,7 +169,10 @@ test('tls check uses FSSO_CA/FSSO_CERT/FSSO_KEY, says in words why a handshake f
   const j = JSON.parse(noCert.stdout) as { verified: boolean; accepted: boolean; problems: string[] };
   assert.equal(j.verified, true);
   assert.equal(j.accepted, false);
-  assert.match(j.problems.join('\n'), /the server asks for a client certificate: pass --cert and --key \(or FSSO_CERT\/FSSO_KEY\)/);
+  assert.match(
+    j.problems.join('\n'),
+    /the server asks for a client certificate: pass --cert and --key \(or FSSO_CERT\/FSSO_KEY\)/,
+  );
   assert.doesNotMatch(noCert.stdout, /SSL routines|error:0A|rec_layer/, 'no raw OpenSSL dump');
 
   const nothing = await runCommand(BIN.ctl, ['tls', 'check', '127.0.0.1:1'], env);

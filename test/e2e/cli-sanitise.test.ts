@@ -21,7 +21,10 @@ test('agent-supplied text with terminal escapes and newlines is shown escaped by
   // an output line: C0/C1 control characters are refused at the edge. The next event's text uses
   // what passes the edge (a bidi override, a Unicode line separator) and must still print escaped.
   const { proto } = loadFsso();
-  const client = new proto.fsso.v1.AgentService(collector.address, grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.agent.key), readFileSync(pki.agent.cert))) as AgentServiceClient;
+  const client = new proto.fsso.v1.AgentService(
+    collector.address,
+    grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.agent.key), readFileSync(pki.agent.cert)),
+  ) as AgentServiceClient;
   t.after(() => client.close());
   const stream = client.report();
   const acked = new Promise<CollectorMessage__Output>((resolve, reject) => {
@@ -30,13 +33,51 @@ test('agent-supplied text with terminal escapes and newlines is shown escaped by
   });
   const source = 'win\u2028FAKE';
   const now = Date.now();
-  stream.write({ hello: { agentId: 'dc1', domains: ['CORP'], hostname: 'dc1\x1b[5m', version: 'test', spoolId: 's-sanitise', headSeq: 2 } });
-  stream.write({ batch: { events: [
-    { seq: 1, kind: 'USER_LOGON', user: 'eve', domain: 'CORP', ip: '198.18.7.2', eventTimeMs: now, source: 'win\x1b[31m\r', sourceEventId: '4624\x9b2J', reporter: 'dc\x1b[2J\nFAKE', logonType: 3 },
-    { seq: 2, kind: 'USER_LOGON', user: 'mallory\u202eevil', domain: 'CORP', ip: '198.18.7.1', eventTimeMs: now, source, sourceEventId: '4624\u202e', reporter: 'dc1', logonType: 3 },
-  ], headSeq: 2 } });
+  stream.write({
+    hello: {
+      agentId: 'dc1',
+      domains: ['CORP'],
+      hostname: 'dc1\x1b[5m',
+      version: 'test',
+      spoolId: 's-sanitise',
+      headSeq: 2,
+    },
+  });
+  stream.write({
+    batch: {
+      events: [
+        {
+          seq: 1,
+          kind: 'USER_LOGON',
+          user: 'eve',
+          domain: 'CORP',
+          ip: '198.18.7.2',
+          eventTimeMs: now,
+          source: 'win\x1b[31m\r',
+          sourceEventId: '4624\x9b2J',
+          reporter: 'dc\x1b[2J\nFAKE',
+          logonType: 3,
+        },
+        {
+          seq: 2,
+          kind: 'USER_LOGON',
+          user: 'mallory\u202eevil',
+          domain: 'CORP',
+          ip: '198.18.7.1',
+          eventTimeMs: now,
+          source,
+          sourceEventId: '4624\u202e',
+          reporter: 'dc1',
+          logonType: 3,
+        },
+      ],
+      headSeq: 2,
+    },
+  });
   assert.equal((await acked).ack?.accepted, 1, 'the event with C0/C1 control characters is refused at the edge');
-  await collector.daemon.waitFor((l) => l.message === 'event rejected' && /contains control characters/.test(String(l['reason'])));
+  await collector.daemon.waitFor(
+    (l) => l.message === 'event rejected' && /contains control characters/.test(String(l['reason'])),
+  );
   stream.end();
 
   await t.test('explain: escaped, on the lines it owns', async () => {
@@ -61,7 +102,10 @@ test('agent-supplied text with terminal escapes and newlines is shown escaped by
 
   await t.test('--json keeps the exact text', async () => {
     const r = await runCommand(BIN.ctl, ['explain', '198.18.7.1', '--json', ...collector.args('admin')]);
-    const ex = JSON.parse(r.stdout) as { identity: { user: string; source: string }; evidence: { reporter: string; source: string; sourceEventId: string }[] };
+    const ex = JSON.parse(r.stdout) as {
+      identity: { user: string; source: string };
+      evidence: { reporter: string; source: string; sourceEventId: string }[];
+    };
     assert.equal(ex.evidence[0]?.source, source);
     assert.equal(ex.evidence[0]?.sourceEventId, '4624\u202e');
     assert.equal(ex.identity.user, 'mallory\u202eevil');

@@ -18,7 +18,15 @@ import { testPki } from '../support/pki';
 function writeConfig(dir: string, extra: Record<string, unknown>): string {
   const pki = testPki();
   const path = join(dir, `collector-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, JSON.stringify({ listen: '127.0.0.1:0', tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key }, dataDir: 'data', ...extra }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      listen: '127.0.0.1:0',
+      tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key },
+      dataDir: 'data',
+      ...extra,
+    }),
+  );
   return path;
 }
 
@@ -28,16 +36,33 @@ test('install --dry-run prints a hardened unit: own user, StateDirectory, Protec
   const config = writeConfig(dir.path, { dataDir: '/var/lib/fsso-collector' });
   const r = await runCommand(BIN.collector, ['install', '--config', config, '--dry-run']);
   assert.equal(r.code, 0, r.stderr);
-  for (const line of ['User=fsso-collector', 'StateDirectory=fsso-collector', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'Restart=on-failure', 'CapabilityBoundingSet=']) {
+  for (const line of [
+    'User=fsso-collector',
+    'StateDirectory=fsso-collector',
+    'ProtectSystem=strict',
+    'NoNewPrivileges=yes',
+    'Restart=on-failure',
+    'CapabilityBoundingSet=',
+  ]) {
     assert.match(r.stdout, new RegExp(`^\\s+${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line);
   }
-  assert.match(r.stdout, new RegExp(`^\\s+ExecStart=\\S+ \\S+fsso-collector\\.js serve --config ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^\\s+ExecStart=\\S+ \\S+fsso-collector\\.js serve --config ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      'm',
+    ),
+  );
   assert.doesNotMatch(r.stdout, /ReadWritePaths=/, 'the database is in the state directory: nothing else is writable');
   assert.match(r.stdout, /useradd --system .* fsso-collector\s+\(unless getent passwd fsso-collector succeeds\)/);
   assert.match(r.stdout, /^run {3}systemctl enable --now fsso-collector\.service$/m);
   assert.match(r.stdout, /note: the service runs as fsso-collector: it must read .*collector.*\.key/);
   // systemd itself accepts the unit (where systemd-analyze exists).
-  const unit = r.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4)).join('\n');
+  const unit = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.slice(4))
+    .join('\n');
   const analyze = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
   if (analyze.status === 0) {
     const unitPath = join(dir.path, 'fsso-collector-test.service');
@@ -61,7 +86,10 @@ test('install --dry-run: a low port gets CAP_NET_BIND_SERVICE, a database outsid
   assert.match(bad.stderr, /missing\.json does not exist; write the config first/);
   const un = await runCommand(BIN.collector, ['uninstall', '--config', config, '--dry-run']);
   assert.equal(un.code, 0, un.stderr);
-  assert.match(un.stdout, /systemctl disable --now fsso-collector\.service\nremove \/etc\/systemd\/system\/fsso-collector\.service/);
+  assert.match(
+    un.stdout,
+    /systemctl disable --now fsso-collector\.service\nremove \/etc\/systemd\/system\/fsso-collector\.service/,
+  );
 });
 
 test('doctor: a good config passes every check (exit 0) and changes nothing', async (t) => {
@@ -70,7 +98,10 @@ test('doctor: a good config passes every check (exit 0) and changes nothing', as
   const r = await runCommand(BIN.collector, ['doctor', '--config', writeConfig(dir.path, {}), '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const checks = JSON.parse(r.stdout) as { check: string; verdict: string; detail: string }[];
-  assert.deepEqual(checks.map((c) => `${c.check}:${c.verdict}`), ['config:OK', 'certificate:OK', 'database:OK', 'port:OK']);
+  assert.deepEqual(
+    checks.map((c) => `${c.check}:${c.verdict}`),
+    ['config:OK', 'certificate:OK', 'database:OK', 'port:OK'],
+  );
   assert.match(checks[2]?.detail ?? '', /does not exist yet; it will be created/);
 });
 
@@ -84,17 +115,40 @@ test('doctor names each problem: wrong-role certificate, port in use, a file tha
   const port = (blocker.address() as AddressInfo).port;
   mkdirSync(join(dir.path, 'data'));
   writeFileSync(join(dir.path, 'data', 'collector.db'), 'not a database');
-  const config = writeConfig(dir.path, { listen: `127.0.0.1:${port}`, tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key } });
+  const config = writeConfig(dir.path, {
+    listen: `127.0.0.1:${port}`,
+    tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
+  });
   const r = await runCommand(BIN.collector, ['doctor', '--config', config]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^FAIL {2}certificate {2}.*lacks the serverAuth extended key usage/m);
-  assert.match(r.stdout, new RegExp(`^FAIL {2}port +127\\.0\\.0\\.1:${port} \\(the gRPC port\\) is already in use \\(is a collector already running\\?`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^FAIL {2}port +127\\.0\\.0\\.1:${port} \\(the gRPC port\\) is already in use \\(is a collector already running\\?`,
+      'm',
+    ),
+  );
   assert.match(r.stdout, /^FAIL {2}database +\S*collector\.db is not an SQLite database/m);
   // Expiring in 10 days: a warning with the date, not a failure.
-  const s = issueCert(caPaths(pki.dir), { role: 'collector', name: 'localhost', ips: ['127.0.0.1'], days: 10, out: 'collector-expiring-soon', force: true });
-  const warn = await runCommand(BIN.collector, ['doctor', '--config', writeConfig(dir.path, { dataDir: 'data2', tls: { ca: pki.ca, cert: s.cert, key: s.key } }), '--json']);
+  const s = issueCert(caPaths(pki.dir), {
+    role: 'collector',
+    name: 'localhost',
+    ips: ['127.0.0.1'],
+    days: 10,
+    out: 'collector-expiring-soon',
+    force: true,
+  });
+  const warn = await runCommand(BIN.collector, [
+    'doctor',
+    '--config',
+    writeConfig(dir.path, { dataDir: 'data2', tls: { ca: pki.ca, cert: s.cert, key: s.key } }),
+    '--json',
+  ]);
   assert.equal(warn.code, 0, warn.stdout);
-  const cert = (JSON.parse(warn.stdout) as { check: string; verdict: string; detail: string }[]).find((c) => c.check === 'certificate');
+  const cert = (JSON.parse(warn.stdout) as { check: string; verdict: string; detail: string }[]).find(
+    (c) => c.check === 'certificate',
+  );
   assert.equal(cert?.verdict, 'WARN');
   assert.match(cert?.detail ?? '', /expires on .* \(in (9|10) days\); issue a new one/);
 });

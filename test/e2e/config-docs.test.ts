@@ -8,4 +8,3 @@ import { renderConfigReference } from '../support/config-doc';
 test('docs/config.md is the rendering of the config schemas (run `npm run docs:config` after changing one)', () => {
   assert.equal(readFileSync(join(ROOT, 'docs/config.md'), 'utf8'), renderConfigReference());
 });
-

@@ -13,8 +13,14 @@ const COUNT = 20_000;
 function eventsHeld(dir: string): { rows: number; distinct: number; min: number; max: number; users: Set<string> } {
   const db = new Database(join(dir, 'collector-data/collector.db'), { readonly: true });
   try {
-    const r = db.prepare("SELECT COUNT(*) AS rows, COUNT(DISTINCT seq) AS distinct_, MIN(seq) AS min, MAX(seq) AS max FROM events WHERE agent_id = 'dc1'").get() as { rows: number; distinct_: number; min: number; max: number };
-    const users = new Set((db.prepare("SELECT user FROM events WHERE agent_id = 'dc1'").all() as { user: string }[]).map((u) => u.user));
+    const r = db
+      .prepare(
+        "SELECT COUNT(*) AS rows, COUNT(DISTINCT seq) AS distinct_, MIN(seq) AS min, MAX(seq) AS max FROM events WHERE agent_id = 'dc1'",
+      )
+      .get() as { rows: number; distinct_: number; min: number; max: number };
+    const users = new Set(
+      (db.prepare("SELECT user FROM events WHERE agent_id = 'dc1'").all() as { user: string }[]).map((u) => u.user),
+    );
     return { rows: r.rows, distinct: r.distinct_, min: r.min, max: r.max, users };
   } finally {
     db.close();
@@ -26,7 +32,12 @@ async function waitForAccepted(c: CollectorHandle, atLeast: number): Promise<num
   const client = adminClient(c);
   let held = 0;
   try {
-    await until(`the collector to hold ${atLeast} events`, async () => (held = (await getStats(client)).eventsAccepted) >= atLeast, 30_000, 5);
+    await until(
+      `the collector to hold ${atLeast} events`,
+      async () => (held = (await getStats(client)).eventsAccepted) >= atLeast,
+      30_000,
+      5,
+    );
     return held;
   } finally {
     client.close();
@@ -40,13 +51,17 @@ test('a collector killed with SIGKILL mid-stream and restarted ends up with ever
   writeFileSync(join(dir.path, 'events.xml'), input.xml);
   let collector = await startCollector(dir.path);
   t.after(() => collector.daemon.stop());
-  const agent = startAgent(dir.path, {
-    collectors: [{ name: 'main', address: collector.address }],
-    sources: [{ format: 'windows-xml', path: 'events.xml', stampReadTime: true }],
-    batchSize: 50,
-    maxInFlight: 4,
-    ackTimeout: '3s',
-  }, ['--until-delivered']);
+  const agent = startAgent(
+    dir.path,
+    {
+      collectors: [{ name: 'main', address: collector.address }],
+      sources: [{ format: 'windows-xml', path: 'events.xml', stampReadTime: true }],
+      batchSize: 50,
+      maxInFlight: 4,
+      ackTimeout: '3s',
+    },
+    ['--until-delivered'],
+  );
   t.after(() => agent.stop());
 
   const before = await waitForAccepted(collector, 1000);
@@ -58,10 +73,19 @@ test('a collector killed with SIGKILL mid-stream and restarted ends up with ever
   await collector.daemon.stop();
 
   const held = eventsHeld(dir.path);
-  const story = [...agent.lines, ...collector.daemon.lines].filter((l) => /connected|lost|welcome|stopped|delivered|progress|listening/.test(String(l.message)));
-  assert.deepEqual({ rows: held.rows, distinct: held.distinct, min: held.min, max: held.max }, { rows: COUNT, distinct: COUNT, min: 1, max: COUNT }, JSON.stringify(story));
+  const story = [...agent.lines, ...collector.daemon.lines].filter((l) =>
+    /connected|lost|welcome|stopped|delivered|progress|listening/.test(String(l.message)),
+  );
+  assert.deepEqual(
+    { rows: held.rows, distinct: held.distinct, min: held.min, max: held.max },
+    { rows: COUNT, distinct: COUNT, min: 1, max: COUNT },
+    JSON.stringify(story),
+  );
   assert.equal(held.users.size, COUNT, 'every distinct user arrived');
-  assert.ok(agent.lines.some((l) => l.message === 'collector stream lost; reconnecting'), 'the agent saw the collector go away');
+  assert.ok(
+    agent.lines.some((l) => l.message === 'collector stream lost; reconnecting'),
+    'the agent saw the collector go away',
+  );
 });
 
 test('an agent killed with SIGKILL mid-stream and restarted loses and duplicates nothing', async (t) => {
@@ -89,6 +113,9 @@ test('an agent killed with SIGKILL mid-stream and restarted loses and duplicates
   await collector.daemon.stop();
 
   const held = eventsHeld(dir.path);
-  assert.deepEqual({ rows: held.rows, distinct: held.distinct, min: held.min, max: held.max }, { rows: COUNT, distinct: COUNT, min: 1, max: COUNT });
+  assert.deepEqual(
+    { rows: held.rows, distinct: held.distinct, min: held.min, max: held.max },
+    { rows: COUNT, distinct: COUNT, min: 1, max: COUNT },
+  );
   assert.equal(held.users.size, COUNT);
 });

@@ -18,15 +18,23 @@ async function exitWithin(d: Daemon, ms: number): Promise<number | null> {
   clearTimeout(timer);
   if (r === 'alive') {
     await d.kill();
-    assert.fail(`${d.name} was still running ${ms} ms after the signal; last lines: ${JSON.stringify(d.lines.slice(-3))}`);
+    assert.fail(
+      `${d.name} was still running ${ms} ms after the signal; last lines: ${JSON.stringify(d.lines.slice(-3))}`,
+    );
   }
   return r;
 }
 
-async function busyCollector(t: { after: (fn: () => unknown) => void }, prefix: string): Promise<{ collector: Awaited<ReturnType<typeof startCollector>>; agent: Daemon }> {
+async function busyCollector(
+  t: { after: (fn: () => unknown) => void },
+  prefix: string,
+): Promise<{ collector: Awaited<ReturnType<typeof startCollector>>; agent: Daemon }> {
   const dir = tempDir(prefix);
   t.after(dir.cleanup);
-  writeFileSync(join(dir.path, 'live.jsonl'), `${JSON.stringify({ kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '198.18.30.1', source: 'windows-security', sourceEventId: '4624', logonType: 3, eventTimeMs: Date.now() })}\n`);
+  writeFileSync(
+    join(dir.path, 'live.jsonl'),
+    `${JSON.stringify({ kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '198.18.30.1', source: 'windows-security', sourceEventId: '4624', logonType: 3, eventTimeMs: Date.now() })}\n`,
+  );
   const collector = await startCollector(dir.path);
   t.after(() => collector.daemon.kill());
   const agent = startAgent(dir.path, {
@@ -59,6 +67,10 @@ test('a second signal during the drain exits at once (130), without a crash', as
   const code = await exitWithin(collector.daemon, 15_000);
   // Both signals are usually handled before the drain ends; if the drain won the race, exit 0.
   assert.ok(code === 130 || code === 0, `exit ${code}; stderr: ${collector.daemon.stderr.join('\n')}`);
-  if (code === 130) assert.ok(collector.daemon.lines.some((l) => l.message === 'second signal: exiting without draining') || collector.daemon.stderr.some((s) => /second signal/.test(s)));
+  if (code === 130)
+    assert.ok(
+      collector.daemon.lines.some((l) => l.message === 'second signal: exiting without draining') ||
+        collector.daemon.stderr.some((s) => /second signal/.test(s)),
+    );
   assert.doesNotMatch(collector.daemon.stderr.join('\n'), /write after end|^\s+at /m);
 });

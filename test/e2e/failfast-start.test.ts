@@ -12,10 +12,23 @@ import { testPki } from '../support/pki';
  */
 
 /** Writes a collector config into `dir` and runs `serve` to its end (runCommand waits for the exit). */
-async function serve(dir: string, extra: Record<string, unknown>, args: string[] = []): Promise<{ code: number | null; stderr: string; stdout: string }> {
+async function serve(
+  dir: string,
+  extra: Record<string, unknown>,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const pki = testPki();
   const configPath = join(dir, `collector-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(configPath, JSON.stringify({ listen: '127.0.0.1:0', tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key }, dataDir: 'data', log: { format: 'json', level: 'info' }, ...extra }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      listen: '127.0.0.1:0',
+      tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key },
+      dataDir: 'data',
+      log: { format: 'json', level: 'info' },
+      ...extra,
+    }),
+  );
   return runCommand(BIN.collector, ['serve', '--config', configPath, ...args]);
 }
 
@@ -24,7 +37,8 @@ function assertOneLine(stderr: string, ...parts: (string | RegExp)[]): void {
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line on stderr, got: ${stderr}`);
   assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
-  for (const p of parts) assert.match(lines[0] ?? '', typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : p);
+  for (const p of parts)
+    assert.match(lines[0] ?? '', typeof p === 'string' ? new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : p);
 }
 
 test('a certificate and key swapped in the config stop the start with one line that says so', async (t) => {
@@ -33,7 +47,14 @@ test('a certificate and key swapped in the config stop the start with one line t
   const pki = testPki();
   const r = await serve(dir.path, { tls: { ca: pki.ca, cert: pki.collector.key, key: pki.collector.cert } });
   assert.equal(r.code, 1);
-  assertOneLine(r.stderr, 'tls.cert', pki.collector.key, 'holds a private key, not a certificate', 'swapped', '[FSSO_CERT_INVALID]');
+  assertOneLine(
+    r.stderr,
+    'tls.cert',
+    pki.collector.key,
+    'holds a private key, not a certificate',
+    'swapped',
+    '[FSSO_CERT_INVALID]',
+  );
 });
 
 test('a key that is not the certificate\'s stops the start (no "listening" and failing handshakes)', async (t) => {
@@ -42,7 +63,12 @@ test('a key that is not the certificate\'s stops the start (no "listening" and f
   const pki = testPki();
   const r = await serve(dir.path, { tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.agent.key } });
   assert.equal(r.code, 1);
-  assertOneLine(r.stderr, 'tls.key', `${pki.agent.key} is not the key of ${pki.collector.cert}`, 'replace both together');
+  assertOneLine(
+    r.stderr,
+    'tls.key',
+    `${pki.agent.key} is not the key of ${pki.collector.cert}`,
+    'replace both together',
+  );
   assert.doesNotMatch(r.stdout, /collector listening/);
 });
 
@@ -52,7 +78,12 @@ test('a data folder under a file is a clear error naming the file', async (t) =>
   writeFileSync(join(dir.path, 'afile'), 'x');
   const r = await serve(dir.path, { dataDir: 'afile/sub' });
   assert.equal(r.code, 1);
-  assertOneLine(r.stderr, `${join(dir.path, 'afile')} is a file, not a folder`, 'set "dataDir" to a folder', '[FSSO_DB_OPEN]');
+  assertOneLine(
+    r.stderr,
+    `${join(dir.path, 'afile')} is a file, not a folder`,
+    'set "dataDir" to a folder',
+    '[FSSO_DB_OPEN]',
+  );
   assert.equal(readFileSync(join(dir.path, 'afile'), 'utf8'), 'x');
 });
 
@@ -96,7 +127,17 @@ test('ordinary mistakes in the CLIs print one line and exit by class; the stack 
   const usage = await runCommand(BIN.collector, ['serve']);
   assert.equal(usage.code, 2, 'usage errors exit 2');
   // Client certificate and key swapped on the command line: one line, before any connection.
-  const swapped = await runCommand(BIN.ctl, ['stats', '--collector', '127.0.0.1:1', '--ca', pki.ca, '--cert', pki.admin.key, '--key', pki.admin.cert]);
+  const swapped = await runCommand(BIN.ctl, [
+    'stats',
+    '--collector',
+    '127.0.0.1:1',
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.admin.key,
+    '--key',
+    pki.admin.cert,
+  ]);
   assert.equal(swapped.code, 1);
   assertOneLine(swapped.stderr, '--cert: ', 'holds a private key, not a certificate');
   const debug = await runCommand(BIN.ctl, ['pki', 'show', pki.agent.key, '--debug']);

@@ -28,7 +28,9 @@ test('another CA, a refused client certificate, TLS against plaintext, plaintext
   const otherCa = initCa(join(otherDir.path, 'pki'), 'Another CA');
   const otherCollector = issueCert(otherCa, { role: 'collector', name: 'localhost', ips: ['127.0.0.1'] });
   const otherAdmin = issueCert(otherCa, { role: 'admin', name: 'intruder' });
-  const other = await startCollector(otherDir.path, { config: { tls: { ca: otherCa.cert, cert: otherCollector.cert, key: otherCollector.key } } });
+  const other = await startCollector(otherDir.path, {
+    config: { tls: { ca: otherCa.cert, cert: otherCollector.cert, key: otherCollector.key } },
+  });
   t.after(() => other.daemon.stop());
 
   const ours = ['--ca', pki.ca, '--cert', pki.admin.cert, '--key', pki.admin.key];
@@ -36,11 +38,37 @@ test('another CA, a refused client certificate, TLS against plaintext, plaintext
   assert.equal(ok.code, 0, `the legitimate call works: ${ok.stderr}`);
 
   const cases: [string, string[], RegExp][] = [
-    ['server from another CA', ['stats', '--collector', other.address, ...ours], /certificate is not from the CA in --ca|signed by another CA/],
-    ['our certificate from another CA', ['stats', '--collector', tlsCollector.address, '--ca', pki.ca, '--cert', otherAdmin.cert, '--key', otherAdmin.key], /refused our certificate .*intruder.*pem.*use a certificate issued from the collector's CA/],
+    [
+      'server from another CA',
+      ['stats', '--collector', other.address, ...ours],
+      /certificate is not from the CA in --ca|signed by another CA/,
+    ],
+    [
+      'our certificate from another CA',
+      [
+        'stats',
+        '--collector',
+        tlsCollector.address,
+        '--ca',
+        pki.ca,
+        '--cert',
+        otherAdmin.cert,
+        '--key',
+        otherAdmin.key,
+      ],
+      /refused our certificate .*intruder.*pem.*use a certificate issued from the collector's CA/,
+    ],
     ['TLS against plaintext', ['stats', '--collector', plain.address, ...ours], /does not speak TLS .*pass --insecure/],
-    ['plaintext against TLS', ['stats', '--collector', tlsCollector.address, '--insecure'], /expects TLS, and this client speaks plaintext \(--insecure\): drop --insecure/],
-    ['nothing listening', ['stats', '--collector', '127.0.0.1:1', ...ours], /ECONNREFUSED|connection refused.*is (it|the collector) running/],
+    [
+      'plaintext against TLS',
+      ['stats', '--collector', tlsCollector.address, '--insecure'],
+      /expects TLS, and this client speaks plaintext \(--insecure\): drop --insecure/,
+    ],
+    [
+      'nothing listening',
+      ['stats', '--collector', '127.0.0.1:1', ...ours],
+      /ECONNREFUSED|connection refused.*is (it|the collector) running/,
+    ],
   ];
   const seen = new Set<string>();
   for (const [what, args, expected] of cases) {
@@ -50,13 +78,29 @@ test('another CA, a refused client certificate, TLS against plaintext, plaintext
     assert.equal(lines.length, 1, `${what}: one line: ${r.stderr}`);
     assert.match(lines[0] ?? '', expected, what);
     assert.match(lines[0] ?? '', /\[FSSO_PEER_UNAVAILABLE\]$/);
-    assert.doesNotMatch(lines[0] ?? '', /ssl3_get_record|deps\/openssl|Failed to connect/, `${what}: no OpenSSL dump or transport noise`);
+    assert.doesNotMatch(
+      lines[0] ?? '',
+      /ssl3_get_record|deps\/openssl|Failed to connect/,
+      `${what}: no OpenSSL dump or transport noise`,
+    );
     seen.add(lines[0] ?? '');
   }
   assert.equal(seen.size, cases.length, 'every case reads differently');
 
   // fsso-fw the same way, through its replica.
-  const fw = await runCommand(BIN.fw, ['table', '--timeout', '5s', '--collector', plain.address, '--ca', pki.ca, '--cert', pki.firewall.cert, '--key', pki.firewall.key]);
+  const fw = await runCommand(BIN.fw, [
+    'table',
+    '--timeout',
+    '5s',
+    '--collector',
+    plain.address,
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.firewall.cert,
+    '--key',
+    pki.firewall.key,
+  ]);
   assert.equal(fw.code, 1);
   assert.match(fw.stderr, /^fsso-fw: the server at .* does not speak TLS/);
 });
@@ -71,7 +115,10 @@ test('fsso-fw with an agent certificate is refused at once, in one line naming t
   // A 60 s timeout the refusal must not wait for (the test's own bound would fail first).
   const table = await runCommand(BIN.fw, ['table', '--timeout', '60s', ...asAgent]);
   assert.equal(table.code, 1);
-  assert.match(table.stderr, /^fsso-fw: the collector at .* refused the table: certificate dc1 .* has role agent; .* use a firewall \(or admin\) certificate .*\[FSSO_PERMISSION_DENIED\]\n$/);
+  assert.match(
+    table.stderr,
+    /^fsso-fw: the collector at .* refused the table: certificate dc1 .* has role agent; .* use a firewall \(or admin\) certificate .*\[FSSO_PERMISSION_DENIED\]\n$/,
+  );
   const ask = await runCommand(BIN.fw, ['lookup', '198.18.0.1', '--ask', ...asAgent]);
   assert.equal(ask.code, 1);
   assert.match(ask.stderr, /refused: .*has role agent.*\[FSSO_PERMISSION_DENIED\]\n$/);

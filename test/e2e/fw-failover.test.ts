@@ -24,22 +24,41 @@ test('fsso-fw failover: switch on SIGKILL without a missed lookup, back when the
   t.after(() => a.daemon.stop());
   t.after(() => b.daemon.stop());
   const agent = startAgent(dir.path, {
-    collectors: [{ name: 'a', address: a.address }, { name: 'b', address: b.address }],
+    collectors: [
+      { name: 'a', address: a.address },
+      { name: 'b', address: b.address },
+    ],
     sources: [{ format: 'windows-xml', path: DEMO_SAMPLE, stampReadTime: true }],
   });
   t.after(() => agent.stop());
-  await until('both collectors to acknowledge everything', async () => {
-    const s = JSON.parse((await runCommand(BIN.agent, ['status', '--config', join(dir.path, 'agent.json'), '--json'])).stdout) as { head: number; collectors: { backlog: number }[] };
-    return s.head > 0 && s.collectors.every((c) => c.backlog === 0);
-  }, 30_000, 200);
+  await until(
+    'both collectors to acknowledge everything',
+    async () => {
+      const s = JSON.parse(
+        (await runCommand(BIN.agent, ['status', '--config', join(dir.path, 'agent.json'), '--json'])).stdout,
+      ) as { head: number; collectors: { backlog: number }[] };
+      return s.head > 0 && s.collectors.every((c) => c.backlog === 0);
+    },
+    30_000,
+    200,
+  );
 
   const logFile = join(dir.path, 'fw.log');
   const log = createLogger('fsso-fw', { file: logFile, format: 'json' });
   const policy = compilePolicy({ rules: [{ action: 'deny', name: 'nobody known', unknown: true }], default: 'allow' });
-  const make = (failMode: 'closed' | 'keep'): FirewallClient => new FirewallClient({
-    collectors: [{ name: 'A', address: a.address, credentials: a.credentials('firewall') }, { name: 'B', address: b.address, credentials: b.credentials('firewall') }],
-    graceMs: 2000, failMode, policy, clientName: `failover test ${failMode}`, silenceTimeoutMs: 1000, log: failMode === 'closed' ? log : undefined,
-  });
+  const make = (failMode: 'closed' | 'keep'): FirewallClient =>
+    new FirewallClient({
+      collectors: [
+        { name: 'A', address: a.address, credentials: a.credentials('firewall') },
+        { name: 'B', address: b.address, credentials: b.credentials('firewall') },
+      ],
+      graceMs: 2000,
+      failMode,
+      policy,
+      clientName: `failover test ${failMode}`,
+      silenceTimeoutMs: 1000,
+      log: failMode === 'closed' ? log : undefined,
+    });
   const closed = make('closed');
   const keep = make('keep');
   t.after(() => closed.stop());
@@ -58,7 +77,11 @@ test('fsso-fw failover: switch on SIGKILL without a missed lookup, back when the
   assert.ok(ips.length > 0);
   const users = new Map(ips.map((ip) => [ip, closed.lookup(ip)?.user]));
   // An address with one named user (the sample also holds shared ones).
-  const probe = ips.find((ip) => { const i = closed.lookup(ip); return i !== undefined && i.user !== '' && !i.shared && !i.contested; }) ?? '';
+  const probe =
+    ips.find((ip) => {
+      const i = closed.lookup(ip);
+      return i !== undefined && i.user !== '' && !i.shared && !i.contested;
+    }) ?? '';
   assert.notEqual(probe, '');
 
   // Poll every address while A dies and B takes over: not one lookup may come back empty.
@@ -121,12 +144,24 @@ test('fsso-fw failover: switch on SIGKILL without a missed lookup, back when the
   assert.equal(st.counters.modeChanges, modes.length - 2, 'every mode change after the start is counted');
 
   await flushLogger(log);
-  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const sw = lines.filter((l) => l['message'] === 'collector switch');
-  assert.deepEqual(sw.map((l) => [l['level'], l['from'], l['to']]), [['warn', 'A', 'B'], ['warn', 'B', 'A']]);
+  assert.deepEqual(
+    sw.map((l) => [l['level'], l['from'], l['to']]),
+    [
+      ['warn', 'A', 'B'],
+      ['warn', 'B', 'A'],
+    ],
+  );
   assert.ok(lines.some((l) => l['message'] === 'collector lost' && l['collector'] === 'A'));
   const closing = lines.find((l) => l['message'] === 'firewall client mode' && l['to'] === 'CLOSED');
   assert.equal(closing?.['level'], 'warn');
-  assert.match(String(closing?.['reason']), /^no collector for 2000 ms; failMode closed: nobody is known until a collector returns$/);
+  assert.match(
+    String(closing?.['reason']),
+    /^no collector for 2000 ms; failMode closed: nobody is known until a collector returns$/,
+  );
   t.diagnostic(`modes: ${modes.join(' → ')}; ${polls} lookup rounds of ${ips.length} addresses during the switch`);
 });

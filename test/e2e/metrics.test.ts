@@ -8,7 +8,15 @@ import { service as healthService } from 'grpc-health-check';
 import { COLLECTOR_METRICS } from '@fsso/collector';
 import { AGENT_METRICS } from '@fsso/dc-agent';
 import { BIN } from '../support/paths';
-import { runCommand, startAgent, startCollector, startProcess, startWatch, tempDir, type Daemon } from '../support/processes';
+import {
+  runCommand,
+  startAgent,
+  startCollector,
+  startProcess,
+  startWatch,
+  tempDir,
+  type Daemon,
+} from '../support/processes';
 import { testPki } from '../support/pki';
 import { until } from '../support/grpc';
 
@@ -33,10 +41,37 @@ async function metricsPort(d: Daemon): Promise<number> {
 
 /** Recent times: older ones would be expired by deadEntryTimeout at once. */
 const EVENTS = [
-  { kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '198.18.7.10', eventTime: new Date(Date.now() - 3000).toISOString(), source: 'windows-security', sourceEventId: '4624', logonType: 3 },
-  { kind: 'USER_LOGON', user: 'bob', domain: 'CORP', ip: '198.18.7.11', eventTime: new Date(Date.now() - 2000).toISOString(), source: 'windows-security', sourceEventId: '4624', logonType: 3 },
+  {
+    kind: 'USER_LOGON',
+    user: 'alice',
+    domain: 'CORP',
+    ip: '198.18.7.10',
+    eventTime: new Date(Date.now() - 3000).toISOString(),
+    source: 'windows-security',
+    sourceEventId: '4624',
+    logonType: 3,
+  },
+  {
+    kind: 'USER_LOGON',
+    user: 'bob',
+    domain: 'CORP',
+    ip: '198.18.7.11',
+    eventTime: new Date(Date.now() - 2000).toISOString(),
+    source: 'windows-security',
+    sourceEventId: '4624',
+    logonType: 3,
+  },
   // The certificate covers CORP only: the collector rejects this one, and says why in a label.
-  { kind: 'USER_LOGON', user: 'mallory', domain: 'SALES', ip: '198.18.7.12', eventTime: new Date(Date.now() - 1000).toISOString(), source: 'windows-security', sourceEventId: '4624', logonType: 3 },
+  {
+    kind: 'USER_LOGON',
+    user: 'mallory',
+    domain: 'SALES',
+    ip: '198.18.7.12',
+    eventTime: new Date(Date.now() - 1000).toISOString(),
+    source: 'windows-security',
+    sourceEventId: '4624',
+    logonType: 3,
+  },
 ];
 
 test('both metrics endpoints are scraped after real traffic, and every documented metric is there', async (t) => {
@@ -52,20 +87,40 @@ test('both metrics endpoints are scraped after real traffic, and every documente
   const events = join(dir.path, 'events.jsonl');
   writeFileSync(events, EVENTS.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const agent = startAgent(dir.path, {
-    agentId: 'dc-metrics', domains: ['CORP'], tls: { ca: pki.ca, cert: cert.cert, key: cert.key },
-    collectors: [{ name: 'main', address: collector.address }], sources: [{ name: 'ev', format: 'events', path: events }],
+    agentId: 'dc-metrics',
+    domains: ['CORP'],
+    tls: { ca: pki.ca, cert: cert.cert, key: cert.key },
+    collectors: [{ name: 'main', address: collector.address }],
+    sources: [{ name: 'ev', format: 'events', path: events }],
     metrics: { listen: '127.0.0.1:0' },
   });
   t.after(() => agent.stop());
   const aPort = await metricsPort(agent);
 
   let c = '';
-  await until('the collector to count three events', async () => {
-    c = await scrape(cPort);
-    return (value(c, 'fsso_collector_events_total{result="applied",kind="USER_LOGON",source="windows-security",reason=""}') ?? 0) === 2;
-  }, 20_000, 100);
-  for (const name of COLLECTOR_METRICS) assert.match(c, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is documented and must be exported`);
-  assert.equal(value(c, 'fsso_collector_events_total{result="rejected",kind="USER_LOGON",source="windows-security",reason="domain_not_covered"}'), 1);
+  await until(
+    'the collector to count three events',
+    async () => {
+      c = await scrape(cPort);
+      return (
+        (value(
+          c,
+          'fsso_collector_events_total{result="applied",kind="USER_LOGON",source="windows-security",reason=""}',
+        ) ?? 0) === 2
+      );
+    },
+    20_000,
+    100,
+  );
+  for (const name of COLLECTOR_METRICS)
+    assert.match(c, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is documented and must be exported`);
+  assert.equal(
+    value(
+      c,
+      'fsso_collector_events_total{result="rejected",kind="USER_LOGON",source="windows-security",reason="domain_not_covered"}',
+    ),
+    1,
+  );
   assert.equal(value(c, 'fsso_collector_entries{state="user"}'), 2);
   assert.equal(value(c, 'fsso_collector_entries{state="shared"}'), 0);
   assert.equal(value(c, 'fsso_collector_sync_subscribers'), 1, 'the fsso-fw watch replica');
@@ -75,11 +130,17 @@ test('both metrics endpoints are scraped after real traffic, and every documente
   assert.equal(value(c, 'fsso_collector_ldap_lookups_total{result="error"}'), 0);
 
   let a = '';
-  await until('the agent to see its acks', async () => {
-    a = await scrape(aPort);
-    return value(a, 'fsso_agent_acked_sequence{collector="main"}') === 3;
-  }, 20_000, 100);
-  for (const name of AGENT_METRICS) assert.match(a, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is documented and must be exported`);
+  await until(
+    'the agent to see its acks',
+    async () => {
+      a = await scrape(aPort);
+      return value(a, 'fsso_agent_acked_sequence{collector="main"}') === 3;
+    },
+    20_000,
+    100,
+  );
+  for (const name of AGENT_METRICS)
+    assert.match(a, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is documented and must be exported`);
   assert.equal(value(a, 'fsso_agent_records_read_total'), 3);
   assert.equal(value(a, 'fsso_agent_events_total{result="parsed"}'), 3);
   assert.equal(value(a, 'fsso_agent_ack_lag_events{collector="main"}'), 0);
@@ -95,7 +156,10 @@ test('metrics are off unless configured, and a taken metrics port stops the coll
   t.after(dir.cleanup);
   const plain = await startCollector(dir.path);
   t.after(() => plain.daemon.stop());
-  assert.equal(plain.daemon.lines.some((l) => l.message === 'metrics listening'), false);
+  assert.equal(
+    plain.daemon.lines.some((l) => l.message === 'metrics listening'),
+    false,
+  );
 
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
@@ -103,17 +167,36 @@ test('metrics are off unless configured, and a taken metrics port stops the coll
   const taken = (blocker.address() as { port: number }).port;
   const config = join(dir.path, 'taken.json');
   const pki = testPki();
-  writeFileSync(config, JSON.stringify({ listen: '127.0.0.1:0', dataDir: 'taken-data', tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key }, metrics: { listen: `127.0.0.1:${taken}` }, log: { format: 'json' } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listen: '127.0.0.1:0',
+      dataDir: 'taken-data',
+      tls: { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key },
+      metrics: { listen: `127.0.0.1:${taken}` },
+      log: { format: 'json' },
+    }),
+  );
   const r = await runCommand(BIN.collector, ['serve', '--config', config]);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, new RegExp(`metrics\\.listen 127\\.0\\.0\\.1:${taken}: the address is already in use; pick a free port`));
+  assert.match(
+    r.stderr,
+    new RegExp(`metrics\\.listen 127\\.0\\.0\\.1:${taken}: the address is already in use; pick a free port`),
+  );
 
   // The agent alike: its metrics port is bound before it starts reading, and a taken one stops it.
   const agentConfig = join(dir.path, 'agent-taken.json');
-  writeFileSync(agentConfig, JSON.stringify({
-    agentId: 'dc1', insecure: true, dataDir: 'agent-taken', collectors: [{ name: 'main', address: plain.address }],
-    sources: [{ name: 'ev', format: 'events', path: config }], metrics: { listen: `127.0.0.1:${taken}` },
-  }));
+  writeFileSync(
+    agentConfig,
+    JSON.stringify({
+      agentId: 'dc1',
+      insecure: true,
+      dataDir: 'agent-taken',
+      collectors: [{ name: 'main', address: plain.address }],
+      sources: [{ name: 'ev', format: 'events', path: config }],
+      metrics: { listen: `127.0.0.1:${taken}` },
+    }),
+  );
   const agent = await runCommand(BIN.agent, ['run', '--config', agentConfig]);
   assert.notEqual(agent.code, 0);
   assert.match(agent.stderr, new RegExp(`metrics\\.listen 127\\.0\\.0\\.1:${taken}: the address is already in use`));
@@ -124,7 +207,10 @@ test('metrics are off unless configured, and a taken metrics port stops the coll
   assert.match(bad.stderr, /metrics\.listen: "everywhere" is not an address; write it as "host:port"/);
 });
 
-const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'grpc.health.v1.Health');
+const HealthClient = grpc.makeGenericClientConstructor(
+  healthService as unknown as grpc.ServiceDefinition,
+  'grpc.health.v1.Health',
+);
 
 test('health is SERVING while running and turns NOT_SERVING when the collector drains', async (t) => {
   const dir = tempDir('health');
@@ -134,7 +220,9 @@ test('health is SERVING while running and turns NOT_SERVING when the collector d
   const client = new HealthClient(collector.address, collector.credentials('admin'));
   t.after(() => client.close());
   const seen: string[] = [];
-  const watch = (client as unknown as Record<string, (req: object) => grpc.ClientReadableStream<{ status: string }>>)['watch']!.call(client, { service: '' });
+  const watch = (client as unknown as Record<string, (req: object) => grpc.ClientReadableStream<{ status: string }>>)[
+    'watch'
+  ]!.call(client, { service: '' });
   watch.on('data', (m: { status: string }) => seen.push(m.status));
   watch.on('error', () => undefined);
   await until('the first health answer', () => seen.length > 0, 10_000);
@@ -148,16 +236,28 @@ test('--log-level beats FSSO_LOG_LEVEL, which beats log.level; a bad level names
   const dir = tempDir('log-level');
   t.after(dir.cleanup);
   const config = join(dir.path, 'c.json');
-  writeFileSync(config, JSON.stringify({ listen: '127.0.0.1:0', insecure: true, dataDir: 'd', log: { format: 'json', level: 'info' } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ listen: '127.0.0.1:0', insecure: true, dataDir: 'd', log: { format: 'json', level: 'info' } }),
+  );
   // warn from the environment: no 'collector listening' (info), but the plaintext warning.
   const quiet = startProcess('collector', BIN.collector, ['serve', '--config', config], { FSSO_LOG_LEVEL: 'warn' });
   t.after(() => quiet.stop());
   await quiet.waitFor((l) => l.level === 'warn');
-  const loud = startProcess('collector', BIN.collector, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--log-level', 'info'], { FSSO_LOG_LEVEL: 'warn' });
+  const loud = startProcess(
+    'collector',
+    BIN.collector,
+    ['serve', '--config', config, '--listen', '127.0.0.1:0', '--log-level', 'info'],
+    { FSSO_LOG_LEVEL: 'warn' },
+  );
   t.after(() => loud.stop());
   await loud.waitFor((l) => l.message === 'collector listening');
   await quiet.stop();
-  assert.equal(quiet.lines.some((l) => l.level === 'info'), false, JSON.stringify(quiet.lines));
+  assert.equal(
+    quiet.lines.some((l) => l.level === 'info'),
+    false,
+    JSON.stringify(quiet.lines),
+  );
 
   const bad = await runCommand(BIN.collector, ['serve', '--config', config], { FSSO_LOG_LEVEL: 'chatty' });
   assert.equal(bad.code, 1);

@@ -24,7 +24,9 @@ test('replica watchdog: a frozen collector is noticed by missed heartbeats; afte
     if (frozen) process.kill(collector.daemon.pid, 'SIGCONT');
     await collector.daemon.stop();
   });
-  await collector.daemon.waitFor((l) => l.message === 'sync heartbeat every 200 ms (FSSO_TEST_SYNC_HEARTBEAT_MS, a test setting)');
+  await collector.daemon.waitFor(
+    (l) => l.message === 'sync heartbeat every 200 ms (FSSO_TEST_SYNC_HEARTBEAT_MS, a test setting)',
+  );
 
   const pki = testPki();
   const agent = new AgentStream(collector.address, pki.ca, pki.agent);
@@ -32,7 +34,12 @@ test('replica watchdog: a frozen collector is noticed by missed heartbeats; afte
   assert.equal((await agent.hello('dc1', ['CORP'])).ok, true);
   assert.equal((await agent.send([{ user: 'alice', domain: 'CORP', ip: '198.18.7.1' }])).ok, true);
 
-  const replica = new IdentityReplica({ address: collector.address, credentials: collector.credentials('firewall'), clientName: 'watchdog test', silenceTimeoutMs: 1000 });
+  const replica = new IdentityReplica({
+    address: collector.address,
+    credentials: collector.credentials('firewall'),
+    clientName: 'watchdog test',
+    silenceTimeoutMs: 1000,
+  });
   t.after(() => replica.stop());
   const disconnects: string[] = [];
   const states: ReplicaState[] = [];
@@ -67,7 +74,9 @@ test('replica watchdog: a frozen collector is noticed by missed heartbeats; afte
   assert.equal(replica.state, 'LIVE');
   assert.equal(reconnects[0]?.revision, revision, 'resumed from the revision it held');
   assert.equal(snapshots, 1, 'resumed, not reloaded: only the first snapshot');
-  await collector.daemon.waitFor((l) => l.message === 'sync resumed' && l['client'] === 'watchdog test' && l['from'] === revision);
+  await collector.daemon.waitFor(
+    (l) => l.message === 'sync resumed' && l['client'] === 'watchdog test' && l['from'] === revision,
+  );
 
   // And changes flow again.
   assert.equal((await agent.send([{ user: 'bob', domain: 'CORP', ip: '198.18.7.2' }])).ok, true);

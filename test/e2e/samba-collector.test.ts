@@ -8,7 +8,15 @@ import { until } from '../support/grpc';
 import { pickClientIps, sambaAvailable, startSambaDc } from '../support/samba';
 import { run } from '../support/samba/exec';
 
-interface Row { ip: string; user: string; domain: string; workstation: string; groups: string[]; groupDns: string[]; groupsStale: boolean }
+interface Row {
+  ip: string;
+  user: string;
+  domain: string;
+  workstation: string;
+  groups: string[];
+  groupDns: string[];
+  groupsStale: boolean;
+}
 
 /**
  * The product against a real Samba AD DC: real logons from client namespaces reach a running
@@ -34,10 +42,19 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
   const collector = await startCollector(dir.path, {
     config: {
       // StartTLS on the plain port, verified against the DC's CA: a simple bind over plain ldap:// is refused.
-      directories: [{
-        domain: dc.domain, url: dc.ldapUrl, startTls: true, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: `dc1.${dc.dnsDomain}`,
-        baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s',
-      }],
+      directories: [
+        {
+          domain: dc.domain,
+          url: dc.ldapUrl,
+          startTls: true,
+          caFile: join(dc.dir, 'private/tls/ca.pem'),
+          tlsServerName: `dc1.${dc.dnsDomain}`,
+          baseDn: dc.baseDn,
+          bindDn: dc.bindDn,
+          passwordFile: 'ldap.pw',
+          timeout: '2s',
+        },
+      ],
       groups: { ttl: '2s' },
     },
   });
@@ -56,7 +73,8 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     const r = await runCommand(BIN.ctl, ['logons', '--json', ...conn]);
     return Object.fromEntries((JSON.parse(r.stdout) as Row[]).map((x) => [x.ip, x]));
   };
-  const users = (rows: Record<string, Row>): Record<string, string> => Object.fromEntries(Object.entries(rows).map(([ip, r]) => [ip, r.user]));
+  const users = (rows: Record<string, Row>): Record<string, string> =>
+    Object.fromEntries(Object.entries(rows).map(([ip, r]) => [ip, r.user]));
 
   await t.test('real logons reach the collector: exactly those users at exactly those addresses', async () => {
     await dc.logon('alice', ipA, 'krb5');
@@ -65,7 +83,14 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     await dc.logon(`${dc.computer}$`, ipD, 'krb5');
     const want = { [ipA]: 'alice', [ipB]: 'bob', [ipC]: 'carol' };
     let rows: Record<string, Row> = {};
-    await until('the three users in the collector', async () => JSON.stringify(users((rows = await table()))) === JSON.stringify(Object.fromEntries(Object.entries(want).sort())), 30_000, 250).catch((err: unknown) => {
+    await until(
+      'the three users in the collector',
+      async () =>
+        JSON.stringify(users((rows = await table()))) ===
+        JSON.stringify(Object.fromEntries(Object.entries(want).sort())),
+      30_000,
+      250,
+    ).catch((err: unknown) => {
       throw new Error(`${String(err)}; table: ${JSON.stringify(users(rows))}`);
     });
     assert.equal(rows[ipB]?.workstation, 'WKS-BOB', "bob's NTLM workstation name");
@@ -74,7 +99,7 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
 
   await t.test('groups come from LDAP, nested membership included', async () => {
     let groups: string[] = [];
-    await until("alice's groups", async () => ((groups = (await table())[ipA]?.groups ?? []).length > 0), 15_000, 200);
+    await until("alice's groups", async () => (groups = (await table())[ipA]?.groups ?? []).length > 0, 15_000, 200);
     assert.deepEqual(groups, [`${dc.domain}\\AllStaff`, `${dc.domain}\\Engineering`, `${dc.domain}\\VPN-Users`]);
     const check = await runCommand(BIN.fw, ['check', ipA, '--group', `${dc.domain}\\VPN-Users`, ...conn]);
     assert.equal(check.code, 0, check.stdout);
@@ -83,48 +108,78 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     assert.equal(deny.code, 1, 'bob (Sales) is not in VPN-Users');
   });
 
-  await t.test("a DN rule matches only that DN: alice's Engineering (CN=Users) passes, an Engineering in another OU does not", async () => {
-    const mine = `CN=Engineering,CN=Users,${dc.baseDn}`;
-    const row = (await table())[ipA];
-    assert.equal(row?.groupDns[row.groups.indexOf(`${dc.domain}\\Engineering`)]?.toLowerCase(), mine.toLowerCase(), 'the DN from LDAP reaches fssoctl');
-    const exact = await runCommand(BIN.fw, ['check', ipA, '--group', mine, ...conn]);
-    assert.equal(exact.code, 0, exact.stdout);
-    assert.match(exact.stdout, new RegExp(`^ALLOW .*member of ${dc.domain}\\\\Engineering`));
-    const other = await runCommand(BIN.fw, ['check', ipA, '--group', `CN=Engineering,OU=Contractors,${dc.baseDn}`, ...conn]);
-    assert.equal(other.code, 1, other.stdout);
-    assert.match(other.stdout, /^DENY .*in none of the allowed groups/);
-  });
+  await t.test(
+    "a DN rule matches only that DN: alice's Engineering (CN=Users) passes, an Engineering in another OU does not",
+    async () => {
+      const mine = `CN=Engineering,CN=Users,${dc.baseDn}`;
+      const row = (await table())[ipA];
+      assert.equal(
+        row?.groupDns[row.groups.indexOf(`${dc.domain}\\Engineering`)]?.toLowerCase(),
+        mine.toLowerCase(),
+        'the DN from LDAP reaches fssoctl',
+      );
+      const exact = await runCommand(BIN.fw, ['check', ipA, '--group', mine, ...conn]);
+      assert.equal(exact.code, 0, exact.stdout);
+      assert.match(exact.stdout, new RegExp(`^ALLOW .*member of ${dc.domain}\\\\Engineering`));
+      const other = await runCommand(BIN.fw, [
+        'check',
+        ipA,
+        '--group',
+        `CN=Engineering,OU=Contractors,${dc.baseDn}`,
+        ...conn,
+      ]);
+      assert.equal(other.code, 1, other.stdout);
+      assert.match(other.stdout, /^DENY .*in none of the allowed groups/);
+    },
+  );
 
   await t.test('a user who roams to another address moves in the firewall replica', async () => {
     await dc.logon('carol', ipD, 'ntlm', 'WKS-CAROL');
     await until('carol at D', async () => (await table())[ipD]?.user === 'carol', 20_000, 200);
     await dc.logon('carol', ipC, 'ntlm', 'WKS-CAROL');
-    await watch.waitFor((l) => l['event'] === 'change' && l['op'] === 'DELETE' && l['ip'] === ipD && l['reason'] === 'roamed', 20_000);
+    await watch.waitFor(
+      (l) => l['event'] === 'change' && l['op'] === 'DELETE' && l['ip'] === ipD && l['reason'] === 'roamed',
+      20_000,
+    );
     const rows = await table();
     assert.equal(rows[ipC]?.user, 'carol');
     assert.equal(rows[ipD], undefined, 'the old address is released at once');
   });
 
-  await t.test('a group change shows in the firewall replica within the cache TTL (2 s here), added or removed', async () => {
-    const change = async (op: 'add' | 'delete'): Promise<number> => {
-      const ldif = `dn: CN=Sales,CN=Users,${dc.baseDn}\nchangetype: modify\n${op}: member\nmember: CN=alice,CN=Users,${dc.baseDn}\n`;
-      const from = watch.lines.length;
-      const r = await run('ldapmodify', ['-x', '-H', dc.ldapUrl, '-D', dc.adminDn, '-w', dc.adminPassword], { input: ldif });
-      assert.equal(r.code, 0, r.stderr);
-      const changed = Date.now();
-      const want = op === 'add';
-      await watch.waitFor((l) => watch.lines.indexOf(l) >= from && l['event'] === 'change' && l['ip'] === ipA && ((l['identity'] as Row | null)?.groups ?? []).includes(`${dc.domain}\\Sales`) === want, 20_000);
-      return Date.now() - changed;
-    };
-    const added: number[] = [];
-    const removed: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      added.push(await change('add'));
-      removed.push(await change('delete'));
-    }
-    // Figures for the notes, not an assertion (no wall-clock asserts): the bound is ttl + look-up time.
-    t.diagnostic(`group change in the firewall replica after the LDAP modify (groups.ttl 2 s): added ${added.join(', ')} ms; removed ${removed.join(', ')} ms; most ${Math.max(...added, ...removed)} ms`);
-  });
+  await t.test(
+    'a group change shows in the firewall replica within the cache TTL (2 s here), added or removed',
+    async () => {
+      const change = async (op: 'add' | 'delete'): Promise<number> => {
+        const ldif = `dn: CN=Sales,CN=Users,${dc.baseDn}\nchangetype: modify\n${op}: member\nmember: CN=alice,CN=Users,${dc.baseDn}\n`;
+        const from = watch.lines.length;
+        const r = await run('ldapmodify', ['-x', '-H', dc.ldapUrl, '-D', dc.adminDn, '-w', dc.adminPassword], {
+          input: ldif,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const changed = Date.now();
+        const want = op === 'add';
+        await watch.waitFor(
+          (l) =>
+            watch.lines.indexOf(l) >= from &&
+            l['event'] === 'change' &&
+            l['ip'] === ipA &&
+            ((l['identity'] as Row | null)?.groups ?? []).includes(`${dc.domain}\\Sales`) === want,
+          20_000,
+        );
+        return Date.now() - changed;
+      };
+      const added: number[] = [];
+      const removed: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        added.push(await change('add'));
+        removed.push(await change('delete'));
+      }
+      // Figures for the notes, not an assertion (no wall-clock asserts): the bound is ttl + look-up time.
+      t.diagnostic(
+        `group change in the firewall replica after the LDAP modify (groups.ttl 2 s): added ${added.join(', ')} ms; removed ${removed.join(', ')} ms; most ${Math.max(...added, ...removed)} ms`,
+      );
+    },
+  );
 
   await t.test("LDAPS, verified against the DC's CA and certificate name, gives the same groups", async () => {
     const ldapsDir = join(dir.path, 'ldaps');
@@ -132,21 +187,38 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     writeFileSync(join(ldapsDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
     const c2 = await startCollector(ldapsDir, {
       config: {
-        directories: [{
-          domain: dc.domain, url: `ldaps://${dc.dcIp}:636`, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: `dc1.${dc.dnsDomain}`,
-          baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s',
-        }],
+        directories: [
+          {
+            domain: dc.domain,
+            url: `ldaps://${dc.dcIp}:636`,
+            caFile: join(dc.dir, 'private/tls/ca.pem'),
+            tlsServerName: `dc1.${dc.dnsDomain}`,
+            baseDn: dc.baseDn,
+            bindDn: dc.bindDn,
+            passwordFile: 'ldap.pw',
+            timeout: '2s',
+          },
+        ],
       },
     });
     t.after(() => c2.daemon.stop());
-    const a2 = startAgent(ldapsDir, { domains: [dc.domain], collectors: [{ name: 'main', address: c2.address }], sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }] });
+    const a2 = startAgent(ldapsDir, {
+      domains: [dc.domain],
+      collectors: [{ name: 'main', address: c2.address }],
+      sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }],
+    });
     t.after(() => a2.stop());
     let groups: string[] = [];
-    await until('alice\'s groups over LDAPS', async () => {
-      const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...c2.args()])).stdout) as Row[];
-      groups = rows.find((r) => r.ip === ipA)?.groups ?? [];
-      return groups.length > 0;
-    }, 20_000, 250);
+    await until(
+      "alice's groups over LDAPS",
+      async () => {
+        const rows = JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...c2.args()])).stdout) as Row[];
+        groups = rows.find((r) => r.ip === ipA)?.groups ?? [];
+        return groups.length > 0;
+      },
+      20_000,
+      250,
+    );
     assert.ok(groups.includes(`${dc.domain}\\VPN-Users`), groups.join(', '));
     await a2.stop();
     await c2.daemon.stop();
@@ -156,43 +228,98 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     mkdirSync(wrongDir);
     writeFileSync(join(wrongDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
     const c3 = await startCollector(wrongDir, {
-      config: { directories: [{ domain: dc.domain, url: `ldaps://${dc.dcIp}:636`, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName: 'not-the-dc.example.test', baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s' }] },
+      config: {
+        directories: [
+          {
+            domain: dc.domain,
+            url: `ldaps://${dc.dcIp}:636`,
+            caFile: join(dc.dir, 'private/tls/ca.pem'),
+            tlsServerName: 'not-the-dc.example.test',
+            baseDn: dc.baseDn,
+            bindDn: dc.bindDn,
+            passwordFile: 'ldap.pw',
+            timeout: '2s',
+          },
+        ],
+      },
     });
     t.after(() => c3.daemon.stop());
-    const a3 = startAgent(wrongDir, { domains: [dc.domain], collectors: [{ name: 'main', address: c3.address }], sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }] });
+    const a3 = startAgent(wrongDir, {
+      domains: [dc.domain],
+      collectors: [{ name: 'main', address: c3.address }],
+      sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }],
+    });
     t.after(() => a3.stop());
-    const refused = await c3.daemon.waitFor((l) => l.message === 'group lookup failed; keeping the last known groups, marked stale', 20_000);
+    const refused = await c3.daemon.waitFor(
+      (l) => l.message === 'group lookup failed; keeping the last known groups, marked stale',
+      20_000,
+    );
     assert.match(String(refused['error']), /not-the-dc\.example\.test|altnames|certificate/i);
-    assert.doesNotMatch(JSON.stringify(c3.daemon.lines), new RegExp(dc.bindPassword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'the bind password is never logged');
+    assert.doesNotMatch(
+      JSON.stringify(c3.daemon.lines),
+      new RegExp(dc.bindPassword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      'the bind password is never logged',
+    );
   });
 
-  await t.test('a failed first group look-up is stale, and a restart with the directory fixed brings the groups without a new logon', async () => {
-    const retryDir = join(dir.path, 'retry');
-    mkdirSync(retryDir);
-    writeFileSync(join(retryDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
-    const directory = (tlsServerName: string): Record<string, unknown> => ({
-      directories: [{ domain: dc.domain, url: `ldaps://${dc.dcIp}:636`, caFile: join(dc.dir, 'private/tls/ca.pem'), tlsServerName, baseDn: dc.baseDn, bindDn: dc.bindDn, passwordFile: 'ldap.pw', timeout: '2s' }],
-    });
-    const rows = async (c: { args: () => string[] }): Promise<Record<string, Row>> =>
-      Object.fromEntries((JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...c.args()])).stdout) as Row[]).map((x) => [x.ip, x]));
-    // The directory unreachable at bob's first logon: a certificate name the DC does not carry.
-    const broken = await startCollector(retryDir, { config: directory('not-the-dc.example.test') });
-    t.after(() => broken.daemon.stop());
-    const a = startAgent(retryDir, { domains: [dc.domain], collectors: [{ name: 'main', address: broken.address }], sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }] });
-    t.after(() => a.stop());
-    let bob: Row | undefined;
-    await until('bob marked stale', async () => (bob = (await rows(broken))[ipB])?.groupsStale === true, 20_000, 250);
-    assert.deepEqual(bob?.groups, [], 'no groups known yet, and the entry says so');
-    const failed = await broken.daemon.waitFor((l) => l.message === 'group lookup failed; keeping the last known groups, marked stale' && l['user'] === 'bob', 5000);
-    assert.equal(typeof failed['retryInMs'], 'number', 'the log line says when it is tried again');
-    // No new logon from here on: the agent stops, the collector restarts with the right name.
-    await a.stop();
-    await broken.daemon.stop();
-    const fixed = await startCollector(retryDir, { config: directory(`dc1.${dc.dnsDomain}`) });
-    t.after(() => fixed.daemon.stop());
-    await until("bob's groups after the restart", async () => (bob = (await rows(fixed))[ipB])?.groupsStale === false, 20_000, 250);
-    assert.deepEqual(bob?.groups, [`${dc.domain}\\AllStaff`, `${dc.domain}\\Sales`]);
-  });
+  await t.test(
+    'a failed first group look-up is stale, and a restart with the directory fixed brings the groups without a new logon',
+    async () => {
+      const retryDir = join(dir.path, 'retry');
+      mkdirSync(retryDir);
+      writeFileSync(join(retryDir, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
+      const directory = (tlsServerName: string): Record<string, unknown> => ({
+        directories: [
+          {
+            domain: dc.domain,
+            url: `ldaps://${dc.dcIp}:636`,
+            caFile: join(dc.dir, 'private/tls/ca.pem'),
+            tlsServerName,
+            baseDn: dc.baseDn,
+            bindDn: dc.bindDn,
+            passwordFile: 'ldap.pw',
+            timeout: '2s',
+          },
+        ],
+      });
+      const rows = async (c: { args: () => string[] }): Promise<Record<string, Row>> =>
+        Object.fromEntries(
+          (JSON.parse((await runCommand(BIN.ctl, ['logons', '--json', ...c.args()])).stdout) as Row[]).map((x) => [
+            x.ip,
+            x,
+          ]),
+        );
+      // The directory unreachable at bob's first logon: a certificate name the DC does not carry.
+      const broken = await startCollector(retryDir, { config: directory('not-the-dc.example.test') });
+      t.after(() => broken.daemon.stop());
+      const a = startAgent(retryDir, {
+        domains: [dc.domain],
+        collectors: [{ name: 'main', address: broken.address }],
+        sources: [{ name: 'samba', format: 'samba-audit', path: dc.auditLog, follow: true, pollInterval: '100ms' }],
+      });
+      t.after(() => a.stop());
+      let bob: Row | undefined;
+      await until('bob marked stale', async () => (bob = (await rows(broken))[ipB])?.groupsStale === true, 20_000, 250);
+      assert.deepEqual(bob?.groups, [], 'no groups known yet, and the entry says so');
+      const failed = await broken.daemon.waitFor(
+        (l) => l.message === 'group lookup failed; keeping the last known groups, marked stale' && l['user'] === 'bob',
+        5000,
+      );
+      assert.equal(typeof failed['retryInMs'], 'number', 'the log line says when it is tried again');
+      // No new logon from here on: the agent stops, the collector restarts with the right name.
+      await a.stop();
+      await broken.daemon.stop();
+      const fixed = await startCollector(retryDir, { config: directory(`dc1.${dc.dnsDomain}`) });
+      t.after(() => fixed.daemon.stop());
+      await until(
+        "bob's groups after the restart",
+        async () => (bob = (await rows(fixed))[ipB])?.groupsStale === false,
+        20_000,
+        250,
+      );
+      assert.deepEqual(bob?.groups, [`${dc.domain}\\AllStaff`, `${dc.domain}\\Sales`]);
+    },
+  );
 
   await t.test('with the directory down, the last known groups stay, marked stale', async () => {
     await dc.stop();

@@ -24,8 +24,12 @@ test('Samba AD DC: logons from client addresses and LDAP group lookups', { timeo
   t.after(async () => {
     if (!stopped) await dc.stop();
   });
-  t.diagnostic(`template ${dc.timings.templateCached ? 'cached' : `provisioned in ${dc.timings.provisionMs} ms`}; DC started in ${dc.timings.startMs} ms`);
-  t.diagnostic(`DC ${dc.dcIp} (clients see ${dc.gateway}), clients ${ips.join(' ')}, namespaces ${dc.namespaces.join(' ')}, bridge ${dc.tag}-br`);
+  t.diagnostic(
+    `template ${dc.timings.templateCached ? 'cached' : `provisioned in ${dc.timings.provisionMs} ms`}; DC started in ${dc.timings.startMs} ms`,
+  );
+  t.diagnostic(
+    `DC ${dc.dcIp} (clients see ${dc.gateway}), clients ${ips.join(' ')}, namespaces ${dc.namespaces.join(' ')}, bridge ${dc.tag}-br`,
+  );
 
   await t.test('logons appear in the audit log as those users at those addresses', async () => {
     await dc.logon('alice', ipA, 'krb5');
@@ -46,7 +50,10 @@ test('Samba AD DC: logons from client addresses and LDAP group lookups', { timeo
     const atClients = events.filter((e) => ips.includes(e.ip));
     assert.deepEqual([...keys(atClients)].sort(), want);
     // Nobody else, and none of these people, anywhere else (the DC's own traffic is loopback/unix:).
-    assert.deepEqual(events.filter((e) => e.kind !== 'HOST_SEEN' && !ips.includes(e.ip)), []);
+    assert.deepEqual(
+      events.filter((e) => e.kind !== 'HOST_SEEN' && !ips.includes(e.ip)),
+      [],
+    );
 
     const logon = (user: string): AgentEvent => {
       const e = atClients.find((x) => x.kind === 'USER_LOGON' && x.user === user);
@@ -62,15 +69,49 @@ test('Samba AD DC: logons from client addresses and LDAP group lookups', { timeo
 
   await t.test('LDAP from the root namespace: bind as the bind DN, nested groups by the in-chain rule', async () => {
     const ldap = (filter: string, ...attrs: string[]): Promise<string> =>
-      runOk('ldapsearch', ['-x', '-LLL', '-o', 'ldif-wrap=no', '-o', 'nettimeout=5', '-H', dc.ldapUrl, '-D', dc.bindDn, '-w', dc.bindPassword, '-b', dc.baseDn, filter, ...attrs]);
+      runOk('ldapsearch', [
+        '-x',
+        '-LLL',
+        '-o',
+        'ldif-wrap=no',
+        '-o',
+        'nettimeout=5',
+        '-H',
+        dc.ldapUrl,
+        '-D',
+        dc.bindDn,
+        '-w',
+        dc.bindPassword,
+        '-b',
+        dc.baseDn,
+        filter,
+        ...attrs,
+      ]);
     const aliceDn = `CN=alice,CN=Users,${dc.baseDn}`;
     assert.match(await ldap('(sAMAccountName=alice)', 'dn'), new RegExp(`^dn: ${aliceDn}$`, 'mi'));
     const groups = (out: string): string[] => [...out.matchAll(/^cn: (.+)$/gm)].map((m) => m[1] ?? '').sort();
     // alice -> Engineering -> VPN-Users -> AllStaff: only the transitive rule finds all three.
-    assert.deepEqual(groups(await ldap(`(member:1.2.840.113556.1.4.1941:=${aliceDn})`, 'cn')), ['AllStaff', 'Engineering', 'VPN-Users']);
+    assert.deepEqual(groups(await ldap(`(member:1.2.840.113556.1.4.1941:=${aliceDn})`, 'cn')), [
+      'AllStaff',
+      'Engineering',
+      'VPN-Users',
+    ]);
     assert.deepEqual(groups(await ldap(`(member=${aliceDn})`, 'cn')), ['Engineering']);
     // A wrong password is refused (49 = invalidCredentials): the bind above really authenticated.
-    const bad = await run('ldapsearch', ['-x', '-H', dc.ldapUrl, '-D', dc.bindDn, '-w', 'wrong', '-b', dc.baseDn, '-s', 'base', 'dn']);
+    const bad = await run('ldapsearch', [
+      '-x',
+      '-H',
+      dc.ldapUrl,
+      '-D',
+      dc.bindDn,
+      '-w',
+      'wrong',
+      '-b',
+      dc.baseDn,
+      '-s',
+      'base',
+      'dn',
+    ]);
     assert.equal(bad.code, 49, bad.stderr);
   });
 
@@ -98,8 +139,15 @@ function pick(e: AgentEvent): unknown[] {
 async function assertGone(dc: SambaDc): Promise<void> {
   const netns = await runOk('ip', ['netns', 'list']);
   for (const ns of dc.namespaces) assert.ok(!netns.includes(ns), `netns ${ns} still exists:\n${netns}`);
-  assert.doesNotMatch(await runOk('ip', ['-o', 'link', 'show']), new RegExp(`\\b${dc.tag}-`), `interfaces named ${dc.tag}-* remain`);
-  assert.doesNotMatch(await runOk('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo']), new RegExp(` ${dc.dcIp.replace(/\./g, '\\.')}/`));
+  assert.doesNotMatch(
+    await runOk('ip', ['-o', 'link', 'show']),
+    new RegExp(`\\b${dc.tag}-`),
+    `interfaces named ${dc.tag}-* remain`,
+  );
+  assert.doesNotMatch(
+    await runOk('ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo']),
+    new RegExp(` ${dc.dcIp.replace(/\./g, '\\.')}/`),
+  );
   const status = existsSync(`/proc/${dc.pid}/status`) ? readFileSync(`/proc/${dc.pid}/status`, 'utf8') : '';
   assert.ok(status === '' || /^State:\s*Z/m.test(status), `samba ${dc.pid} still running`);
   assert.ok(!existsSync(dc.dir), `${dc.dir} still exists`);

@@ -16,15 +16,52 @@ function oddCertificate(dir: string, name: string, extensions: string): Issued {
   const ca = caPaths(testPki().dir);
   const base = join(dir, name);
   const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-  run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}/O=FSSO`]);
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${base}.key`,
+    '-out',
+    `${base}.csr`,
+    '-subj',
+    `/CN=${name}/O=FSSO`,
+  ]);
   chmodSync(`${base}.key`, 0o600);
-  writeFileSync(`${base}.cnf`, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`);
-  run(['x509', '-req', '-in', `${base}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', `${base}.pem`, '-days', '30', '-extfile', `${base}.cnf`]);
+  writeFileSync(
+    `${base}.cnf`,
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`,
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    `${base}.csr`,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    `${base}.pem`,
+    '-days',
+    '30',
+    '-extfile',
+    `${base}.cnf`,
+  ]);
   return { cert: `${base}.pem`, key: `${base}.key` };
 }
 
 /** A real collector process serving `cert` instead of a collector certificate. */
-async function impostor(t: { after: (fn: () => unknown) => void }, dir: string, cert: Issued): Promise<CollectorHandle> {
+async function impostor(
+  t: { after: (fn: () => unknown) => void },
+  dir: string,
+  cert: Issued,
+): Promise<CollectorHandle> {
   const c = await startCollector(dir, { config: { tls: { ca: testPki().ca, cert: cert.cert, key: cert.key } } });
   t.after(() => c.daemon.stop());
   return c;
@@ -37,9 +74,14 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
   const cases = [
     {
       what: 'a firewall-role certificate with serverAuth',
-      cert: oddCertificate(dir.path, 'fw-server', 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:urn:fsso:role:firewall,IP:127.0.0.1'),
+      cert: oddCertificate(
+        dir.path,
+        'fw-server',
+        'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:urn:fsso:role:firewall,IP:127.0.0.1',
+      ),
       says: /the server's certificate \(fw-server\) has role firewall, not collector: it is not a collector; point --collector at the collector or reissue its certificate with 'fssoctl pki issue --role collector'/,
-      agentSays: /has role firewall, not collector: it is not a collector; point collectors\[0\]\.address at the collector/,
+      agentSays:
+        /has role firewall, not collector: it is not a collector; point collectors\[0\]\.address at the collector/,
     },
     {
       what: 'a collector-role certificate without any extended key usage',
@@ -59,17 +101,30 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
       assert.equal(table.code, 1, `fsso-fw table must fail; stdout: ${table.stdout}`);
       assert.equal(table.stdout, '', 'no table shown');
       assert.match(table.stderr, c.says);
-      assert.match(table.stderr, /^fsso-fw: no table from the collector at 127\.0\.0\.1:\d+ within 3000 ms \(the server's certificate .*\) \[FSSO_PEER_UNAVAILABLE\]\n$/, 'one sentence, no stack trace');
+      assert.match(
+        table.stderr,
+        /^fsso-fw: no table from the collector at 127\.0\.0\.1:\d+ within 3000 ms \(the server's certificate .*\) \[FSSO_PEER_UNAVAILABLE\]\n$/,
+        'one sentence, no stack trace',
+      );
 
       const stats = await runCommand(BIN.ctl, ['stats', '--json', ...fake.args('admin')]);
       assert.equal(stats.code, 1, stats.stdout);
       assert.match(stats.stderr, c.says);
-      assert.match(stats.stderr, /^fssoctl: refusing the server at 127\.0\.0\.1:\d+: the server's certificate .* \[FSSO_PEER_UNAVAILABLE\]\n$/);
+      assert.match(
+        stats.stderr,
+        /^fssoctl: refusing the server at 127\.0\.0\.1:\d+: the server's certificate .* \[FSSO_PEER_UNAVAILABLE\]\n$/,
+      );
 
       writeFileSync(join(sub, 'none.jsonl'), '');
-      const agent = startAgent(sub, { collectors: [{ address: fake.address }], sources: [{ format: 'events', path: join(sub, 'none.jsonl'), follow: true }] });
+      const agent = startAgent(sub, {
+        collectors: [{ address: fake.address }],
+        sources: [{ format: 'events', path: join(sub, 'none.jsonl'), follow: true }],
+      });
       t.after(() => agent.stop());
-      const line = await agent.waitFor((l) => l.message === 'collector stream lost; reconnecting' && c.agentSays.test(String(l['reason'])), 20_000);
+      const line = await agent.waitFor(
+        (l) => l.message === 'collector stream lost; reconnecting' && c.agentSays.test(String(l['reason'])),
+        20_000,
+      );
       assert.equal(line.level, 'warn', 'the operator sees it at the default level');
       // The impostor never saw a hello: the agent did not talk to it.
       assert.ok(!fake.daemon.lines.some((l) => l.message === 'agent connected'), 'no agent connected to the impostor');
@@ -87,7 +142,17 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
     assert.equal((await runCommand(BIN.ctl, ['stats', '--json', ...real.args('admin')])).code, 0);
     // With the client certificate a real client presents: without one the collector refuses the
     // session, and tls check says so and exits 1.
-    const check = await runCommand(BIN.ctl, ['tls', 'check', real.address, '--ca', pki.ca, '--cert', pki.admin.cert, '--key', pki.admin.key]);
+    const check = await runCommand(BIN.ctl, [
+      'tls',
+      'check',
+      real.address,
+      '--ca',
+      pki.ca,
+      '--cert',
+      pki.admin.cert,
+      '--key',
+      pki.admin.key,
+    ]);
     assert.equal(check.code, 0, check.stdout);
     assert.doesNotMatch(check.stdout, /clients will refuse it/);
   });
@@ -99,6 +164,9 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
     const check = await runCommand(BIN.ctl, ['tls', 'check', fake.address, '--ca', pki.ca]);
     assert.equal(check.code, 1, check.stdout);
     assert.match(check.stdout, /verifies against/);
-    assert.match(check.stdout, /clients will refuse it: the server's certificate \(fw-server\) has role firewall, not collector/);
+    assert.match(
+      check.stdout,
+      /clients will refuse it: the server's certificate \(fw-server\) has role firewall, not collector/,
+    );
   });
 });

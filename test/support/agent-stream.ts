@@ -19,7 +19,10 @@ export class AgentStream {
 
   constructor(address: string, ca: string, cert: Issued) {
     const { proto } = loadFsso();
-    this.client = new proto.fsso.v1.AgentService(address, grpc.credentials.createSsl(readFileSync(ca), readFileSync(cert.key), readFileSync(cert.cert))) as AgentServiceClient;
+    this.client = new proto.fsso.v1.AgentService(
+      address,
+      grpc.credentials.createSsl(readFileSync(ca), readFileSync(cert.key), readFileSync(cert.cert)),
+    ) as AgentServiceClient;
     this.call = this.client.report() as unknown as grpc.ClientDuplexStream<unknown, CollectorMessage__Output>;
     this.call.on('data', (m: CollectorMessage__Output) => this.waiting.shift()?.({ ok: true, message: m }));
     this.call.on('error', (e: grpc.ServiceError) => this.finish({ ok: false, code: e.code, details: e.details }));
@@ -45,7 +48,21 @@ export class AgentStream {
   /** Sends events (sequence numbers are this stream's own) and resolves with the ack or the refusal. */
   send(events: Partial<Event>[]): Promise<Reply> {
     const now = Date.now();
-    const batch = events.map((e) => ({ kind: 'USER_LOGON', user: '', domain: '', ip: '', workstation: '', mac: '', eventTimeMs: now, source: 'test', sourceEventId: '', logonType: 3, reporter: '', ...e, seq: ++this.seq }));
+    const batch = events.map((e) => ({
+      kind: 'USER_LOGON',
+      user: '',
+      domain: '',
+      ip: '',
+      workstation: '',
+      mac: '',
+      eventTimeMs: now,
+      source: 'test',
+      sourceEventId: '',
+      logonType: 3,
+      reporter: '',
+      ...e,
+      seq: ++this.seq,
+    }));
     const r = this.next();
     this.call.write({ batch: { events: batch, headSeq: this.seq } });
     return r;

@@ -14,7 +14,15 @@ export function renderConfigReference(): string {
     '',
     'Durations are written like `"250ms"`, `"90s"`, `"15m"`, `"8h"`, `"7d"` (or a number of milliseconds). Relative paths are taken from the config file\'s folder. An unknown key, a wrong type or a value out of range stops the start with a message naming the key and what is allowed.',
     '',
-    renderConfigDoc('Collector (`fsso-collector serve --config FILE`)', 'Check a config without starting: `fsso-collector doctor --config FILE`.', COLLECTOR_SCHEMA),
-    renderConfigDoc('DC agent (`fsso-dc-agent run --config FILE`)', 'Check a config without starting: `fsso-dc-agent doctor --config FILE`.', AGENT_SCHEMA),
+    renderConfigDoc(
+      'Collector (`fsso-collector serve --config FILE`)',
+      'Check a config without starting: `fsso-collector doctor --config FILE`.',
+      COLLECTOR_SCHEMA,
+    ),
+    renderConfigDoc(
+      'DC agent (`fsso-dc-agent run --config FILE`)',
+      'Check a config without starting: `fsso-dc-agent doctor --config FILE`.',
+      AGENT_SCHEMA,
+    ),
   ].join('\n');
 }

@@ -4,7 +4,9 @@ import { createSocket, type Socket } from 'node:dgram';
  * A minimal DNS server on 127.0.0.1 answering PTR queries from a table, for tests of reverse
  * lookups (the collector's on-demand resolution). Everything else gets NXDOMAIN.
  */
-export async function startPtrServer(ptr: Record<string, string>): Promise<{ address: string; stop: () => Promise<void> }> {
+export async function startPtrServer(
+  ptr: Record<string, string>,
+): Promise<{ address: string; stop: () => Promise<void> }> {
   const sock: Socket = createSocket('udp4');
   sock.on('message', (q, from) => {
     // Question name: labels from offset 12.
@@ -29,7 +31,10 @@ export async function startPtrServer(ptr: Record<string, string>): Promise<{ add
       sock.send(Buffer.concat([header, question]), from.port, from.address);
       return;
     }
-    const rdata = Buffer.concat([...host.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
+    const rdata = Buffer.concat([
+      ...host.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])),
+      Buffer.from([0]),
+    ]);
     const answer = Buffer.alloc(12);
     answer.writeUInt16BE(0xc00c, 0);
     answer.writeUInt16BE(12, 2); // PTR
@@ -39,5 +44,8 @@ export async function startPtrServer(ptr: Record<string, string>): Promise<{ add
     sock.send(Buffer.concat([header, question, answer, rdata]), from.port, from.address);
   });
   await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  return { address: `127.0.0.1:${sock.address().port}`, stop: () => new Promise((resolve) => sock.close(() => resolve())) };
+  return {
+    address: `127.0.0.1:${sock.address().port}`,
+    stop: () => new Promise((resolve) => sock.close(() => resolve())),
+  };
 }

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { loadFsso, type AdminServiceClient, type AgentServiceClient, type CollectorMessage__Output } from '@fsso/common';
+import {
+  loadFsso,
+  type AdminServiceClient,
+  type AgentServiceClient,
+  type CollectorMessage__Output,
+} from '@fsso/common';
 import { testPki } from './pki';
 
 /** Resident memory of a process, from /proc (Linux), in MiB. */
@@ -14,14 +19,24 @@ export function statsLatencyMs(client: AdminServiceClient, deadlineMs = 30_000, 
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     // waitForReady: keep trying to connect until the deadline instead of failing at the first refusal.
-    client.getStats({}, new grpc.Metadata({ waitForReady }), { deadline: Date.now() + deadlineMs }, (err) => (err ? reject(err) : resolve(Number(process.hrtime.bigint() - t0) / 1e6)));
+    client.getStats({}, new grpc.Metadata({ waitForReady }), { deadline: Date.now() + deadlineMs }, (err) =>
+      err ? reject(err) : resolve(Number(process.hrtime.bigint() - t0) / 1e6),
+    );
   });
 }
 
-export interface FloodEvent { user: string; ip: string }
+export interface FloodEvent {
+  user: string;
+  ip: string;
+}
 
 /** One agent stream: hello, then the events in batches of `batch`, resolved after the last ack. */
-export function report(client: AgentServiceClient, agentId: string, events: FloodEvent[], batch = 10_000): Promise<{ accepted: number; error?: grpc.ServiceError }> {
+export function report(
+  client: AgentServiceClient,
+  agentId: string,
+  events: FloodEvent[],
+  batch = 10_000,
+): Promise<{ accepted: number; error?: grpc.ServiceError }> {
   return new Promise((resolve) => {
     const s = client.report();
     let accepted = 0;
@@ -37,10 +52,27 @@ export function report(client: AgentServiceClient, agentId: string, events: Floo
     });
     s.on('error', (error: grpc.ServiceError) => resolve({ accepted, error }));
     const now = Date.now();
-    s.write({ hello: { agentId, domains: [], hostname: agentId, version: 'test', spoolId: agentId, headSeq: events.length } });
+    s.write({
+      hello: { agentId, domains: [], hostname: agentId, version: 'test', spoolId: agentId, headSeq: events.length },
+    });
     for (let b = 0; b < batches; b++) {
       const part = events.slice(b * batch, (b + 1) * batch);
-      s.write({ batch: { headSeq: events.length, events: part.map((e, i) => ({ seq: b * batch + i + 1, kind: 'USER_LOGON' as const, user: e.user, domain: 'CORP', ip: e.ip, eventTimeMs: now, source: 'test', sourceEventId: '4624', logonType: 3 })) } });
+      s.write({
+        batch: {
+          headSeq: events.length,
+          events: part.map((e, i) => ({
+            seq: b * batch + i + 1,
+            kind: 'USER_LOGON' as const,
+            user: e.user,
+            domain: 'CORP',
+            ip: e.ip,
+            eventTimeMs: now,
+            source: 'test',
+            sourceEventId: '4624',
+            logonType: 3,
+          })),
+        },
+      });
     }
   });
 }
@@ -64,7 +96,10 @@ export function agentClient(address: string, agentId: string): AgentServiceClien
     const pki = testPki();
     const cert = pki.issue('agent', agentId, ['*']);
     const { proto } = loadFsso();
-    c = new proto.fsso.v1.AgentService(address, grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(cert.key), readFileSync(cert.cert))) as AgentServiceClient;
+    c = new proto.fsso.v1.AgentService(
+      address,
+      grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(cert.key), readFileSync(cert.cert)),
+    ) as AgentServiceClient;
     clients.set(key, c);
   }
   return c;

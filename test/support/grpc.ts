@@ -9,12 +9,19 @@ export function adminClient(c: CollectorHandle): AdminServiceClient {
 
 export function getStats(client: AdminServiceClient): Promise<Stats__Output> {
   return new Promise((resolve, reject) => {
-    client.getStats({}, { deadline: Date.now() + 2000 }, (err, res) => (err || !res ? reject(err ?? new Error('no stats')) : resolve(res)));
+    client.getStats({}, { deadline: Date.now() + 2000 }, (err, res) =>
+      err || !res ? reject(err ?? new Error('no stats')) : resolve(res),
+    );
   });
 }
 
 /** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes. */
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 20): Promise<void> {
+export async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  everyMs = 20,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {

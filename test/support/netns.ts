@@ -5,10 +5,14 @@ import { randomBytes } from 'node:crypto';
 export function netnsUnavailable(commands: readonly string[]): string | undefined {
   if (process.platform !== 'linux') return `needs Linux, this is ${process.platform}`;
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  const missing = ['ip', 'unshare', ...commands].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status !== 0);
+  const missing = ['ip', 'unshare', ...commands].filter(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status !== 0,
+  );
   if (missing.length) return `missing commands: ${missing.join(', ')} (see .ci/run)`;
   const probe = spawnSync('unshare', ['--net', '--', 'true'], { encoding: 'utf8' });
-  return probe.status === 0 ? undefined : `the kernel refuses network namespaces: ${(probe.stderr ?? '').trim() || `exit ${probe.status}`}`;
+  return probe.status === 0
+    ? undefined
+    : `the kernel refuses network namespaces: ${(probe.stderr ?? '').trim() || `exit ${probe.status}`}`;
 }
 
 /** A network namespace of this test's own, removed by name in `remove`. */
@@ -26,7 +30,9 @@ export class TestNetns {
   }
   /** The sorted elements of an nft set, from `nft -j list set`. */
   setElements(family: string, table: string, set: string): string[] {
-    const j = JSON.parse(this.exec(['nft', '-j', 'list', 'set', family, table, set])) as { nftables: { set?: { elem?: unknown[] } }[] };
+    const j = JSON.parse(this.exec(['nft', '-j', 'list', 'set', family, table, set])) as {
+      nftables: { set?: { elem?: unknown[] } }[];
+    };
     return (j.nftables.find((x) => x.set)?.set?.elem ?? []).map(String).sort();
   }
   remove(): void {

@@ -15,7 +15,8 @@ export const BIN = {
 export function sharedData(...parts: string[]): string {
   const base = process.env['FSSO_SHARED_DATA'] ?? resolve(ROOT, '../shared/data');
   const p = join(base, ...parts);
-  if (!existsSync(p)) throw new Error(`recorded test data not found at ${p}; set FSSO_SHARED_DATA to the shared/data folder`);
+  if (!existsSync(p))
+    throw new Error(`recorded test data not found at ${p}; set FSSO_SHARED_DATA to the shared/data folder`);
   return p;
 }
 

@@ -25,9 +25,12 @@ export function testPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'fsso-pki-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const ca = initCa(dir, 'FSSO test CA');
-  const issue = (role: Role, name: string, domains?: string[]): Issued => issueCert(ca, { role, name, domains, ips: role === 'collector' ? ['127.0.0.1'] : [], out: `${role}-${name}` });
+  const issue = (role: Role, name: string, domains?: string[]): Issued =>
+    issueCert(ca, { role, name, domains, ips: role === 'collector' ? ['127.0.0.1'] : [], out: `${role}-${name}` });
   cached = {
-    dir, ca: caPaths(dir).cert, issue,
+    dir,
+    ca: caPaths(dir).cert,
+    issue,
     collector: issue('collector', 'localhost'),
     agent: issue('agent', 'dc1', ['*']),
     admin: issue('admin', 'operator'),
@@ -40,7 +43,10 @@ export function testPki(): TestPki {
  * A collector certificate in files of its own under `dir` (copies, key 0600), for tests that
  * renew it in place: `renew(name)` writes a newly issued certificate and key over the files.
  */
-export function renewableCollectorFiles(dir: string, name: string): { cert: string; key: string; first: Issued; renew(name: string): Issued } {
+export function renewableCollectorFiles(
+  dir: string,
+  name: string,
+): { cert: string; key: string; first: Issued; renew(name: string): Issued } {
   const pki = testPki();
   mkdirSync(dir, { recursive: true });
   const cert = join(dir, 'collector.pem');

@@ -21,7 +21,10 @@ export class Daemon {
   private readonly waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     createInterface({ input: child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {
@@ -50,9 +53,28 @@ export class Daemon {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no matching log line within ${timeoutMs} ms; stderr: ${this.stderr.join('\n')}; last lines: ${JSON.stringify(this.lines.slice(-5))}`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-      void this.exited.then((code) => { clearTimeout(timer); reject(new Error(`${this.name} exited (${code}) before the awaited log line; stderr: ${this.stderr.join('\n')}`)); });
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name}: no matching log line within ${timeoutMs} ms; stderr: ${this.stderr.join('\n')}; last lines: ${JSON.stringify(this.lines.slice(-5))}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.waiters.push({
+        pred,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`${this.name} exited (${code}) before the awaited log line; stderr: ${this.stderr.join('\n')}`),
+        );
+      });
     });
   }
 
@@ -74,7 +96,10 @@ export class Daemon {
 }
 
 export function startProcess(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   return new Daemon(name, child);
 }
 
@@ -99,23 +124,48 @@ export interface CollectorHandle {
  * Starts `fsso-collector serve` on 127.0.0.1 (port 0 = any free port) and waits until it listens.
  * Mutual TLS with the test CA, as in production; `insecure: true` in `config` for plaintext.
  */
-export async function startCollector(dir: string, opts: { port?: number; config?: Record<string, unknown>; env?: NodeJS.ProcessEnv } = {}): Promise<CollectorHandle> {
+export async function startCollector(
+  dir: string,
+  opts: { port?: number; config?: Record<string, unknown>; env?: NodeJS.ProcessEnv } = {},
+): Promise<CollectorHandle> {
   const pki = testPki();
   const configPath = join(dir, 'collector.json');
   const tls = { ca: pki.ca, cert: pki.collector.cert, key: pki.collector.key };
   // A plaintext collector gets no tls block: both at once is a config error.
   const security = opts.config?.['insecure'] === true ? {} : { tls };
-  writeFileSync(configPath, JSON.stringify({ listen: `127.0.0.1:${opts.port ?? 0}`, ...security, dataDir: 'collector-data', log: { format: 'json', level: 'info' }, ...opts.config }, null, 2));
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      {
+        listen: `127.0.0.1:${opts.port ?? 0}`,
+        ...security,
+        dataDir: 'collector-data',
+        log: { format: 'json', level: 'info' },
+        ...opts.config,
+      },
+      null,
+      2,
+    ),
+  );
   const daemon = startProcess('collector', BIN.collector, ['serve', '--config', configPath], opts.env);
   const line = await daemon.waitFor((l) => l.message === 'collector listening');
   const port = Number(line['port']);
   const address = `127.0.0.1:${port}`;
   const insecure = opts.config?.['insecure'] === true;
   return {
-    daemon, port, address, configPath,
-    args: (role = 'admin') => (insecure ? ['--collector', address, '--insecure'] : ['--collector', address, '--ca', pki.ca, '--cert', pki[role].cert, '--key', pki[role].key]),
+    daemon,
+    port,
+    address,
+    configPath,
+    args: (role = 'admin') =>
+      insecure
+        ? ['--collector', address, '--insecure']
+        : ['--collector', address, '--ca', pki.ca, '--cert', pki[role].cert, '--key', pki[role].key],
     // The clients' own credentials, so tests also check the collector's certificate as they do.
-    credentials: (role = 'admin') => (insecure ? grpc.credentials.createInsecure() : channelCredentials({ tls: { ca: pki.ca, cert: pki[role].cert, key: pki[role].key } })),
+    credentials: (role = 'admin') =>
+      insecure
+        ? grpc.credentials.createInsecure()
+        : channelCredentials({ tls: { ca: pki.ca, cert: pki[role].cert, key: pki[role].key } }),
   };
 }
 
@@ -124,7 +174,14 @@ export function startAgent(dir: string, config: Record<string, unknown>, extraAr
   const pki = testPki();
   const configPath = join(dir, 'agent.json');
   const tls = { ca: pki.ca, cert: pki.agent.cert, key: pki.agent.key };
-  writeFileSync(configPath, JSON.stringify({ agentId: 'dc1', tls, dataDir: 'agent-data', log: { format: 'json', level: 'info' }, ...config }, null, 2));
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      { agentId: 'dc1', tls, dataDir: 'agent-data', log: { format: 'json', level: 'info' }, ...config },
+      null,
+      2,
+    ),
+  );
   return startProcess('agent', BIN.agent, ['run', '--config', configPath, ...extraArgs]);
 }
 
@@ -135,9 +192,17 @@ export interface CliResult {
 }
 
 /** Runs one of our commands to completion. */
-export function runCommand(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+export function runCommand(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -151,7 +216,10 @@ export function runCommand(bin: string, args: string[], env: NodeJS.ProcessEnv =
  * `fsso-fw watch --json` against a collector (firewall role), stopped after the test, resolved
  * once its replica holds the table.
  */
-export async function startWatch(t: { after: (fn: () => unknown) => void }, collector: CollectorHandle): Promise<Daemon> {
+export async function startWatch(
+  t: { after: (fn: () => unknown) => void },
+  collector: CollectorHandle,
+): Promise<Daemon> {
   const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
   t.after(() => watch.stop());
   await watch.waitFor((l) => l['event'] === 'ready');

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
-  MetricsEndpoint, PLAINTEXT_WARNING, SERVICE_NAMES, normaliseThumbprint, warnIfReadableByOthers, addHealthAndReflection, loadFsso, serverCredentials, systemClock,
-  type Clock, type Logger,
+  MetricsEndpoint,
+  PLAINTEXT_WARNING,
+  SERVICE_NAMES,
+  normaliseThumbprint,
+  warnIfReadableByOthers,
+  addHealthAndReflection,
+  loadFsso,
+  serverCredentials,
+  systemClock,
+  type Clock,
+  type Logger,
 } from '@fsso/common';
 import type { CollectorConfig } from './config';
 import { openDatabase, readMeta, type Db } from './store/database';
@@ -80,17 +89,58 @@ export class Collector {
     const writer = new TableWriter({ db, table, hub: this.hub });
     const agents = new AgentStore(db);
     const events = new EventLog(db);
-    const groups = new GroupService(db, cfg.directories, cfg.groups, this.clock, this.log, (user, domain, names, stale, dns) => {
-      writer.changes(() => applyGroups(table, user, domain, names, stale, this.clock.now(), cfg.identity.domains, dns));
-    }, { concurrency: cfg.limits.ldapConcurrency, queue: cfg.limits.ldapQueue, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }, cfg.identity.domains);
+    const groups = new GroupService(
+      db,
+      cfg.directories,
+      cfg.groups,
+      this.clock,
+      this.log,
+      (user, domain, names, stale, dns) => {
+        writer.changes(() =>
+          applyGroups(table, user, domain, names, stale, this.clock.now(), cfg.identity.domains, dns),
+        );
+      },
+      {
+        concurrency: cfg.limits.ldapConcurrency,
+        queue: cfg.limits.ldapQueue,
+        negativeTtlMs: cfg.limits.negativeCacheTtlMs,
+        limitHits: this.limitHits,
+      },
+      cfg.identity.domains,
+    );
     this.groups = groups;
     groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
-    this.verifier = new Verifier(cfg.verify, table, (ip) => writer.commit(() => table.delete(ip, 'verification-failed', this.clock.now()), (c) => (c ? [c] : [])), this.log);
+    this.verifier = new Verifier(
+      cfg.verify,
+      table,
+      (ip) =>
+        writer.commit(
+          () => table.delete(ip, 'verification-failed', this.clock.now()),
+          (c) => (c ? [c] : []),
+        ),
+      this.log,
+    );
     this.verifier.start();
-    const onDemand = cfg.onDemand.networks.length ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, { concurrency: cfg.limits.onDemandConcurrency, negativeTtlMs: cfg.limits.negativeCacheTtlMs, limitHits: this.limitHits }) : undefined;
-    const ingestor = new Ingestor({ table, agents, events, clock: this.clock, engine, deadEntryTimeoutMs: cfg.deadEntryTimeoutMs, log: this.log, writer, agentNetworks: cfg.agentNetworks });
+    const onDemand = cfg.onDemand.networks.length
+      ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, {
+          concurrency: cfg.limits.onDemandConcurrency,
+          negativeTtlMs: cfg.limits.negativeCacheTtlMs,
+          limitHits: this.limitHits,
+        })
+      : undefined;
+    const ingestor = new Ingestor({
+      table,
+      agents,
+      events,
+      clock: this.clock,
+      engine,
+      deadEntryTimeoutMs: cfg.deadEntryTimeoutMs,
+      log: this.log,
+      writer,
+      agentNetworks: cfg.agentNetworks,
+    });
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -107,21 +157,96 @@ export class Collector {
     });
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
-    const g = { insecure: cfg.insecure === true, pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint), log: this.log, denied: this.denied };
-    server.addService(proto.fsso.v1.AgentService.service, guard(SERVICE_NAMES.agent,
-      agentService({ agents, ingestor, storage: new StorageHealth(cfg.database, this.log), registry: this.registry, clock: this.clock, collectorId, domains: cfg.identity.domains, log: this.log, limits: cfg.limits, quota, limitHits: this.limitHits, denied: this.denied }), ['agent'], g));
-    server.addService(proto.fsso.v1.IdentityService.service, guard(SERVICE_NAMES.identity, identityService({ table, hub: this.hub, onDemand, log: this.log, quota, limitHits: this.limitHits, budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes) }), ['firewall', 'admin'], g));
-    server.addService(proto.fsso.v1.AdminService.service, guard(SERVICE_NAMES.admin, adminService({
-      table, agents, ingestor, hub: this.hub, registry: this.registry, clock: this.clock, collectorId,
-      database: cfg.database, startedMs, state: () => this.stateValue, denied: this.denied, limitHits: this.limitHits, streams,
-      names: cfg.identity.domains, agentRetentionMs: cfg.agentRetentionMs,
-    }), ['admin'], g));
-    this.health = addHealthAndReflection(server, Object.values(SERVICE_NAMES), (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
+    const g = {
+      insecure: cfg.insecure === true,
+      pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),
+      log: this.log,
+      denied: this.denied,
+    };
+    server.addService(
+      proto.fsso.v1.AgentService.service,
+      guard(
+        SERVICE_NAMES.agent,
+        agentService({
+          agents,
+          ingestor,
+          storage: new StorageHealth(cfg.database, this.log),
+          registry: this.registry,
+          clock: this.clock,
+          collectorId,
+          domains: cfg.identity.domains,
+          log: this.log,
+          limits: cfg.limits,
+          quota,
+          limitHits: this.limitHits,
+          denied: this.denied,
+        }),
+        ['agent'],
+        g,
+      ),
+    );
+    server.addService(
+      proto.fsso.v1.IdentityService.service,
+      guard(
+        SERVICE_NAMES.identity,
+        identityService({
+          table,
+          hub: this.hub,
+          onDemand,
+          log: this.log,
+          quota,
+          limitHits: this.limitHits,
+          budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes),
+        }),
+        ['firewall', 'admin'],
+        g,
+      ),
+    );
+    server.addService(
+      proto.fsso.v1.AdminService.service,
+      guard(
+        SERVICE_NAMES.admin,
+        adminService({
+          table,
+          agents,
+          ingestor,
+          hub: this.hub,
+          registry: this.registry,
+          clock: this.clock,
+          collectorId,
+          database: cfg.database,
+          startedMs,
+          state: () => this.stateValue,
+          denied: this.denied,
+          limitHits: this.limitHits,
+          streams,
+          names: cfg.identity.domains,
+          agentRetentionMs: cfg.agentRetentionMs,
+        }),
+        ['admin'],
+        g,
+      ),
+    );
+    this.health = addHealthAndReflection(
+      server,
+      Object.values(SERVICE_NAMES),
+      (call) => quota.acquire(call, 'watch'),
+      'NOT_SERVING',
+    );
     if (cfg.metrics) {
       const metrics = new CollectorMetrics({
-        state: () => this.stateValue, entries: () => table.all(), revision: () => table.revision, syncSubscribers: () => this.hub.size,
-        changesPublished: () => this.hub.published, agentsConnected: () => this.registry.size, openStreams: () => streams.size,
-        ingest: () => ingestor.counters, authority: () => engine.counters, ldap: () => groups.counters, limitHits: () => this.limitHits, denied: () => this.denied.count,
+        state: () => this.stateValue,
+        entries: () => table.all(),
+        revision: () => table.revision,
+        syncSubscribers: () => this.hub.size,
+        changesPublished: () => this.hub.published,
+        agentsConnected: () => this.registry.size,
+        openStreams: () => streams.size,
+        ingest: () => ingestor.counters,
+        authority: () => engine.counters,
+        ldap: () => groups.counters,
+        limitHits: () => this.limitHits,
+        denied: () => this.denied.count,
       });
       ingestor.onOutcomes = metrics.onOutcomes;
       groups.onLookup = metrics.onLookup;
@@ -131,10 +256,21 @@ export class Collector {
     this.server = server;
 
     if (cfg.insecure) this.log.warn(PLAINTEXT_WARNING);
-    for (const domain of plaintextDirectories(cfg.directories)) this.log.warn('directory insecure: true: the LDAP bind password crosses the network in clear; use ldaps:// or startTls outside a lab', { domain });
+    for (const domain of plaintextDirectories(cfg.directories))
+      this.log.warn(
+        'directory insecure: true: the LDAP bind password crosses the network in clear; use ldaps:// or startTls outside a lab',
+        { domain },
+      );
     warnIfReadableByOthers([cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)], this.log);
     // Our own listener in front of grpc-js: handshake deadline and caps before authentication.
-    this.gate = new ConnectionGate(server, serverCredentials(cfg, 'tls', 5000, this.log), cfg.limits, !cfg.insecure, this.log, this.limitHits);
+    this.gate = new ConnectionGate(
+      server,
+      serverCredentials(cfg, 'tls', 5000, this.log),
+      cfg.limits,
+      !cfg.insecure,
+      this.log,
+      this.limitHits,
+    );
     this.boundPort = await this.gate.listen(cfg.listen);
     this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events, agents), cfg.sweepIntervalMs);
     this.sweepTimer.unref();
@@ -143,8 +279,12 @@ export class Collector {
     for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health.setStatus(s, 'SERVING');
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
-      address: `${host}:${this.boundPort}`, port: this.boundPort, database: cfg.database, logons: table.count(),
-      revision: table.revision, tls: !cfg.insecure,
+      address: `${host}:${this.boundPort}`,
+      port: this.boundPort,
+      database: cfg.database,
+      logons: table.count(),
+      revision: table.revision,
+      tls: !cfg.insecure,
     });
   }
 
@@ -163,8 +303,16 @@ export class Collector {
       this.db?.transaction(() => table.persistEvidence())();
       events.prune(this.clock.now() - this.config.eventRetentionMs);
       table.history.prune(this.clock.now() - this.config.historyRetentionMs);
-      const gone = agents.prune(this.clock.now() - this.config.agentRetentionMs, (id) => this.registry.get(id) !== undefined);
-      if (gone.length) this.log.info('agents removed after agentRetention without contact', { agents: gone.slice(0, 20), count: gone.length, retentionMs: this.config.agentRetentionMs });
+      const gone = agents.prune(
+        this.clock.now() - this.config.agentRetentionMs,
+        (id) => this.registry.get(id) !== undefined,
+      );
+      if (gone.length)
+        this.log.info('agents removed after agentRetention without contact', {
+          agents: gone.slice(0, 20),
+          count: gone.length,
+          retentionMs: this.config.agentRetentionMs,
+        });
     } catch (err) {
       this.log.error('sweep failed', { error: err instanceof Error ? err.message : String(err) });
     }
@@ -209,7 +357,9 @@ export class Collector {
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } catch (err) {
         // A full disk must not keep us from closing: the WAL holds every committed batch.
-        this.log.warn('could not checkpoint the database while stopping; the next start recovers from its WAL', { error: err instanceof Error ? err.message : String(err) });
+        this.log.warn('could not checkpoint the database while stopping; the next start recovers from its WAL', {
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
       this.db.close();
     }

@@ -4,11 +4,33 @@ import type { OnDemandSettings } from './identity/on-demand';
 import type { VerifySettings } from './identity/verifier';
 import { COLLECTOR_IDENTITY, COLLECTOR_TOP } from './config-schema';
 import { validateLimits, type Limits, type LimitsOptions } from './limits-config';
-import { validateDirectories, validateGroupSettings, type DirectoryConfig, type GroupSettings } from './directory/config';
+import {
+  validateDirectories,
+  validateGroupSettings,
+  type DirectoryConfig,
+  type GroupSettings,
+} from './directory/config';
 import { validateAgentAuthority, validateDomains } from './authority/config';
 import {
-  ConfigError, defaultOf, keysOf, parseAddress, validateMetricsOptions, type MetricsConfig, type MetricsOptions, parseNetwork, type Network, parseDuration, rejectUnknownKeys, optionalBool, optionalInt, optionalString,
-  validateLogOptions, validateTlsOptions, type LinkSecurity, type LogOptions, type TlsOptions,
+  ConfigError,
+  defaultOf,
+  keysOf,
+  parseAddress,
+  validateMetricsOptions,
+  type MetricsConfig,
+  type MetricsOptions,
+  parseNetwork,
+  type Network,
+  parseDuration,
+  rejectUnknownKeys,
+  optionalBool,
+  optionalInt,
+  optionalString,
+  validateLogOptions,
+  validateTlsOptions,
+  type LinkSecurity,
+  type LogOptions,
+  type TlsOptions,
 } from '@fsso/common';
 
 export type { Limits } from './limits-config';
@@ -59,7 +81,14 @@ export interface CollectorOptions {
     /** Resolve unknown addresses when a firewall asks (off unless `networks` is set). */
     onDemand?: { networks?: string[]; timeout?: string; dnsServers?: string[] };
     /** Active verification of entries (off unless `networks` is set). */
-    verify?: { networks?: string[]; interval?: string; failures?: number; tcpPorts?: number[]; timeout?: string; dnsServers?: string[] };
+    verify?: {
+      networks?: string[];
+      interval?: string;
+      failures?: number;
+      tcpPorts?: number[];
+      timeout?: string;
+      dnsServers?: string[];
+    };
   };
   /** LDAP directories to resolve groups from, one per domain (README, "Groups from LDAP"). */
   directories?: unknown[];
@@ -125,58 +154,116 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
   const dataDir = resolve(baseDir, optionalString(raw, 'dataDir', '') ?? DEFAULT<string>('dataDir'));
   const dbOpt = optionalString(raw, 'database', '');
   const database = dbOpt ? resolve(baseDir, dbOpt) : join(dataDir, 'collector.db');
-  const deadEntryTimeoutMs = parseDuration(raw['deadEntryTimeout'] ?? DEFAULT<string>('deadEntryTimeout'), 'deadEntryTimeout');
+  const deadEntryTimeoutMs = parseDuration(
+    raw['deadEntryTimeout'] ?? DEFAULT<string>('deadEntryTimeout'),
+    'deadEntryTimeout',
+  );
   if (deadEntryTimeoutMs < 1000) throw new ConfigError('deadEntryTimeout: must be at least "1s"', 'deadEntryTimeout');
   const sweepIntervalMs =
-    raw['sweepInterval'] === undefined ? Math.max(250, Math.min(30_000, Math.floor(deadEntryTimeoutMs / 10))) : parseDuration(raw['sweepInterval'], 'sweepInterval');
+    raw['sweepInterval'] === undefined
+      ? Math.max(250, Math.min(30_000, Math.floor(deadEntryTimeoutMs / 10)))
+      : parseDuration(raw['sweepInterval'], 'sweepInterval');
   const syncHistory = optionalInt(raw, 'syncHistory', '', 100, 100_000_000) ?? DEFAULT<number>('syncHistory');
   const eventRetentionMs = parseDuration(raw['eventRetention'] ?? DEFAULT<string>('eventRetention'), 'eventRetention');
   const agentRetentionMs = parseDuration(raw['agentRetention'] ?? DEFAULT<string>('agentRetention'), 'agentRetention');
-  if (agentRetentionMs < 1000) throw new ConfigError('agentRetention: must be at least "1s"; write it like "30d"', 'agentRetention');
+  if (agentRetentionMs < 1000)
+    throw new ConfigError('agentRetention: must be at least "1s"; write it like "30d"', 'agentRetention');
   const durability = raw['durability'] ?? DEFAULT<string>('durability');
   if (durability !== 'full' && durability !== 'normal') {
-    throw new ConfigError(`durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`, 'durability');
+    throw new ConfigError(
+      `durability: ${JSON.stringify(durability)}; use "full" (fsync per batch) or "normal"`,
+      'durability',
+    );
   }
   const insecure = optionalBool(raw, 'insecure', '') ?? DEFAULT<boolean>('insecure');
   const tls = validateTlsOptions(raw['tls'], baseDir);
   // Both set is ambiguous: taking either would silently drop what the operator asked for.
   if (insecure && tls) {
-    throw new ConfigError('insecure, tls: "insecure": true (or --insecure) and a "tls" block are both set; remove "insecure" to serve mutual TLS, or remove "tls" for a plaintext lab setup', 'insecure');
+    throw new ConfigError(
+      'insecure, tls: "insecure": true (or --insecure) and a "tls" block are both set; remove "insecure" to serve mutual TLS, or remove "tls" for a plaintext lab setup',
+      'insecure',
+    );
   }
   if (!insecure && !tls) {
-    throw new ConfigError('tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup', 'tls');
+    throw new ConfigError(
+      'tls: the collector needs tls.ca, tls.cert and tls.key (mutual TLS), or "insecure": true for a plaintext lab setup',
+      'tls',
+    );
   }
   const id = validateIdentity(raw['identity'], deadEntryTimeoutMs);
   const directories = validateDirectories(raw['directories'], baseDir);
   const limits = validateLimits(raw['limits']);
-  const identity = { ...id.settings, domains: validateDomains(raw['domains'], directories), maxEntriesPerDomain: limits.maxEntriesPerDomain };
-  return { listen, database, deadEntryTimeoutMs, sweepIntervalMs, syncHistory, eventRetentionMs, durability, tls, insecure, identity, historyRetentionMs: id.historyRetentionMs, onDemand: id.onDemand, verify: id.verify,
-    directories, groups: validateGroupSettings(raw['groups']), agentNetworks: validateAgentAuthority(raw['agents']), limits, agentRetentionMs, log: validateLogOptions(raw['log']),
-    metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9464') };
+  const identity = {
+    ...id.settings,
+    domains: validateDomains(raw['domains'], directories),
+    maxEntriesPerDomain: limits.maxEntriesPerDomain,
+  };
+  return {
+    listen,
+    database,
+    deadEntryTimeoutMs,
+    sweepIntervalMs,
+    syncHistory,
+    eventRetentionMs,
+    durability,
+    tls,
+    insecure,
+    identity,
+    historyRetentionMs: id.historyRetentionMs,
+    onDemand: id.onDemand,
+    verify: id.verify,
+    directories,
+    groups: validateGroupSettings(raw['groups']),
+    agentNetworks: validateAgentAuthority(raw['agents']),
+    limits,
+    agentRetentionMs,
+    log: validateLogOptions(raw['log']),
+    metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9464'),
+  };
 }
 
 /** The `identity` section; also used by `simulate`. */
-export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings; verify: VerifySettings } {
+export function validateIdentity(
+  raw: unknown,
+  deadEntryTimeoutMs: number,
+): { settings: IdentitySettings; historyRetentionMs: number; onDemand: OnDemandSettings; verify: VerifySettings } {
   const r = sectionOf(raw ?? {}, 'identity', '{"sharedThreshold": 3}');
   rejectUnknownKeys(r, keysOf(COLLECTOR_IDENTITY), 'identity');
   const addrs = r['sharedAddresses'] ?? [];
-  if (!Array.isArray(addrs)) throw new ConfigError('identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]', 'identity.sharedAddresses');
+  if (!Array.isArray(addrs))
+    throw new ConfigError(
+      'identity.sharedAddresses: expected a list like ["10.0.5.20", "10.9.0.0/24"]',
+      'identity.sharedAddresses',
+    );
   const sharedNetworks = addrs.map((a: unknown, i) => {
     const n = typeof a === 'string' ? parseNetwork(a) : null;
-    if (!n) throw new ConfigError(`identity.sharedAddresses[${i}]: ${JSON.stringify(a)} is not an address or network`, `identity.sharedAddresses[${i}]`);
+    if (!n)
+      throw new ConfigError(
+        `identity.sharedAddresses[${i}]: ${JSON.stringify(a)} is not an address or network`,
+        `identity.sharedAddresses[${i}]`,
+      );
     return n;
   });
   return {
     settings: {
       deadEntryTimeoutMs,
-      workstationUserTtlMs: r['workstationUserTtl'] === undefined ? DEFAULT_IDENTITY.workstationUserTtlMs : parseDuration(r['workstationUserTtl'], 'identity.workstationUserTtl'),
-      sharedWindowMs: r['sharedWindow'] === undefined ? DEFAULT_IDENTITY.sharedWindowMs : parseDuration(r['sharedWindow'], 'identity.sharedWindow'),
+      workstationUserTtlMs:
+        r['workstationUserTtl'] === undefined
+          ? DEFAULT_IDENTITY.workstationUserTtlMs
+          : parseDuration(r['workstationUserTtl'], 'identity.workstationUserTtl'),
+      sharedWindowMs:
+        r['sharedWindow'] === undefined
+          ? DEFAULT_IDENTITY.sharedWindowMs
+          : parseDuration(r['sharedWindow'], 'identity.sharedWindow'),
       sharedThreshold: optionalInt(r, 'sharedThreshold', 'identity.', 2, 1000) ?? DEFAULT_IDENTITY.sharedThreshold,
       sharedNetworks,
       domains: DEFAULT_IDENTITY.domains,
       maxEntriesPerDomain: DEFAULT_IDENTITY.maxEntriesPerDomain,
     },
-    historyRetentionMs: parseDuration(r['historyRetention'] ?? defaultOf<string>(COLLECTOR_IDENTITY, 'historyRetention'), 'identity.historyRetention'),
+    historyRetentionMs: parseDuration(
+      r['historyRetention'] ?? defaultOf<string>(COLLECTOR_IDENTITY, 'historyRetention'),
+      'identity.historyRetention',
+    ),
     onDemand: validateOnDemand(r['onDemand']),
     verify: validateVerify(r['verify']),
   };
@@ -185,42 +272,67 @@ export function validateIdentity(raw: unknown, deadEntryTimeoutMs: number): { se
 /** A list in the config, or an error naming the field: a wrong type never silently means "none". */
 function listOf(raw: unknown, field: string, example: string): unknown[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ConfigError(`${field}: expected a list like ${example}, not ${JSON.stringify(raw)}`, field);
+  if (!Array.isArray(raw))
+    throw new ConfigError(`${field}: expected a list like ${example}, not ${JSON.stringify(raw)}`, field);
   return raw as unknown[];
 }
 
 /** A list of strings (DNS servers and the like), or an error naming the field. */
 function stringsOf(raw: unknown, field: string, example: string): string[] {
   return listOf(raw, field, example).map((v, i) => {
-    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`${field}[${i}]: expected a string like ${example.replace(/^\[|\]$/g, '')}`, `${field}[${i}]`);
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new ConfigError(
+        `${field}[${i}]: expected a string like ${example.replace(/^\[|\]$/g, '')}`,
+        `${field}[${i}]`,
+      );
     return v;
   });
 }
 
 /** A section that must be an object (not a list, string or null), or an error naming it. */
 function sectionOf(raw: unknown, field: string, example: string): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${field}: expected an object like ${example}`, field);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${field}: expected an object like ${example}`, field);
   return raw as Record<string, unknown>;
 }
 
 function networksOf(raw: unknown, field: string): Network[] {
   return listOf(raw, field, '["10.0.0.0/8"]').map((n, i) => {
     const net = typeof n === 'string' ? parseNetwork(n) : null;
-    if (!net) throw new ConfigError(`${field}[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`, `${field}[${i}]`);
+    if (!net)
+      throw new ConfigError(
+        `${field}[${i}]: ${JSON.stringify(n)} is not a network like "10.0.0.0/8"`,
+        `${field}[${i}]`,
+      );
     return net;
   });
 }
 
 function validateVerify(raw: unknown): VerifySettings {
-  if (raw === undefined) return { networks: [], intervalMs: 60_000, failures: 3, tcpPorts: [445, 135, 3389], timeoutMs: 1000, dnsServers: [] };
+  if (raw === undefined)
+    return {
+      networks: [],
+      intervalMs: 60_000,
+      failures: 3,
+      tcpPorts: [445, 135, 3389],
+      timeoutMs: 1000,
+      dnsServers: [],
+    };
   const o = sectionOf(raw, 'identity.verify', '{"networks": ["10.0.0.0/8"], "interval": "1m"}');
   rejectUnknownKeys(o, ['networks', 'interval', 'failures', 'tcpPorts', 'timeout', 'dnsServers'], 'identity.verify');
   const ports = o['tcpPorts'] ?? [445, 135, 3389];
-  if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw new ConfigError('identity.verify.tcpPorts: expected a list of ports like [445, 3389], or [] for no TCP check', 'identity.verify.tcpPorts');
+  if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536))
+    throw new ConfigError(
+      'identity.verify.tcpPorts: expected a list of ports like [445, 3389], or [] for no TCP check',
+      'identity.verify.tcpPorts',
+    );
   return {
-    networks: networksOf(o['networks'], 'identity.verify.networks'), intervalMs: parseDuration(o['interval'] ?? '1m', 'identity.verify.interval'),
-    failures: optionalInt(o, 'failures', 'identity.verify.', 1, 100) ?? 3, tcpPorts: ports as number[],
-    timeoutMs: parseDuration(o['timeout'] ?? '1s', 'identity.verify.timeout'), dnsServers: stringsOf(o['dnsServers'], 'identity.verify.dnsServers', '["127.0.0.53"]'),
+    networks: networksOf(o['networks'], 'identity.verify.networks'),
+    intervalMs: parseDuration(o['interval'] ?? '1m', 'identity.verify.interval'),
+    failures: optionalInt(o, 'failures', 'identity.verify.', 1, 100) ?? 3,
+    tcpPorts: ports as number[],
+    timeoutMs: parseDuration(o['timeout'] ?? '1s', 'identity.verify.timeout'),
+    dnsServers: stringsOf(o['dnsServers'], 'identity.verify.dnsServers', '["127.0.0.53"]'),
   };
 }
 

@@ -38,7 +38,9 @@ export interface Limits {
 }
 
 /** What an operator writes under `limits`; every key optional, defaults in `DEFAULT_LIMITS`. */
-export type LimitsOptions = Partial<Omit<Limits, 'handshakeTimeoutMs' | 'idleTimeoutMs' | 'negativeCacheTtlMs' | 'streamsPerCertificate'>> & {
+export type LimitsOptions = Partial<
+  Omit<Limits, 'handshakeTimeoutMs' | 'idleTimeoutMs' | 'negativeCacheTtlMs' | 'streamsPerCertificate'>
+> & {
   /** @default "5s" */
   handshakeTimeout?: string | number;
   /** @default "10m" */
@@ -70,7 +72,9 @@ export const DEFAULT_LIMITS: Limits = {
   negativeCacheTtlMs: 10_000,
 };
 
-const KEYS = [...Object.keys(DEFAULT_LIMITS), 'handshakeTimeout', 'idleTimeout', 'negativeCacheTtl'].filter((k) => !k.endsWith('Ms'));
+const KEYS = [...Object.keys(DEFAULT_LIMITS), 'handshakeTimeout', 'idleTimeout', 'negativeCacheTtl'].filter(
+  (k) => !k.endsWith('Ms'),
+);
 const MIB = 1024 * 1024;
 
 /** Fills defaults and validates `limits`; each error names the key and what is allowed. */
@@ -81,7 +85,8 @@ export function validateLimits(raw: unknown): Limits {
   const o = (raw ?? {}) as Record<string, unknown>;
   rejectUnknownKeys(o, KEYS, 'limits');
   const d = DEFAULT_LIMITS;
-  const int = (k: keyof Limits, min: number, max: number): number => optionalInt(o, k, 'limits.', min, max) ?? (d[k] as number);
+  const int = (k: keyof Limits, min: number, max: number): number =>
+    optionalInt(o, k, 'limits.', min, max) ?? (d[k] as number);
   const duration = (k: string, min: number, fallback: number): number => {
     if (o[k] === undefined) return fallback;
     const ms = parseDuration(o[k], `limits.${k}`);
@@ -89,14 +94,22 @@ export function validateLimits(raw: unknown): Limits {
     return ms;
   };
   const maxStreams = int('maxStreams', 1, 1_000_000);
-  const reservedAgentStreams = optionalInt(o, 'reservedAgentStreams', 'limits.', 0, 1_000_000) ?? Math.min(d.reservedAgentStreams, Math.floor(maxStreams / 5));
+  const reservedAgentStreams =
+    optionalInt(o, 'reservedAgentStreams', 'limits.', 0, 1_000_000) ??
+    Math.min(d.reservedAgentStreams, Math.floor(maxStreams / 5));
   if (reservedAgentStreams >= maxStreams) {
-    throw new ConfigError(`limits.reservedAgentStreams: ${reservedAgentStreams} leaves no stream for firewalls (limits.maxStreams is ${maxStreams}); make it smaller than maxStreams`, 'limits.reservedAgentStreams');
+    throw new ConfigError(
+      `limits.reservedAgentStreams: ${reservedAgentStreams} leaves no stream for firewalls (limits.maxStreams is ${maxStreams}); make it smaller than maxStreams`,
+      'limits.reservedAgentStreams',
+    );
   }
   const maxSyncBufferBytes = int('maxSyncBufferBytes', 64 * 1024, 4096 * MIB);
   const maxSyncBufferTotalBytes = int('maxSyncBufferTotalBytes', 64 * 1024, 64 * 1024 * MIB);
   if (maxSyncBufferTotalBytes < maxSyncBufferBytes) {
-    throw new ConfigError(`limits.maxSyncBufferTotalBytes: ${maxSyncBufferTotalBytes} is below limits.maxSyncBufferBytes (${maxSyncBufferBytes}); the total must hold at least one stream`, 'limits.maxSyncBufferTotalBytes');
+    throw new ConfigError(
+      `limits.maxSyncBufferTotalBytes: ${maxSyncBufferTotalBytes} is below limits.maxSyncBufferBytes (${maxSyncBufferBytes}); the total must hold at least one stream`,
+      'limits.maxSyncBufferTotalBytes',
+    );
   }
   return {
     maxMessageBytes: int('maxMessageBytes', 1024, 256 * MIB),
@@ -123,7 +136,10 @@ function validatePerCertificate(raw: unknown): Record<StreamKind, number> {
   const d = DEFAULT_LIMITS.streamsPerCertificate;
   if (raw === undefined) return { ...d };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError('limits.streamsPerCertificate: expected an object like {"report": 4, "sync": 8, "watch": 8}', 'limits.streamsPerCertificate');
+    throw new ConfigError(
+      'limits.streamsPerCertificate: expected an object like {"report": 4, "sync": 8, "watch": 8}',
+      'limits.streamsPerCertificate',
+    );
   }
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['report', 'sync', 'watch'], 'limits.streamsPerCertificate');

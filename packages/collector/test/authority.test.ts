@@ -10,7 +10,10 @@ import { authorityOf, type Authority } from '../src/authority/authority';
 import type { Evidence } from '../src/identity/entry';
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
-const names = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }, { netbios: 'SALES', dns: 'sales.example.test' }]);
+const names = new DomainNames([
+  { netbios: 'CORP', dns: 'corp.example.test' },
+  { netbios: 'SALES', dns: 'sales.example.test' },
+]);
 const net = (s: string): Network => {
   const n = parseNetwork(s);
   if (!n) throw new Error(s);
@@ -24,12 +27,32 @@ const FOREST: Authority = authorityOf(['*'], [], names, 'dc-forest');
 function world() {
   const db = openDatabase(':memory:', 'normal');
   const table = new IdentityTable(db);
-  const engine = new IdentityEngine(table, new WorkstationStore(db), { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * 3600_000, domains: names });
+  const engine = new IdentityEngine(table, new WorkstationStore(db), {
+    ...DEFAULT_IDENTITY,
+    deadEntryTimeoutMs: 8 * 3600_000,
+    domains: names,
+  });
   let clock = 0;
   const say = (auth: Authority, over: Partial<Evidence>): void => {
     clock += 1;
     const t = NOW + clock * 1000;
-    engine.apply({ kind: 'USER_LOGON', user: 'x', domain: '', ip: '', workstation: '', mac: '', eventTimeMs: t, source: 'test', sourceEventId: '', reporter: auth.reporter, ...over }, t + 10, auth);
+    engine.apply(
+      {
+        kind: 'USER_LOGON',
+        user: 'x',
+        domain: '',
+        ip: '',
+        workstation: '',
+        mac: '',
+        eventTimeMs: t,
+        source: 'test',
+        sourceEventId: '',
+        reporter: auth.reporter,
+        ...over,
+      },
+      t + 10,
+      auth,
+    );
   };
   const who = (ip: string): string => {
     const e = table.get(ip);
@@ -44,7 +67,13 @@ test('a CORP agent cannot replace a SALES user (IP reuse): the address becomes c
   w.say(SALES, { user: 'bob', domain: 'SALES', ip: '198.18.5.1' });
   w.say(CORP, { user: 'mallory', domain: 'CORP', ip: '198.18.5.1' });
   assert.equal(w.who('198.18.5.1'), '(contested)');
-  assert.deepEqual(w.table.get('198.18.5.1')?.claims.map((c) => [c.domain, c.user, c.reporter]), [['SALES', 'bob', 'dc-sales'], ['CORP', 'mallory', 'dc-corp']]);
+  assert.deepEqual(
+    w.table.get('198.18.5.1')?.claims.map((c) => [c.domain, c.user, c.reporter]),
+    [
+      ['SALES', 'bob', 'dc-sales'],
+      ['CORP', 'mallory', 'dc-corp'],
+    ],
+  );
   assert.equal(w.engine.counters.contested, 1);
   // The holder's own agent speaks again: bob is back, mallory is not named.
   w.say(SALES, { kind: 'USER_ACTIVITY', user: 'bob', domain: 'SALES', ip: '198.18.5.1' });
@@ -112,7 +141,11 @@ test('an agent with address authority for a network may release and move any ent
   w.say(SALES, { user: 'hank', domain: 'SALES', ip: '198.18.9.1' });
   w.say(dhcp, { kind: 'HOST_RELEASED', user: '', ip: '198.18.8.1', domain: 'CORP' });
   w.say(dhcp, { kind: 'HOST_RELEASED', user: '', ip: '198.18.9.1', domain: 'CORP' });
-  assert.deepEqual([w.who('198.18.8.1'), w.who('198.18.9.1')], ['-', 'SALES\\hank'], 'inside its networks, yes; outside, no');
+  assert.deepEqual(
+    [w.who('198.18.8.1'), w.who('198.18.9.1')],
+    ['-', 'SALES\\hank'],
+    'inside its networks, yes; outside, no',
+  );
   // The address authority's lease of a CORP machine at a SALES user's address ends the SALES entry (IP reuse).
   w.say(CORP, { user: 'ivan', domain: 'CORP', ip: '198.18.8.50', workstation: 'WS-IVAN' });
   w.say(SALES, { user: 'jane', domain: 'SALES', ip: '198.18.8.2', workstation: 'WS-JANE' });
@@ -124,6 +157,21 @@ test('a shared address stays shared while two of its users have live evidence, a
   const w = world();
   for (const u of ['t1', 't2', 't3']) w.say(CORP, { user: u, domain: 'CORP', ip: '198.18.6.9' });
   // Hours later (well past the 10-minute window, inside the dead-entry timeout), one more logon.
-  w.engine.apply({ kind: 'USER_LOGON', user: 't4', domain: 'CORP', ip: '198.18.6.9', workstation: '', mac: '', eventTimeMs: NOW + 3 * 3600_000, source: 'test', sourceEventId: '', reporter: 'dc-corp' }, NOW + 3 * 3600_000, CORP);
+  w.engine.apply(
+    {
+      kind: 'USER_LOGON',
+      user: 't4',
+      domain: 'CORP',
+      ip: '198.18.6.9',
+      workstation: '',
+      mac: '',
+      eventTimeMs: NOW + 3 * 3600_000,
+      source: 'test',
+      sourceEventId: '',
+      reporter: 'dc-corp',
+    },
+    NOW + 3 * 3600_000,
+    CORP,
+  );
   assert.equal(w.who('198.18.6.9'), '(shared)');
 });

@@ -11,9 +11,13 @@ import { resolveCollectorConfig } from '../src/config';
 test('every key the schema documents is accepted, and a key it does not document is refused', () => {
   const tls = { insecure: true };
   for (const k of COLLECTOR_TOP.keys) {
-    if (k.default !== undefined && k.key !== 'insecure') assert.doesNotThrow(() => resolveCollectorConfig({ ...tls, [k.key]: k.default }), k.key);
+    if (k.default !== undefined && k.key !== 'insecure')
+      assert.doesNotThrow(() => resolveCollectorConfig({ ...tls, [k.key]: k.default }), k.key);
   }
-  assert.throws(() => resolveCollectorConfig({ ...tls, lisen: '127.0.0.1:1' }), (e: unknown) => e instanceof ConfigError && /lisen: unknown setting/.test(e.message));
+  assert.throws(
+    () => resolveCollectorConfig({ ...tls, lisen: '127.0.0.1:1' }),
+    (e: unknown) => e instanceof ConfigError && /lisen: unknown setting/.test(e.message),
+  );
   for (const k of COLLECTOR_LIMITS.keys) {
     const key = k.key.slice('limits.'.length);
     if (k.default !== undefined) assert.doesNotThrow(() => validateLimits({ [key]: k.default }), k.key);
@@ -27,8 +31,14 @@ test('the defaults the schema documents are the ones the validators use', () => 
   const cfg = resolveCollectorConfig({ insecure: true }, '/srv/fsso');
   assert.equal(cfg.listen, COLLECTOR_TOP.keys.find((k) => k.key === 'listen')?.default);
   assert.equal(cfg.database, '/srv/fsso/data/collector.db');
-  assert.equal(cfg.limits.maxBatchEvents, COLLECTOR_LIMITS.keys.find((k) => k.key === 'limits.maxBatchEvents')?.default);
-  assert.equal(cfg.limits.handshakeTimeoutMs, parseDuration(COLLECTOR_LIMITS.keys.find((k) => k.key === 'limits.handshakeTimeout')?.default, 'x'));
+  assert.equal(
+    cfg.limits.maxBatchEvents,
+    COLLECTOR_LIMITS.keys.find((k) => k.key === 'limits.maxBatchEvents')?.default,
+  );
+  assert.equal(
+    cfg.limits.handshakeTimeoutMs,
+    parseDuration(COLLECTOR_LIMITS.keys.find((k) => k.key === 'limits.handshakeTimeout')?.default, 'x'),
+  );
   const id = (key: string): unknown => COLLECTOR_IDENTITY.keys.find((k) => k.key === `identity.${key}`)?.default;
   assert.equal(DEFAULT_IDENTITY.workstationUserTtlMs, parseDuration(id('workstationUserTtl'), 'x'));
   assert.equal(DEFAULT_IDENTITY.sharedWindowMs, parseDuration(id('sharedWindow'), 'x'));

@@ -23,26 +23,45 @@ const TTL = 60_000;
 const REFRESH_AGE = 10_000;
 const FIRST_RETRY = 5000;
 
-interface Warning { message: string; meta: Record<string, unknown> }
+interface Warning {
+  message: string;
+  meta: Record<string, unknown>;
+}
 
 /** A directory whose members the test edits, and which can be "down" (refuses every bind). */
-async function startDirectory(): Promise<{ port: number; members: Map<string, string[]>; up: { value: boolean }; searches: () => number; close: () => Promise<void> }> {
+async function startDirectory(): Promise<{
+  port: number;
+  members: Map<string, string[]>;
+  up: { value: boolean };
+  searches: () => number;
+  close: () => Promise<void>;
+}> {
   const members = new Map<string, string[]>(); // user -> group DNs
   const up = { value: true };
   let searches = 0;
   const server = ldap.createServer();
-  server.bind('', (_req: unknown, res: { end: () => void }, next: (e?: unknown) => void) => (up.value ? res.end() : next(new ldap.InvalidCredentialsError('directory down (test)'))));
-  server.search(BASE, (req: { filter: { toString(): string } }, res: { attributes: string[]; send: (e: unknown, raw: boolean) => void; end: () => void }) => {
-    searches++;
-    // ldapjs's server compares the requested attribute names case-sensitively with lower-cased ones.
-    res.attributes = res.attributes.map((a) => a.toLowerCase());
-    const f = req.filter.toString();
-    const user = /sAMAccountName=([^)]+)/i.exec(f)?.[1];
-    if (/objectClass=user/i.test(f) && user && members.has(user)) res.send({ dn: `CN=${user},CN=Users,${BASE}`, attributes: { sAMAccountName: user } }, true);
-    const member = /member:1\.2\.840\.113556\.1\.4\.1941:=CN=([^,]+),/.exec(f)?.[1];
-    for (const dn of member ? members.get(member) ?? [] : []) res.send({ dn, attributes: { sAMAccountName: /^CN=([^,]+)/.exec(dn)?.[1] ?? '' } }, true);
-    res.end();
-  });
+  server.bind('', (_req: unknown, res: { end: () => void }, next: (e?: unknown) => void) =>
+    up.value ? res.end() : next(new ldap.InvalidCredentialsError('directory down (test)')),
+  );
+  server.search(
+    BASE,
+    (
+      req: { filter: { toString(): string } },
+      res: { attributes: string[]; send: (e: unknown, raw: boolean) => void; end: () => void },
+    ) => {
+      searches++;
+      // ldapjs's server compares the requested attribute names case-sensitively with lower-cased ones.
+      res.attributes = res.attributes.map((a) => a.toLowerCase());
+      const f = req.filter.toString();
+      const user = /sAMAccountName=([^)]+)/i.exec(f)?.[1];
+      if (/objectClass=user/i.test(f) && user && members.has(user))
+        res.send({ dn: `CN=${user},CN=Users,${BASE}`, attributes: { sAMAccountName: user } }, true);
+      const member = /member:1\.2\.840\.113556\.1\.4\.1941:=CN=([^,]+),/.exec(f)?.[1];
+      for (const dn of member ? (members.get(member) ?? []) : [])
+        res.send({ dn, attributes: { sAMAccountName: /^CN=([^,]+)/.exec(dn)?.[1] ?? '' } }, true);
+      res.end();
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const srv = server as unknown as { address(): { port: number }; close(): void };
   return { port: srv.address().port, members, up, searches: () => searches, close: () => Promise.resolve(srv.close()) };
@@ -50,17 +69,51 @@ async function startDirectory(): Promise<{ port: number; members: Map<string, st
 
 function setup(port: number, dbPath: string, now: { value: number }) {
   const warnings: Warning[] = [];
-  const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (message: string, meta: Record<string, unknown>) => warnings.push({ message, meta }) } as unknown as Logger;
-  const dir = { domain: 'CORP', dnsDomain: 'CORP.EXAMPLE.TEST', urls: [`ldap://127.0.0.1:${port}`], baseDn: BASE, bindDn: `CN=svc,CN=Users,${BASE}`, password: 'x', passwordFile: undefined, startTls: false, insecure: true, ca: undefined, tlsServerName: undefined, timeoutMs: 2000 } as DirectoryConfig;
+  const log = {
+    debug: () => undefined,
+    info: () => undefined,
+    error: () => undefined,
+    warn: (message: string, meta: Record<string, unknown>) => warnings.push({ message, meta }),
+  } as unknown as Logger;
+  const dir = {
+    domain: 'CORP',
+    dnsDomain: 'CORP.EXAMPLE.TEST',
+    urls: [`ldap://127.0.0.1:${port}`],
+    baseDn: BASE,
+    bindDn: `CN=svc,CN=Users,${BASE}`,
+    password: 'x',
+    passwordFile: undefined,
+    startTls: false,
+    insecure: true,
+    ca: undefined,
+    tlsServerName: undefined,
+    timeoutMs: 2000,
+  } as DirectoryConfig;
   const changes: { user: string; groups: string[]; stale: boolean; dns: string[] }[] = [];
   const db = openDatabase(dbPath, 'normal');
-  const g = new GroupService(db, [dir], { ttlMs: TTL, refreshAgeMs: REFRESH_AGE, filter: [] }, { now: () => now.value } as Clock, log,
-    (user, _d, groups, stale, dns) => changes.push({ user, groups, stale, dns }), { concurrency: 2, queue: 100, negativeTtlMs: FIRST_RETRY, limitHits: {} });
-  return { g, changes, warnings, close: () => { g.stop(); db.close(); } };
+  const g = new GroupService(
+    db,
+    [dir],
+    { ttlMs: TTL, refreshAgeMs: REFRESH_AGE, filter: [] },
+    { now: () => now.value } as Clock,
+    log,
+    (user, _d, groups, stale, dns) => changes.push({ user, groups, stale, dns }),
+    { concurrency: 2, queue: 100, negativeTtlMs: FIRST_RETRY, limitHits: {} },
+  );
+  return {
+    g,
+    changes,
+    warnings,
+    close: () => {
+      g.stop();
+      db.close();
+    },
+  };
 }
 
 async function settle(g: GroupService): Promise<void> {
-  for (let i = 0; i < 300 && (g.pending.running > 0 || g.pending.queued > 0); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 300 && (g.pending.running > 0 || g.pending.queued > 0); i++)
+    await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(g.pending, { running: 0, queued: 0 }, 'look-ups finished');
 }
 
@@ -86,7 +139,11 @@ test('each account is asked again at its own fetched + ttl, so a group change sh
   now.value = fetched + TTL;
   s.g.refreshExpired();
   await settle(s.g);
-  assert.deepEqual(s.changes.at(-1), { user: 'gina', groups: ['CORP\\Engineering', 'CORP\\Sales'], stale: false, dns: [ENG, SALES] }, 'the change shows at fetched + ttl');
+  assert.deepEqual(
+    s.changes.at(-1),
+    { user: 'gina', groups: ['CORP\\Engineering', 'CORP\\Sales'], stale: false, dns: [ENG, SALES] },
+    'the change shows at fetched + ttl',
+  );
   assert.equal(s.g.nextLookupAt('gina', 'CORP'), now.value + TTL);
 });
 
@@ -101,7 +158,11 @@ test('a logon of a user whose groups are older than refreshAge asks the director
   await settle(s.g);
   d.members.set('hugo', []); // removed from Engineering
   now.value += REFRESH_AGE;
-  assert.deepEqual(s.g.groupsFor('hugo', 'CORP').groups, ['CORP\\Engineering'], 'the logon gets the cached groups at once (ingest is not held up)');
+  assert.deepEqual(
+    s.g.groupsFor('hugo', 'CORP').groups,
+    ['CORP\\Engineering'],
+    'the logon gets the cached groups at once (ingest is not held up)',
+  );
   assert.equal(s.g.pending.queued + s.g.pending.running, 0, 'groups exactly refreshAge old: no new look-up');
   now.value += 1;
   s.g.groupsFor('hugo', 'CORP');
@@ -121,9 +182,17 @@ test('a failed first look-up marks the groups stale and is retried with doubling
   const s = setup(d.port, dbPath, now);
   d.members.set('frank', [ENG]);
   d.up.value = false;
-  assert.deepEqual(s.g.groupsFor('frank', 'CORP'), { groups: [], groupDns: [], stale: false }, 'nothing known yet; a look-up is queued');
+  assert.deepEqual(
+    s.g.groupsFor('frank', 'CORP'),
+    { groups: [], groupDns: [], stale: false },
+    'nothing known yet; a look-up is queued',
+  );
   await settle(s.g);
-  assert.deepEqual(s.changes.at(-1), { user: 'frank', groups: [], stale: true, dns: [] }, 'the failure marks the entries stale: no groups, but not "no groups"');
+  assert.deepEqual(
+    s.changes.at(-1),
+    { user: 'frank', groups: [], stale: true, dns: [] },
+    'the failure marks the entries stale: no groups, but not "no groups"',
+  );
   assert.equal(s.g.groupsFor('frank', 'CORP').stale, true, 'a new entry of frank is stale too');
   assert.equal(s.warnings.at(-1)?.message, 'group lookup failed; keeping the last known groups, marked stale');
   assert.equal(s.warnings.at(-1)?.meta['retryInMs'], FIRST_RETRY);
@@ -137,7 +206,11 @@ test('a failed first look-up marks the groups stale and is retried with doubling
     await settle(s.g);
   }
   assert.deepEqual(delays, [5000, 10_000, 20_000, 40_000, 60_000]);
-  assert.equal(s.changes.filter((c) => c.user === 'frank').length, 1, 'staleness is announced once, not at every retry');
+  assert.equal(
+    s.changes.filter((c) => c.user === 'frank').length,
+    1,
+    'staleness is announced once, not at every retry',
+  );
   s.close();
 
   // Restart: a new service over the same database asks for frank at once, and the directory is back.
@@ -147,7 +220,11 @@ test('a failed first look-up marks the groups stale and is retried with doubling
   assert.equal(r.g.groupsFor('frank', 'CORP').stale, true, 'still stale after the restart');
   r.g.refreshExpired();
   await settle(r.g);
-  assert.deepEqual(r.changes.at(-1), { user: 'frank', groups: ['CORP\\Engineering'], stale: false, dns: [ENG] }, 'groups arrive without a new logon');
+  assert.deepEqual(
+    r.changes.at(-1),
+    { user: 'frank', groups: ['CORP\\Engineering'], stale: false, dns: [ENG] },
+    'groups arrive without a new logon',
+  );
   assert.deepEqual(r.g.groupsFor('frank', 'CORP'), { groups: ['CORP\\Engineering'], groupDns: [ENG], stale: false });
 });
 
@@ -157,19 +234,54 @@ test("an entry's group DNs are stored with it and come back after a restart; DNs
   const dbPath = join(dir, 'collector.db');
   const db = openDatabase(dbPath, 'normal');
   const table = new IdentityTable(db);
-  const base = { user: 'ines', domain: 'CORP', workstation: 'WKS-INES', firstSeenMs: 1, lastSeenMs: 1, userSeenMs: 1, source: 'test', shared: false, groupsStale: false, evidence: [], contested: false, claims: [] };
+  const base = {
+    user: 'ines',
+    domain: 'CORP',
+    workstation: 'WKS-INES',
+    firstSeenMs: 1,
+    lastSeenMs: 1,
+    userSeenMs: 1,
+    source: 'test',
+    shared: false,
+    groupsStale: false,
+    evidence: [],
+    contested: false,
+    claims: [],
+  };
   db.transaction(() => {
-    table.upsert({ ...base, ip: '198.19.90.1', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG, SALES] }, 'logon', 1);
+    table.upsert(
+      { ...base, ip: '198.19.90.1', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG, SALES] },
+      'logon',
+      1,
+    );
     table.upsert({ ...base, ip: '198.19.90.2', groups: ['CORP\\Engineering'] }, 'logon', 1);
-    table.upsert({ ...base, ip: '198.19.90.3', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG] }, 'logon', 1);
+    table.upsert(
+      { ...base, ip: '198.19.90.3', groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: [ENG] },
+      'logon',
+      1,
+    );
   })();
   db.close();
   const again = new IdentityTable(openDatabase(dbPath, 'normal'));
   const one = again.get('198.19.90.1');
-  assert.deepEqual([one?.groups, one?.groupDns], [['CORP\\Engineering', 'CORP\\Sales'], [ENG, SALES]]);
+  assert.deepEqual(
+    [one?.groups, one?.groupDns],
+    [
+      ['CORP\\Engineering', 'CORP\\Sales'],
+      [ENG, SALES],
+    ],
+  );
   assert.deepEqual(toIdentity(one as NonNullable<typeof one>).groupDns, [ENG, SALES], 'sent to firewalls');
   const two = again.get('198.19.90.2');
-  assert.deepEqual([two?.groups, toIdentity(two as NonNullable<typeof two>).groupDns], [['CORP\\Engineering'], []], 'no DNs: none sent (matched by name and domain)');
+  assert.deepEqual(
+    [two?.groups, toIdentity(two as NonNullable<typeof two>).groupDns],
+    [['CORP\\Engineering'], []],
+    'no DNs: none sent (matched by name and domain)',
+  );
   const three = again.get('198.19.90.3');
-  assert.deepEqual(toIdentity(three as NonNullable<typeof three>).groupDns, [], 'misaligned DNs are dropped, never paired with the wrong name');
+  assert.deepEqual(
+    toIdentity(three as NonNullable<typeof three>).groupDns,
+    [],
+    'misaligned DNs are dropped, never paired with the wrong name',
+  );
 });

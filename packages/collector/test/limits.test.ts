@@ -8,7 +8,13 @@ import { DEFAULT_LIMITS, validateLimits } from '../src/limits-config';
 import { resolveCollectorConfig } from '../src/config';
 
 const T0 = Date.UTC(2026, 11, 1, 9, 0, 0);
-const detector = () => new SharedDetector({ ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * 3600_000, sharedThreshold: 3, sharedWindowMs: 10 * 60_000 });
+const detector = () =>
+  new SharedDetector({
+    ...DEFAULT_IDENTITY,
+    deadEntryTimeoutMs: 8 * 3600_000,
+    sharedThreshold: 3,
+    sharedWindowMs: 10 * 60_000,
+  });
 
 test('shared detector: three users in the window make an address shared, two do not, the window ends it', () => {
   const d = detector();
@@ -40,7 +46,11 @@ test('shared detector: flooding 200 000 other addresses does not make a terminal
 });
 
 test('stream quotas: per certificate and kind, a total, and a reserve only agents may use', () => {
-  const c = new StreamCounter({ maxStreams: 10, reservedAgentStreams: 4, streamsPerCertificate: { report: 2, sync: 3, watch: 3 } });
+  const c = new StreamCounter({
+    maxStreams: 10,
+    reservedAgentStreams: 4,
+    streamsPerCertificate: { report: 2, sync: 3, watch: 3 },
+  });
   const ok = (g: ReturnType<StreamCounter['acquire']>) => ('release' in g ? g : assert.fail(`refused: ${g.message}`));
   const fw1 = [1, 2, 3].map(() => ok(c.acquire('sync', 'fw1')));
   const refused = c.acquire('sync', 'fw1');
@@ -50,8 +60,16 @@ test('stream quotas: per certificate and kind, a total, and a reserve only agent
   ok(c.acquire('watch', 'fw2'));
   ok(c.acquire('watch', 'fw3'));
   const reserve = c.acquire('sync', 'fw4');
-  assert.ok('limit' in reserve && reserve.limit === 'reservedAgentStreams', 'six non-agent streams take all but the reserve');
-  const agents = [ok(c.acquire('report', 'dc1')), ok(c.acquire('report', 'dc1')), ok(c.acquire('report', 'dc2')), ok(c.acquire('report', 'dc2'))];
+  assert.ok(
+    'limit' in reserve && reserve.limit === 'reservedAgentStreams',
+    'six non-agent streams take all but the reserve',
+  );
+  const agents = [
+    ok(c.acquire('report', 'dc1')),
+    ok(c.acquire('report', 'dc1')),
+    ok(c.acquire('report', 'dc2')),
+    ok(c.acquire('report', 'dc2')),
+  ];
   const full = c.acquire('report', 'dc3');
   assert.ok('limit' in full && full.limit === 'maxStreams');
   fw1[0]?.release();
@@ -64,18 +82,35 @@ test('stream quotas: per certificate and kind, a total, and a reserve only agent
 test('limits config: defaults, durations, and errors that name the key and the fix', () => {
   const l = validateLimits(undefined);
   assert.deepEqual(l, DEFAULT_LIMITS);
-  assert.equal(validateLimits({ handshakeTimeout: '2s', idleTimeout: '1m', negativeCacheTtl: '0s' }).handshakeTimeoutMs, 2000);
-  assert.deepEqual(validateLimits({ streamsPerCertificate: { sync: 2 } }).streamsPerCertificate, { report: 4, sync: 2, watch: 8 });
+  assert.equal(
+    validateLimits({ handshakeTimeout: '2s', idleTimeout: '1m', negativeCacheTtl: '0s' }).handshakeTimeoutMs,
+    2000,
+  );
+  assert.deepEqual(validateLimits({ streamsPerCertificate: { sync: 2 } }).streamsPerCertificate, {
+    report: 4,
+    sync: 2,
+    watch: 8,
+  });
   const bad: [unknown, RegExp][] = [
     [{ maxStreams: 'lots' }, /^limits\.maxStreams: expected a whole number/],
     [{ maxStreams: 10, reservedAgentStreams: 10 }, /^limits\.reservedAgentStreams: 10 leaves no stream for firewalls/],
     [{ streamsPerCertificate: { firewall: 2 } }, /^limits\.streamsPerCertificate\.firewall: unknown setting/],
     [{ handshakeTimeout: 'soon' }, /^limits\.handshakeTimeout: "soon" is not a duration/],
     [{ handshakeTimeoutMs: 5 }, /^limits\.handshakeTimeoutMs: unknown setting/],
-    [{ maxSyncBufferBytes: 8 * 1024 * 1024, maxSyncBufferTotalBytes: 1024 * 1024 }, /^limits\.maxSyncBufferTotalBytes: .* below limits\.maxSyncBufferBytes/],
+    [
+      { maxSyncBufferBytes: 8 * 1024 * 1024, maxSyncBufferTotalBytes: 1024 * 1024 },
+      /^limits\.maxSyncBufferTotalBytes: .* below limits\.maxSyncBufferBytes/,
+    ],
     [[1], /^limits: expected an object/],
   ];
-  for (const [raw, re] of bad) assert.throws(() => validateLimits(raw), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+  for (const [raw, re] of bad)
+    assert.throws(
+      () => validateLimits(raw),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   assert.equal(resolveCollectorConfig({ insecure: true, agentRetention: '2h' }).agentRetentionMs, 7_200_000);
-  assert.throws(() => resolveCollectorConfig({ insecure: true, agentRetention: 'forever' }), /agentRetention: "forever" is not a duration/);
+  assert.throws(
+    () => resolveCollectorConfig({ insecure: true, agentRetention: 'forever' }),
+    /agentRetention: "forever" is not a duration/,
+  );
 });

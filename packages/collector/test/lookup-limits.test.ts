@@ -10,7 +10,12 @@ import type { DirectoryConfig } from '../src/directory/config';
 import { OnDemandResolver } from '../src/identity/on-demand';
 import { DEFAULT_IDENTITY } from '../src/identity/settings';
 
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+} as unknown as Logger;
 
 /** A loopback port that refuses connections: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -28,11 +33,31 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 test('LDAP look-ups: a bounded queue, a concurrency cap, and a negative cache for a directory that is down', async () => {
   const port = await closedPort();
-  const dir = { domain: 'CORP', dnsDomain: 'CORP.EXAMPLE.TEST', urls: [`ldap://127.0.0.1:${port}`], baseDn: 'DC=corp,DC=example,DC=test', bindDn: 'CN=svc', password: 'x', passwordFile: undefined, startTls: false, ca: undefined, tlsServerName: undefined, timeoutMs: 1000 } as DirectoryConfig;
+  const dir = {
+    domain: 'CORP',
+    dnsDomain: 'CORP.EXAMPLE.TEST',
+    urls: [`ldap://127.0.0.1:${port}`],
+    baseDn: 'DC=corp,DC=example,DC=test',
+    bindDn: 'CN=svc',
+    password: 'x',
+    passwordFile: undefined,
+    startTls: false,
+    ca: undefined,
+    tlsServerName: undefined,
+    timeoutMs: 1000,
+  } as DirectoryConfig;
   let now = Date.UTC(2026, 11, 1);
   const clock: Clock = { now: () => now } as Clock;
   const limitHits: Record<string, number> = {};
-  const g = new GroupService(openDatabase(':memory:', 'normal'), [dir], { ttlMs: 15 * 60_000, refreshAgeMs: 60_000, filter: [] }, clock, quiet, () => undefined, { concurrency: 2, queue: 10, negativeTtlMs: 30_000, limitHits });
+  const g = new GroupService(
+    openDatabase(':memory:', 'normal'),
+    [dir],
+    { ttlMs: 15 * 60_000, refreshAgeMs: 60_000, filter: [] },
+    clock,
+    quiet,
+    () => undefined,
+    { concurrency: 2, queue: 10, negativeTtlMs: 30_000, limitHits },
+  );
   let most = 0;
   for (let i = 0; i < 50; i++) {
     g.groupsFor(`user${i}`, 'CORP');
@@ -63,9 +88,18 @@ test('on-demand resolution: a concurrency cap, one resolution per address, and m
   await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
   const limitHits: Record<string, number> = {};
   const net = parseNetwork('198.18.0.0/15') as Network;
-  const r = new OnDemandResolver({ networks: [net], timeoutMs: 150, dnsServers: [`127.0.0.1:${silent.address().port}`] }, new WorkstationStore(openDatabase(':memory:', 'normal')),
-    { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * 3600_000 }, { groupsFor: () => ({ groups: [], stale: false }) }, { now: () => Date.now() } as Clock, quiet, { concurrency: 2, negativeTtlMs: 60_000, limitHits });
-  const answers = await Promise.all(['198.18.0.1', '198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4'].map((ip) => r.resolve(ip)));
+  const r = new OnDemandResolver(
+    { networks: [net], timeoutMs: 150, dnsServers: [`127.0.0.1:${silent.address().port}`] },
+    new WorkstationStore(openDatabase(':memory:', 'normal')),
+    { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * 3600_000 },
+    { groupsFor: () => ({ groups: [], stale: false }) },
+    { now: () => Date.now() } as Clock,
+    quiet,
+    { concurrency: 2, negativeTtlMs: 60_000, limitHits },
+  );
+  const answers = await Promise.all(
+    ['198.18.0.1', '198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4'].map((ip) => r.resolve(ip)),
+  );
   const whys = answers.map((a) => ('why' in a ? a.why : 'found'));
   assert.match(whys[0] ?? '', /no answer within 150 ms/);
   assert.equal(whys[1], whys[0], 'the same address shares one resolution');

@@ -15,12 +15,25 @@ const HOUR = 3600_000;
 function engine() {
   const db = openDatabase(':memory:', 'normal');
   const table = new IdentityTable(db);
-  const e = new IdentityEngine(table, new WorkstationStore(db), { ...DEFAULT_IDENTITY, deadEntryTimeoutMs: 8 * HOUR, domains: new DomainNames([{ netbios: 'CORP', dns: 'CORP.EXAMPLE.TEST' }]) });
+  const e = new IdentityEngine(table, new WorkstationStore(db), {
+    ...DEFAULT_IDENTITY,
+    deadEntryTimeoutMs: 8 * HOUR,
+    domains: new DomainNames([{ netbios: 'CORP', dns: 'CORP.EXAMPLE.TEST' }]),
+  });
   return { table, apply: (over: Partial<Evidence>, now = NOW) => e.apply(ev(over), now) };
 }
 const ev = (over: Partial<Evidence>): Evidence => ({
-  kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '10.0.0.5', workstation: '', mac: '', eventTimeMs: NOW - 1000,
-  source: 'windows-security', sourceEventId: '4624', reporter: 'dc1', ...over,
+  kind: 'USER_LOGON',
+  user: 'alice',
+  domain: 'CORP',
+  ip: '10.0.0.5',
+  workstation: '',
+  mac: '',
+  eventTimeMs: NOW - 1000,
+  source: 'windows-security',
+  sourceEventId: '4624',
+  reporter: 'dc1',
+  ...over,
 });
 
 test('NetBIOS and DNS forms the configuration pairs are one domain: the same user, no new revision', () => {
@@ -41,8 +54,15 @@ test('a logoff removes only the same user, and only if it is not older than thei
   const s = engine();
   s.apply({});
   assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', user: 'bob', eventTimeMs: NOW }), []);
-  assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW - 5000 }), [], 'an older logoff of an earlier session');
-  assert.deepEqual(s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW }).map((c) => [c.op, c.reason]), [['DELETE', 'logoff']]);
+  assert.deepEqual(
+    s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW - 5000 }),
+    [],
+    'an older logoff of an earlier session',
+  );
+  assert.deepEqual(
+    s.apply({ kind: 'USER_LOGOFF', eventTimeMs: NOW }).map((c) => [c.op, c.reason]),
+    [['DELETE', 'logoff']],
+  );
 });
 
 test('an evidence chain is kept per entry, and history records who held the address', () => {
@@ -52,7 +72,10 @@ test('an evidence chain is kept per entry, and history records who held the addr
   s.apply({ user: 'bob', eventTimeMs: NOW - 1000 });
   const e = s.table.get('10.0.0.5');
   assert.equal(e?.user, 'bob');
-  assert.deepEqual(e?.evidence.map((i) => [i.user, i.sourceEventId, i.rule]), [['bob', '4624', 'logon']]);
+  assert.deepEqual(
+    e?.evidence.map((i) => [i.user, i.sourceEventId, i.rule]),
+    [['bob', '4624', 'logon']],
+  );
   const h = s.table.history.at('10.0.0.5', NOW - 1500);
   assert.deepEqual([h.at?.user, h.at?.endedBy, h.at?.toMs], ['alice', 'replaced', NOW - 1000]);
 });

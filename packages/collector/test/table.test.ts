@@ -11,8 +11,21 @@ import type { Entry, TableChange } from '../src/identity/entry';
 
 const T = Date.UTC(2026, 11, 1, 9);
 const entry = (ip: string, user: string, over: Partial<Entry> = {}): Omit<Entry, 'revision'> => ({
-  ip, user, domain: 'CORP', workstation: '', groups: ['CORP\\Staff'], groupsStale: false, firstSeenMs: T, lastSeenMs: T, userSeenMs: T,
-  source: 'test', shared: false, contested: false, claims: [], evidence: [], ...over,
+  ip,
+  user,
+  domain: 'CORP',
+  workstation: '',
+  groups: ['CORP\\Staff'],
+  groupsStale: false,
+  firstSeenMs: T,
+  lastSeenMs: T,
+  userSeenMs: T,
+  source: 'test',
+  shared: false,
+  contested: false,
+  claims: [],
+  evidence: [],
+  ...over,
 });
 
 /** A real SQLite file in a temp folder, reopened at will: what a restart sees. */
@@ -37,14 +50,27 @@ test('every write is a revision, kept in the change log in order; a restart read
     const gone = a.table.delete('198.18.50.1', 'logoff', T);
     if (gone) changes.push(gone);
   })();
-  assert.deepEqual(changes.map((c) => [c.revision, c.op, c.ip, c.reason]), [[1, 'UPSERT', '198.18.50.1', 'logon'], [2, 'UPSERT', '198.18.50.2', 'logon'], [3, 'DELETE', '198.18.50.1', 'logoff']]);
-  assert.deepEqual(a.table.changesSince(1)?.map((c) => c.revision), [2, 3]);
+  assert.deepEqual(
+    changes.map((c) => [c.revision, c.op, c.ip, c.reason]),
+    [
+      [1, 'UPSERT', '198.18.50.1', 'logon'],
+      [2, 'UPSERT', '198.18.50.2', 'logon'],
+      [3, 'DELETE', '198.18.50.1', 'logoff'],
+    ],
+  );
+  assert.deepEqual(
+    a.table.changesSince(1)?.map((c) => c.revision),
+    [2, 3],
+  );
   assert.deepEqual(a.table.changesSince(3), []);
   assert.equal(a.table.changesSince(4), undefined, 'a revision from the future is unknown: a snapshot, not a delta');
   a.db.close();
   const b = d.open();
   assert.equal(b.table.revision, 3);
-  assert.deepEqual([...b.table.all()].map((e) => [e.ip, e.user]), [['198.18.50.2', 'bob']]);
+  assert.deepEqual(
+    [...b.table.all()].map((e) => [e.ip, e.user]),
+    [['198.18.50.2', 'bob']],
+  );
   b.db.close();
 });
 
@@ -54,13 +80,33 @@ test('refreshes move last-seen without a revision and reach SQLite at flush; sha
   const a = d.open();
   a.db.transaction(() => {
     a.table.upsert(entry('198.18.50.3', 'carol'), 'logon', T);
-    a.table.upsert(entry('198.18.50.4', '', { shared: true, claims: [{ user: 'x', domain: 'CORP', reporter: 'dc1', timeMs: T }] }), 'shared', T);
-    a.table.upsert(entry('198.18.50.5', '', { contested: true, claims: [{ user: 'bob', domain: 'SALES', reporter: 'dc-sales', timeMs: T }] }), 'contested', T);
+    a.table.upsert(
+      entry('198.18.50.4', '', { shared: true, claims: [{ user: 'x', domain: 'CORP', reporter: 'dc1', timeMs: T }] }),
+      'shared',
+      T,
+    );
+    a.table.upsert(
+      entry('198.18.50.5', '', {
+        contested: true,
+        claims: [{ user: 'bob', domain: 'SALES', reporter: 'dc-sales', timeMs: T }],
+      }),
+      'contested',
+      T,
+    );
   })();
   const cur = a.table.get('198.18.50.3');
   assert.ok(cur);
   a.db.transaction(() => {
-    a.table.refresh(cur, T + 5000, true, 'samba-audit', { kind: 'USER_ACTIVITY', source: 'samba-audit', sourceEventId: '', reporter: 'dc1', timeMs: T + 5000, user: 'carol', workstation: '', rule: 'activity' });
+    a.table.refresh(cur, T + 5000, true, 'samba-audit', {
+      kind: 'USER_ACTIVITY',
+      source: 'samba-audit',
+      sourceEventId: '',
+      reporter: 'dc1',
+      timeMs: T + 5000,
+      user: 'carol',
+      workstation: '',
+      rule: 'activity',
+    });
     a.table.flush();
   })();
   assert.equal(a.table.revision, 3, 'a refresh is not a revision');
@@ -68,7 +114,10 @@ test('refreshes move last-seen without a revision and reach SQLite at flush; sha
   const b = d.open();
   assert.equal(b.table.get('198.18.50.3')?.lastSeenMs, T + 5000);
   assert.equal(b.table.get('198.18.50.4')?.shared, true);
-  assert.deepEqual(b.table.get('198.18.50.5')?.claims.map((c) => c.user), ['bob']);
+  assert.deepEqual(
+    b.table.get('198.18.50.5')?.claims.map((c) => c.user),
+    ['bob'],
+  );
   assert.equal(b.table.get('198.18.50.5')?.contested, true);
   b.db.close();
 });
@@ -94,10 +143,12 @@ test('a rolled-back transaction leaves memory as SQLite has it (reloadRevision)'
   const { db, table } = d.open();
   t.after(() => db.close());
   db.transaction(() => table.upsert(entry('198.18.50.8', 'dora'), 'logon', T))();
-  assert.throws(() => db.transaction(() => {
-    table.upsert(entry('198.18.50.9', 'eve'), 'logon', T);
-    throw new Error('disk full');
-  })());
+  assert.throws(() =>
+    db.transaction(() => {
+      table.upsert(entry('198.18.50.9', 'eve'), 'logon', T);
+      throw new Error('disk full');
+    })(),
+  );
   table.reloadRevision();
   assert.equal(table.revision, 1);
   assert.equal(table.get('198.18.50.9'), undefined);
@@ -107,14 +158,29 @@ test('the hub hands committed changes to every subscriber in order; unsubscribe 
   const hub = new ChangeHub();
   const seen: number[][] = [[], []];
   let ended = 0;
-  const offA = hub.subscribe((cs) => seen[0]?.push(...cs.map((c) => c.revision)), () => ended++);
-  hub.subscribe((cs) => seen[1]?.push(...cs.map((c) => c.revision)), () => ended++);
-  const change = (revision: number): TableChange => ({ revision, op: 'DELETE', ip: '198.18.50.10', reason: 'x', atMs: T });
+  const offA = hub.subscribe(
+    (cs) => seen[0]?.push(...cs.map((c) => c.revision)),
+    () => ended++,
+  );
+  hub.subscribe(
+    (cs) => seen[1]?.push(...cs.map((c) => c.revision)),
+    () => ended++,
+  );
+  const change = (revision: number): TableChange => ({
+    revision,
+    op: 'DELETE',
+    ip: '198.18.50.10',
+    reason: 'x',
+    atMs: T,
+  });
   hub.publish([change(1), change(2)]);
   hub.publish([]);
   offA();
   hub.publish([change(3)]);
-  assert.deepEqual(seen, [[1, 2], [1, 2, 3]]);
+  assert.deepEqual(seen, [
+    [1, 2],
+    [1, 2, 3],
+  ]);
   assert.equal(hub.size, 1);
   hub.shutdown();
   assert.equal(ended, 1, 'only the subscriber still there is ended');
@@ -128,13 +194,20 @@ test('the table writer publishes what committed, and nothing of a write that fai
   t.after(() => db.close());
   const hub = new ChangeHub();
   const seen: string[] = [];
-  hub.subscribe((cs) => seen.push(...cs.map((c) => `${c.op} ${c.ip}`)), () => undefined);
+  hub.subscribe(
+    (cs) => seen.push(...cs.map((c) => `${c.op} ${c.ip}`)),
+    () => undefined,
+  );
   const writer = new TableWriter({ db, table, hub });
   writer.changes(() => [table.upsert(entry('198.18.50.20', 'gina'), 'logon', T)]);
-  assert.throws(() => writer.changes(() => {
-    table.upsert(entry('198.18.50.21', 'hank'), 'logon', T);
-    throw new Error('SQLITE_FULL');
-  }), /SQLITE_FULL/);
+  assert.throws(
+    () =>
+      writer.changes(() => {
+        table.upsert(entry('198.18.50.21', 'hank'), 'logon', T);
+        throw new Error('SQLITE_FULL');
+      }),
+    /SQLITE_FULL/,
+  );
   assert.deepEqual(seen, ['UPSERT 198.18.50.20'], 'the rolled-back upsert never reached a subscriber');
   assert.equal(table.get('198.18.50.21'), undefined);
   assert.equal(table.revision, 1);

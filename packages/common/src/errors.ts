@@ -76,7 +76,11 @@ export class PeerError extends FssoError {
 export class FileError extends FssoError {
   /** The errno code Node reported, e.g. `EACCES`. */
   readonly errno: string;
-  constructor(message: string, readonly path: string, errno: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+    errno: string,
+  ) {
     super('FSSO_FILE', message);
     this.errno = errno;
   }
@@ -84,7 +88,10 @@ export class FileError extends FssoError {
 
 /** A file a command was pointed at could not be read. */
 export class FileUnreadableError extends FssoError {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super('FSSO_FILE_UNREADABLE', message);
   }
 }
@@ -94,56 +101,84 @@ export type PkiFailure = 'openssl-missing' | 'openssl-failed' | 'no-ca';
 
 /** A step of `fssoctl pki` failed. */
 export class PkiError extends FssoError {
-  constructor(message: string, readonly reason: PkiFailure) {
+  constructor(
+    message: string,
+    readonly reason: PkiFailure,
+  ) {
     super('FSSO_PKI', message);
   }
 }
 
 /** A file given as a certificate is not one (`field` names the setting or flag, e.g. `tls.cert`). */
 export class CertificateInvalidError extends FssoError {
-  constructor(message: string, readonly field: string, readonly file: string) {
+  constructor(
+    message: string,
+    readonly field: string,
+    readonly file: string,
+  ) {
     super('FSSO_CERT_INVALID', message);
   }
 }
 
 /** A file given as a private key is not one. */
 export class KeyInvalidError extends FssoError {
-  constructor(message: string, readonly field: string, readonly file: string) {
+  constructor(
+    message: string,
+    readonly field: string,
+    readonly file: string,
+  ) {
     super('FSSO_KEY_INVALID', message);
   }
 }
 
 /** The collector's database could not be opened or used. */
 export class DatabaseOpenError extends FssoError {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super('FSSO_DB_OPEN', message);
   }
 }
 
 /** The database file is not the collector's SQLite file; it was left untouched. */
 export class DatabaseNotSqliteError extends FssoError {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super('FSSO_DB_NOT_SQLITE', message);
   }
 }
 
 /** The database has a newer schema than this collector knows. */
 export class DatabaseTooNewError extends FssoError {
-  constructor(message: string, readonly path: string, readonly version: number, readonly known: number) {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly version: number,
+    readonly known: number,
+  ) {
     super('FSSO_DB_TOO_NEW', message);
   }
 }
 
 /** The agent's spool could not be opened. */
 export class SpoolOpenError extends FssoError {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super('FSSO_SPOOL_OPEN', message);
   }
 }
 
 /** A server (gRPC, metrics) could not listen on its address. */
 export class ListenError extends FssoError {
-  constructor(message: string, readonly address: string) {
+  constructor(
+    message: string,
+    readonly address: string,
+  ) {
     super('FSSO_LISTEN_FAILED', message);
   }
 }
@@ -157,14 +192,20 @@ export class TlsUnavailableError extends FssoError {
 
 /** The collector at `address` refused a call for this certificate's role. */
 export class PermissionDeniedError extends FssoError {
-  constructor(message: string, readonly address: string) {
+  constructor(
+    message: string,
+    readonly address: string,
+  ) {
     super('FSSO_PERMISSION_DENIED', message);
   }
 }
 
 /** The collector at `address` answered a call with an error status. */
 export class CallFailedError extends FssoError {
-  constructor(message: string, readonly address: string) {
+  constructor(
+    message: string,
+    readonly address: string,
+  ) {
     super('FSSO_CALL_FAILED', message);
   }
 }
@@ -178,7 +219,10 @@ export class InstallError extends FssoError {
 
 /** A command needs more rights than it runs with: root on Linux, an elevated prompt on Windows. */
 export class PrivilegeError extends FssoError {
-  constructor(message: string, readonly needs: 'root' | 'admin') {
+  constructor(
+    message: string,
+    readonly needs: 'root' | 'admin',
+  ) {
     super(needs === 'root' ? 'FSSO_NEEDS_ROOT' : 'FSSO_NEEDS_ADMIN', message);
   }
 }

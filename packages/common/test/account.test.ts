@@ -4,8 +4,16 @@ import { normaliseAccount, normaliseMac, normaliseWorkstation } from '../src/ide
 
 test('DOMAIN\\user, user@REALM and separate fields fold to one account', () => {
   assert.deepEqual(normaliseAccount('CORP\\Alice'), { user: 'alice', domain: 'CORP', machine: false });
-  assert.deepEqual(normaliseAccount('admmig@OFFSEC.LAN', 'OFFSEC'), { user: 'admmig', domain: 'OFFSEC.LAN', machine: false });
-  assert.deepEqual(normaliseAccount('pgustavo', 'theshire.local'), { user: 'pgustavo', domain: 'THESHIRE.LOCAL', machine: false });
+  assert.deepEqual(normaliseAccount('admmig@OFFSEC.LAN', 'OFFSEC'), {
+    user: 'admmig',
+    domain: 'OFFSEC.LAN',
+    machine: false,
+  });
+  assert.deepEqual(normaliseAccount('pgustavo', 'theshire.local'), {
+    user: 'pgustavo',
+    domain: 'THESHIRE.LOCAL',
+    machine: false,
+  });
   assert.deepEqual(normaliseAccount('WEC01$@OFFSEC.LAN'), { user: 'wec01', domain: 'OFFSEC.LAN', machine: true });
   assert.deepEqual(normaliseAccount('pamela', '.'), { user: 'pamela', domain: '', machine: false });
   assert.equal(normaliseAccount('-', 'CORP'), null);

@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainNames, directoryGroupName, formatAccount, groupMatches, parseAccountName, parseGroupName } from '../src/identity/domains';
+import {
+  DomainNames,
+  directoryGroupName,
+  formatAccount,
+  groupMatches,
+  parseAccountName,
+  parseGroupName,
+} from '../src/identity/domains';
 
-const names = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }, { netbios: 'SALES', dns: ['sales.example.test', 'sales.example'] }]);
+const names = new DomainNames([
+  { netbios: 'CORP', dns: 'corp.example.test' },
+  { netbios: 'SALES', dns: ['sales.example.test', 'sales.example'] },
+]);
 
 test('domains are names compared whole: NetBIOS equals DNS only where configured', () => {
   assert.equal(names.same('CORP', 'corp.example.test'), true);
@@ -11,7 +21,11 @@ test('domains are names compared whole: NetBIOS equals DNS only where configured
   assert.equal(names.same('CORP', 'CORP.SALES.EXAMPLE'), false);
   assert.equal(names.same('SALES', 'sales.example'), true);
   assert.equal(names.same('', 'CORP'), false, "'' is no wildcard");
-  assert.equal(DomainNames.NONE.same('CORP', 'CORP.EXAMPLE.TEST'), false, 'without configuration, two names are two domains');
+  assert.equal(
+    DomainNames.NONE.same('CORP', 'CORP.EXAMPLE.TEST'),
+    false,
+    'without configuration, two names are two domains',
+  );
   assert.equal(names.canonical('corp.example.test'), 'CORP');
   assert.equal(names.canonical('OTHER.EXAMPLE'), 'OTHER.EXAMPLE');
 });
@@ -42,15 +56,30 @@ test('group rules: a domain-qualified rule matches only that domain, a DN only i
   assert.equal(dn.domain, 'CORP');
   assert.equal(groupMatches(dn, have), false, "a DN in CORP does not match SALES's group of the same CN");
   assert.equal(groupMatches(dn, parseGroupName('CORP\\VPN-Users', names)), true);
-  assert.equal(groupMatches(dn, parseGroupName('CN=VPN-Users,OU=Staff,DC=corp,DC=example,DC=test', names)), false, 'two DNs compare whole');
+  assert.equal(
+    groupMatches(dn, parseGroupName('CN=VPN-Users,OU=Staff,DC=corp,DC=example,DC=test', names)),
+    false,
+    'two DNs compare whole',
+  );
 });
 
 test("a directory's group carries its DN: a DN rule compares whole DNs, a DOMAIN\\name rule the name and the directory's domain", () => {
   const names = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }]);
   const have = directoryGroupName('CORP\\Engineering', 'CN=Engineering,OU=Staff,DC=corp,DC=example,DC=test', names);
-  assert.equal(groupMatches(parseGroupName('CN=Engineering,OU=Contractors,DC=corp,DC=example,DC=test', names), have), false, 'same CN and domain, another OU');
-  assert.equal(groupMatches(parseGroupName('CN=Engineering, OU=Staff, DC=corp, DC=example, DC=test', names), have), true);
+  assert.equal(
+    groupMatches(parseGroupName('CN=Engineering,OU=Contractors,DC=corp,DC=example,DC=test', names), have),
+    false,
+    'same CN and domain, another OU',
+  );
+  assert.equal(
+    groupMatches(parseGroupName('CN=Engineering, OU=Staff, DC=corp, DC=example, DC=test', names), have),
+    true,
+  );
   assert.equal(groupMatches(parseGroupName('CORP\\engineering', names), have), true);
   assert.equal(groupMatches(parseGroupName('SALES\\Engineering', names), have), false);
-  assert.deepEqual(directoryGroupName('CORP\\Engineering', '', names), parseGroupName('CORP\\Engineering', names), 'no DN: the name alone');
+  assert.deepEqual(
+    directoryGroupName('CORP\\Engineering', '', names),
+    parseGroupName('CORP\\Engineering', names),
+    'no DN: the name alone',
+  );
 });

@@ -1,9 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CallFailedError, CertificateInvalidError, DatabaseNotSqliteError, DatabaseOpenError, DatabaseTooNewError, FileError,
-  FileUnreadableError, FssoError, InstallError, InternalError, KeyInvalidError, ListenError, PermissionDeniedError, PkiError,
-  PrivilegeError, SpoolOpenError, TlsUnavailableError, type FssoErrorCode,
+  CallFailedError,
+  CertificateInvalidError,
+  DatabaseNotSqliteError,
+  DatabaseOpenError,
+  DatabaseTooNewError,
+  FileError,
+  FileUnreadableError,
+  FssoError,
+  InstallError,
+  InternalError,
+  KeyInvalidError,
+  ListenError,
+  PermissionDeniedError,
+  PkiError,
+  PrivilegeError,
+  SpoolOpenError,
+  TlsUnavailableError,
+  type FssoErrorCode,
 } from '../src/errors';
 
 test('every named error carries its stable code, its class name and the message as given', () => {

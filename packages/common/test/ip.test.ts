@@ -18,7 +18,22 @@ test('every spelling of one address gives one key', () => {
 });
 
 test('addresses that name no client are dropped', () => {
-  for (const raw of ['-', '', '  ', '127.0.0.1', '127.5.5.5', '::1', '::', '0.0.0.0', 'unix:', 'ipv6::::0', 'garbage', '::ffff:127.0.0.1', undefined, null]) {
+  for (const raw of [
+    '-',
+    '',
+    '  ',
+    '127.0.0.1',
+    '127.5.5.5',
+    '::1',
+    '::',
+    '0.0.0.0',
+    'unix:',
+    'ipv6::::0',
+    'garbage',
+    '::ffff:127.0.0.1',
+    undefined,
+    null,
+  ]) {
     assert.equal(normaliseIp(raw), null, String(raw));
   }
 });

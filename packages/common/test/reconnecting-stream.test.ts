@@ -2,7 +2,15 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import {
-  ConfigError, ReconnectingStream, loadFsso, type IdentityServiceClient, type SilenceWatchdog, type StreamLoss, type StreamState, type SyncMessage, type SyncMessage__Output,
+  ConfigError,
+  ReconnectingStream,
+  loadFsso,
+  type IdentityServiceClient,
+  type SilenceWatchdog,
+  type StreamLoss,
+  type StreamState,
+  type SyncMessage,
+  type SyncMessage__Output,
   type SyncRequest__Output,
 } from '../src/index';
 
@@ -13,18 +21,28 @@ import {
 
 type SyncCall = grpc.ServerWritableStream<SyncRequest__Output, SyncMessage>;
 
-async function serve(t: TestContext, sync: (call: SyncCall) => void, port = 0): Promise<{ port: number; server: grpc.Server }> {
+async function serve(
+  t: TestContext,
+  sync: (call: SyncCall) => void,
+  port = 0,
+): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server();
   server.addService(loadFsso().proto.fsso.v1.IdentityService.service, { Sync: sync });
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   t.after(() => server.forceShutdown());
   return { port: bound, server };
 }
 
 interface Probe {
-  stream: ReconnectingStream<IdentityServiceClient, grpc.ClientReadableStream<SyncMessage__Output>, SyncMessage__Output>;
+  stream: ReconnectingStream<
+    IdentityServiceClient,
+    grpc.ClientReadableStream<SyncMessage__Output>,
+    SyncMessage__Output
+  >;
   opened: number;
   losses: StreamLoss[];
   states: StreamState[];
@@ -67,7 +85,7 @@ function probe(t: TestContext, port: number, o: ProbeOptions = {}): Probe {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+  for (const end = Date.now() + timeoutMs; Date.now() < end;) {
     if (check()) return;
     await sleep(10);
   }
@@ -77,7 +95,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
 const beat: SyncMessage = { heartbeat: { revision: 1 } };
 
 test('a call the server ends with a status is lost exactly once, with its code and words', async (t) => {
-  const { port } = await serve(t, (call) => call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: 'certificate fw9 has role agent' }));
+  const { port } = await serve(t, (call) =>
+    call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: 'certificate fw9 has role agent' }),
+  );
   const p = probe(t, port, { onLost: (_l, me) => me.losses.length === 4 && me.stream.stop() });
   p.stream.start();
   await until('four losses', () => p.losses.length === 4);
@@ -103,7 +123,10 @@ test('a call the server ends normally, after a message, is lost once as "stream 
   await until('the loss', () => p.losses.length === 1);
   await sleep(200);
   assert.equal(p.losses.length, 1);
-  assert.deepEqual({ ...p.losses[0], retryInMs: 0 }, { code: undefined, details: 'stream ended by the collector', received: 1, silentMs: 0, retryInMs: 0 });
+  assert.deepEqual(
+    { ...p.losses[0], retryInMs: 0 },
+    { code: undefined, details: 'stream ended by the collector', received: 1, silentMs: 0, retryInMs: 0 },
+  );
   assert.equal(p.messages.length, 1, 'the message before the end was delivered');
   assert.deepEqual(p.states, ['CONNECTING', 'STREAMING', 'BACKOFF', 'STOPPED']);
 });
@@ -117,7 +140,10 @@ test('a server that dies mid-stream is lost once; the stream comes back when the
   await until('the loss', () => p.losses.length >= 1);
   await sleep(300); // retries against the closed port meanwhile: each its own loss
   const lostCalls = p.losses.length;
-  assert.ok(p.opened === lostCalls || p.opened === lostCalls + 1, `${p.opened} calls opened, ${lostCalls} lost: never two losses for one call`);
+  assert.ok(
+    p.opened === lostCalls || p.opened === lostCalls + 1,
+    `${p.opened} calls opened, ${lostCalls} lost: never two losses for one call`,
+  );
   assert.equal(p.losses[0]?.received, 1);
   first = await serve(t, (call) => call.write(beat), first.port);
   await until('streaming again', () => p.stream.state === 'STREAMING');
@@ -139,7 +165,10 @@ test('a stopped stream tells no loss, and can be started again', async (t) => {
 
 test('retries back off with jitter, growing to the cap and staying under it; healthy() starts over', async (t) => {
   const { port } = await serve(t, (call) => call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'not yet' }));
-  const p = probe(t, port, { backoff: { initialMs: 10, maxMs: 80 }, onLost: (_l, me) => me.losses.length === 7 && me.stream.stop() });
+  const p = probe(t, port, {
+    backoff: { initialMs: 10, maxMs: 80 },
+    onLost: (_l, me) => me.losses.length === 7 && me.stream.stop(),
+  });
   p.stream.start();
   await until('seven losses', () => p.losses.length === 7);
   const waits = p.losses.map((l) => l.retryInMs);
@@ -148,7 +177,10 @@ test('retries back off with jitter, growing to the cap and staying under it; hea
     const cap = Math.min(80, 10 * 2 ** k);
     assert.ok(w >= cap / 2 && w <= cap, `wait ${k} is ${w} ms, expected ${cap / 2}..${cap} (all: ${waits.join(', ')})`);
   });
-  assert.ok(waits.slice(3).every((w) => w >= 40), `capped waits stay near the cap: ${waits.join(', ')}`);
+  assert.ok(
+    waits.slice(3).every((w) => w >= 40),
+    `capped waits stay near the cap: ${waits.join(', ')}`,
+  );
 
   const { port: port2 } = await serve(t, (call) => {
     call.write(beat);
@@ -161,7 +193,10 @@ test('retries back off with jitter, growing to the cap and staying under it; hea
   });
   q.stream.start();
   await until('five losses', () => q.losses.length === 5);
-  assert.ok(q.losses.every((l) => l.retryInMs <= 10), `each answered call resets the wait: ${q.losses.map((l) => l.retryInMs).join(', ')}`);
+  assert.ok(
+    q.losses.every((l) => l.retryInMs <= 10),
+    `each answered call resets the wait: ${q.losses.map((l) => l.retryInMs).join(', ')}`,
+  );
 });
 
 test('the watchdog drops a call the server accepts and never answers, and the server sees it cancelled', async (t) => {
@@ -201,15 +236,30 @@ test('the watchdog stays quiet while messages flow, and while nothing is awaited
   assert.equal(p.losses.length, 0, 'silence does not count while nothing is awaited');
   waiting = true;
   await until('the loss once something is awaited', () => p.losses.length === 1, 2000);
-  assert.ok((p.losses[0]?.silentMs ?? 0) < 700, `silence counted from when waiting started (${p.losses[0]?.silentMs} ms), not from the last message`);
+  assert.ok(
+    (p.losses[0]?.silentMs ?? 0) < 700,
+    `silence counted from when waiting started (${p.losses[0]?.silentMs} ms), not from the last message`,
+  );
 });
 
 test('wrong backoff or watchdog values are refused naming the field', () => {
   const base = {
-    address: '127.0.0.1:1', credentials: grpc.credentials.createInsecure(),
+    address: '127.0.0.1:1',
+    credentials: grpc.credentials.createInsecure(),
     makeClient: () => new grpc.Client('127.0.0.1:1', grpc.credentials.createInsecure()),
-    open: () => { throw new Error('not opened'); }, onMessage: () => undefined, onLost: () => undefined,
+    open: () => {
+      throw new Error('not opened');
+    },
+    onMessage: () => undefined,
+    onLost: () => undefined,
   };
-  assert.throws(() => new ReconnectingStream({ ...base, backoff: { initialMs: 500, maxMs: 100 } }), (e: unknown) => e instanceof ConfigError && e.field === 'backoff.maxMs' && /below backoff\.initialMs/.test(e.message));
-  assert.throws(() => new ReconnectingStream({ ...base, watchdog: { timeoutMs: 0, reason: () => '' } }), (e: unknown) => e instanceof ConfigError && e.field === 'watchdog.timeoutMs');
+  assert.throws(
+    () => new ReconnectingStream({ ...base, backoff: { initialMs: 500, maxMs: 100 } }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.field === 'backoff.maxMs' && /below backoff\.initialMs/.test(e.message),
+  );
+  assert.throws(
+    () => new ReconnectingStream({ ...base, watchdog: { timeoutMs: 0, reason: () => '' } }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'watchdog.timeoutMs',
+  );
 });

@@ -21,7 +21,10 @@ test('the certificate provider hands on a renewal only when the files are privat
 
   const refused: string[] = [];
   let reloads = 0;
-  const p = new CheckedFileCertificateProvider(files, 60_000, { refused: (reason, _file, field) => refused.push(`${field}: ${reason}`), reloaded: () => reloads++ });
+  const p = new CheckedFileCertificateProvider(files, 60_000, {
+    refused: (reason, _file, field) => refused.push(`${field}: ${reason}`),
+    reloaded: () => reloads++,
+  });
   const served: Buffer[] = [];
   const listener = (u: { certificate: Buffer } | null): void => void (u && served.push(u.certificate));
   p.addIdentityCertificateListener(listener);
@@ -32,7 +35,11 @@ test('the certificate provider hands on a renewal only when the files are privat
   copyFileSync(b.cert, files.cert);
   assert.equal(p.refresh(), false);
   assert.equal(p.refresh(), false);
-  assert.deepEqual(refused, [`tls.key: ${files.key} is not the key of ${files.cert}; replace both files together`], 'reported once');
+  assert.deepEqual(
+    refused,
+    [`tls.key: ${files.key} is not the key of ${files.cert}; replace both files together`],
+    'reported once',
+  );
   copyFileSync(b.key, files.key);
   assert.equal(p.refresh(), true, 'both in place: handed on');
   assert.equal(reloads, 1);
@@ -40,10 +47,15 @@ test('the certificate provider hands on a renewal only when the files are privat
 
   chmodSync(files.ca, 0o664);
   assert.equal(p.refresh(), false);
-  assert.match(refused.at(-1) ?? '', /^tls\.ca: .*ca\.pem can be changed by other users \(mode 0664: its group can write it\); run 'chmod go-w .*ca\.pem'$/);
+  assert.match(
+    refused.at(-1) ?? '',
+    /^tls\.ca: .*ca\.pem can be changed by other users \(mode 0664: its group can write it\); run 'chmod go-w .*ca\.pem'$/,
+  );
   chmodSync(files.ca, 0o644);
 
   chmodSync(files.cert, 0o666);
-  assert.throws(() => new CheckedFileCertificateProvider(files, 60_000, { refused: () => undefined, reloaded: () => undefined }),
-    (e: unknown) => e instanceof ConfigError && e.field === 'tls.cert' && /chmod go-w/.test(e.message));
+  assert.throws(
+    () => new CheckedFileCertificateProvider(files, 60_000, { refused: () => undefined, reloaded: () => undefined }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'tls.cert' && /chmod go-w/.test(e.message),
+  );
 });

@@ -45,8 +45,18 @@ export class DcAgent {
   }
 
   /** What the metrics read at scrape time (nothing before start). */
-  view(): { spool: Spool | undefined; links: readonly CollectorLink[]; sources: readonly { readonly stats: SourceStats }[]; shaper: Shaper } {
-    return { spool: this.spool?.isOpen === false ? undefined : this.spool, links: this.links, sources: this.sources, shaper: this.shaper };
+  view(): {
+    spool: Spool | undefined;
+    links: readonly CollectorLink[];
+    sources: readonly { readonly stats: SourceStats }[];
+    shaper: Shaper;
+  } {
+    return {
+      spool: this.spool?.isOpen === false ? undefined : this.spool,
+      links: this.links,
+      sources: this.sources,
+      shaper: this.shaper,
+    };
   }
 
   start(): void {
@@ -54,28 +64,50 @@ export class DcAgent {
     const spool = new Spool(cfg.spool, cfg.spoolLimits);
     this.spool = spool;
     if (cfg.collectors.some((c) => c.insecure)) this.log.warn(PLAINTEXT_WARNING);
-    warnIfReadableByOthers(cfg.collectors.map((c) => c.keyFile), this.log);
+    warnIfReadableByOthers(
+      cfg.collectors.map((c) => c.keyFile),
+      this.log,
+    );
     const names = cfg.collectors.map((c) => c.name);
     const hello = { agentId: cfg.agentId, domains: cfg.domains, hostname: hostname(), version: VERSION };
-    this.links = cfg.collectors.map((c) => new CollectorLink({ target: c, spool, hello, allCollectors: names, opts: { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight, ackTimeoutMs: cfg.ackTimeoutMs }, log: this.log }));
+    this.links = cfg.collectors.map(
+      (c) =>
+        new CollectorLink({
+          target: c,
+          spool,
+          hello,
+          allCollectors: names,
+          opts: { batchSize: cfg.batchSize, maxInFlight: cfg.maxInFlight, ackTimeoutMs: cfg.ackTimeoutMs },
+          log: this.log,
+        }),
+    );
     for (const l of this.links) l.start();
     for (const sc of cfg.sources) {
-      const sink: EventSink = (events, position) => this.accept(events, position === undefined ? undefined : { source: sc.name, value: position });
+      const sink: EventSink = (events, position) =>
+        this.accept(events, position === undefined ? undefined : { source: sc.name, value: position });
       const src = this.createSource(sc, sink, spool.position(sc.name));
       this.sources.push(src);
-      this.sourceRuns.push(src.run().then(
-        () => void this.log.info('source finished', { source: sc.name, ...src.stats }),
-        (err: unknown) => {
-          this.failedSources.push(sc.name);
-          this.log.error('source failed', { source: sc.name, error: errorMessage(err) });
-        },
-      ));
+      this.sourceRuns.push(
+        src.run().then(
+          () => void this.log.info('source finished', { source: sc.name, ...src.stats }),
+          (err: unknown) => {
+            this.failedSources.push(sc.name);
+            this.log.error('source failed', { source: sc.name, error: errorMessage(err) });
+          },
+        ),
+      );
     }
     // Not unref'd: a daemon runs until it is stopped, even in a moment when no stream or file is open.
     this.progressTimer = setInterval(() => this.logProgress(), PROGRESS_MS);
     this.stateValue = 'RUNNING';
     this.log.info('agent started', {
-      agentId: cfg.agentId, spool: cfg.spool, spoolFrom: cfg.dataDirFrom, spoolId: spool.spoolId, head: spool.head, collectors: names, sources: cfg.sources.map((s) => s.name),
+      agentId: cfg.agentId,
+      spool: cfg.spool,
+      spoolFrom: cfg.dataDirFrom,
+      spoolId: spool.spoolId,
+      head: spool.head,
+      collectors: names,
+      sources: cfg.sources.map((s) => s.name),
       selfTraffic: cfg.selfTraffic === 'keep' ? 'keep' : { drop: this.hostAddresses.list() },
     });
   }
@@ -96,7 +128,8 @@ export class DcAgent {
     if (!spool) return false;
     const events = this.shaper.shape(raw);
     const r = spool.append(events, position);
-    if (r.dropped) this.log.warn('spool full: oldest events dropped', { dropped: r.dropped, droppedTotal: spool.overflow.dropped });
+    if (r.dropped)
+      this.log.warn('spool full: oldest events dropped', { dropped: r.dropped, droppedTotal: spool.overflow.dropped });
     if (r.accepted && events.length) for (const l of this.links) l.notify();
     return r.accepted;
   }
@@ -111,7 +144,17 @@ export class DcAgent {
       ...this.shaper.stats,
       selfTraffic: this.sources.reduce((n, s) => n + countSelfTraffic(s.stats.skipped), 0),
       ...spool.overflow,
-      collectors: Object.fromEntries(this.links.map((l) => [l.name, { state: l.state, acked: spool.cursor(l.name), rejected: l.status.rejected, ...(l.state === 'STREAMING' ? {} : { lastError: l.status.lastError }) }])),
+      collectors: Object.fromEntries(
+        this.links.map((l) => [
+          l.name,
+          {
+            state: l.state,
+            acked: spool.cursor(l.name),
+            rejected: l.status.rejected,
+            ...(l.state === 'STREAMING' ? {} : { lastError: l.status.lastError }),
+          },
+        ]),
+      ),
     });
   }
 
@@ -123,16 +166,21 @@ export class DcAgent {
   /** Resolves once every source has ended and every collector acknowledged everything. */
   async delivered(): Promise<void> {
     await Promise.all(this.sourceRuns);
-    await Promise.all(this.links.map((l) => new Promise<void>((resolve) => {
-      if (l.caughtUp) return resolve();
-      const check = (): void => {
-        if (l.caughtUp) {
-          l.off('acked', check);
-          resolve();
-        }
-      };
-      l.on('acked', check);
-    })));
+    await Promise.all(
+      this.links.map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            if (l.caughtUp) return resolve();
+            const check = (): void => {
+              if (l.caughtUp) {
+                l.off('acked', check);
+                resolve();
+              }
+            };
+            l.on('acked', check);
+          }),
+      ),
+    );
   }
 
   /** The one shutdown path: stop reading, close the streams, close the spool. */

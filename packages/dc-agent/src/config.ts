@@ -1,7 +1,24 @@
 import { join, resolve } from 'node:path';
 import {
-  ConfigError, channelCredentials, defaultOf, keysOf, optionalBool, optionalInt, optionalString, parseAddress, parseDuration,
-  rejectUnknownKeys, resolveDataDir, validateLogOptions, validateMetricsOptions, type MetricsConfig, type MetricsOptions, validateTlsOptions, type DataDirSource, type LinkSecurity, type LogOptions,
+  ConfigError,
+  channelCredentials,
+  defaultOf,
+  keysOf,
+  optionalBool,
+  optionalInt,
+  optionalString,
+  parseAddress,
+  parseDuration,
+  rejectUnknownKeys,
+  resolveDataDir,
+  validateLogOptions,
+  validateMetricsOptions,
+  type MetricsConfig,
+  type MetricsOptions,
+  validateTlsOptions,
+  type DataDirSource,
+  type LinkSecurity,
+  type LogOptions,
   type TlsOptions,
 } from '@fsso/common';
 import type { FileSourceConfig } from './readers/file-source';
@@ -13,7 +30,13 @@ import { validateSyslogTls } from './readers/syslog/tls-config';
 import { AGENT_TOP } from './config-schema';
 import type { LinkTarget } from './delivery/collector-link';
 import {
-  BUILTIN_PROFILES, formatNames, getFormat, validateFilters, validateProfiles, type FilterOptions, type SelfTrafficMode,
+  BUILTIN_PROFILES,
+  formatNames,
+  getFormat,
+  validateFilters,
+  validateProfiles,
+  type FilterOptions,
+  type SelfTrafficMode,
 } from '@fsso/formats';
 import type { SpoolLimits, WhenFull } from './spool/spool';
 
@@ -43,7 +66,15 @@ export interface AgentOptions {
   tls?: TlsOptions;
   /** Plaintext gRPC to every collector (labs only; warned about). @default false */
   insecure?: boolean;
-  sources: { name?: string; format: string; path: string; follow?: boolean; stampReadTime?: boolean; pollInterval?: string; defaultDomain?: string }[];
+  sources: {
+    name?: string;
+    format: string;
+    path: string;
+    follow?: boolean;
+    stampReadTime?: boolean;
+    pollInterval?: string;
+    defaultDomain?: string;
+  }[];
   /**
    * What is not evidence of a person at an address, and how bursts are folded. Besides the
    * shaper's options, `selfTraffic`: "drop" maps nobody for a logon whose client address is the
@@ -102,12 +133,18 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
   const insecureAll = optionalBool(raw, 'insecure', '') ?? DEFAULT<boolean>('insecure');
   const tlsAll = validateTlsOptions(raw['tls'], baseDir, 'tls');
   if (insecureAll && tlsAll) {
-    throw new ConfigError('insecure, tls: "insecure": true and a "tls" block are both set at the top; remove "insecure" for mutual TLS, or remove "tls" for a plaintext lab', 'insecure');
+    throw new ConfigError(
+      'insecure, tls: "insecure": true and a "tls" block are both set at the top; remove "insecure" for mutual TLS, or remove "tls" for a plaintext lab',
+      'insecure',
+    );
   }
 
   const rawCollectors = raw['collectors'];
   if (!Array.isArray(rawCollectors) || rawCollectors.length === 0) {
-    throw new ConfigError('collectors: list at least one collector, e.g. [{"address": "collector.corp.example:7450"}]', 'collectors');
+    throw new ConfigError(
+      'collectors: list at least one collector, e.g. [{"address": "collector.corp.example:7450"}]',
+      'collectors',
+    );
   }
   const names = new Set<string>();
   const certs: CertRef[] = [];
@@ -118,7 +155,11 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     rejectUnknownKeys(o, ['name', 'address', 'tls', 'insecure'], f);
     const address = parseAddress(o['address'], `${f}.address`);
     const name = optionalString(o, 'name', `${f}.`) ?? address;
-    if (names.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice; each collector needs its own name (its spool cursor is kept under it)`, `${f}.name`);
+    if (names.has(name))
+      throw new ConfigError(
+        `${f}.name: "${name}" is used twice; each collector needs its own name (its spool cursor is kept under it)`,
+        `${f}.name`,
+      );
     names.add(name);
     const ownTls = validateTlsOptions(o['tls'], baseDir, `${f}.tls`);
     const ownInsecure = optionalBool(o, 'insecure', `${f}.`);
@@ -126,21 +167,39 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     // top-level default. Its own "insecure": true may still override a top-level tls (explicit).
     if (ownTls && (ownInsecure ?? insecureAll)) {
       const where = ownInsecure ? `${f}.insecure` : 'insecure (top level)';
-      throw new ConfigError(`${where}, ${f}.tls: plaintext is asked for a collector that has its own "tls" block; remove "insecure" for mutual TLS, or remove ${f}.tls for a plaintext lab`, ownInsecure ? `${f}.insecure` : 'insecure');
+      throw new ConfigError(
+        `${where}, ${f}.tls: plaintext is asked for a collector that has its own "tls" block; remove "insecure" for mutual TLS, or remove ${f}.tls for a plaintext lab`,
+        ownInsecure ? `${f}.insecure` : 'insecure',
+      );
     }
     const security: LinkSecurity = { tls: ownTls ?? tlsAll, insecure: ownInsecure ?? insecureAll };
     if (!security.insecure && !security.tls) {
-      throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`, `${f}.tls`);
+      throw new ConfigError(
+        `${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top), or "insecure": true for a plaintext lab`,
+        `${f}.tls`,
+      );
     }
     const credentials = channelCredentials(security, `${f}.tls`);
-    if (!security.insecure && security.tls) certs.push({ field: o['tls'] !== undefined ? `${f}.tls.cert` : 'tls.cert', file: security.tls.cert });
+    if (!security.insecure && security.tls)
+      certs.push({ field: o['tls'] !== undefined ? `${f}.tls.cert` : 'tls.cert', file: security.tls.cert });
     const tls = security.insecure ? undefined : security.tls;
-    return { name, address, credentials, insecure: security.insecure === true, keyFile: tls?.key, certFile: tls?.cert, caFile: tls?.ca };
+    return {
+      name,
+      address,
+      credentials,
+      insecure: security.insecure === true,
+      keyFile: tls?.key,
+      certFile: tls?.cert,
+      caFile: tls?.ca,
+    };
   });
 
   const rawSources = raw['sources'];
   if (!Array.isArray(rawSources) || rawSources.length === 0) {
-    throw new ConfigError(`sources: list at least one source, e.g. [{"format": "windows-xml", "path": "/var/log/security.xml", "follow": true}]`, 'sources');
+    throw new ConfigError(
+      `sources: list at least one source, e.g. [{"format": "windows-xml", "path": "/var/log/security.xml", "follow": true}]`,
+      'sources',
+    );
   }
   const sourceNames = new Set<string>();
   const selfTraffic = selfTrafficMode(raw['filters']);
@@ -148,15 +207,22 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     const f = `sources[${i}]`;
     if (typeof s !== 'object' || s === null) throw new ConfigError(`${f}: expected {"format": ..., "path": ...}`, f);
     const o = s as Record<string, unknown>;
-    const parse = { defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '', selfTraffic };
+    const parse = {
+      defaultDomain: optionalString(o, 'defaultDomain', `${f}.`) ?? (domains[0] as string | undefined) ?? '',
+      selfTraffic,
+    };
     if (o['format'] === 'windows-eventlog') {
       rejectUnknownKeys(o, ['name', 'format', 'pollInterval', 'backfill', 'batch', 'defaultDomain'], f);
       const name = optionalString(o, 'name', `${f}.`) ?? 'windows-eventlog:Security';
       if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
       sourceNames.add(name);
       return {
-        kind: 'windows-eventlog', name, parse, pollMs: parseDuration(o['pollInterval'] ?? '1s', `${f}.pollInterval`),
-        backfillMs: parseDuration(o['backfill'] ?? '8h', `${f}.backfill`), batch: optionalInt(o, 'batch', `${f}.`, 1, 100_000) ?? 1000,
+        kind: 'windows-eventlog',
+        name,
+        parse,
+        pollMs: parseDuration(o['pollInterval'] ?? '1s', `${f}.pollInterval`),
+        backfillMs: parseDuration(o['backfill'] ?? '8h', `${f}.backfill`),
+        batch: optionalInt(o, 'batch', `${f}.`, 1, 100_000) ?? 1000,
       };
     }
     if (o['format'] === 'syslog-listener') {
@@ -167,15 +233,33 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
       const udp = o['udp'] === undefined ? undefined : parseAddress(o['udp'], `${f}.udp`);
       const tcp = o['tcp'] === undefined ? undefined : parseAddress(o['tcp'], `${f}.tcp`);
       const tls = validateSyslogTls(o['tls'], baseDir, `${f}.tls`);
-      if (!udp && !tcp && !tls) throw new ConfigError(`${f}: a syslog listener needs "udp", "tcp" or "tls", e.g. "udp": "0.0.0.0:514"`, `${f}.udp`);
+      if (!udp && !tcp && !tls)
+        throw new ConfigError(
+          `${f}: a syslog listener needs "udp", "tcp" or "tls", e.g. "udp": "0.0.0.0:514"`,
+          `${f}.udp`,
+        );
       const allowFrom = o['allowFrom'];
       parseAllowFrom(allowFrom, `${f}.allowFrom`);
-      const profiles = o['profiles'] === undefined ? [...BUILTIN_PROFILES] : validateProfiles(o['profiles'], `${f}.profiles`);
-      return { kind: 'syslog-listener', name, udp, tcp, tls, allowFrom: allowFrom as string[], profiles, defaultDomain: parse.defaultDomain };
+      const profiles =
+        o['profiles'] === undefined ? [...BUILTIN_PROFILES] : validateProfiles(o['profiles'], `${f}.profiles`);
+      return {
+        kind: 'syslog-listener',
+        name,
+        udp,
+        tcp,
+        tls,
+        allowFrom: allowFrom as string[],
+        profiles,
+        defaultDomain: parse.defaultDomain,
+      };
     }
     rejectUnknownKeys(o, ['name', 'format', 'path', 'follow', 'stampReadTime', 'pollInterval', 'defaultDomain'], f);
     const format = optionalString(o, 'format', `${f}.`);
-    if (!format || !getFormat(format)) throw new ConfigError(`${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${[...formatNames(), 'windows-eventlog', 'syslog-listener'].join(', ')}`, `${f}.format`);
+    if (!format || !getFormat(format))
+      throw new ConfigError(
+        `${f}.format: ${JSON.stringify(o['format'])} is not a format; use one of ${[...formatNames(), 'windows-eventlog', 'syslog-listener'].join(', ')}`,
+        `${f}.format`,
+      );
     const p = optionalString(o, 'path', `${f}.`);
     if (!p) throw new ConfigError(`${f}.path: missing; give a file path, or "-" for standard input`, `${f}.path`);
     const path = p === '-' ? p : resolve(baseDir, p);
@@ -183,22 +267,34 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
     if (sourceNames.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice`, `${f}.name`);
     sourceNames.add(name);
     return {
-      kind: 'file', name, format, path, follow: optionalBool(o, 'follow', `${f}.`) ?? false,
+      kind: 'file',
+      name,
+      format,
+      path,
+      follow: optionalBool(o, 'follow', `${f}.`) ?? false,
       stampReadTime: optionalBool(o, 'stampReadTime', `${f}.`) ?? false,
-      pollMs: parseDuration(o['pollInterval'] ?? '500ms', `${f}.pollInterval`), parse,
+      pollMs: parseDuration(o['pollInterval'] ?? '500ms', `${f}.pollInterval`),
+      parse,
     };
   });
 
   return {
-    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs), domains: domains as string[],
-    dataDir: data.dir, dataDirFrom: spoolOpt ? 'spool' : data.from, spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(data.dir, 'spool.db'),
-    collectors, sources,
+    agentId: resolveAgentId(optionalString(raw, 'agentId', ''), certs),
+    domains: domains as string[],
+    dataDir: data.dir,
+    dataDirFrom: spoolOpt ? 'spool' : data.from,
+    spool: spoolOpt ? resolve(baseDir, spoolOpt) : join(data.dir, 'spool.db'),
+    collectors,
+    sources,
     batchSize: optionalInt(raw, 'batchSize', '', 1, 10_000) ?? DEFAULT<number>('batchSize'),
     maxInFlight: optionalInt(raw, 'maxInFlight', '', 1, 64) ?? DEFAULT<number>('maxInFlight'),
     ackTimeoutMs: parseDuration(raw['ackTimeout'] ?? DEFAULT<string>('ackTimeout'), 'ackTimeout'),
     filters: validateFilters(raw['filters']),
     selfTraffic,
-    spoolLimits: { maxBytes: parseBytes(raw['spoolMaxBytes'] ?? DEFAULT<string>('spoolMaxBytes'), 'spoolMaxBytes'), whenFull: whenFull(raw['spoolWhenFull']) },
+    spoolLimits: {
+      maxBytes: parseBytes(raw['spoolMaxBytes'] ?? DEFAULT<string>('spoolMaxBytes'), 'spoolMaxBytes'),
+      whenFull: whenFull(raw['spoolWhenFull']),
+    },
     log: validateLogOptions(raw['log']),
     metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9465'),
   };
@@ -206,10 +302,14 @@ export function resolveAgentConfig(raw: Record<string, unknown>, baseDir = proce
 
 /** `filters.selfTraffic`: "drop" unless the operator keeps self-traffic on purpose. */
 function selfTrafficMode(filters: unknown): SelfTrafficMode {
-  const v = typeof filters === 'object' && filters !== null ? (filters as Record<string, unknown>)['selfTraffic'] : undefined;
+  const v =
+    typeof filters === 'object' && filters !== null ? (filters as Record<string, unknown>)['selfTraffic'] : undefined;
   if (v === undefined || v === 'drop') return 'drop';
   if (v === 'keep') return 'keep';
-  throw new ConfigError(`filters.selfTraffic: ${JSON.stringify(v)} is not allowed; use "drop" (the default: a logon from the server's own address maps nobody) or "keep"`, 'filters.selfTraffic');
+  throw new ConfigError(
+    `filters.selfTraffic: ${JSON.stringify(v)} is not allowed; use "drop" (the default: a logon from the server's own address maps nobody) or "keep"`,
+    'filters.selfTraffic',
+  );
 }
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -224,5 +324,8 @@ function parseBytes(v: unknown, field: string): number {
 function whenFull(v: unknown): WhenFull {
   if (v === undefined) return DEFAULT<WhenFull>('spoolWhenFull');
   if (v === 'block' || v === 'drop-oldest') return v;
-  throw new ConfigError(`spoolWhenFull: ${JSON.stringify(v)}; use "block" (sources wait) or "drop-oldest"`, 'spoolWhenFull');
+  throw new ConfigError(
+    `spoolWhenFull: ${JSON.stringify(v)}; use "block" (sources wait) or "drop-oldest"`,
+    'spoolWhenFull',
+  );
 }

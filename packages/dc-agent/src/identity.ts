@@ -21,11 +21,16 @@ export function resolveAgentId(configured: string | undefined, certs: readonly C
     const x = new X509Certificate(readFileSync(c.file));
     const cn = /^CN=(.*)$/m.exec(x.subject)?.[1];
     const got = certAgentId(identityFromSan(x.subjectAltName).agentIds, cn);
-    if ('problem' in got) throw new ConfigError(`${c.field}: ${c.file} cannot identify an agent: ${got.problem}`, c.field);
+    if ('problem' in got)
+      throw new ConfigError(`${c.field}: ${c.file} cannot identify an agent: ${got.problem}`, c.field);
     if (chosen === undefined) chosen = got.id;
     else if (chosen !== got.id) {
-      const what = configured !== undefined ? `agentId is "${chosen}"` : `another collector's certificate is agent "${chosen}"`;
-      throw new ConfigError(`${c.field}: ${c.file} is the certificate of agent "${got.id}", but ${what}; collectors refuse a hello naming another agent's id: remove agentId (it defaults to the certificate's id) or issue a certificate with 'fssoctl pki issue --role agent --agent-id ${chosen}'`, configured !== undefined ? 'agentId' : c.field);
+      const what =
+        configured !== undefined ? `agentId is "${chosen}"` : `another collector's certificate is agent "${chosen}"`;
+      throw new ConfigError(
+        `${c.field}: ${c.file} is the certificate of agent "${got.id}", but ${what}; collectors refuse a hello naming another agent's id: remove agentId (it defaults to the certificate's id) or issue a certificate with 'fssoctl pki issue --role agent --agent-id ${chosen}'`,
+        configured !== undefined ? 'agentId' : c.field,
+      );
     }
   }
   return chosen ?? hostname();

@@ -13,24 +13,83 @@ import { Spool } from '../src/spool/spool';
 const ctx = { name: 'main', address: '127.0.0.1:7450', caFile: '/etc/fsso/ca.pem' };
 
 test('failures read as a sentence with the fix, without the time stamp or the OpenSSL dump', () => {
-  const refused = describeFailure(grpc.status.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7450 (2026-12-01T08:32:08.504Z)', ctx);
-  assert.equal(refused, 'connection refused at 127.0.0.1:7450: is the collector running, and is collectors[].address right?');
-  assert.equal(describeFailure(grpc.status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7450 (2026-12-01T08:32:10.000Z)', ctx), refused, 'same reason each retry');
-  assert.match(describeFailure(grpc.status.UNAVAILABLE, 'No connection established. Last error: Error: self-signed certificate in certificate chain (2026-12-01T08:32:08.504Z)', ctx),
-    /^the collector's certificate is signed by another CA than \/etc\/fsso\/ca\.pem \(self-signed certificate in certificate chain\); set tls\.ca/);
-  assert.match(describeFailure(grpc.status.PERMISSION_DENIED, 'certificate fw1 (sha256 48ad…) has role firewall; fsso.v1.AgentService needs agent', ctx),
-    /^collector refused our certificate: it has role firewall, an agent needs role agent/);
-  assert.match(describeFailure(grpc.status.PERMISSION_DENIED, 'certificate dc1 may report for CORP, not SALES', ctx), /^collector refused our domains: certificate dc1 may report for CORP, not SALES; set domains/);
-  const dump = '802C4A74957F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+  const refused = describeFailure(
+    grpc.status.UNAVAILABLE,
+    'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7450 (2026-12-01T08:32:08.504Z)',
+    ctx,
+  );
+  assert.equal(
+    refused,
+    'connection refused at 127.0.0.1:7450: is the collector running, and is collectors[].address right?',
+  );
+  assert.equal(
+    describeFailure(
+      grpc.status.UNAVAILABLE,
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7450 (2026-12-01T08:32:10.000Z)',
+      ctx,
+    ),
+    refused,
+    'same reason each retry',
+  );
+  assert.match(
+    describeFailure(
+      grpc.status.UNAVAILABLE,
+      'No connection established. Last error: Error: self-signed certificate in certificate chain (2026-12-01T08:32:08.504Z)',
+      ctx,
+    ),
+    /^the collector's certificate is signed by another CA than \/etc\/fsso\/ca\.pem \(self-signed certificate in certificate chain\); set tls\.ca/,
+  );
+  assert.match(
+    describeFailure(
+      grpc.status.PERMISSION_DENIED,
+      'certificate fw1 (sha256 48ad…) has role firewall; fsso.v1.AgentService needs agent',
+      ctx,
+    ),
+    /^collector refused our certificate: it has role firewall, an agent needs role agent/,
+  );
+  assert.match(
+    describeFailure(grpc.status.PERMISSION_DENIED, 'certificate dc1 may report for CORP, not SALES', ctx),
+    /^collector refused our domains: certificate dc1 may report for CORP, not SALES; set domains/,
+  );
+  const dump =
+    '802C4A74957F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
   assert.equal(opensslReason(dump), 'wrong version number');
-  assert.equal(describeFailure(grpc.status.UNAVAILABLE, `No connection established. Last error: ${dump} (2026-12-01T08:32:08.504Z)`, ctx),
-    'the server at 127.0.0.1:7450 does not speak TLS (wrong version number): it is a plaintext collector or not a collector; fix collectors[].address, or give the collector tls settings');
-  assert.match(describeFailure(grpc.status.UNAVAILABLE, 'Failed to connect (2026-12-01T08:32:08.504Z)', { ...ctx, caFile: undefined }), /we speak plaintext \(insecure: true\)/);
-  assert.match(describeFailure(grpc.status.UNAVAILABLE, 'Failed to connect (2026-12-01T08:32:08.504Z)', ctx), /closed the connection during the TLS handshake: most likely it refused our certificate/);
-  assert.equal(describeFailure(grpc.status.UNAVAILABLE, 'something new', ctx), 'something new', 'unknown reasons pass through');
+  assert.equal(
+    describeFailure(
+      grpc.status.UNAVAILABLE,
+      `No connection established. Last error: ${dump} (2026-12-01T08:32:08.504Z)`,
+      ctx,
+    ),
+    'the server at 127.0.0.1:7450 does not speak TLS (wrong version number): it is a plaintext collector or not a collector; fix collectors[].address, or give the collector tls settings',
+  );
+  assert.match(
+    describeFailure(grpc.status.UNAVAILABLE, 'Failed to connect (2026-12-01T08:32:08.504Z)', {
+      ...ctx,
+      caFile: undefined,
+    }),
+    /we speak plaintext \(insecure: true\)/,
+  );
+  assert.match(
+    describeFailure(grpc.status.UNAVAILABLE, 'Failed to connect (2026-12-01T08:32:08.504Z)', ctx),
+    /closed the connection during the TLS handshake: most likely it refused our certificate/,
+  );
+  assert.equal(
+    describeFailure(grpc.status.UNAVAILABLE, 'something new', ctx),
+    'something new',
+    'unknown reasons pass through',
+  );
 });
 
-const ev = (i: number, user = `u${i}`): Event => ({ seq: i, kind: 'USER_LOGON', user, domain: 'CORP', ip: '198.18.0.1', eventTimeMs: 1_700_000_000_000, source: 'test', logonType: 3 });
+const ev = (i: number, user = `u${i}`): Event => ({
+  seq: i,
+  kind: 'USER_LOGON',
+  user,
+  domain: 'CORP',
+  ip: '198.18.0.1',
+  eventTimeMs: 1_700_000_000_000,
+  source: 'test',
+  logonType: 3,
+});
 
 test("batches follow the collector's limits: events, bytes, rate", () => {
   const s = new BatchSizer(500);
@@ -58,7 +117,9 @@ test('the link report persists state changes, not retries, and sums rejections i
   t.after(() => spool.close());
   const warned: { msg: string; fields: Record<string, unknown> }[] = [];
   const log = createLogger('test', { format: 'json', level: 'error' });
-  const spy = Object.assign(Object.create(log) as typeof log, { warn: (msg: string, fields?: Record<string, unknown>) => void warned.push({ msg, fields: fields ?? {} }) });
+  const spy = Object.assign(Object.create(log) as typeof log, {
+    warn: (msg: string, fields?: Record<string, unknown>) => void warned.push({ msg, fields: fields ?? {} }),
+  });
   const r = new LinkReport('main', spool, spy);
   r.failed('connection refused at X');
   const first = readLinkStatus(spool, 'main');
@@ -73,7 +134,11 @@ test('the link report persists state changes, not retries, and sums rejections i
   r.rejectedEvents(2, [{ seq: 99, reason: 'ip "x" is not a client address' }]);
   assert.equal(warned.length, 2, 'a new reason is told at once');
   r.stopped();
-  assert.equal(warned.reduce((n, w) => n + Number(w.fields['rejected']), 0), 52, 'the lines add up to every rejected event');
+  assert.equal(
+    warned.reduce((n, w) => n + Number(w.fields['rejected']), 0),
+    52,
+    'the lines add up to every rejected event',
+  );
   assert.equal(readLinkStatus(spool, 'main')?.rejected, 52);
   assert.equal(r.rejectedThisRun, 52);
 });

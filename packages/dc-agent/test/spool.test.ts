@@ -7,8 +7,17 @@ import { Spool } from '../src/spool/spool';
 import type { AgentEvent } from '@fsso/formats';
 
 const ev = (i: number): AgentEvent => ({
-  kind: 'USER_LOGON', user: `user${i}`, domain: 'CORP', ip: `198.18.0.${(i % 250) + 1}`, workstation: '', mac: '',
-  eventTimeMs: 1_700_000_000_000 + i, source: 'windows-security', sourceEventId: '4624', logonType: 3, reporter: 'dc1',
+  kind: 'USER_LOGON',
+  user: `user${i}`,
+  domain: 'CORP',
+  ip: `198.18.0.${(i % 250) + 1}`,
+  workstation: '',
+  mac: '',
+  eventTimeMs: 1_700_000_000_000 + i,
+  source: 'windows-security',
+  sourceEventId: '4624',
+  logonType: 3,
+  reporter: 'dc1',
 });
 
 function tmp(t: { after: (fn: () => void) => void }): string {
@@ -28,7 +37,13 @@ test('events and the source position survive a reopen together; sequences never 
   assert.equal(b.spoolId, id);
   assert.equal(b.head, 3);
   assert.equal(b.position('sec'), '{"ino":1,"offset":300}');
-  assert.deepEqual(b.readAfter(1, 10).map((s) => [s.seq, s.event.user]), [[2, 'user2'], [3, 'user3']]);
+  assert.deepEqual(
+    b.readAfter(1, 10).map((s) => [s.seq, s.event.user]),
+    [
+      [2, 'user2'],
+      [3, 'user3'],
+    ],
+  );
   b.ack('c1', 3, ['c1']);
   b.append([ev(4)]);
   assert.equal(b.head, 4, 'a pruned spool still counts on');
@@ -43,7 +58,10 @@ test('an event stays until every collector acknowledged it; one slow collector h
   assert.equal(s.readAfter(s.cursor('primary'), 10).length, 0, 'primary has nothing left to send');
   s.ack('secondary', 2, ['primary', 'secondary']);
   assert.equal(s.pending(), 3);
-  assert.deepEqual(s.readAfter(s.cursor('secondary'), 10).map((e) => e.seq), [3, 4, 5]);
+  assert.deepEqual(
+    s.readAfter(s.cursor('secondary'), 10).map((e) => e.seq),
+    [3, 4, 5],
+  );
 });
 
 test('a full spool blocks new events, or drops the oldest, as configured, and counts it', (t) => {
@@ -63,6 +81,9 @@ test('a full spool blocks new events, or drops the oldest, as configured, and co
   dropping.append([ev(1), ev(2), ev(3)]);
   const r = dropping.append([ev(4), ev(5)]);
   assert.deepEqual(r, { accepted: true, dropped: 2 });
-  assert.deepEqual(dropping.readAfter(0, 10).map((e) => e.event.user), ['user3', 'user4', 'user5']);
+  assert.deepEqual(
+    dropping.readAfter(0, 10).map((e) => e.event.user),
+    ['user3', 'user4', 'user5'],
+  );
   assert.equal(dropping.overflow.dropped, 2);
 });

@@ -22,7 +22,10 @@ test('a line starting with digits that are not a length is LF-framed (header-les
 });
 
 test('oversized frames and binary data end the stream', () => {
-  assert.deepEqual(new SyslogFrameDecoder(10).push(b('<13>ok\n11 <13>too long')), { messages: ['<13>ok'], error: 'oversized' });
+  assert.deepEqual(new SyslogFrameDecoder(10).push(b('<13>ok\n11 <13>too long')), {
+    messages: ['<13>ok'],
+    error: 'oversized',
+  });
   // An octet count is refused as soon as it is read, before the body is buffered.
   assert.equal(new SyslogFrameDecoder(10).push(b('99999999 ')).error, 'oversized');
   // LF framing: more than the cap without a newline.
@@ -31,11 +34,15 @@ test('oversized frames and binary data end the stream', () => {
   assert.equal(d.push(b('ghijk')).error, 'oversized');
   assert.equal(new SyslogFrameDecoder(10).push(b('<13>0123456789\n')).error, 'oversized');
   // A TLS ClientHello sent to the plaintext port.
-  assert.equal(new SyslogFrameDecoder(100).push(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x0a])).error, 'garbage');
+  assert.equal(
+    new SyslogFrameDecoder(100).push(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x0a])).error,
+    'garbage',
+  );
 });
 
 test('BlankLineSplitter: paragraphs, CRLF, leading and repeated blank lines, position', () => {
-  const text = '\n\nTue Jun  9 00:03:48 2015\r\n\tUser-Name = "a"\r\n\r\n\n  \nTue Jun  9 00:08:19 2015\n\tUser-Name = "b"\n';
+  const text =
+    '\n\nTue Jun  9 00:03:48 2015\r\n\tUser-Name = "a"\r\n\r\n\n  \nTue Jun  9 00:08:19 2015\n\tUser-Name = "b"\n';
   const s = new BlankLineSplitter();
   const first = s.push(b(text));
   assert.deepEqual(first, ['Tue Jun  9 00:03:48 2015\r\n\tUser-Name = "a"']);

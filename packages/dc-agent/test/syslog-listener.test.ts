@@ -12,7 +12,10 @@ import { SyslogListener, type SyslogListenerOptions } from '../src/readers/syslo
 /** dist/test/x.test.js -> <checkout>/../shared/data; FSSO_SHARED_DATA when it lives elsewhere. */
 function dataLines(file: string): string[] {
   const dir = process.env['FSSO_SHARED_DATA'] || path.resolve(__dirname, '../../../../../shared/data');
-  return fs.readFileSync(path.join(dir, 'radius_vpn_wireless', file), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return fs
+    .readFileSync(path.join(dir, 'radius_vpn_wireless', file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 const ISE = dataLines('elastic-integrations_cisco_ise_test-pipeline-radius-accounting.log');
 const USERID = dataLines('elastic-integrations_panw_test-panw-panos-userid-sample.log');
@@ -36,7 +39,8 @@ async function listen(extra: Partial<SyslogListenerOptions> = {}) {
   const until = async (n: number, ms = 3000): Promise<AgentEvent[]> => {
     const deadline = Date.now() + ms;
     while (events.length < n) {
-      if (Date.now() > deadline) assert.fail(`waited for ${n} events, got ${events.length}: ${JSON.stringify(listener.stats)}`);
+      if (Date.now() > deadline)
+        assert.fail(`waited for ${n} events, got ${events.length}: ${JSON.stringify(listener.stats)}`);
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, 20);
@@ -72,14 +76,25 @@ test('UDP: one datagram is one message; the sender stands in for a missing host'
   try {
     assert.ok((ports.udpPort ?? 0) > 0 && (ports.tcpPort ?? 0) > 0);
     const send = (line: string): Promise<void> =>
-      new Promise((resolve, reject) => udp.send(`${line}\n`, ports.udpPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+      new Promise((resolve, reject) =>
+        udp.send(`${line}\n`, ports.udpPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
     await send(ISE[0] ?? '');
     await send(USERID[13] ?? ''); // no header at all: the computer account YA072Z$
     await send('just noise');
     const got = await until(2);
     const ise = got.find((e) => e.user === 'nisehorrrrn');
-    assert.deepEqual([...brief(ise), ise?.mac], ['USER_LOGON', 'nisehorrrrn', '', '89.160.20.112', 'hijk.xyz.com', 'd4:ca:6d:14:87:3b']);
-    assert.deepEqual(brief(got.find((e) => e.kind === 'HOST_SEEN')), ['HOST_SEEN', 'ya072z', 'VIERWERK.NET', '10.9.3.250', '127.0.0.1']);
+    assert.deepEqual(
+      [...brief(ise), ise?.mac],
+      ['USER_LOGON', 'nisehorrrrn', '', '89.160.20.112', 'hijk.xyz.com', 'd4:ca:6d:14:87:3b'],
+    );
+    assert.deepEqual(brief(got.find((e) => e.kind === 'HOST_SEEN')), [
+      'HOST_SEEN',
+      'ya072z',
+      'VIERWERK.NET',
+      '10.9.3.250',
+      '127.0.0.1',
+    ]);
     // An oversized datagram is dropped and counted; the socket keeps working.
     await send(`<13>${'x'.repeat(9000)}`);
     await send(ISE[1] ?? '');
@@ -106,12 +121,15 @@ test('TCP: octet-counted and LF framing, mixed on one connection and split acros
     // FortiGate FSSO-logon, the contradictory FSSO-logoff and tunnel-up, LF-terminated.
     s.write(`${FORTI[0]}\n${FORTI[5]}\r\n${FORTI[4]}\n`);
     const got = await until(4);
-    assert.deepEqual(got.map((e) => [e.kind, e.user, e.ip]), [
-      ['USER_LOGOFF', 'user', '10.20.13.217'],
-      ['USER_ACTIVITY', 'musterman', '10.20.30.40'],
-      ['USER_LOGON', 'elasticouser', '10.10.10.10'],
-      ['USER_LOGON', 'someuser', '10.10.10.10'],
-    ]);
+    assert.deepEqual(
+      got.map((e) => [e.kind, e.user, e.ip]),
+      [
+        ['USER_LOGOFF', 'user', '10.20.13.217'],
+        ['USER_ACTIVITY', 'musterman', '10.20.30.40'],
+        ['USER_LOGON', 'elasticouser', '10.10.10.10'],
+        ['USER_LOGON', 'someuser', '10.10.10.10'],
+      ],
+    );
     assert.equal(listener.stats.skipped['fortigate: line does not match the pattern'], 1);
   } finally {
     s.destroy();
@@ -134,10 +152,13 @@ test('TCP: an oversized frame or binary data closes that connection only', async
     assert.equal(listener.stats.garbage, 1);
     good.write(`${octets(USERID[0] ?? '')}${USERID[1]}\n`);
     const got = await until(2);
-    assert.deepEqual(got.map((e) => [e.kind, e.user, e.domain, e.ip]), [
-      ['USER_LOGON', 'name', 'DOMAIN', '81.2.69.193'],
-      ['USER_LOGOFF', 'name', 'DOMAIN', '10.55.18.7'],
-    ]);
+    assert.deepEqual(
+      got.map((e) => [e.kind, e.user, e.domain, e.ip]),
+      [
+        ['USER_LOGON', 'name', 'DOMAIN', '81.2.69.193'],
+        ['USER_LOGOFF', 'name', 'DOMAIN', '10.55.18.7'],
+      ],
+    );
     // A new connection after the bad ones works too.
     const again = await connect(ports.tcpPort ?? 0);
     again.write(`${ISE[2]}\n`);
@@ -170,10 +191,14 @@ test('TCP: connections over the cap are refused, idle ones are closed', async ()
 
 test('stop releases the ports; a sink that throws does not stop the listener', async () => {
   let calls = 0;
-  const listener = new SyslogListener({ tcp: '127.0.0.1:0', allowFrom: ['127.0.0.0/8'], profiles: [...BUILTIN_PROFILES] }, () => {
-    calls++;
-    throw new Error('sink down');
-  }, log);
+  const listener = new SyslogListener(
+    { tcp: '127.0.0.1:0', allowFrom: ['127.0.0.0/8'], profiles: [...BUILTIN_PROFILES] },
+    () => {
+      calls++;
+      throw new Error('sink down');
+    },
+    log,
+  );
   const { tcpPort } = await listener.start();
   const s = await connect(tcpPort ?? 0);
   s.write(`${ISE[0]}\n${ISE[1]}\n`);
@@ -183,7 +208,9 @@ test('stop releases the ports; a sink that throws does not stop the listener', a
   await closed(s);
   // The port is free again: bind it ourselves.
   const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(tcpPort, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) =>
+    probe.once('error', reject).listen(tcpPort, '127.0.0.1', () => resolve()),
+  );
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   await listener.stop(); // twice is fine
 });

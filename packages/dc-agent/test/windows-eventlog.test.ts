@@ -11,8 +11,14 @@ const DATA = process.env['FSSO_SHARED_DATA'] ?? resolve(__dirname, '../../../../
 const log = createLogger('test', { level: 'error', format: 'json' });
 
 /** Real records (a DC's Kerberos log) as wevtutil would print them after a given EventRecordID. */
-const recorded = readFileSync(resolve(DATA, 'windows_security/xml_rendered_libevtx/EVTX-to-MITRE-Attack__TA0007-Discovery_T1087-Account_discovery_ID4769-Kerberos_TGS_host_enumeration__Bloodhound_.xml'), 'utf8')
-  .match(/<Event xmlns=[\s\S]*?<\/Event>/g) ?? [];
+const recorded =
+  readFileSync(
+    resolve(
+      DATA,
+      'windows_security/xml_rendered_libevtx/EVTX-to-MITRE-Attack__TA0007-Discovery_T1087-Account_discovery_ID4769-Kerberos_TGS_host_enumeration__Bloodhound_.xml',
+    ),
+    'utf8',
+  ).match(/<Event xmlns=[\s\S]*?<\/Event>/g) ?? [];
 
 /** Stands in for wevtutil: answers the bookmark query from the recorded records, like the real log would. */
 function fakeWevtutil(calls: string[][]): CommandRunner {
@@ -33,7 +39,10 @@ test('the wevtutil query asks for the logon events after the bookmark, oldest fi
   const q = args.find((a) => a.startsWith('/q:'));
   assert.match(q ?? '', /^\/q:\*\[System\[\(EventRecordID > 67101\) and \(EventID=4624 or .*EventID=4801\)\]\]$/);
   const first = wevtutilArgs(undefined, { batch: 500, backfillMs: 3600_000, eventIds: [4624] });
-  assert.ok(first.includes('/q:*[System[TimeCreated[timediff(@SystemTime) <= 3600000] and (EventID=4624)]]'), 'a first run reads the last hour');
+  assert.ok(
+    first.includes('/q:*[System[TimeCreated[timediff(@SystemTime) <= 3600000] and (EventID=4624)]]'),
+    'a first run reads the last hour',
+  );
 });
 
 test('polling from a saved bookmark neither loses nor repeats records across a restart', async () => {

@@ -100,14 +100,25 @@ export class FirewallClient extends EventEmitter {
 
   constructor(private readonly opts: FirewallClientOptions) {
     super();
-    if (!Array.isArray(opts.collectors) || opts.collectors.length === 0) throw new ConfigError('collectors: list at least one collector, e.g. ["collector.corp.example:7450"]', 'collectors');
+    if (!Array.isArray(opts.collectors) || opts.collectors.length === 0)
+      throw new ConfigError(
+        'collectors: list at least one collector, e.g. ["collector.corp.example:7450"]',
+        'collectors',
+      );
     this.graceMs = opts.graceMs ?? 300_000;
-    if (!Number.isFinite(this.graceMs) || this.graceMs < 0) throw new ConfigError(`grace must be a duration of 0 or more, not ${JSON.stringify(opts.graceMs)}`, 'grace');
+    if (!Number.isFinite(this.graceMs) || this.graceMs < 0)
+      throw new ConfigError(`grace must be a duration of 0 or more, not ${JSON.stringify(opts.graceMs)}`, 'grace');
     this.failMode = opts.failMode ?? 'closed';
-    if (this.failMode !== 'closed' && this.failMode !== 'keep') throw new ConfigError(`failMode: expected "closed" or "keep", got ${JSON.stringify(opts.failMode)}`, 'failMode');
+    if (this.failMode !== 'closed' && this.failMode !== 'keep')
+      throw new ConfigError(`failMode: expected "closed" or "keep", got ${JSON.stringify(opts.failMode)}`, 'failMode');
     this.slots = opts.collectors.map((c) => {
       const target = { ...c, name: c.name ?? c.address };
-      const replica = new IdentityReplica({ address: c.address, credentials: c.credentials, clientName: opts.clientName ?? 'fsso-fw', silenceTimeoutMs: opts.silenceTimeoutMs });
+      const replica = new IdentityReplica({
+        address: c.address,
+        credentials: c.credentials,
+        clientName: opts.clientName ?? 'fsso-fw',
+        silenceTimeoutMs: opts.silenceTimeoutMs,
+      });
       const slot: Slot = { target, replica, started: false };
       replica.on('state', () => this.reconsider());
       replica.on('disconnected', (why: string) => this.onLoss(slot, why));
@@ -115,7 +126,8 @@ export class FirewallClient extends EventEmitter {
         if (slot === this.current && this.modeValue !== 'CLOSED') this.emit('change', c);
       });
       replica.on('snapshot', (n: number) => {
-        if (slot === this.current && this.modeValue !== 'CLOSED') this.emit('snapshot', { collector: target.name, entries: n });
+        if (slot === this.current && this.modeValue !== 'CLOSED')
+          this.emit('snapshot', { collector: target.name, entries: n });
       });
       return slot;
     });
@@ -189,11 +201,23 @@ export class FirewallClient extends EventEmitter {
     const r = this.current?.replica;
     const live = this.modeValue === 'LIVE';
     return {
-      collector: this.current?.target.name, mode: this.modeValue, modeSinceMs: this.modeSince,
-      revision: r?.revision ?? 0, tableId: r?.tableId ?? '', entries: this.modeValue === 'CLOSED' ? 0 : (r?.size ?? 0),
+      collector: this.current?.target.name,
+      mode: this.modeValue,
+      modeSinceMs: this.modeSince,
+      revision: r?.revision ?? 0,
+      tableId: r?.tableId ?? '',
+      entries: this.modeValue === 'CLOSED' ? 0 : (r?.size ?? 0),
       ageMs: live || !this.downSince ? 0 : Date.now() - this.downSince,
-      lastSwitch: this.lastSwitchValue, counters: { switches: this.switches, modeChanges: this.modeChanges },
-      collectors: this.slots.map((s) => ({ name: s.target.name, address: s.target.address, state: s.started ? s.replica.state : 'STOPPED', ready: s.replica.ready, revision: s.replica.revision, entries: s.replica.size })),
+      lastSwitch: this.lastSwitchValue,
+      counters: { switches: this.switches, modeChanges: this.modeChanges },
+      collectors: this.slots.map((s) => ({
+        name: s.target.name,
+        address: s.target.address,
+        state: s.started ? s.replica.state : 'STOPPED',
+        ready: s.replica.ready,
+        revision: s.replica.revision,
+        entries: s.replica.size,
+      })),
     };
   }
 
@@ -242,11 +266,17 @@ export class FirewallClient extends EventEmitter {
     if (!this.current || this.modeValue !== 'LIVE') return;
     // The served collector is not live and no other is: keep its last table for the grace.
     this.downSince = Date.now();
-    this.setMode('GRACE', `no collector is live (${why}); serving the last table of ${this.current.target.name} for ${this.graceMs} ms`);
+    this.setMode(
+      'GRACE',
+      `no collector is live (${why}); serving the last table of ${this.current.target.name} for ${this.graceMs} ms`,
+    );
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
       const to = this.failMode === 'closed' ? 'CLOSED' : 'KEEP';
-      this.setMode(to, `no collector for ${this.graceMs} ms; failMode ${this.failMode}: ${to === 'CLOSED' ? 'nobody is known until a collector returns' : 'serving the last table until a collector returns'}`);
+      this.setMode(
+        to,
+        `no collector for ${this.graceMs} ms; failMode ${this.failMode}: ${to === 'CLOSED' ? 'nobody is known until a collector returns' : 'serving the last table until a collector returns'}`,
+      );
       if (to === 'CLOSED') this.emit('snapshot', { collector: this.current?.target.name, entries: 0 });
     }, this.graceMs);
     this.graceTimer.unref();
@@ -256,15 +286,29 @@ export class FirewallClient extends EventEmitter {
     const from = this.current?.target.name;
     this.current = slot;
     if (from === undefined) {
-      this.opts.log?.info('collector in use', { collector: slot.target.name, entries: slot.replica.size, revision: slot.replica.revision });
+      this.opts.log?.info('collector in use', {
+        collector: slot.target.name,
+        entries: slot.replica.size,
+        revision: slot.replica.revision,
+      });
       this.emit('ready');
       this.emit('snapshot', { collector: slot.target.name, entries: slot.replica.size });
       return;
     }
     this.switches++;
-    const reason = this.slots.indexOf(slot) < this.slots.findIndex((s) => s.target.name === from) ? `${slot.target.name} is back and synced (higher priority)` : `${from} lost (${why})`;
+    const reason =
+      this.slots.indexOf(slot) < this.slots.findIndex((s) => s.target.name === from)
+        ? `${slot.target.name} is back and synced (higher priority)`
+        : `${from} lost (${why})`;
     this.lastSwitchValue = { from, to: slot.target.name, reason, atMs: Date.now() };
-    this.opts.log?.warn('collector switch', { from, to: slot.target.name, reason, entries: slot.replica.size, revision: slot.replica.revision, switches: this.switches });
+    this.opts.log?.warn('collector switch', {
+      from,
+      to: slot.target.name,
+      reason,
+      entries: slot.replica.size,
+      revision: slot.replica.revision,
+      switches: this.switches,
+    });
     this.emit('switch', this.lastSwitchValue);
     this.emit('snapshot', { collector: slot.target.name, entries: slot.replica.size });
   }

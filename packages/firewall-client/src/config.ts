@@ -1,7 +1,19 @@
 import { dirname, resolve } from 'node:path';
 import {
-  ConfigError, DomainNames, channelCredentials, optionalBool, optionalString, parseAddress, parseDuration, readJsonConfig, rejectUnknownKeys, validateLogOptions,
-  validateTlsOptions, type ConfigSection, type LinkSecurity, type LogOptions,
+  ConfigError,
+  DomainNames,
+  channelCredentials,
+  optionalBool,
+  optionalString,
+  parseAddress,
+  parseDuration,
+  readJsonConfig,
+  rejectUnknownKeys,
+  validateLogOptions,
+  validateTlsOptions,
+  type ConfigSection,
+  type LinkSecurity,
+  type LogOptions,
 } from '@fsso/common';
 import { compilePolicy, type CompiledPolicy } from './policy';
 import type { CollectorTarget, FailMode } from './client';
@@ -14,15 +26,50 @@ export const FW_TOP: ConfigSection = {
   path: '',
   title: 'Top level',
   keys: [
-    { key: 'collectors', type: 'list of "host:port" or {"name", "address", "tls", "insecure"}', doc: 'In priority order (at least one): the client syncs from the first live one and returns to a higher one once it is back and synced.' },
-    { key: 'tls', type: '{"ca", "cert", "key", "pins"}', doc: 'Mutual TLS for every collector (a firewall certificate); `pins` accepts only the collector certificates with these SHA-256 thumbprints.' },
-    { key: 'insecure', type: 'boolean', default: false, doc: 'Plaintext gRPC to every collector (labs only; warned about).' },
-    { key: 'policy', type: '{"rules", "default", "anyDomain"} or a path', doc: 'The policy `decide` applies: ordered rules, first match wins. A string is a JSON file relative to the config file.' },
-    { key: 'domains', type: 'list of {"netbios", "dns"}', doc: 'Which NetBIOS and DNS names denote one domain (as the collector\'s `domains`), for names in the policy.' },
-    { key: 'grace', type: 'duration', default: '5m', doc: 'With every collector down, the last table is served this long.' },
-    { key: 'failMode', type: '"closed" or "keep"', default: 'closed', doc: 'After the grace: closed (nobody is known; identity rules deny) or keep (the last table until a collector returns).' },
-    { key: 'clientName', type: 'string', default: 'fsso-fw', doc: 'Names this firewall in the collectors\' logs.' },
-    { key: 'log', type: '{"level", "format", "file"}', doc: 'level: error, warn, info (default) or debug; format: "json" or "pretty"; file: a path (created 0600).' },
+    {
+      key: 'collectors',
+      type: 'list of "host:port" or {"name", "address", "tls", "insecure"}',
+      doc: 'In priority order (at least one): the client syncs from the first live one and returns to a higher one once it is back and synced.',
+    },
+    {
+      key: 'tls',
+      type: '{"ca", "cert", "key", "pins"}',
+      doc: 'Mutual TLS for every collector (a firewall certificate); `pins` accepts only the collector certificates with these SHA-256 thumbprints.',
+    },
+    {
+      key: 'insecure',
+      type: 'boolean',
+      default: false,
+      doc: 'Plaintext gRPC to every collector (labs only; warned about).',
+    },
+    {
+      key: 'policy',
+      type: '{"rules", "default", "anyDomain"} or a path',
+      doc: 'The policy `decide` applies: ordered rules, first match wins. A string is a JSON file relative to the config file.',
+    },
+    {
+      key: 'domains',
+      type: 'list of {"netbios", "dns"}',
+      doc: "Which NetBIOS and DNS names denote one domain (as the collector's `domains`), for names in the policy.",
+    },
+    {
+      key: 'grace',
+      type: 'duration',
+      default: '5m',
+      doc: 'With every collector down, the last table is served this long.',
+    },
+    {
+      key: 'failMode',
+      type: '"closed" or "keep"',
+      default: 'closed',
+      doc: 'After the grace: closed (nobody is known; identity rules deny) or keep (the last table until a collector returns).',
+    },
+    { key: 'clientName', type: 'string', default: 'fsso-fw', doc: "Names this firewall in the collectors' logs." },
+    {
+      key: 'log',
+      type: '{"level", "format", "file"}',
+      doc: 'level: error, warn, info (default) or debug; format: "json" or "pretty"; file: a path (created 0600).',
+    },
     { key: 'nft', type: 'object', doc: 'The nftables adapter (`fsso-fw nft-sync`); validated by that adapter.' },
     { key: 'squid', type: 'object', doc: 'The squid helper (`fsso-fw squid-helper`); validated by that helper.' },
   ],
@@ -61,31 +108,57 @@ export function loadFwConfig(path: string | undefined, over: FwOverrides = {}): 
 }
 
 export function validateFwConfig(raw: Record<string, unknown>, baseDir: string, over: FwOverrides = {}): FwConfig {
-  rejectUnknownKeys(raw, FW_TOP.keys.map((k) => k.key), '');
+  rejectUnknownKeys(
+    raw,
+    FW_TOP.keys.map((k) => k.key),
+    '',
+  );
   const insecureAll = over.insecure ?? optionalBool(raw, 'insecure', '') ?? false;
   const tlsAll = over.tls ?? validateTlsOptions(raw['tls'], baseDir, 'tls');
-  if (insecureAll && tlsAll) throw new ConfigError('insecure, tls: "insecure": true and TLS files are both given; remove "insecure" for mutual TLS, or the TLS files for a plaintext lab', 'insecure');
+  if (insecureAll && tlsAll)
+    throw new ConfigError(
+      'insecure, tls: "insecure": true and TLS files are both given; remove "insecure" for mutual TLS, or the TLS files for a plaintext lab',
+      'insecure',
+    );
   const domains = domainNames(raw['domains']);
   const rawCollectors: unknown = over.collectors ?? raw['collectors'];
   if (!Array.isArray(rawCollectors) || rawCollectors.length === 0) {
-    throw new ConfigError('collectors: list at least one collector, e.g. ["collector1.corp.example:7450", "collector2.corp.example:7450"] (or --collector)', 'collectors');
+    throw new ConfigError(
+      'collectors: list at least one collector, e.g. ["collector1.corp.example:7450", "collector2.corp.example:7450"] (or --collector)',
+      'collectors',
+    );
   }
   const names = new Set<string>();
   const collectors = rawCollectors.map((c: unknown, i) => {
     const f = `collectors[${i}]`;
-    if (typeof c !== 'string' && (typeof c !== 'object' || c === null || Array.isArray(c))) throw new ConfigError(`${f}: expected "host:port" or {"address": "host:port"}`, f);
+    if (typeof c !== 'string' && (typeof c !== 'object' || c === null || Array.isArray(c)))
+      throw new ConfigError(`${f}: expected "host:port" or {"address": "host:port"}`, f);
     const o: Record<string, unknown> = typeof c === 'string' ? { address: c } : (c as Record<string, unknown>);
     rejectUnknownKeys(o, ['name', 'address', 'tls', 'insecure'], f);
     const address = parseAddress(o['address'], `${f}.address`);
     const name = optionalString(o, 'name', `${f}.`) ?? address;
-    if (names.has(name)) throw new ConfigError(`${f}.name: "${name}" is used twice; give each collector its own name`, `${f}.name`);
+    if (names.has(name))
+      throw new ConfigError(`${f}.name: "${name}" is used twice; give each collector its own name`, `${f}.name`);
     names.add(name);
     const ownTls = validateTlsOptions(o['tls'], baseDir, `${f}.tls`);
     const insecure = optionalBool(o, 'insecure', `${f}.`) ?? insecureAll;
-    if (ownTls && insecure) throw new ConfigError(`${f}.insecure, ${f}.tls: plaintext is asked for a collector that has its own "tls"; remove one of them`, `${f}.insecure`);
+    if (ownTls && insecure)
+      throw new ConfigError(
+        `${f}.insecure, ${f}.tls: plaintext is asked for a collector that has its own "tls"; remove one of them`,
+        `${f}.insecure`,
+      );
     const tls = ownTls ?? tlsAll;
-    if (!insecure && !tls) throw new ConfigError(`${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top, or --ca/--cert/--key), or "insecure": true for a plaintext lab`, `${f}.tls`);
-    return { name, address, insecure, credentials: channelCredentials(insecure ? { insecure: true } : { tls }, `${f}.tls`) };
+    if (!insecure && !tls)
+      throw new ConfigError(
+        `${f}: no TLS settings; set "tls": {"ca", "cert", "key"} (here or at the top, or --ca/--cert/--key), or "insecure": true for a plaintext lab`,
+        `${f}.tls`,
+      );
+    return {
+      name,
+      address,
+      insecure,
+      credentials: channelCredentials(insecure ? { insecure: true } : { tls }, `${f}.tls`),
+    };
   });
   let policyRaw: unknown = over.policyFile ?? raw['policy'];
   // A policy file (--policy, or a path in the config) holds the same object as an inline policy.
@@ -93,30 +166,42 @@ export function validateFwConfig(raw: Record<string, unknown>, baseDir: string, 
   const policy = policyRaw === undefined ? undefined : compilePolicy(policyRaw, domains);
   const graceMs = parseDuration(over.grace ?? raw['grace'] ?? '5m', over.grace !== undefined ? '--grace' : 'grace');
   const failMode = over.failMode ?? raw['failMode'] ?? 'closed';
-  if (failMode !== 'closed' && failMode !== 'keep') throw new ConfigError(`failMode: expected "closed" or "keep", got ${JSON.stringify(failMode)}`, 'failMode');
+  if (failMode !== 'closed' && failMode !== 'keep')
+    throw new ConfigError(`failMode: expected "closed" or "keep", got ${JSON.stringify(failMode)}`, 'failMode');
   const extra: Record<string, unknown> = {};
   for (const k of EXTRA_SECTIONS) {
     const v = raw[k];
     if (v === undefined) continue;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${k}: expected an object ({ ... })`, k);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new ConfigError(`${k}: expected an object ({ ... })`, k);
     extra[k] = v;
   }
   return {
-    collectors, policy, domains, graceMs, failMode, clientName: optionalString(raw, 'clientName', '') ?? 'fsso-fw',
-    log: validateLogOptions(raw['log']), extra,
+    collectors,
+    policy,
+    domains,
+    graceMs,
+    failMode,
+    clientName: optionalString(raw, 'clientName', '') ?? 'fsso-fw',
+    log: validateLogOptions(raw['log']),
+    extra,
   };
 }
 
 function domainNames(raw: unknown): DomainNames {
   if (raw === undefined) return DomainNames.NONE;
-  if (!Array.isArray(raw)) throw new ConfigError('domains: expected a list like [{"netbios": "CORP", "dns": "corp.example.test"}]', 'domains');
-  return new DomainNames(raw.map((d: unknown, i) => {
-    const f = `domains[${i}]`;
-    if (typeof d !== 'object' || d === null) throw new ConfigError(`${f}: expected {"netbios": "CORP", "dns": "corp.example.test"}`, f);
-    const o = d as Record<string, unknown>;
-    rejectUnknownKeys(o, ['netbios', 'dns'], f);
-    const netbios = optionalString(o, 'netbios', `${f}.`);
-    if (!netbios) throw new ConfigError(`${f}.netbios: missing; name the domain's NetBIOS name`, `${f}.netbios`);
-    return { netbios, dns: optionalString(o, 'dns', `${f}.`) };
-  }));
+  if (!Array.isArray(raw))
+    throw new ConfigError('domains: expected a list like [{"netbios": "CORP", "dns": "corp.example.test"}]', 'domains');
+  return new DomainNames(
+    raw.map((d: unknown, i) => {
+      const f = `domains[${i}]`;
+      if (typeof d !== 'object' || d === null)
+        throw new ConfigError(`${f}: expected {"netbios": "CORP", "dns": "corp.example.test"}`, f);
+      const o = d as Record<string, unknown>;
+      rejectUnknownKeys(o, ['netbios', 'dns'], f);
+      const netbios = optionalString(o, 'netbios', `${f}.`);
+      if (!netbios) throw new ConfigError(`${f}.netbios: missing; name the domain's NetBIOS name`, `${f}.netbios`);
+      return { netbios, dns: optionalString(o, 'dns', `${f}.`) };
+    }),
+  );
 }

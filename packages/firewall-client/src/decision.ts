@@ -1,4 +1,13 @@
-import { DomainNames, directoryGroupName, formatAccount, groupMatches, parseAccountName, parseGroupName, type GroupName, type Identity__Output } from '@fsso/common';
+import {
+  DomainNames,
+  directoryGroupName,
+  formatAccount,
+  groupMatches,
+  parseAccountName,
+  parseGroupName,
+  type GroupName,
+  type Identity__Output,
+} from '@fsso/common';
 
 /** A firewall rule's identity part: who may pass. */
 export interface GroupPolicy {
@@ -30,24 +39,39 @@ export interface Decision {
  */
 export function decide(identity: Identity__Output | undefined, policy: GroupPolicy): Decision {
   if (!identity) return { allow: false, reason: 'no user is known at this address' };
-  if (identity.shared) return { allow: false, reason: `${identity.ip} is shared by several users; no single user is named there` };
-  if (identity.contested) return { allow: false, reason: `${identity.ip} is contested by agents of different domains; no user is named there until it resolves` };
+  if (identity.shared)
+    return { allow: false, reason: `${identity.ip} is shared by several users; no single user is named there` };
+  if (identity.contested)
+    return {
+      allow: false,
+      reason: `${identity.ip} is contested by agents of different domains; no user is named there until it resolves`,
+    };
   if (identity.user === '') return { allow: false, reason: 'no user is known at this address' };
   const names = policy.domains ?? DomainNames.NONE;
   const domain = names.canonical(identity.domain);
   const who = formatAccount(identity.user, identity.domain);
   if (identity.inferred && policy.allowInferred !== true) {
-    return { allow: false, user: who, reason: `${who} is only inferred at this address (resolved on demand); the policy does not allow inferred identities` };
+    return {
+      allow: false,
+      user: who,
+      reason: `${who} is only inferred at this address (resolved on demand); the policy does not allow inferred identities`,
+    };
   }
   const user = (policy.allowUsers ?? []).find((u) => {
     const a = parseAccountName(u);
-    return a.user.toLowerCase() === identity.user.toLowerCase() && (a.domain === undefined || names.canonical(a.domain) === domain);
+    return (
+      a.user.toLowerCase() === identity.user.toLowerCase() &&
+      (a.domain === undefined || names.canonical(a.domain) === domain)
+    );
   });
   if (user) return { allow: true, user: who, reason: `user ${who} is allowed` };
   // The collector sends each group's DN beside its name (group_dns); with it, a DN rule matches
   // only that DN, not every group of the same CN. Without (an older collector), by name and domain.
   const dns = identity.groupDns.length === identity.groups.length ? identity.groupDns : [];
-  const have = identity.groups.map((g, i): [string, GroupName] => [g, withDomain(directoryGroupName(g, dns[i], names), domain)]);
+  const have = identity.groups.map((g, i): [string, GroupName] => [
+    g,
+    withDomain(directoryGroupName(g, dns[i], names), domain),
+  ]);
   for (const g of policy.allowGroups ?? []) {
     const rule = parseGroupName(g, names);
     const hit = have.find(([, h]) => groupMatches(rule, h));

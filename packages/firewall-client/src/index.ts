@@ -1,10 +1,31 @@
-export { IdentityReplica, type ReplicaChange, type ReplicaOptions, type ReplicaState, type ReconnectInfo } from './replica';
+export {
+  IdentityReplica,
+  type ReplicaChange,
+  type ReplicaOptions,
+  type ReplicaState,
+  type ReconnectInfo,
+} from './replica';
 export { decide, type Decision, type GroupPolicy } from './decision';
 export { CompiledPolicy, compilePolicy, type Policy, type PolicyRule, type PolicyDecision } from './policy';
 export {
-  FirewallClient, type FirewallClientOptions, type CollectorTarget, type ClientMode, type ClientStatus, type FailMode, type ModeEvent, type SwitchEvent,
+  FirewallClient,
+  type FirewallClientOptions,
+  type CollectorTarget,
+  type ClientMode,
+  type ClientStatus,
+  type FailMode,
+  type ModeEvent,
+  type SwitchEvent,
 } from './client';
-export { loadFwConfig, validateFwConfig, FW_SCHEMA, FW_TOP, EXTRA_SECTIONS, type FwConfig, type FwOverrides } from './config';
+export {
+  loadFwConfig,
+  validateFwConfig,
+  FW_SCHEMA,
+  FW_TOP,
+  EXTRA_SECTIONS,
+  type FwConfig,
+  type FwOverrides,
+} from './config';
 export type { IdentitySource } from './source';
 export { validateNftConfig, type NftConfig, type NftSetSpec } from './nft/config';
 export { SetMembership } from './nft/membership';

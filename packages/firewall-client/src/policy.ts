@@ -1,4 +1,12 @@
-import { ConfigError, DomainNames, directoryGroupName, formatAccount, parseAccountName, parseGroupName, type Identity__Output } from '@fsso/common';
+import {
+  ConfigError,
+  DomainNames,
+  directoryGroupName,
+  formatAccount,
+  parseAccountName,
+  parseGroupName,
+  type Identity__Output,
+} from '@fsso/common';
 
 /** One rule of a policy: who it names, and what happens to them. */
 export interface PolicyRule {
@@ -99,12 +107,22 @@ export class CompiledPolicy {
   private readonly sharedDecision: PolicyDecision;
   private readonly contestedDecision: PolicyDecision;
 
-  constructor(policy: Policy, private readonly names: DomainNames = DomainNames.NONE, field = 'policy') {
+  constructor(
+    policy: Policy,
+    private readonly names: DomainNames = DomainNames.NONE,
+    field = 'policy',
+  ) {
     this.defaultAction = policy.default ?? 'deny';
     this.rules = policy.rules.map((r, i) => this.compileRule(r, `${field}.rules[${i}]`, i, policy.anyDomain === true));
     this.unknownDecision = this.classDecision('unknown', 'no user is known at this address');
-    this.sharedDecision = this.classDecision('shared', 'the address is shared by several users; no single user is named there');
-    this.contestedDecision = this.classDecision('contested', 'the address is contested by agents of different domains; no user is named there until it resolves');
+    this.sharedDecision = this.classDecision(
+      'shared',
+      'the address is shared by several users; no single user is named there',
+    );
+    this.contestedDecision = this.classDecision(
+      'contested',
+      'the address is contested by agents of different domains; no user is named there until it resolves',
+    );
   }
 
   /** The decision for whoever is at an address (`undefined`: nobody known). */
@@ -144,19 +162,42 @@ export class CompiledPolicy {
         skippedInferred = true;
         continue;
       }
-      return Object.freeze({ action: r.action, rule: i, ruleName: r.name, user: k.who, reason: `${k.who}${inferred ? ' (inferred)' : ''} ${why}: rule ${i} "${r.name}" ${r.action === 'allow' ? 'allows' : 'denies'}` });
+      return Object.freeze({
+        action: r.action,
+        rule: i,
+        ruleName: r.name,
+        user: k.who,
+        reason: `${k.who}${inferred ? ' (inferred)' : ''} ${why}: rule ${i} "${r.name}" ${r.action === 'allow' ? 'allows' : 'denies'}`,
+      });
     }
     const why = skippedInferred
       ? `${k.who} is only inferred at this address (resolved on demand) and no rule with "inferred": true names them`
       : `${k.who} matches no rule`;
-    return Object.freeze({ action: this.defaultAction, rule: -1, ruleName: 'default', user: k.who, reason: `${why}; default ${this.defaultAction}` });
+    return Object.freeze({
+      action: this.defaultAction,
+      rule: -1,
+      ruleName: 'default',
+      user: k.who,
+      reason: `${why}; default ${this.defaultAction}`,
+    });
   }
 
   private classDecision(cls: 'unknown' | 'shared' | 'contested', what: string): PolicyDecision {
     const i = this.rules.findIndex((r) => r[cls]);
     const r = this.rules[i];
-    if (r === undefined) return Object.freeze({ action: this.defaultAction, rule: -1, ruleName: 'default', reason: `${what}, and no rule with "${cls}": true names such addresses; default ${this.defaultAction}` });
-    return Object.freeze({ action: r.action, rule: i, ruleName: r.name, reason: `${what}: rule ${i} "${r.name}" (${cls}) ${r.action === 'allow' ? 'allows' : 'denies'}` });
+    if (r === undefined)
+      return Object.freeze({
+        action: this.defaultAction,
+        rule: -1,
+        ruleName: 'default',
+        reason: `${what}, and no rule with "${cls}": true names such addresses; default ${this.defaultAction}`,
+      });
+    return Object.freeze({
+      action: r.action,
+      rule: i,
+      ruleName: r.name,
+      reason: `${what}: rule ${i} "${r.name}" (${cls}) ${r.action === 'allow' ? 'allows' : 'denies'}`,
+    });
   }
 
   private identityKeys(id: Identity__Output): IdentityKeys {
@@ -170,25 +211,53 @@ export class CompiledPolicy {
       return [g, `${gd}\\${n.name}`, n.name, dns[i] ? (n.dn ?? '') : ''];
     });
     const bareUser = id.user.toLowerCase();
-    return { who: formatAccount(id.user, id.domain), user: `${domain}\\${bareUser}`, bareUser, groups, names: this.names };
+    return {
+      who: formatAccount(id.user, id.domain),
+      user: `${domain}\\${bareUser}`,
+      bareUser,
+      groups,
+      names: this.names,
+    };
   }
 
   private compileRule(raw: unknown, f: string, i: number, anyDomain: boolean): CompiledRule {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${f}: expected a rule like {"action": "allow", "groups": ["CORP\\\\VPN-Users"]}`, f);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new ConfigError(`${f}: expected a rule like {"action": "allow", "groups": ["CORP\\\\VPN-Users"]}`, f);
     const o = raw as Record<string, unknown>;
     for (const key of Object.keys(o)) {
-      if (!RULE_KEYS.includes(key)) throw new ConfigError(`${f}.${key}: unknown setting; known ones here are ${RULE_KEYS.join(', ')}`, `${f}.${key}`);
+      if (!RULE_KEYS.includes(key))
+        throw new ConfigError(
+          `${f}.${key}: unknown setting; known ones here are ${RULE_KEYS.join(', ')}`,
+          `${f}.${key}`,
+        );
     }
-    if (o['action'] !== 'allow' && o['action'] !== 'deny') throw new ConfigError(`${f}.action: expected "allow" or "deny", got ${JSON.stringify(o['action'])}`, `${f}.action`);
-    if (o['name'] !== undefined && (typeof o['name'] !== 'string' || o['name'] === '')) throw new ConfigError(`${f}.name: expected a non-empty string, got ${JSON.stringify(o['name'])}`, `${f}.name`);
+    if (o['action'] !== 'allow' && o['action'] !== 'deny')
+      throw new ConfigError(
+        `${f}.action: expected "allow" or "deny", got ${JSON.stringify(o['action'])}`,
+        `${f}.action`,
+      );
+    if (o['name'] !== undefined && (typeof o['name'] !== 'string' || o['name'] === ''))
+      throw new ConfigError(`${f}.name: expected a non-empty string, got ${JSON.stringify(o['name'])}`, `${f}.name`);
     const flag = (k: string): boolean => {
       const v = o[k];
-      if (v !== undefined && typeof v !== 'boolean') throw new ConfigError(`${f}.${k}: expected true or false, got ${JSON.stringify(v)}`, `${f}.${k}`);
+      if (v !== undefined && typeof v !== 'boolean')
+        throw new ConfigError(`${f}.${k}: expected true or false, got ${JSON.stringify(v)}`, `${f}.${k}`);
       return v === true;
     };
     const r: CompiledRule = {
-      action: o['action'], name: (o['name'] as string | undefined) ?? `rule ${i}`, users: new Set(), anyUsers: new Set(), groups: new Set(), anyGroups: new Set(),
-      dns: new Set(), dnFallback: new Set(), inferred: flag('inferred'), unknown: flag('unknown'), shared: flag('shared'), contested: flag('contested'), named: false,
+      action: o['action'],
+      name: (o['name'] as string | undefined) ?? `rule ${i}`,
+      users: new Set(),
+      anyUsers: new Set(),
+      groups: new Set(),
+      anyGroups: new Set(),
+      dns: new Set(),
+      dnFallback: new Set(),
+      inferred: flag('inferred'),
+      unknown: flag('unknown'),
+      shared: flag('shared'),
+      contested: flag('contested'),
+      named: false,
     };
     for (const u of stringList(o['users'], `${f}.users`)) {
       const a = parseAccountName(u);
@@ -208,7 +277,10 @@ export class CompiledPolicy {
     }
     r.named = r.users.size + r.anyUsers.size + r.groups.size + r.anyGroups.size + r.dns.size > 0;
     if (!r.named && !r.unknown && !r.shared && !r.contested) {
-      throw new ConfigError(`${f}: the rule names nobody; give it "users" or "groups", or "unknown"/"shared"/"contested": true`, f);
+      throw new ConfigError(
+        `${f}: the rule names nobody; give it "users" or "groups", or "unknown"/"shared"/"contested": true`,
+        f,
+      );
     }
     return r;
   }
@@ -233,25 +305,46 @@ function matchKnown(r: CompiledRule, k: IdentityKeys): string | undefined {
 
 function stringList(v: unknown, field: string): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === '')) throw new ConfigError(`${field}: expected a list of names, e.g. ["CORP\\\\VPN-Users"]`, field);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === ''))
+    throw new ConfigError(`${field}: expected a list of names, e.g. ["CORP\\\\VPN-Users"]`, field);
   return v as string[];
 }
 
 function bareName(field: string, name: string, what: string): ConfigError {
-  return new ConfigError(`${field}: ${JSON.stringify(name)} names no domain; write "CORP\\\\${name}" (or a DN), or set "anyDomain": true in the policy to match that ${what} in every domain`, field);
+  return new ConfigError(
+    `${field}: ${JSON.stringify(name)} names no domain; write "CORP\\\\${name}" (or a DN), or set "anyDomain": true in the policy to match that ${what} in every domain`,
+    field,
+  );
 }
 
 /** Validates and compiles a policy as a config file or `--policy FILE` holds it. */
 export function compilePolicy(raw: unknown, names: DomainNames = DomainNames.NONE, field = 'policy'): CompiledPolicy {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${field}: expected {"rules": [...], "default": "deny"}`, field);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${field}: expected {"rules": [...], "default": "deny"}`, field);
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!['rules', 'default', 'anyDomain'].includes(key)) throw new ConfigError(`${field}.${key}: unknown setting; known ones here are rules, default, anyDomain`, `${field}.${key}`);
+    if (!['rules', 'default', 'anyDomain'].includes(key))
+      throw new ConfigError(
+        `${field}.${key}: unknown setting; known ones here are rules, default, anyDomain`,
+        `${field}.${key}`,
+      );
   }
-  if (!Array.isArray(o['rules'])) throw new ConfigError(`${field}.rules: expected a list of rules, e.g. [{"action": "allow", "groups": ["CORP\\\\VPN-Users"]}]`, `${field}.rules`);
+  if (!Array.isArray(o['rules']))
+    throw new ConfigError(
+      `${field}.rules: expected a list of rules, e.g. [{"action": "allow", "groups": ["CORP\\\\VPN-Users"]}]`,
+      `${field}.rules`,
+    );
   const def = o['default'] ?? 'deny';
-  if (def !== 'allow' && def !== 'deny') throw new ConfigError(`${field}.default: expected "allow" or "deny", got ${JSON.stringify(def)}`, `${field}.default`);
+  if (def !== 'allow' && def !== 'deny')
+    throw new ConfigError(
+      `${field}.default: expected "allow" or "deny", got ${JSON.stringify(def)}`,
+      `${field}.default`,
+    );
   const anyDomain = o['anyDomain'] ?? false;
-  if (typeof anyDomain !== 'boolean') throw new ConfigError(`${field}.anyDomain: expected true or false, got ${JSON.stringify(anyDomain)}`, `${field}.anyDomain`);
+  if (typeof anyDomain !== 'boolean')
+    throw new ConfigError(
+      `${field}.anyDomain: expected true or false, got ${JSON.stringify(anyDomain)}`,
+      `${field}.anyDomain`,
+    );
   return new CompiledPolicy({ rules: o['rules'] as PolicyRule[], default: def, anyDomain }, names, field);
 }

@@ -1,6 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import { PermissionDeniedError, ConfigError, PeerError, ReconnectingStream, connectionFailureReason, loadFsso, normaliseIp, type Identity__Output, type IdentityServiceClient, type StreamLoss, type StreamState, type SyncMessage__Output } from '@fsso/common';
+import {
+  PermissionDeniedError,
+  ConfigError,
+  PeerError,
+  ReconnectingStream,
+  connectionFailureReason,
+  loadFsso,
+  normaliseIp,
+  type Identity__Output,
+  type IdentityServiceClient,
+  type StreamLoss,
+  type StreamState,
+  type SyncMessage__Output,
+} from '@fsso/common';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
@@ -66,7 +79,11 @@ export class IdentityReplica extends EventEmitter {
   private revisionValue = 0;
   private stateValue: ReplicaState = 'STOPPED';
   private readyValue = false;
-  private readonly stream: ReconnectingStream<IdentityServiceClient, grpc.ClientReadableStream<SyncMessage__Output>, SyncMessage__Output>;
+  private readonly stream: ReconnectingStream<
+    IdentityServiceClient,
+    grpc.ClientReadableStream<SyncMessage__Output>,
+    SyncMessage__Output
+  >;
   /** When the stream was lost (0 while live), for the 'reconnected' event. */
   private lostAtMs = 0;
 
@@ -74,20 +91,31 @@ export class IdentityReplica extends EventEmitter {
     super();
     const silenceMs = opts.silenceTimeoutMs ?? 3 * SYNC_HEARTBEAT_MS;
     if (typeof silenceMs !== 'number' || !Number.isFinite(silenceMs) || silenceMs <= 0) {
-      throw new ConfigError(`silenceTimeoutMs must be a positive number of milliseconds (default ${3 * SYNC_HEARTBEAT_MS}), not ${JSON.stringify(silenceMs)}`, 'silenceTimeoutMs');
+      throw new ConfigError(
+        `silenceTimeoutMs must be a positive number of milliseconds (default ${3 * SYNC_HEARTBEAT_MS}), not ${JSON.stringify(silenceMs)}`,
+        'silenceTimeoutMs',
+      );
     }
     this.stream = new ReconnectingStream({
       address: opts.address,
       credentials: opts.credentials,
-      makeClient: (address, credentials, options) => new (loadFsso().proto.fsso.v1.IdentityService)(address, credentials, options) as IdentityServiceClient,
+      makeClient: (address, credentials, options) =>
+        new (loadFsso().proto.fsso.v1.IdentityService)(address, credentials, options) as IdentityServiceClient,
       channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
       // A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart
       // (the agent's 15 s cap would leave a restarted collector unused for that long).
       backoff: { initialMs: 250, maxMs: 2000 },
-      watchdog: { timeoutMs: silenceMs, reason: (ms) => `no message from the collector in ${ms} ms (heartbeats missed: is it frozen?)` },
+      watchdog: {
+        timeoutMs: silenceMs,
+        reason: (ms) => `no message from the collector in ${ms} ms (heartbeats missed: is it frozen?)`,
+      },
       open: (client) => {
         this.building = undefined;
-        return client.sync({ fromRevision: this.revisionValue, tableId: this.tableIdValue, clientName: opts.clientName ?? 'fsso-fw' });
+        return client.sync({
+          fromRevision: this.revisionValue,
+          tableId: this.tableIdValue,
+          clientName: opts.clientName ?? 'fsso-fw',
+        });
       },
       onMessage: (m) => this.onMessage(m),
       onLost: (loss) => this.onLost(loss),
@@ -142,14 +170,23 @@ export class IdentityReplica extends EventEmitter {
           clearTimeout(timer);
           this.off('ready', onReady);
           this.off('disconnected', onDisc);
-          reject(new PermissionDeniedError(`the collector at ${this.opts.address} refused the table: ${why}; use a firewall (or admin) certificate ('fssoctl pki issue --role firewall')`, this.opts.address));
+          reject(
+            new PermissionDeniedError(
+              `the collector at ${this.opts.address} refused the table: ${why}; use a firewall (or admin) certificate ('fssoctl pki issue --role firewall')`,
+              this.opts.address,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         this.off('ready', onReady);
         this.off('disconnected', onDisc);
         // A PeerError: the CLI prints it as a sentence with its code, not as a crash with a stack.
-        reject(new PeerError(`no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${connectionFailureReason(lastReason)})`));
+        reject(
+          new PeerError(
+            `no table from the collector at ${this.opts.address} within ${timeoutMs} ms (${connectionFailureReason(lastReason)})`,
+          ),
+        );
       }, timeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);
@@ -206,7 +243,13 @@ export class IdentityReplica extends EventEmitter {
       if (c.op === 'UPSERT' && c.identity) this.table.set(c.ip, c.identity);
       else if (c.op === 'DELETE') this.table.delete(c.ip);
       this.revisionValue = c.revision;
-      this.emit('change', { revision: c.revision, op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT', ip: c.ip, identity: c.op === 'DELETE' ? before : (c.identity ?? undefined), reason: c.reason } satisfies ReplicaChange);
+      this.emit('change', {
+        revision: c.revision,
+        op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
+        ip: c.ip,
+        identity: c.op === 'DELETE' ? before : (c.identity ?? undefined),
+        reason: c.reason,
+      } satisfies ReplicaChange);
     }
   }
 
@@ -216,7 +259,11 @@ export class IdentityReplica extends EventEmitter {
     if (this.lostAtMs) {
       const downMs = Date.now() - this.lostAtMs;
       this.lostAtMs = 0;
-      this.emit('reconnected', { downMs, revision: this.revisionValue, entries: this.table.size } satisfies ReconnectInfo);
+      this.emit('reconnected', {
+        downMs,
+        revision: this.revisionValue,
+        entries: this.table.size,
+      } satisfies ReconnectInfo);
     }
     if (!this.readyValue) {
       this.readyValue = true;

@@ -4,22 +4,53 @@ import { DomainNames, type Identity__Output } from '@fsso/common';
 import { decide } from '../src/decision';
 
 const id = (over: Partial<Identity__Output>): Identity__Output => ({
-  ip: '198.18.0.10', user: 'alice', domain: 'CORP', groups: ['CORP\\VPN-Users'], workstation: 'WS-ALICE', firstSeenMs: 1, lastSeenMs: 2,
-  source: 'windows-security', revision: 1, shared: false, groupsStale: false, inferred: false, contested: false, groupDns: [], ...over,
+  ip: '198.18.0.10',
+  user: 'alice',
+  domain: 'CORP',
+  groups: ['CORP\\VPN-Users'],
+  workstation: 'WS-ALICE',
+  firstSeenMs: 1,
+  lastSeenMs: 2,
+  source: 'windows-security',
+  revision: 1,
+  shared: false,
+  groupsStale: false,
+  inferred: false,
+  contested: false,
+  groupDns: [],
+  ...over,
 });
 
 test('a member of an allowed group passes; the reason names the group', () => {
-  assert.deepEqual(decide(id({}), { allowGroups: ['CORP\\VPN-Users'] }), { allow: true, user: 'CORP\\alice', reason: 'CORP\\alice is a member of CORP\\VPN-Users' });
+  assert.deepEqual(decide(id({}), { allowGroups: ['CORP\\VPN-Users'] }), {
+    allow: true,
+    user: 'CORP\\alice',
+    reason: 'CORP\\alice is a member of CORP\\VPN-Users',
+  });
 });
 
 test("a domain-qualified group rule matches only that domain's group, whatever the identity's domain", () => {
-  assert.equal(decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow, false);
-  assert.equal(decide(id({ domain: '', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow, false, 'an identity without a domain borrows none');
-  assert.equal(decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['VPN-Users'] }).allow, true, 'a bare rule: any domain');
+  assert.equal(
+    decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow,
+    false,
+  );
+  assert.equal(
+    decide(id({ domain: '', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['CORP\\VPN-Users'] }).allow,
+    false,
+    'an identity without a domain borrows none',
+  );
+  assert.equal(
+    decide(id({ domain: 'SALES', groups: ['SALES\\VPN-Users'] }), { allowGroups: ['VPN-Users'] }).allow,
+    true,
+    'a bare rule: any domain',
+  );
 });
 
 test('a DN rule matches only a group of its own domain', () => {
-  const rule = { allowGroups: ['CN=Engineering,OU=Contractors,DC=emea,DC=example,DC=test'], domains: new DomainNames([{ netbios: 'EMEA', dns: 'emea.example.test' }]) };
+  const rule = {
+    allowGroups: ['CN=Engineering,OU=Contractors,DC=emea,DC=example,DC=test'],
+    domains: new DomainNames([{ netbios: 'EMEA', dns: 'emea.example.test' }]),
+  };
   assert.equal(decide(id({ groups: ['CORP\\Engineering'] }), rule).allow, false);
   assert.equal(decide(id({ domain: 'EMEA', groups: ['EMEA\\Engineering'] }), rule).allow, true);
 });
@@ -29,19 +60,44 @@ test('with the DNs from LDAP, a DN rule matches only that DN, not another group 
   const alice = id({ groups: ['CORP\\Engineering'], groupDns: [staff] });
   const domains = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }]);
   const other = decide(alice, { allowGroups: ['CN=Engineering,OU=Contractors,DC=corp,DC=example,DC=test'], domains });
-  assert.deepEqual(other, { allow: false, user: 'CORP\\alice', reason: 'CORP\\alice is in none of the allowed groups' }, 'same CN and domain, another OU: denied');
-  assert.equal(decide(alice, { allowGroups: ['cn=engineering, ou=staff, dc=corp, dc=example, dc=test'], domains }).allow, true, 'the exact DN (case and spaces aside) allows');
+  assert.deepEqual(
+    other,
+    { allow: false, user: 'CORP\\alice', reason: 'CORP\\alice is in none of the allowed groups' },
+    'same CN and domain, another OU: denied',
+  );
+  assert.equal(
+    decide(alice, { allowGroups: ['cn=engineering, ou=staff, dc=corp, dc=example, dc=test'], domains }).allow,
+    true,
+    'the exact DN (case and spaces aside) allows',
+  );
   assert.equal(decide(alice, { allowGroups: [staff] }).allow, true, 'a DN matches without the domain pairing too');
-  assert.equal(decide(alice, { allowGroups: ['CORP\\Engineering'] }).allow, true, 'a DOMAIN\\name rule still matches by name and domain');
-  assert.equal(decide(alice, { allowGroups: ['EMEA\\Engineering'] }).allow, false, "another domain's group of that name does not");
+  assert.equal(
+    decide(alice, { allowGroups: ['CORP\\Engineering'] }).allow,
+    true,
+    'a DOMAIN\\name rule still matches by name and domain',
+  );
+  assert.equal(
+    decide(alice, { allowGroups: ['EMEA\\Engineering'] }).allow,
+    false,
+    "another domain's group of that name does not",
+  );
   assert.equal(decide(alice, { allowGroups: ['Engineering'] }).allow, true, 'a bare name: any domain');
 });
 
-test("a group whose DN differs from its sAMAccountName matches its DN rule; DNs that do not line up with the names are ignored", () => {
-  const renamed = id({ groups: ['CORP\\eng-all'], groupDns: ['CN=Engineering (all),OU=Staff,DC=corp,DC=example,DC=test'] });
-  assert.equal(decide(renamed, { allowGroups: ['CN=Engineering (all),OU=Staff,DC=corp,DC=example,DC=test'] }).allow, true);
+test('a group whose DN differs from its sAMAccountName matches its DN rule; DNs that do not line up with the names are ignored', () => {
+  const renamed = id({
+    groups: ['CORP\\eng-all'],
+    groupDns: ['CN=Engineering (all),OU=Staff,DC=corp,DC=example,DC=test'],
+  });
+  assert.equal(
+    decide(renamed, { allowGroups: ['CN=Engineering (all),OU=Staff,DC=corp,DC=example,DC=test'] }).allow,
+    true,
+  );
   assert.equal(decide(renamed, { allowGroups: ['CORP\\eng-all'] }).allow, true);
-  const misaligned = id({ groups: ['CORP\\Engineering', 'CORP\\Sales'], groupDns: ['CN=Engineering,OU=Staff,DC=corp,DC=example,DC=test'] });
+  const misaligned = id({
+    groups: ['CORP\\Engineering', 'CORP\\Sales'],
+    groupDns: ['CN=Engineering,OU=Staff,DC=corp,DC=example,DC=test'],
+  });
   assert.equal(decide(misaligned, { allowGroups: ['CORP\\Sales'] }).allow, true, 'names still match');
 });
 
@@ -49,7 +105,11 @@ test('user rules: CORP\\alice matches only CORP; alice@corp.example.test through
   const domains = new DomainNames([{ netbios: 'CORP', dns: 'corp.example.test' }]);
   assert.equal(decide(id({ domain: 'SALES' }), { allowUsers: ['CORP\\alice'] }).allow, false);
   assert.equal(decide(id({}), { allowUsers: ['alice@corp.example.test'], domains }).allow, true);
-  assert.equal(decide(id({}), { allowUsers: ['alice@corp.example.test'] }).allow, false, 'without the pairing, two names are two domains');
+  assert.equal(
+    decide(id({}), { allowUsers: ['alice@corp.example.test'] }).allow,
+    false,
+    'without the pairing, two names are two domains',
+  );
 });
 
 test('shared and contested addresses are denied with a reason that says so', () => {
@@ -70,6 +130,12 @@ test('an inferred (on-demand) identity passes only with allowInferred', () => {
 });
 
 test('no identity, or one outside every rule, is denied', () => {
-  assert.deepEqual(decide(undefined, { allowGroups: ['x'] }), { allow: false, reason: 'no user is known at this address' });
-  assert.equal(decide(id({ groups: ['CORP\\Sales'] }), { allowGroups: ['CORP\\VPN-Users'] }).reason, 'CORP\\alice is in none of the allowed groups');
+  assert.deepEqual(decide(undefined, { allowGroups: ['x'] }), {
+    allow: false,
+    reason: 'no user is known at this address',
+  });
+  assert.equal(
+    decide(id({ groups: ['CORP\\Sales'] }), { allowGroups: ['CORP\\VPN-Users'] }).reason,
+    'CORP\\alice is in none of the allowed groups',
+  );
 });

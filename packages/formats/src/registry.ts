@@ -7,8 +7,18 @@ import { freeradiusDetailFormat } from './freeradius';
 import { dhcpIscFormat, dhcpIscLeasesFormat, dhcpKeaFormat, dhcpWindowsFormat } from './dhcp';
 
 /** Every format `sources[].format` and `parse --format` accept. */
-const FORMATS: readonly SourceFormat[] = [windowsXmlFormat, windowsJsonFormat, sambaAuditFormat,
-  dhcpWindowsFormat, dhcpIscFormat, dhcpIscLeasesFormat, dhcpKeaFormat, syslogFormat(), freeradiusDetailFormat, eventsJsonlFormat];
+const FORMATS: readonly SourceFormat[] = [
+  windowsXmlFormat,
+  windowsJsonFormat,
+  sambaAuditFormat,
+  dhcpWindowsFormat,
+  dhcpIscFormat,
+  dhcpIscLeasesFormat,
+  dhcpKeaFormat,
+  syslogFormat(),
+  freeradiusDetailFormat,
+  eventsJsonlFormat,
+];
 
 export function getFormat(name: string): SourceFormat | undefined {
   return FORMATS.find((f) => f.name === name);

@@ -19,7 +19,8 @@ import { normaliseIp } from '@fsso/common';
 export type SelfTrafficMode = 'drop' | 'keep';
 
 /** Skip reasons (fixed texts, so `parse --stats` and the progress line count them as one line each). */
-export const SELF_TRAFFIC_LOCAL = "self-traffic: the client address is the server's own (remoteAddress equals localAddress)";
+export const SELF_TRAFFIC_LOCAL =
+  "self-traffic: the client address is the server's own (remoteAddress equals localAddress)";
 export const SELF_TRAFFIC_HOST = "self-traffic: the client address is one of this host's interface addresses";
 
 /** The addresses the agent host answers on; a set that can say whether it holds an address. */

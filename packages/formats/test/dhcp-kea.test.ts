@@ -108,10 +108,16 @@ test('lease6 CSV: IPv6 rows by their own header, and the same rows without it (f
     ['HOST_ADDRESS', '::10', 'one', 'EXAMPLE.COM', '', (1642000000 - 30) * 1000],
   );
   assert.equal(results[2]?.skipped, 'Kea lease6 declined: another host answers at this address');
-  assert.deepEqual([only(results[3]).kind, only(results[3]).ip, only(results[3]).eventTimeMs], ['HOST_RELEASED', '::12', 1643212345000]);
+  assert.deepEqual(
+    [only(results[3]).kind, only(results[3]).ip, only(results[3]).eventTimeMs],
+    ['HOST_RELEASED', '::12', 1643212345000],
+  );
   // ::13,...,no.hwaddr.only.duid,,2,,0,0,0
   const last = only(results[4]);
-  assert.deepEqual([last.kind, last.ip, last.user, last.domain, last.eventTimeMs], ['HOST_RELEASED', '::13', 'no', 'HWADDR.ONLY.DUID', 1700000000000]);
+  assert.deepEqual(
+    [last.kind, last.ip, last.user, last.domain, last.eventTimeMs],
+    ['HOST_RELEASED', '::13', 'no', 'HWADDR.ONLY.DUID', 1700000000000],
+  );
 
   const text = readRecorded('dhcp', 'kea', LEASE6).toString('utf8');
   const headerless = feedBuffer(dhcpKeaFormat, Buffer.from(text.slice(text.indexOf('\n') + 1), 'utf8'));

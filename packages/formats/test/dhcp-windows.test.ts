@@ -22,7 +22,8 @@ const only = onlyEvent;
 const count = countKind;
 
 /** The reasons a DhcpSrvLog record may be skipped for; anything else is a parser fault. */
-const EXPECTED_SKIP = /^(DhcpSrvLog preamble or other text, not a CSV row|DhcpSrvLog CSV header|DhcpSrvLog event \d+ is not a lease grant or release)$/;
+const EXPECTED_SKIP =
+  /^(DhcpSrvLog preamble or other text, not a CSV row|DhcpSrvLog CSV header|DhcpSrvLog event \d+ is not a lease grant or release)$/;
 
 test('every recorded DhcpSrvLog file is read whole, and every record maps or has an expected reason', () => {
   assert.ok(existsSync(DIR), `recorded data not found at ${DIR}; set FSSO_SHARED_DATA to the shared/data folder`);
@@ -112,7 +113,10 @@ test('production rows: new lease (10) and renewals (11) with bare 12-hex MACs an
   assert.equal(assign.reporter, '');
   assert.equal(assign.eventTimeMs, Date.UTC(2025, 9, 27, 17, 4, 20));
   const renew = only(results[3]); // 11,11/01/25,04:05:32,Renew,10.250.71.22,PC-SSD-4632,CC28AA86C37F,...,MSFT 5.0,,,,0
-  assert.deepEqual([renew.kind, renew.ip, renew.mac, renew.workstation], ['HOST_ADDRESS', '10.250.71.22', 'cc:28:aa:86:c3:7f', 'PC-SSD-4632']);
+  assert.deepEqual(
+    [renew.kind, renew.ip, renew.mac, renew.workstation],
+    ['HOST_ADDRESS', '10.250.71.22', 'cc:28:aa:86:c3:7f', 'PC-SSD-4632'],
+  );
   const other = only(results[5]); // 11,10/27/25,17:03:37,Renew,10.250.52.18,PC-SSD-5824,A0AD9F02A039,,3281646423,0
   assert.deepEqual([other.ip, other.mac, other.user], ['10.250.52.18', 'a0:ad:9f:02:a0:39', 'pc-ssd-5824']);
 });

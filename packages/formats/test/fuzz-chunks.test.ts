@@ -15,24 +15,36 @@ for (const name of formatNames()) {
     const { records, good } = corpus(name);
     const piece = fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom(...records, ...good).map((r) => Buffer.from(r, 'utf8')) },
-      { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...records, ...good), mutations).map(([r, ms]) => mutate(r, ms)) },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(fc.constantFrom(...records, ...good), mutations).map(([r, ms]) => mutate(r, ms)),
+      },
       { weight: 1, arbitrary: garbage },
     );
     // Records usually with their separator, sometimes run together, as damaged files have them.
-    const stream = fc.array(fc.tuple(piece, fc.boolean()), { minLength: 1, maxLength: 6 })
-      .map((parts) => Buffer.concat(parts.map(([p, sep]) => Buffer.concat([p, Buffer.from(sep ? separator(name) : '', 'utf8')]))));
+    const stream = fc
+      .array(fc.tuple(piece, fc.boolean()), { minLength: 1, maxLength: 6 })
+      .map((parts) =>
+        Buffer.concat(parts.map(([p, sep]) => Buffer.concat([p, Buffer.from(sep ? separator(name) : '', 'utf8')]))),
+      );
     const cuts = fc.array(fc.nat(), { maxLength: 24 });
     fc.assert(
-      fc.property(stream, cuts, (input, at) => atFixedNow(() => {
-        let whole: ReturnType<typeof feed> | undefined;
-        assertSound(name, problemOf(() => (whole = feed(f, input)), input.length), input);
-        assert.ok(whole);
-        const chunked = feed(f, input, at);
-        assert.deepEqual(chunked.records, whole.records, 'records');
-        assert.deepEqual(chunked.results, whole.results, 'events and skip reasons');
-        assert.equal(chunked.consumed, whole.consumed, 'consumed after end()');
-        assert.equal(whole.consumed, input.length, 'end() accounts for every byte');
-      })),
+      fc.property(stream, cuts, (input, at) =>
+        atFixedNow(() => {
+          let whole: ReturnType<typeof feed> | undefined;
+          assertSound(
+            name,
+            problemOf(() => (whole = feed(f, input)), input.length),
+            input,
+          );
+          assert.ok(whole);
+          const chunked = feed(f, input, at);
+          assert.deepEqual(chunked.records, whole.records, 'records');
+          assert.deepEqual(chunked.results, whole.results, 'events and skip reasons');
+          assert.equal(chunked.consumed, whole.consumed, 'consumed after end()');
+          assert.equal(whole.consumed, input.length, 'end() accounts for every byte');
+        }),
+      ),
       FC,
     );
   });
@@ -52,7 +64,10 @@ for (const name of formatNames()) {
           const size = sizes[i % sizes.length] ?? 1;
           seen.push(...splitter.push(input.subarray(pushed, pushed + size)));
           pushed = Math.min(input.length, pushed + size);
-          assert.ok(splitter.consumed >= last && splitter.consumed <= pushed, `consumed ${splitter.consumed} after ${pushed} bytes (was ${last})`);
+          assert.ok(
+            splitter.consumed >= last && splitter.consumed <= pushed,
+            `consumed ${splitter.consumed} after ${pushed} bytes (was ${last})`,
+          );
           if (splitter.consumed === last) continue;
           last = splitter.consumed;
           // A restart from `consumed` must find the rest of the records, not half of one.

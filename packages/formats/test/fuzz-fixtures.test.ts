@@ -16,7 +16,13 @@ test('every registered format has real records, some of which produce events', (
 });
 
 test('mutations apply to any record and always give bytes', () => {
-  fc.assert(fc.property(fc.string(), mutations, (s, ms) => Buffer.isBuffer(mutate(s, ms))), { seed: 20261123, numRuns: 200 });
+  fc.assert(
+    fc.property(fc.string(), mutations, (s, ms) => Buffer.isBuffer(mutate(s, ms))),
+    { seed: 20261123, numRuns: 200 },
+  );
   assert.equal(mutate('{"a":"b"}', [{ op: 'dupField', n: 0 }]).toString(), '{"a":"b","a":"b"}');
-  assert.equal(mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 1, size: 300 }]).toString(), `<Data Name="U">${'x'.repeat(300)}</Data>`);
+  assert.equal(
+    mutate('<Data Name="U">bob</Data>', [{ op: 'hugeValue', n: 1, size: 300 }]).toString(),
+    `<Data Name="U">${'x'.repeat(300)}</Data>`,
+  );
 });

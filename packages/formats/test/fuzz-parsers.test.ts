@@ -16,14 +16,26 @@ for (const name of formatNames()) {
     const f = formatOf(name);
     const c = corpus(name);
     const sources = [garbage, tokenSoup(c.records)];
-    if (JSON_FORMATS.has(name)) sources.push(jsonConfusion(c.records), fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null', 'utf8')));
+    if (JSON_FORMATS.has(name))
+      sources.push(
+        jsonConfusion(c.records),
+        fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null', 'utf8')),
+      );
     fc.assert(
       fc.property(fc.oneof(...sources), (input) => {
         // Through the splitter, as a follower reads a file, and straight into the parser, as the
         // syslog listener and the Windows event log reader hand over one record at a time.
-        assertSound(name, problemOf(() => feed(f, input), input.length), input);
+        assertSound(
+          name,
+          problemOf(() => feed(f, input), input.length),
+          input,
+        );
         const text = input.toString('utf8');
-        assertSound(name, problemOf(() => f.createParser()(text), text.length), input);
+        assertSound(
+          name,
+          problemOf(() => f.createParser()(text), text.length),
+          input,
+        );
       }),
       FC,
     );
@@ -65,8 +77,16 @@ function timed(name: string, text: string): number {
   const f = formatOf(name);
   const input = Buffer.from(text, 'utf8');
   const started = process.hrtime.bigint();
-  assertSound(name, problemOf(() => feed(f, input), input.length), input);
-  assertSound(name, problemOf(() => f.createParser()(text), text.length), input);
+  assertSound(
+    name,
+    problemOf(() => feed(f, input), input.length),
+    input,
+  );
+  assertSound(
+    name,
+    problemOf(() => f.createParser()(text), text.length),
+    input,
+  );
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
@@ -77,7 +97,10 @@ for (const name of formatNames()) {
       const small = timed(name, make(20_000));
       // Past 100 ms at 20 000 characters the large run would take many seconds: slow already.
       const large = small > 100 ? Infinity : timed(name, make(200_000));
-      if (large > Math.max(1000, 25 * small)) slow.push(`${label}: ${Math.round(small)} ms at 20 000, ${large === Infinity ? 'not tried' : `${Math.round(large)} ms`} at 200 000`);
+      if (large > Math.max(1000, 25 * small))
+        slow.push(
+          `${label}: ${Math.round(small)} ms at 20 000, ${large === Infinity ? 'not tried' : `${Math.round(large)} ms`} at 200 000`,
+        );
     }
     assert.deepEqual(slow, [], `${name} is super-linear`);
   });

@@ -54,23 +54,35 @@ test('events: an ip or logonType that is not well-formed is not passed on', () =
 
 test('dhcp-isc-leases: a statement without `;` is read in linear time', () => {
   // Was: /^\s*NAME\s+(.*?)\s*;/m backtracking cubically over the spaces (1200: ~1 s, 4000: ~20 s).
-  const g = growth((k) => formatOf('dhcp-isc-leases').createParser()(`lease 10.0.0.1 {\n  binding state${' '.repeat(1200 * k)}}`));
+  const g = growth((k) =>
+    formatOf('dhcp-isc-leases').createParser()(`lease 10.0.0.1 {\n  binding state${' '.repeat(1200 * k)}}`),
+  );
   assert.ok(g < LINEAR, `8 times the input took ${g.toFixed(1)} times as long`);
 });
 
 test('dhcp-isc-leases: blank lines inside a lease block are read in linear time', () => {
   // Was: the same regex retried `^\s*` at every blank line (15 000 lines: ~0.4 s, 40 000: ~2.6 s).
-  const g = growth((k) => formatOf('dhcp-isc-leases').createParser()(`lease 10.0.0.1 {${'\n'.repeat(15_000 * k)}  starts 4 2017/10/05 15:22:29;\n}`));
+  const g = growth((k) =>
+    formatOf('dhcp-isc-leases').createParser()(
+      `lease 10.0.0.1 {${'\n'.repeat(15_000 * k)}  starts 4 2017/10/05 15:22:29;\n}`,
+    ),
+  );
   assert.ok(g < LINEAR, `8 times the input took ${g.toFixed(1)} times as long`);
 });
 
 test('dhcp-isc-leases: a torn statement does not swallow the leases after it', () => {
   // Was: after an unclosed `{` or `"` every later statement joined one record (up to 1 MiB).
-  const lease = (ip: string, mac: string): string => `lease ${ip} {\n  starts 4 2019/01/03 10:00:00;\n  ends 4 2030/01/03 12:00:00;\n  binding state active;\n  hardware ethernet ${mac};\n}\n`;
+  const lease = (ip: string, mac: string): string =>
+    `lease ${ip} {\n  starts 4 2019/01/03 10:00:00;\n  ends 4 2030/01/03 12:00:00;\n  binding state active;\n  hardware ethernet ${mac};\n}\n`;
   const good = lease('192.0.2.11', '00:11:22:33:44:66');
-  for (const torn of ['lease 192.0.2.99 {\n  starts 4 2019/01/03 10:0\n', 'lease 192.0.2.98 {\n  client-hostname "ws\n']) {
+  for (const torn of [
+    'lease 192.0.2.99 {\n  starts 4 2019/01/03 10:0\n',
+    'lease 192.0.2.98 {\n  client-hostname "ws\n',
+  ]) {
     const text = lease('192.0.2.10', '00:11:22:33:44:55') + torn + good;
-    const ips = feed(formatOf('dhcp-isc-leases'), Buffer.from(text, 'utf8')).results.flatMap((r) => r.events.map((e) => e.ip));
+    const ips = feed(formatOf('dhcp-isc-leases'), Buffer.from(text, 'utf8')).results.flatMap((r) =>
+      r.events.map((e) => e.ip),
+    );
     assert.deepEqual(ips, ['192.0.2.10', '192.0.2.11'], JSON.stringify(torn));
   }
 });
@@ -78,10 +90,13 @@ test('dhcp-isc-leases: a torn statement does not swallow the leases after it', (
 test('dhcp-isc-leases: a statement torn before its `{` or `;` does not swallow the next lease', () => {
   // Was: the splitter resynced at a top-level keyword only inside an open `{` or string; text left
   // open at depth 0 (`lease 192.0.2.99` torn before ` {`, a stray byte) took the next lease with it.
-  const lease = (ip: string, mac: string): string => `lease ${ip} {\n  starts 4 2019/01/03 10:00:00;\n  ends 4 2030/01/03 12:00:00;\n  binding state active;\n  hardware ethernet ${mac};\n}\n`;
+  const lease = (ip: string, mac: string): string =>
+    `lease ${ip} {\n  starts 4 2019/01/03 10:00:00;\n  ends 4 2030/01/03 12:00:00;\n  binding state active;\n  hardware ethernet ${mac};\n}\n`;
   for (const torn of ['lease 192.0.2.99\n', 'authoring-byte-order little-endian\n', '$\n']) {
     const text = lease('192.0.2.10', '00:11:22:33:44:55') + torn + lease('192.0.2.11', '00:11:22:33:44:66');
-    const ips = feed(formatOf('dhcp-isc-leases'), Buffer.from(text, 'utf8')).results.flatMap((r) => r.events.map((e) => e.ip));
+    const ips = feed(formatOf('dhcp-isc-leases'), Buffer.from(text, 'utf8')).results.flatMap((r) =>
+      r.events.map((e) => e.ip),
+    );
     assert.deepEqual(ips, ['192.0.2.10', '192.0.2.11'], JSON.stringify(torn));
   }
 });

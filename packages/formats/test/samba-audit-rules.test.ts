@@ -11,11 +11,25 @@ const CAROL = {
   timestamp: '2026-11-22T10:10:12.453668+0000',
   type: 'Authentication',
   Authentication: {
-    version: { major: 1, minor: 2 }, eventId: 4624, logonId: '0', logonType: 8, status: 'NT_STATUS_OK',
-    localAddress: 'ipv4:198.18.0.1:389', remoteAddress: 'ipv4:198.18.0.13:56000', serviceDescription: 'LDAP',
-    authDescription: 'simple bind', clientDomain: 'CORP', clientAccount: 'CORP\\carol', workstation: 'DC1',
-    becameAccount: 'carol', becameDomain: 'CORP', becameSid: 'S-1-5-21-200927388-745672358-3635264124-1105',
-    mappedAccount: 'carol', mappedDomain: 'CORP', passwordType: 'Plaintext', duration: 1276714,
+    version: { major: 1, minor: 2 },
+    eventId: 4624,
+    logonId: '0',
+    logonType: 8,
+    status: 'NT_STATUS_OK',
+    localAddress: 'ipv4:198.18.0.1:389',
+    remoteAddress: 'ipv4:198.18.0.13:56000',
+    serviceDescription: 'LDAP',
+    authDescription: 'simple bind',
+    clientDomain: 'CORP',
+    clientAccount: 'CORP\\carol',
+    workstation: 'DC1',
+    becameAccount: 'carol',
+    becameDomain: 'CORP',
+    becameSid: 'S-1-5-21-200927388-745672358-3635264124-1105',
+    mappedAccount: 'carol',
+    mappedDomain: 'CORP',
+    passwordType: 'Plaintext',
+    duration: 1276714,
   },
 };
 
@@ -42,27 +56,49 @@ test('timestamps with a numeric offset and microseconds', () => {
 
 test('identity: became*, then mapped*, then clientAccount as UPN or DN', () => {
   assert.equal(parseOne(carolWith({})).events[0]?.user, 'carol');
-  const mapped = parseOne(carolWith({ becameAccount: null, becameDomain: null, mappedAccount: 'Carol', mappedDomain: 'corp' })).events[0];
+  const mapped = parseOne(
+    carolWith({ becameAccount: null, becameDomain: null, mappedAccount: 'Carol', mappedDomain: 'corp' }),
+  ).events[0];
   assert.deepEqual([mapped?.user, mapped?.domain], ['carol', 'CORP']);
-  const upn = parseOne(carolWith({ becameAccount: null, mappedAccount: null, clientAccount: 'carol@CORP.EXAMPLE.TEST' })).events[0];
+  const upn = parseOne(
+    carolWith({ becameAccount: null, mappedAccount: null, clientAccount: 'carol@CORP.EXAMPLE.TEST' }),
+  ).events[0];
   assert.deepEqual([upn?.user, upn?.domain], ['carol', 'CORP.EXAMPLE.TEST']);
   // The 2022 mailing-list bind used a DN as clientAccount (`CN=user,CN=Users,DC=xxx,DC=yyy,DC=de`).
-  const dn = parseOne(carolWith({ becameAccount: null, mappedAccount: null, clientAccount: 'CN=Carol Lab\\, Jr,CN=Users,DC=corp,DC=example,DC=test' })).events[0];
+  const dn = parseOne(
+    carolWith({
+      becameAccount: null,
+      mappedAccount: null,
+      clientAccount: 'CN=Carol Lab\\, Jr,CN=Users,DC=corp,DC=example,DC=test',
+    }),
+  ).events[0];
   assert.deepEqual([dn?.user, dn?.domain], ['carol lab, jr', 'CORP']);
-  assert.match(parseOne(carolWith({ becameAccount: '', mappedAccount: '', clientAccount: '' })).skipped ?? '', /names no account/);
+  assert.match(
+    parseOne(carolWith({ becameAccount: '', mappedAccount: '', clientAccount: '' })).skipped ?? '',
+    /names no account/,
+  );
 });
 
 test('defaultDomain fills a missing domain only', () => {
   const parse = sambaAuditFormat.createParser({ defaultDomain: 'corp' });
-  const e = parse(carolWith({ becameDomain: null, mappedDomain: null, clientDomain: null, becameAccount: 'carol' }))?.events[0];
+  const e = parse(carolWith({ becameDomain: null, mappedDomain: null, clientDomain: null, becameAccount: 'carol' }))
+    ?.events[0];
   assert.equal(e?.domain, 'CORP');
 });
 
 test('noise: no client address, well-known accounts', () => {
   for (const addr of ['unix:', 'ipv6::::0', 'ipv4:127.0.0.1:445', 'ipv6:::1:445', null]) {
-    assert.match(parseOne(carolWith({ remoteAddress: addr })).skipped ?? '', /has no usable client address/, String(addr));
+    assert.match(
+      parseOne(carolWith({ remoteAddress: addr })).skipped ?? '',
+      /has no usable client address/,
+      String(addr),
+    );
   }
-  for (const [account, domain] of [['SYSTEM', 'NT AUTHORITY'], ['ANONYMOUS LOGON', 'NT AUTHORITY'], ['LOCAL SERVICE', 'NT AUTHORITY']]) {
+  for (const [account, domain] of [
+    ['SYSTEM', 'NT AUTHORITY'],
+    ['ANONYMOUS LOGON', 'NT AUTHORITY'],
+    ['LOCAL SERVICE', 'NT AUTHORITY'],
+  ]) {
     assert.match(parseOne(carolWith({ becameAccount: account, becameDomain: domain })).skipped ?? '', /not a person/);
   }
 });
@@ -70,7 +106,9 @@ test('noise: no client address, well-known accounts', () => {
 test('workstation: kept for NTLM, dropped for LDAP simple binds (Samba writes its own name there)', () => {
   assert.equal(parseOne(carolWith({})).events[0]?.workstation, '');
   assert.equal(parseOne(carolWith({ authDescription: 'simple bind/TLS' })).events[0]?.workstation, '');
-  const ntlm = parseOne(carolWith({ serviceDescription: 'SMB2', authDescription: 'NTLMSSP', workstation: 'wks-carol', logonType: 3 })).events[0];
+  const ntlm = parseOne(
+    carolWith({ serviceDescription: 'SMB2', authDescription: 'NTLMSSP', workstation: 'wks-carol', logonType: 3 }),
+  ).events[0];
   assert.deepEqual([ntlm?.workstation, ntlm?.logonType], ['WKS-CAROL', 3]);
 });
 
@@ -78,7 +116,10 @@ test('duplicates: same account, address, service and status within 2 s; not acro
   const parse = sambaAuditFormat.createParser();
   const krb = { serviceDescription: 'Kerberos KDC', authDescription: 'ENC-TS Pre-authentication', logonType: 3 };
   assert.equal(parse(carolWith(krb)).events.length, 1);
-  assert.equal(parse(carolWith({ ...krb, remoteAddress: 'ipv4:198.18.0.13:40000' })).skipped, 'duplicate of the previous record (kinit UDP retry)');
+  assert.equal(
+    parse(carolWith({ ...krb, remoteAddress: 'ipv4:198.18.0.13:40000' })).skipped,
+    'duplicate of the previous record (kinit UDP retry)',
+  );
   assert.equal(parse(carolWith({ ...krb, remoteAddress: 'ipv4:198.18.0.14:40000' })).events.length, 1);
   assert.equal(parse(carolWith(krb)).skipped, 'duplicate of the previous record (kinit UDP retry)');
   assert.equal(parse(carolWith(krb, { timestamp: '2026-11-22T10:10:14.600000+0000' })).events.length, 1);
@@ -88,23 +129,46 @@ test('duplicates: same account, address, service and status within 2 s; not acro
 
 test('Authorization records: ticket or session use at the DC', () => {
   const line = JSON.stringify({
-    timestamp: '2026-11-22T10:09:25.222000+0000', type: 'Authorization',
-    Authorization: { remoteAddress: 'ipv4:198.18.0.11:53648', serviceDescription: 'SMB2', authType: 'krb5', domain: 'CORP', account: 'alice', logonServer: 'DC1' },
+    timestamp: '2026-11-22T10:09:25.222000+0000',
+    type: 'Authorization',
+    Authorization: {
+      remoteAddress: 'ipv4:198.18.0.11:53648',
+      serviceDescription: 'SMB2',
+      authType: 'krb5',
+      domain: 'CORP',
+      account: 'alice',
+      logonServer: 'DC1',
+    },
   });
   const e = parseOne(line).events[0];
-  assert.deepEqual([e?.kind, e?.user, e?.domain, e?.ip, e?.reporter, e?.sourceEventId], ['USER_ACTIVITY', 'alice', 'CORP', '198.18.0.11', 'dc1', 'authz']);
+  assert.deepEqual(
+    [e?.kind, e?.user, e?.domain, e?.ip, e?.reporter, e?.sourceEventId],
+    ['USER_ACTIVITY', 'alice', 'CORP', '198.18.0.11', 'dc1', 'authz'],
+  );
   const machine = parseOne(line.replace('"alice"', '"WS02$"')).events[0];
   assert.deepEqual([machine?.kind, machine?.user, machine?.workstation], ['HOST_SEEN', 'ws02', 'WS02']);
 });
 
 test('anything else is skipped with a reason, never thrown', () => {
   const parse = sambaAuditFormat.createParser();
-  for (const junk of ['hello', '{"timestamp": "x"', '[1,2]', '{"no":"type"}', '{"type": 5}', 'null', '{"type":"Authentication"}', '{"type":"Authentication","Authentication":[]}']) {
+  for (const junk of [
+    'hello',
+    '{"timestamp": "x"',
+    '[1,2]',
+    '{"no":"type"}',
+    '{"type": 5}',
+    'null',
+    '{"type":"Authentication"}',
+    '{"type":"Authentication","Authentication":[]}',
+  ]) {
     const r = parse(junk);
     assert.deepEqual(r.events, [], junk);
     assert.ok(r.skipped, junk);
   }
   assert.match(parse('hello').skipped ?? '', /^not a Samba audit record: /);
   assert.match(parse('{"no":"type"}').skipped ?? '', /^not a Samba audit record: JSON without a "type" field/);
-  assert.equal(parse('{"timestamp":"2026-11-22T10:09:25+0000","type":"passwordChange","passwordChange":{}}').skipped, 'Samba passwordChange record is not logon evidence');
+  assert.equal(
+    parse('{"timestamp":"2026-11-22T10:09:25+0000","type":"passwordChange","passwordChange":{}}').skipped,
+    'Samba passwordChange record is not logon evidence',
+  );
 });

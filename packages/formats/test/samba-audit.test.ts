@@ -18,7 +18,9 @@ const AUDIT = join(DATA, 'samba_auth_audit');
 function lines(file: string): string[] {
   const p = join(AUDIT, file);
   assert.ok(existsSync(p), `recorded data not found at ${p}; set FSSO_SHARED_DATA to the shared/data folder`);
-  return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 /** Every line of a file through one parser (one stream), results by 1-based line number. */
@@ -44,7 +46,9 @@ function skippedAt(results: RecordResult[], line: number): string {
 }
 
 function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? allFiles(join(dir, f)).map((g) => join(f, g)) : [f]));
+  return readdirSync(dir).flatMap((f) =>
+    statSync(join(dir, f)).isDirectory() ? allFiles(join(dir, f)).map((g) => join(f, g)) : [f],
+  );
 }
 
 test('every recorded line parses without throwing and either maps or says why not', () => {
@@ -64,9 +68,17 @@ test('lab recording: Kerberos, NTLM and LDAP logons from client addresses (Samba
 
   // Line 1: alice's AS-REQ from 198.18.0.11 (kinit); timestamp 2026-11-22T10:08:36.624...+0000.
   assert.deepEqual(eventAt(r, 1), {
-    kind: 'USER_LOGON', user: 'alice', domain: 'CORP', ip: '198.18.0.11', workstation: '', mac: '',
-    eventTimeMs: Date.parse('2026-11-22T10:08:36.624Z'), source: 'samba-audit', sourceEventId: '4624',
-    logonType: 3, reporter: '',
+    kind: 'USER_LOGON',
+    user: 'alice',
+    domain: 'CORP',
+    ip: '198.18.0.11',
+    workstation: '',
+    mac: '',
+    eventTimeMs: Date.parse('2026-11-22T10:08:36.624Z'),
+    source: 'samba-audit',
+    sourceEventId: '4624',
+    logonType: 3,
+    reporter: '',
   });
   // Line 2 is the same AS-REQ again 11 ms later (UDP reply too big, kinit retried over TCP).
   assert.equal(skippedAt(r, 2), 'duplicate of the previous record (kinit UDP retry)');
@@ -74,16 +86,25 @@ test('lab recording: Kerberos, NTLM and LDAP logons from client addresses (Samba
 
   // Line 15: bob over SMB2/NTLMSSP from 198.18.0.12 as workstation WKS-BOB01.
   const bob = eventAt(r, 15);
-  assert.deepEqual([bob.kind, bob.user, bob.domain, bob.ip, bob.workstation, bob.logonType], ['USER_LOGON', 'bob', 'CORP', '198.18.0.12', 'WKS-BOB01', 3]);
+  assert.deepEqual(
+    [bob.kind, bob.user, bob.domain, bob.ip, bob.workstation, bob.logonType],
+    ['USER_LOGON', 'bob', 'CORP', '198.18.0.12', 'WKS-BOB01', 3],
+  );
 
   // Line 14: alice's Kerberos ticket used at the DC's SMB server: Authorization, no Authentication.
   const use = eventAt(r, 14);
-  assert.deepEqual([use.kind, use.user, use.ip, use.sourceEventId, use.reporter, use.logonType], ['USER_ACTIVITY', 'alice', '198.18.0.11', 'authz', 'dc1', 3]);
+  assert.deepEqual(
+    [use.kind, use.user, use.ip, use.sourceEventId, use.reporter, use.logonType],
+    ['USER_ACTIVITY', 'alice', '198.18.0.11', 'authz', 'dc1', 3],
+  );
 
   // Line 46: carol's LDAP simple bind as CORP\carol from 198.18.0.13, logon type 8. Samba writes
   // its own name (DC1) as "workstation" for simple binds; that is not the client's name.
   const carol = eventAt(r, 46);
-  assert.deepEqual([carol.kind, carol.user, carol.domain, carol.ip, carol.workstation, carol.logonType], ['USER_LOGON', 'carol', 'CORP', '198.18.0.13', '', 8]);
+  assert.deepEqual(
+    [carol.kind, carol.user, carol.domain, carol.ip, carol.workstation, carol.logonType],
+    ['USER_LOGON', 'carol', 'CORP', '198.18.0.13', '', 8],
+  );
 
   // Failures: wrong passwords (SMB2, Kerberos, LDAP) and an unknown user are counted, not mapped.
   assert.equal(skippedAt(r, 17), 'Samba Authentication (SMB2) failed with status NT_STATUS_WRONG_PASSWORD');
@@ -102,9 +123,14 @@ test('lab recording: Kerberos, NTLM and LDAP logons from client addresses (Samba
   const events = r.flatMap((x) => x.events);
   const seen = new Set(events.map((e) => `${e.kind} ${e.user} ${e.ip}`));
   assert.deepEqual([...seen].sort(), [
-    'USER_ACTIVITY administrator 198.18.0.12', 'USER_ACTIVITY alice 198.18.0.11', 'USER_ACTIVITY bob 198.18.0.12',
-    'USER_ACTIVITY carol 198.18.0.13', 'USER_LOGON administrator 198.18.0.12', 'USER_LOGON alice 198.18.0.11',
-    'USER_LOGON bob 198.18.0.12', 'USER_LOGON carol 198.18.0.13',
+    'USER_ACTIVITY administrator 198.18.0.12',
+    'USER_ACTIVITY alice 198.18.0.11',
+    'USER_ACTIVITY bob 198.18.0.12',
+    'USER_ACTIVITY carol 198.18.0.13',
+    'USER_LOGON administrator 198.18.0.12',
+    'USER_LOGON alice 198.18.0.11',
+    'USER_LOGON bob 198.18.0.12',
+    'USER_LOGON carol 198.18.0.13',
   ]);
   for (const e of events) assert.match(e.ip, /^198\.18\.0\.1[123]$/);
 });
@@ -124,10 +150,18 @@ test('machine accounts: HOST_SEEN from a real address, skipped when only on the 
   // that same address: self-traffic, skipped by default (self-traffic.test.ts); kept, it is HOST_SEEN.
   const d = parseFile('lab/samba-4.17-distinct-client-ips.jsonl');
   assert.match(skippedAt(d, 2), /^self-traffic: /);
-  const host = sambaAuditFormat.createParser({ selfTraffic: 'keep' })(lines('lab/samba-4.17-distinct-client-ips.jsonl')[1] ?? '').events[0];
-  assert.deepEqual([host?.kind, host?.user, host?.domain, host?.ip, host?.workstation], ['HOST_SEEN', 'dc1', 'CORP', '10.199.0.1', 'DC1']);
+  const host = sambaAuditFormat.createParser({ selfTraffic: 'keep' })(
+    lines('lab/samba-4.17-distinct-client-ips.jsonl')[1] ?? '',
+  ).events[0];
+  assert.deepEqual(
+    [host?.kind, host?.user, host?.domain, host?.ip, host?.workstation],
+    ['HOST_SEEN', 'dc1', 'CORP', '10.199.0.1', 'DC1'],
+  );
   const carol = eventAt(d, 28);
-  assert.deepEqual([carol.kind, carol.user, carol.ip, carol.workstation], ['USER_LOGON', 'carol', '10.199.0.11', 'WS1']);
+  assert.deepEqual(
+    [carol.kind, carol.user, carol.ip, carol.workstation],
+    ['USER_LOGON', 'carol', '10.199.0.11', 'WS1'],
+  );
   const bob = eventAt(d, 32);
   assert.deepEqual([bob.kind, bob.user, bob.ip, bob.workstation], ['USER_LOGON', 'bob', '10.199.1.12', 'WS2']);
   assert.equal(eventAt(d, 27).kind, 'USER_ACTIVITY'); // alice's ticket at SMB2
@@ -135,16 +169,25 @@ test('machine accounts: HOST_SEEN from a real address, skipped when only on the 
   // machine-account file: WS01$ was recorded from 127.0.0.1 (client on the DC host), which names no
   // client, so every WS01$ line is skipped and says which account it was.
   const m = parseFile('lab/samba-4.17-machine-account.jsonl');
-  for (const line of [1, 2, 3, 4]) assert.match(skippedAt(m, line), /for ws01\$ has no usable client address \(ipv4:127\.0\.0\.1:\d+\)/);
-  assert.deepEqual(m.flatMap((x) => x.events), []);
+  for (const line of [1, 2, 3, 4])
+    assert.match(skippedAt(m, line), /for ws01\$ has no usable client address \(ipv4:127\.0\.0\.1:\d+\)/);
+  assert.deepEqual(
+    m.flatMap((x) => x.events),
+    [],
+  );
 
   // The same recorded lines with only the client address moved off loopback (the DC's local
   // address stays, else it would be self-traffic): WS01$ is HOST_SEEN, the workstation is the
   // account's host name (not the "VM" the SMB client sent).
   const parse = sambaAuditFormat.createParser();
-  const moved = lines('lab/samba-4.17-machine-account.jsonl').map((l) => l.replace(/"remoteAddress": "ipv4:127\.0\.0\.1:(\d+)"/g, '"remoteAddress": "ipv4:198.18.0.21:$1"'));
+  const moved = lines('lab/samba-4.17-machine-account.jsonl').map((l) =>
+    l.replace(/"remoteAddress": "ipv4:127\.0\.0\.1:(\d+)"/g, '"remoteAddress": "ipv4:198.18.0.21:$1"'),
+  );
   const kerberos = parse(moved[0] ?? '').events[0];
-  assert.deepEqual([kerberos?.kind, kerberos?.user, kerberos?.ip, kerberos?.workstation], ['HOST_SEEN', 'ws01', '198.18.0.21', 'WS01']);
+  assert.deepEqual(
+    [kerberos?.kind, kerberos?.user, kerberos?.ip, kerberos?.workstation],
+    ['HOST_SEEN', 'ws01', '198.18.0.21', 'WS01'],
+  );
   assert.equal(parse(moved[1] ?? '').skipped, 'duplicate of the previous record (kinit UDP retry)');
   const smb = parse(moved[2] ?? '').events[0];
   assert.deepEqual([smb?.kind, smb?.user, smb?.workstation, smb?.logonType], ['HOST_SEEN', 'ws01', 'WS01', 3]);
@@ -157,14 +200,25 @@ test('lines users posted: Samba 4.7 (format 1.0) success and a 1.2 failure', () 
   // becameDomain NLTP-OFFICE wins over the clientDomain/mappedDomain NLTP-OFFICE.COM the client typed;
   // format 1.0 has no eventId or logonType.
   assert.deepEqual(eventAt(r, 1), {
-    kind: 'USER_LOGON', user: 'administrator', domain: 'NLTP-OFFICE', ip: '192.168.0.18', workstation: 'PAC6053-VM',
-    mac: '', eventTimeMs: Date.parse('2020-04-08T07:30:19.566Z'), source: 'samba-audit', sourceEventId: 'auth',
-    logonType: 3, reporter: '',
+    kind: 'USER_LOGON',
+    user: 'administrator',
+    domain: 'NLTP-OFFICE',
+    ip: '192.168.0.18',
+    workstation: 'PAC6053-VM',
+    mac: '',
+    eventTimeMs: Date.parse('2020-04-08T07:30:19.566Z'),
+    source: 'samba-audit',
+    sourceEventId: 'auth',
+    logonType: 3,
+    reporter: '',
   });
   assert.equal(skippedAt(r, 2), 'Samba Authentication (SMB2) failed with status NT_STATUS_LOGON_FAILURE');
 
   // log.samba at level 3 carries the same object after "JSON Authentication: "; the rest is prose.
   const log = parseFile('forum_2020-04-08_samba476_ubuntu1804_log.samba.txt');
-  assert.deepEqual(log.flatMap((x) => x.events).map((e) => [e.user, e.ip]), [['administrator', '192.168.0.18']]);
+  assert.deepEqual(
+    log.flatMap((x) => x.events).map((e) => [e.user, e.ip]),
+    [['administrator', '192.168.0.18']],
+  );
   assert.match(skippedAt(log, 1), /^not a Samba audit record: not JSON/);
 });

@@ -18,7 +18,10 @@ const ok = { name: 'x', pattern: '(?<user>\\S+) at (?<ip>\\S+)', kind: 'USER_LOG
 
 test('validateProfiles: the built-ins pass, by object or by name', () => {
   assert.deepEqual(validateProfiles([...BUILTIN_PROFILES], 'p'), [...BUILTIN_PROFILES]);
-  assert.deepEqual(validateProfiles(['fortigate', ok], 'p').map((p) => p.name), ['fortigate', 'x']);
+  assert.deepEqual(
+    validateProfiles(['fortigate', ok], 'p').map((p) => p.name),
+    ['fortigate', 'x'],
+  );
 });
 
 test('validateProfiles: every error names its field', () => {
@@ -37,7 +40,11 @@ test('validateProfiles: every error names its field', () => {
     [[{ ...ok, match: '[' }], 'sources[2].profiles[0].match', /invalid regular expression/],
     [[{ ...ok, kind: 'LOGON' }], 'sources[2].profiles[0].kind', /not a kind; use one of USER_LOGON/],
     [[{ ...ok, colour: 'red' }], 'sources[2].profiles[0].colour', /unknown setting/],
-    [[{ ...ok, kindBy: { group: 'status', map: { a: 'USER_LOGON' } } }], 'sources[2].profiles[0].kindBy.group', /not a named group.*user, ip/],
+    [
+      [{ ...ok, kindBy: { group: 'status', map: { a: 'USER_LOGON' } } }],
+      'sources[2].profiles[0].kindBy.group',
+      /not a named group.*user, ip/,
+    ],
     [[{ ...ok, kindBy: { group: 'user', map: {} } }], 'sources[2].profiles[0].kindBy.map', /expected an object/],
     [[{ ...ok, kindBy: { group: 'user', map: { a: 'NOPE' } } }], 'sources[2].profiles[0].kindBy.map.a', /not a kind/],
     [[ok, 'panos-userid', { ...ok }], 'sources[2].profiles[2].name', /used by an earlier profile/],
@@ -77,14 +84,24 @@ test('a custom profile: kindBy, domain and mac groups, HOST_ADDRESS, first match
   // Selected by `match`, so a line its pattern cannot read is reported against it.
   assert.equal(parse(wlc('roam bob@10.1.2.3')).skipped, 'wlc: line does not match the pattern');
   const lease = parse('dhcp: lease 10.9.9.9 to pc-42').events[0];
-  assert.deepEqual([lease?.kind, lease?.user, lease?.workstation, lease?.domain], ['HOST_ADDRESS', 'pc-42', 'PC-42', 'CORP']);
-  assert.deepEqual(parse('bob@10.1.2.3').events.map((e) => [e.user, e.domain]), [['bob', 'CORP']]);
+  assert.deepEqual(
+    [lease?.kind, lease?.user, lease?.workstation, lease?.domain],
+    ['HOST_ADDRESS', 'pc-42', 'PC-42', 'CORP'],
+  );
+  assert.deepEqual(
+    parse('bob@10.1.2.3').events.map((e) => [e.user, e.domain]),
+    [['bob', 'CORP']],
+  );
   assert.equal(parse('bob@::1').skipped, 'late: no usable address (::1)');
   assert.equal(parse('nothing here').skipped, 'no profile matches');
 });
 
 test('accounts from RADIUS and gateways: machine auth, MAB, placeholders, escaped backslashes', () => {
-  assert.deepEqual(readAccount('host/PC01.corp.example.com'), { user: 'pc01', domain: 'CORP.EXAMPLE.COM', machine: true });
+  assert.deepEqual(readAccount('host/PC01.corp.example.com'), {
+    user: 'pc01',
+    domain: 'CORP.EXAMPLE.COM',
+    machine: true,
+  });
   assert.deepEqual(readAccount('CORP\\\\Alice'), { user: 'alice', domain: 'CORP', machine: false });
   assert.equal(readAccount('d4-ca-6d-14-87-3b'), 'user name is a MAC address (d4-ca-6d-14-87-3b)');
   assert.equal(readAccount('d4ca6d14873b'), 'user name is a MAC address (d4ca6d14873b)');

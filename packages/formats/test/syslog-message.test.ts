@@ -7,7 +7,12 @@ const NOW = Date.UTC(2026, 10, 23, 12, 0, 0); // 23 Nov 2026 (UTC: BSD times hav
 
 test('RFC 3164 with PRI, host and tag', () => {
   const m = parseSyslogMessage('<38>Nov 22 07:05:01 gw01 sshd[1234]: Accepted password for alice', NOW);
-  assert.deepEqual(m, { time: Date.UTC(2026, 10, 22, 7, 5, 1), host: 'gw01', app: 'sshd', message: 'Accepted password for alice' });
+  assert.deepEqual(m, {
+    time: Date.UTC(2026, 10, 22, 7, 5, 1),
+    host: 'gw01',
+    app: 'sshd',
+    message: 'Accepted password for alice',
+  });
 });
 
 test('RFC 3164 without a year: a date more than a day ahead is last year', () => {
@@ -41,20 +46,37 @@ test('RFC 3164 variants: no PRI, no host, no tag, year and milliseconds', () => 
 });
 
 test('RFC 5424 with structured data, escaped brackets and a BOM', () => {
-  const line = '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App]lication" x="a\\]b"][two@1 k="v"] \uFEFFAn application event';
+  const line =
+    '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App]lication" x="a\\]b"][two@1 k="v"] \uFEFFAn application event';
   const m = parseSyslogMessage(line, NOW);
-  assert.deepEqual(m, { time: Date.UTC(2003, 9, 11, 22, 14, 15, 3), host: 'mymachine.example.com', app: 'evntslog', message: 'An application event' });
+  assert.deepEqual(m, {
+    time: Date.UTC(2003, 9, 11, 22, 14, 15, 3),
+    host: 'mymachine.example.com',
+    app: 'evntslog',
+    message: 'An application event',
+  });
   const nil = parseSyslogMessage('<14>1 - - - - - - just text', NOW);
   assert.deepEqual(nil, { time: NOW, host: '', app: '', message: 'just text' });
   // Palo Alto's log forwarding: CSV after a NILVALUE SD.
-  const pan = parseSyslogMessage('<14>1 2021-03-24T11:00:49+01:00 PA-VM - - - - 1,2021/03/24 11:00:49,0131,USERID,login', NOW);
+  const pan = parseSyslogMessage(
+    '<14>1 2021-03-24T11:00:49+01:00 PA-VM - - - - 1,2021/03/24 11:00:49,0131,USERID,login',
+    NOW,
+  );
   assert.deepEqual([pan.host, pan.message], ['PA-VM', '1,2021/03/24 11:00:49,0131,USERID,login']);
 });
 
 test('neither format: the whole line (after a PRI) is the message, timed now', () => {
   const forti = parseSyslogMessage('<189>date=2020-04-23 time=12:32:48 devname="x" action="FSSO-logon"', NOW);
-  assert.deepEqual(forti, { time: NOW, host: '', app: '', message: 'date=2020-04-23 time=12:32:48 devname="x" action="FSSO-logon"' });
-  assert.deepEqual(parseSyslogMessage('1,2023/05/10 11:17:00,304565467,USERID\r\n', NOW).message, '1,2023/05/10 11:17:00,304565467,USERID');
+  assert.deepEqual(forti, {
+    time: NOW,
+    host: '',
+    app: '',
+    message: 'date=2020-04-23 time=12:32:48 devname="x" action="FSSO-logon"',
+  });
+  assert.deepEqual(
+    parseSyslogMessage('1,2023/05/10 11:17:00,304565467,USERID\r\n', NOW).message,
+    '1,2023/05/10 11:17:00,304565467,USERID',
+  );
   for (const odd of ['', '<', '<999', 'Xyz 99 99:99:99 host', '<13>1 broken', '\u0000\u0001']) {
     assert.doesNotThrow(() => parseSyslogMessage(odd, NOW), odd);
   }
@@ -62,7 +84,11 @@ test('neither format: the whole line (after a PRI) is the message, timed now', (
 });
 
 test('one header parser: the syslog format and the DHCP readers read the same header the same way, in any time zone', () => {
-  for (const line of ['<30>ene 06 12:48:19 kea kea-dhcp4[617]: x', 'Jul 11 20:01:28 server dhcpd[902]: DHCPACK on 10.0.0.5', '<13>1 2024-05-01T10:00:00.123+02:00 srv dhcpd 902 - - x']) {
+  for (const line of [
+    '<30>ene 06 12:48:19 kea kea-dhcp4[617]: x',
+    'Jul 11 20:01:28 server dhcpd[902]: DHCPACK on 10.0.0.5',
+    '<13>1 2024-05-01T10:00:00.123+02:00 srv dhcpd 902 - - x',
+  ]) {
     const m = parseSyslogMessage(line, NOW);
     const d = parseSyslog(line, NOW);
     assert.ok(d, line);

@@ -45,7 +45,12 @@ const brief = (e: AgentEvent): string[] => [e.kind, e.user, e.domain, e.ip];
 test('every file goes through both formats without throwing; line and record counts from grep', () => {
   // `grep -c . FILE` (non-blank lines) for the syslog format; blank-line paragraphs for detail.
   const lines: Record<string, number> = {
-    [ISE]: 3, [FORTI]: 8, [GP]: 12, [USERID]: 14, [DETAIL_ONE]: 9, [DETAIL_2015]: 32,
+    [ISE]: 3,
+    [FORTI]: 8,
+    [GP]: 12,
+    [USERID]: 14,
+    [DETAIL_ONE]: 9,
+    [DETAIL_2015]: 32,
     'freeradius-server_src_tests_modules_sql_acct_0_start.attrs': 38,
     'freeradius-server_src_tests_modules_sql_acct_1_update.attrs': 38,
     'freeradius-server_src_tests_modules_sql_acct_2_stop.attrs': 39,
@@ -81,10 +86,16 @@ test('PAN-OS USERID: every line maps; login/logout, domain\\user, computer accou
   ]);
   const events = results.map(one);
   const host = events[13] as AgentEvent;
-  assert.deepEqual([host.workstation, host.source, host.sourceEventId, host.logonType], ['YA072Z', 'syslog', 'panos-userid', 0]);
+  assert.deepEqual(
+    [host.workstation, host.source, host.sourceEventId, host.logonType],
+    ['YA072Z', 'syslog', 'panos-userid', 0],
+  );
   // Lines 1-13 carry "Nov 30 16:09:08" without year or host; line 14 has no header: read time.
   const first = new Date((events[0] as AgentEvent).eventTimeMs);
-  assert.deepEqual([first.getUTCMonth(), first.getUTCDate(), first.getUTCHours(), first.getUTCMinutes(), first.getUTCSeconds()], [10, 30, 16, 9, 8]);
+  assert.deepEqual(
+    [first.getUTCMonth(), first.getUTCDate(), first.getUTCHours(), first.getUTCMinutes(), first.getUTCSeconds()],
+    [10, 30, 16, 9, 8],
+  );
   assert.ok(first.getTime() <= Date.now() + DAY);
   assert.ok(Math.abs(host.eventTimeMs - Date.now()) < 60_000);
   assert.equal((events[0] as AgentEvent).reporter, '');
@@ -94,10 +105,16 @@ test('PAN-OS GlobalProtect: the private (tunnel) address, never the public one',
   const { results } = run(syslogFormat(), GP);
   const at = (line: number): RecordResult => results[line - 1] as RecordResult;
   // gateway-config-release is "remove ip-user mapping or remove tunnel": a logoff.
-  assert.deepEqual([...brief(one(at(2))), one(at(2)).workstation], ['USER_LOGOFF', 'user', 'DOMAIN', '10.20.13.217', 'CP935']);
+  assert.deepEqual(
+    [...brief(one(at(2))), one(at(2)).workstation],
+    ['USER_LOGOFF', 'user', 'DOMAIN', '10.20.13.217', 'CP935'],
+  );
   assert.deepEqual(brief(one(at(3))), ['USER_ACTIVITY', 'user1', 'DOMAIN', '67.43.156.14']);
   // setup-ipsec: public 175.16.199.1, private 10.20.30.40.
-  assert.deepEqual([...brief(one(at(7))), one(at(7)).workstation], ['USER_ACTIVITY', 'musterman', 'DOMAIN', '10.20.30.40', 'RECHNER123']);
+  assert.deepEqual(
+    [...brief(one(at(7))), one(at(7)).workstation],
+    ['USER_ACTIVITY', 'musterman', 'DOMAIN', '10.20.30.40', 'RECHNER123'],
+  );
   // PAN-OS 9.1 layout, "host\\user" escaped twice; private 10.2.2.2 beats private IPv6 fc00::1.
   assert.deepEqual(brief(one(at(10))), ['USER_ACTIVITY', 'user', 'HOST', '10.2.2.2']);
   assert.deepEqual(brief(one(at(11))), ['USER_ACTIVITY', 'user', '', '10.4.4.4']);
@@ -126,11 +143,17 @@ test('Cisco ISE accounting: Start is a logon with Framed-IP and MAC, Stop a logo
     ['USER_LOGON', 'nisehorrrrn', '', '89.160.20.112', 'd4:ca:6d:14:87:3b', 'hijk.xyz.com', 'cisco-ise-accounting'],
   );
   const d = new Date(start.eventTimeMs);
-  assert.deepEqual([d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()], [3, 27, 11, 11, 47]);
+  assert.deepEqual(
+    [d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()],
+    [3, 27, 11, 11, 47],
+  );
   // Line 3 is segment 1 of a two-part message; it holds every attribute needed, so it counts.
   for (const r of results.slice(1)) {
     const stop = one(r);
-    assert.deepEqual([...brief(stop), stop.mac, stop.reporter], ['USER_LOGOFF', 'businesskent', '', '89.160.20.112', '5c:0a:5b:43:3f:79', 'tuv.w.xyz.com']);
+    assert.deepEqual(
+      [...brief(stop), stop.mac, stop.reporter],
+      ['USER_LOGOFF', 'businesskent', '', '89.160.20.112', '5c:0a:5b:43:3f:79', 'tuv.w.xyz.com'],
+    );
   }
 });
 
@@ -149,10 +172,21 @@ test('FortiGate: FSSO-logon, auth-logon, tunnel-up at tunnelip; the 1192.168.1.1
   assert.equal(results[5]?.skipped, 'fortigate: line does not match the pattern');
   assert.equal(normaliseIp('1192.168.1.1'), null);
   // The same line with a consistent msg is a logoff, so the skip is the contradiction's doing.
-  const fixed = (records[5] ?? '').replace('user elasticuser logged off 1192.168.1.1', 'user elasticadmin logged off 192.168.1.1');
-  assert.deepEqual(brief(one(syslogFormat().createParser()(fixed))), ['USER_LOGOFF', 'elasticadmin', '', '192.168.1.1']);
+  const fixed = (records[5] ?? '').replace(
+    'user elasticuser logged off 1192.168.1.1',
+    'user elasticadmin logged off 192.168.1.1',
+  );
+  assert.deepEqual(brief(one(syslogFormat().createParser()(fixed))), [
+    'USER_LOGOFF',
+    'elasticadmin',
+    '',
+    '192.168.1.1',
+  ]);
   // FortiClient "add", SSL new connection (user N/A), traffic logs (user= via FSSO, unauthuser).
-  assert.deepEqual([2, 3, 6, 7].map((i) => results[i]?.skipped), Array(4).fill('no profile matches'));
+  assert.deepEqual(
+    [2, 3, 6, 7].map((i) => results[i]?.skipped),
+    Array(4).fill('no profile matches'),
+  );
   const all = results.flatMap((r) => r.events);
   assert.equal(all.length, 3);
   assert.ok(all.every((e) => e.ip === '10.10.10.10'));
@@ -161,13 +195,19 @@ test('FortiGate: FSSO-logon, auth-logon, tunnel-up at tunnelip; the 1192.168.1.1
 test('FreeRADIUS detail: Framed-IP-Address, Acct-Status-Type, Event-Timestamp with zone', () => {
   const { results } = run(freeradiusDetailFormat, DETAIL_2015);
   const [a, b] = results.map(one) as [AgentEvent, AgentEvent];
-  assert.deepEqual([...brief(a), a.reporter, a.source], ['USER_ACTIVITY', 'taki_dsl_p', '', '78.92.255.12', 'mt_haap_infog', 'radius']);
+  assert.deepEqual(
+    [...brief(a), a.reporter, a.source],
+    ['USER_ACTIVITY', 'taki_dsl_p', '', '78.92.255.12', 'mt_haap_infog', 'radius'],
+  );
   // "Jun  9 2015 00:03:47 CEST" = 22:03:47 UTC; the server's Timestamp 1433801028 is 1 s later.
   assert.equal(a.eventTimeMs, Date.UTC(2015, 5, 8, 22, 3, 47));
   assert.deepEqual(brief(b), ['USER_ACTIVITY', 'elemera016_dsl', '', '78.92.255.8']);
   assert.equal(b.eventTimeMs, 1433801299000);
   // detail/one.txt: bob on a WiMAX port with no Framed-IP-Address, and a 10-digit Calling-Station-Id.
-  assert.deepEqual(run(freeradiusDetailFormat, DETAIL_ONE).results.map((r) => r.skipped), ['no usable Framed-IP-Address (none)']);
+  assert.deepEqual(
+    run(freeradiusDetailFormat, DETAIL_ONE).results.map((r) => r.skipped),
+    ['no usable Framed-IP-Address (none)'],
+  );
   const attrs: Array<[string, string, string]> = [
     ['0_start', 'USER_LOGON', 'user0'],
     ['1_update', 'USER_ACTIVITY', 'user1'],
@@ -180,14 +220,25 @@ test('FreeRADIUS detail: Framed-IP-Address, Acct-Status-Type, Event-Timestamp wi
     assert.equal(r[1]?.skipped, 'not a FreeRADIUS detail record (no attributes)', file);
   }
   // 'Feb  1 2015 08:28:58 WIB' (UTC+7).
-  assert.equal(one(run(freeradiusDetailFormat, 'freeradius-server_src_tests_modules_sql_acct_0_start.attrs').results[0]).eventTimeMs, Date.UTC(2015, 1, 1, 1, 28, 58));
+  assert.equal(
+    one(run(freeradiusDetailFormat, 'freeradius-server_src_tests_modules_sql_acct_0_start.attrs').results[0])
+      .eventTimeMs,
+    Date.UTC(2015, 1, 1, 1, 28, 58),
+  );
 });
 
 test('syslog lines carry no detail record and detail records match no syslog profile', () => {
   for (const file of [DETAIL_2015, DETAIL_ONE]) {
-    assert.ok(run(syslogFormat(), file).results.every((r) => r.skipped === 'no profile matches'), file);
+    assert.ok(
+      run(syslogFormat(), file).results.every((r) => r.skipped === 'no profile matches'),
+      file,
+    );
   }
   for (const file of [USERID, GP, ISE, FORTI]) {
-    assert.deepEqual(run(freeradiusDetailFormat, file).results.map((r) => r.skipped), ['not a FreeRADIUS detail record (no attributes)'], file);
+    assert.deepEqual(
+      run(freeradiusDetailFormat, file).results.map((r) => r.skipped),
+      ['not a FreeRADIUS detail record (no attributes)'],
+      file,
+    );
   }
 });

@@ -21,7 +21,9 @@ const WLB6 = 'otrf_winlogbeat6.ndjson';
 const AZURE = 'otrf_azure_loganalytics.ndjson';
 
 function parseNdjson(file: string): RecordResult[] {
-  return ndjsonLines(file).slice(1).map((l) => parseJsonLine(l));
+  return ndjsonLines(file)
+    .slice(1)
+    .map((l) => parseJsonLine(l));
 }
 
 test('every line of every OTRF file goes through the windows-json format without a malformed record', () => {
@@ -67,7 +69,10 @@ test('per-file counts (computed with python over the JSON: named account, usable
   // OTRF flat: 16 successful 4776 (pedro at PEDRO01 x13, pedro-admin at PEDRO-COMPUTER x3), 1 failed.
   const flat = eventsOf(parseNdjson(FLAT)).filter((e) => e.sourceEventId === '4776');
   assert.equal(flat.length, 16);
-  assert.deepEqual([...new Set(flat.map((e) => `${e.user}@${e.workstation}/${e.ip}`))].sort(), ['pedro-admin@PEDRO-COMPUTER/', 'pedro@PEDRO01/']);
+  assert.deepEqual([...new Set(flat.map((e) => `${e.user}@${e.workstation}/${e.ip}`))].sort(), [
+    'pedro-admin@PEDRO-COMPUTER/',
+    'pedro@PEDRO01/',
+  ]);
 });
 
 test('NXLog 4768: pgustavo from ::ffff:172.18.39.6, timed by the UTC @timestamp, not the zone-less EventTime', () => {
@@ -84,7 +89,10 @@ test('NXLog 4768: pgustavo from ::ffff:172.18.39.6, timed by the UTC @timestamp,
 test('NXLog Kerberos: 4770 renewal maps, 4769 with status 0x1b is skipped', () => {
   const lines = ndjsonLines(NXLOG);
   const renewal = onlyEvent(parseJsonLine(lines[655] ?? ''));
-  assert.deepEqual([renewal.kind, renewal.user, renewal.domain, renewal.ip], ['USER_ACTIVITY', 'wardog', 'THESHIRE.LOCAL', '172.18.39.6']);
+  assert.deepEqual(
+    [renewal.kind, renewal.user, renewal.domain, renewal.ip],
+    ['USER_ACTIVITY', 'wardog', 'THESHIRE.LOCAL', '172.18.39.6'],
+  );
   assert.equal(parseJsonLine(lines[604] ?? '').skipped, 'event 4769 (Kerberos service ticket) failed with status 0x1b');
 });
 
@@ -102,7 +110,10 @@ test('NXLog workstation events: RDP reconnect/disconnect, lock/unlock, user logo
   assert.deepEqual(pick(1568), ['4647', 'USER_LOGOFF', 'pgustavo', 'THESHIRE', '', '']);
   // 4776 without a Workstation field (lines 185, 1631, 1668) cannot be tied to any machine.
   for (const n of [185, 1631, 1668]) {
-    assert.equal(parseJsonLine(lines[n] ?? '').skipped, 'event 4776 (NTLM validation) names neither client address nor workstation');
+    assert.equal(
+      parseJsonLine(lines[n] ?? '').skipped,
+      'event 4776 (NTLM validation) names neither client address nor workstation',
+    );
   }
   // UMFD-2 (Font Driver Host) logging off is not a person.
   assert.equal(parseJsonLine(lines[1603] ?? '').skipped, 'event 4634 (logoff) is for umfd-2, not a person');
@@ -111,11 +122,20 @@ test('NXLog workstation events: RDP reconnect/disconnect, lock/unlock, user logo
 test('Winlogbeat 6: 4768 for a person and for a computer account', () => {
   const lines = ndjsonLines(WLB6);
   const person = onlyEvent(parseJsonLine(lines[94] ?? ''));
-  assert.deepEqual([person.kind, person.user, person.domain, person.ip, person.reporter], ['USER_ACTIVITY', 'pgustavo', 'SHIRE', '172.18.39.106', 'hfdc01.shire.com']);
+  assert.deepEqual(
+    [person.kind, person.user, person.domain, person.ip, person.reporter],
+    ['USER_ACTIVITY', 'pgustavo', 'SHIRE', '172.18.39.106', 'hfdc01.shire.com'],
+  );
   assert.equal(person.eventTimeMs, Date.UTC(2019, 4, 18, 20, 43, 35, 550));
   const host = onlyEvent(parseJsonLine(lines[82] ?? ''));
-  assert.deepEqual([host.kind, host.user, host.workstation, host.ip], ['HOST_SEEN', 'wecserver', 'WECSERVER', '172.18.39.102']);
-  assert.equal(parseJsonLine(lines[13] ?? '').skipped, 'event 4770 (Kerberos ticket renewal) has no usable client address (::1)');
+  assert.deepEqual(
+    [host.kind, host.user, host.workstation, host.ip],
+    ['HOST_SEEN', 'wecserver', 'WECSERVER', '172.18.39.102'],
+  );
+  assert.equal(
+    parseJsonLine(lines[13] ?? '').skipped,
+    'event 4770 (Kerberos ticket renewal) has no usable client address (::1)',
+  );
 });
 
 test('OTRF flat: a TimeCreated without zone is read as UTC', () => {
@@ -153,10 +173,16 @@ test('Winlogbeat 7/8 golden files: the values printed in them', () => {
   assert.equal(one('4770').skipped, 'event 4770 (Kerberos ticket renewal) has no usable client address (::1)');
   assert.equal(one('4771').skipped, 'event 4771 (Kerberos pre-authentication failed) is counted, not mapped');
   const ntlm = onlyEvent(one('4776'));
-  assert.deepEqual([ntlm.kind, ntlm.user, ntlm.domain, ntlm.ip, ntlm.workstation, ntlm.reporter], ['USER_ACTIVITY', 'at_adm', '', '', 'EQP01777', 'dc_test2k12.test.saas']);
+  assert.deepEqual(
+    [ntlm.kind, ntlm.user, ntlm.domain, ntlm.ip, ntlm.workstation, ntlm.reporter],
+    ['USER_ACTIVITY', 'at_adm', '', '', 'EQP01777', 'dc_test2k12.test.saas'],
+  );
   assert.equal(ntlm.eventTimeMs, Date.UTC(2020, 3, 1, 8, 45, 42, 187)); // 2020-04-01T08:45:42.1873153Z
   const rdp = onlyEvent(one('4778'));
-  assert.deepEqual([rdp.kind, rdp.user, rdp.domain, rdp.ip, rdp.workstation], ['USER_ACTIVITY', 'at_adm', 'TEST', '10.100.150.9', 'EQP01777']);
+  assert.deepEqual(
+    [rdp.kind, rdp.user, rdp.domain, rdp.ip, rdp.workstation],
+    ['USER_ACTIVITY', 'at_adm', 'TEST', '10.100.150.9', 'EQP01777'],
+  );
   assert.equal(onlyEvent(one('4779')).ip, '10.100.150.17');
   const logoffs = eventsOf(parseGolden('beats_collection_security-windows2016-logoff.evtx.golden.json'));
   assert.deepEqual(
@@ -194,5 +220,6 @@ test('malformed and foreign lines are reported, never thrown', () => {
   const samba = fs.readFileSync(winPath('..', 'samba_auth_audit', 'samba_auth_json_singleline.jsonl'), 'utf8');
   const sambaLines = samba.split('\n').filter((l) => l.trim() !== '');
   assert.equal(sambaLines.length, 2);
-  for (const l of sambaLines) assert.equal(parseJsonLine(l).skipped, 'not a Windows event: no winlog, event_id or EventID');
+  for (const l of sambaLines)
+    assert.equal(parseJsonLine(l).skipped, 'not a Windows event: no winlog, event_id or EventID');
 });

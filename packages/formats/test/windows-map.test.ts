@@ -56,21 +56,87 @@ test('Microsoft docs 4624: Administrator at the console from 127.0.0.1 is read a
 
 test('Microsoft docs 4634: the DWM-1 (Window Manager) logoff is not a person', () => {
   const r = msdocs(4634);
-  assert.deepEqual([r.data['TargetUserName'], r.data['TargetDomainName'], r.data['LogonType']], ['DWM-1', 'Window Manager', '2']);
+  assert.deepEqual(
+    [r.data['TargetUserName'], r.data['TargetDomainName'], r.data['LogonType']],
+    ['DWM-1', 'Window Manager', '2'],
+  );
   assert.equal(mapWindowsRecord(r).skipped, 'event 4634 (logoff) is for dwm-1, not a person');
 });
 
 test('Microsoft docs 4647, 4768, 4769, 4778, 4779, 4800, 4801 map to the values printed in them', () => {
   const rep = 'dc01.contoso.local';
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4647)))), ['USER_LOGOFF', 'dadmin', 'CONTOSO', '', '', 0, rep, '4647']);
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4768)))), ['USER_ACTIVITY', 'dadmin', 'CONTOSO.LOCAL', '10.0.0.12', '', 0, rep, '4768']);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4647)))), [
+    'USER_LOGOFF',
+    'dadmin',
+    'CONTOSO',
+    '',
+    '',
+    0,
+    rep,
+    '4647',
+  ]);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4768)))), [
+    'USER_ACTIVITY',
+    'dadmin',
+    'CONTOSO.LOCAL',
+    '10.0.0.12',
+    '',
+    0,
+    rep,
+    '4768',
+  ]);
   // TargetUserName "dadmin@CONTOSO.LOCAL": the realm in the name gives the domain.
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4769)))), ['USER_ACTIVITY', 'dadmin', 'CONTOSO.LOCAL', '10.0.0.12', '', 0, rep, '4769']);
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4778)))), ['USER_ACTIVITY', 'ladmin', 'CONTOSO', '10.0.0.100', 'WIN81', 0, rep, '4778']);
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4779)))), ['USER_ACTIVITY', 'ladmin', 'CONTOSO', '10.0.0.100', 'WIN81', 0, rep, '4779']);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4769)))), [
+    'USER_ACTIVITY',
+    'dadmin',
+    'CONTOSO.LOCAL',
+    '10.0.0.12',
+    '',
+    0,
+    rep,
+    '4769',
+  ]);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4778)))), [
+    'USER_ACTIVITY',
+    'ladmin',
+    'CONTOSO',
+    '10.0.0.100',
+    'WIN81',
+    0,
+    rep,
+    '4778',
+  ]);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4779)))), [
+    'USER_ACTIVITY',
+    'ladmin',
+    'CONTOSO',
+    '10.0.0.100',
+    'WIN81',
+    0,
+    rep,
+    '4779',
+  ]);
   // Lock/unlock carry no address; the computer that logged them is where the session is.
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4800)))), ['USER_ACTIVITY', 'dadmin', 'CONTOSO', '', 'DC01', 0, rep, '4800']);
-  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4801)))), ['USER_ACTIVITY', 'dadmin', 'CONTOSO', '', 'DC01', 0, rep, '4801']);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4800)))), [
+    'USER_ACTIVITY',
+    'dadmin',
+    'CONTOSO',
+    '',
+    'DC01',
+    0,
+    rep,
+    '4800',
+  ]);
+  assert.deepEqual(fields(onlyEvent(mapWindowsRecord(msdocs(4801)))), [
+    'USER_ACTIVITY',
+    'dadmin',
+    'CONTOSO',
+    '',
+    'DC01',
+    0,
+    rep,
+    '4801',
+  ]);
   // SystemTime="2015-09-09T03:08:39.126890800Z"
   assert.equal(onlyEvent(mapWindowsRecord(msdocs(4647))).eventTimeMs, Date.UTC(2015, 8, 9, 3, 8, 39, 126));
 });
@@ -80,13 +146,21 @@ test('Microsoft docs 4776 (status 0xc0000234, account locked out) and the failur
   assert.deepEqual([ntlm.data['TargetUserName'], ntlm.data['Workstation']], ['dadmin', 'WIN81']);
   assert.equal(mapWindowsRecord(ntlm).skipped, 'event 4776 (NTLM validation) failed with status 0xc0000234');
   assert.equal(mapWindowsRecord(msdocs(4625)).skipped, 'event 4625 (failed logon) is counted, not mapped');
-  assert.equal(mapWindowsRecord(msdocs(4771)).skipped, 'event 4771 (Kerberos pre-authentication failed) is counted, not mapped');
+  assert.equal(
+    mapWindowsRecord(msdocs(4771)).skipped,
+    'event 4771 (Kerberos pre-authentication failed) is counted, not mapped',
+  );
   assert.equal(mapWindowsRecord(msdocs(4648)).skipped, 'event 4648 is not logon evidence');
 });
 
 test('defaultDomain fills in only where the event names no domain', () => {
   // beats 4776: TargetUserName at_adm, no domain field at all.
-  const golden = JSON.parse(fs.readFileSync(winPath('winlogbeat_golden', 'beats_collection_security-windows2012_4776.evtx.golden.json'), 'utf8')) as unknown[];
+  const golden = JSON.parse(
+    fs.readFileSync(
+      winPath('winlogbeat_golden', 'beats_collection_security-windows2012_4776.evtx.golden.json'),
+      'utf8',
+    ),
+  ) as unknown[];
   const line = JSON.stringify(golden[0]);
   assert.equal(onlyEvent(parseJsonLine(line)).domain, '');
   assert.equal(onlyEvent(parseJsonLine(line, { defaultDomain: 'test' })).domain, 'TEST');
@@ -98,27 +172,60 @@ test('computer accounts: HOST_SEEN when they authenticate, nothing when they log
   const lines = ndjsonLines('otrf_nxlog_logstash.ndjson');
   // Line 1: 4624 MORDORDC$ from 172.18.38.5 (E1 in SUMMARY.md).
   const host = onlyEvent(parseJsonLine(lines[1] ?? ''));
-  assert.deepEqual(fields(host), ['HOST_SEEN', 'mordordc', 'MORDOR.LOCAL', '172.18.38.5', 'MORDORDC', 3, 'mordordc.mordor.local', '4624']);
+  assert.deepEqual(fields(host), [
+    'HOST_SEEN',
+    'mordordc',
+    'MORDOR.LOCAL',
+    '172.18.38.5',
+    'MORDORDC',
+    3,
+    'mordordc.mordor.local',
+    '4624',
+  ]);
   // Line 2: 4634 MORDORDC$ (domain MORDOR) logging off.
   assert.equal(parseJsonLine(lines[2] ?? '').skipped, 'event 4634 (logoff) is for machine account mordordc$');
 });
 
 test('account names that are never a person, and Kerberos/NTLM status codes, as they occur in the data', () => {
-  for (const name of ['SYSTEM', 'LOCAL SERVICE', 'NETWORK SERVICE', 'ANONYMOUS LOGON', 'DWM-1', 'UMFD-0', 'UMFD-2', 'krbtgt']) {
+  for (const name of [
+    'SYSTEM',
+    'LOCAL SERVICE',
+    'NETWORK SERVICE',
+    'ANONYMOUS LOGON',
+    'DWM-1',
+    'UMFD-0',
+    'UMFD-2',
+    'krbtgt',
+  ]) {
     assert.ok(wellKnownAccount(name.toLowerCase()), name);
   }
-  for (const name of ['admmig', 'fsir', 'sshd_server', 'HealthMailboxf49e2c8', 'DefaultAccount', 'dwm', 'MSOL_2826475d0356']) {
+  for (const name of [
+    'admmig',
+    'fsir',
+    'sshd_server',
+    'HealthMailboxf49e2c8',
+    'DefaultAccount',
+    'dwm',
+    'MSOL_2826475d0356',
+  ]) {
     assert.ok(!wellKnownAccount(name.toLowerCase()), name);
   }
   for (const ok of ['0x0', '0x00000000', '']) assert.ok(isSuccessStatus(ok), ok);
-  for (const bad of ['0x00000012', '0x00000006', '0x1b', '0xc000006a', '0xc0000234']) assert.ok(!isSuccessStatus(bad), bad);
+  for (const bad of ['0x00000012', '0x00000006', '0x1b', '0xc000006a', '0xc0000234'])
+    assert.ok(!isSuccessStatus(bad), bad);
 });
 
 /** Every record of every Windows file in the corpus, through the format it belongs to. */
 function everything(): RecordResult[] {
   const out: RecordResult[] = [];
-  for (const dir of ['xml_rendered_libevtx', 'misc']) for (const f of listFiles(dir, '.xml')) out.push(...parseXmlFile(dir, f));
-  for (const f of listFiles('otrf', '.ndjson')) out.push(...ndjsonLines(f).slice(1).map((l) => parseJsonLine(l)));
+  for (const dir of ['xml_rendered_libevtx', 'misc'])
+    for (const f of listFiles(dir, '.xml')) out.push(...parseXmlFile(dir, f));
+  for (const f of listFiles('otrf', '.ndjson'))
+    out.push(
+      ...ndjsonLines(f)
+        .slice(1)
+        .map((l) => parseJsonLine(l)),
+    );
   for (const f of listFiles('winlogbeat_golden', '.json')) out.push(...parseGolden(f));
   return out;
 }

@@ -30,7 +30,11 @@ for (const [dir, file] of [
     for (let at = 0; at <= buf.length; at++) {
       const splitter = windowsXmlFormat.createSplitter();
       const first = splitter.push(buf.subarray(0, at));
-      assert.equal(splitter.consumed, ends.filter((e) => e <= at).pop() ?? 0, `consumed after first chunk, split at ${at}`);
+      assert.equal(
+        splitter.consumed,
+        ends.filter((e) => e <= at).pop() ?? 0,
+        `consumed after first chunk, split at ${at}`,
+      );
       const records = [...first, ...splitter.push(buf.subarray(at))];
       assert.equal(splitter.consumed, ends[ends.length - 1], `split at ${at}`);
       records.push(...splitter.end());
@@ -68,11 +72,15 @@ test('UTF-8 multibyte names: consumed counts bytes, not characters (derived reco
 });
 
 test('<?xml?> header, <Events> wrapper, CRLF and back-to-back records give the same events', () => {
-  const file = 'EVTX-to-MITRE-Attack__TA0008-Lateral_Movement_T1021.001-Remote_Desktop_Protocol_ID4688_4778_4779_RDP_hijack_direct.xml';
+  const file =
+    'EVTX-to-MITRE-Attack__TA0008-Lateral_Movement_T1021.001-Remote_Desktop_Protocol_ID4688_4778_4779_RDP_hijack_direct.xml';
   const real = fs.readFileSync(winPath(LIBEVTX, file), 'utf8');
   const plain = parseXmlText(real);
   // As `wevtutil qe Security /f:xml /e:Events` wraps them, with Windows line ends and no blank lines.
-  const records = real.split(/\n\s*\n/).map((r) => r.trim()).filter((r) => r !== '');
+  const records = real
+    .split(/\n\s*\n/)
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
   const wrapped = `\uFEFF<?xml version="1.0" encoding="UTF-8"?>\r\n<Events>${records.join('').replace(/\n/g, '\r\n')}</Events>\r\n`;
   assert.deepEqual(parseXmlText(wrapped), plain);
 });

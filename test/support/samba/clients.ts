@@ -11,15 +11,42 @@ export type LogonMethod = 'krb5' | 'ntlm' | 'ldap';
  * private mount namespace whose /etc/hosts and resolv.conf point at the DC's gateway address, and
  * with the clients' krb5.conf. Rejects with the command's output if it fails.
  */
-export function runAsClient(dir: string, net: LabNetwork, from: string, cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+export function runAsClient(
+  dir: string,
+  net: LabNetwork,
+  from: string,
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<string> {
   const p = runPaths(dir);
   const ns = net.clientNs(from);
   const script = 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"';
-  return runOk('ip', [
-    'netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', '--',
-    'sh', '-c', script, 'sh', p.clientFiles.hosts, p.clientFiles.resolv,
-    'env', `KRB5_CONFIG=${p.clientFiles.krb5}`, `KRB5CCNAME=FILE:${join(p.ccacheDir, ns)}`, cmd, ...args,
-  ], { timeoutMs: 30_000, ...opts });
+  return runOk(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      p.clientFiles.hosts,
+      p.clientFiles.resolv,
+      'env',
+      `KRB5_CONFIG=${p.clientFiles.krb5}`,
+      `KRB5CCNAME=FILE:${join(p.ccacheDir, ns)}`,
+      cmd,
+      ...args,
+    ],
+    { timeoutMs: 30_000, ...opts },
+  );
 }
 
 /**
@@ -29,7 +56,15 @@ export function runAsClient(dir: string, net: LabNetwork, from: string, cmd: str
  *   ldap  ldapsearch with a simple bind as user@dns.domain
  * Seeded users and the WS01$ computer use the user password; `administrator` the admin password.
  */
-export async function logon(dir: string, net: LabNetwork, s: DomainSettings, user: string, from: string, how: LogonMethod, workstation?: string): Promise<void> {
+export async function logon(
+  dir: string,
+  net: LabNetwork,
+  s: DomainSettings,
+  user: string,
+  from: string,
+  how: LogonMethod,
+  workstation?: string,
+): Promise<void> {
   const password = user.toLowerCase() === 'administrator' ? s.adminPassword : s.userPassword;
   const dc = net.plan.gateway;
   switch (how) {
@@ -39,14 +74,32 @@ export async function logon(dir: string, net: LabNetwork, s: DomainSettings, use
     case 'ntlm': {
       const ws = workstation ?? `WKS-${from.split('.').join('-')}`;
       await runAsClient(dir, net, from, 'smbclient', [
-        `//${dc}/netlogon`, '-s', runPaths(dir).clientConf, '-U', `${s.domain}\\${user}%${password}`,
-        '--use-kerberos=off', `--option=netbios name=${ws}`, '-c', 'ls',
+        `//${dc}/netlogon`,
+        '-s',
+        runPaths(dir).clientConf,
+        '-U',
+        `${s.domain}\\${user}%${password}`,
+        '--use-kerberos=off',
+        `--option=netbios name=${ws}`,
+        '-c',
+        'ls',
       ]);
       return;
     }
     case 'ldap':
       await runAsClient(dir, net, from, 'ldapsearch', [
-        '-x', '-H', `ldap://${dc}`, '-D', `${user}@${dnsDomainOf(s)}`, '-w', password, '-s', 'base', '-b', '', 'dn',
+        '-x',
+        '-H',
+        `ldap://${dc}`,
+        '-D',
+        `${user}@${dnsDomainOf(s)}`,
+        '-w',
+        password,
+        '-s',
+        'base',
+        '-b',
+        '',
+        'dn',
       ]);
       return;
   }
@@ -58,12 +111,44 @@ export async function logon(dir: string, net: LabNetwork, s: DomainSettings, use
  * as its source, so Samba logs remoteAddress equal to localAddress (LDAP, SMB), or for the KDC,
  * which logs no localAddress, the DC's own address as the client's.
  */
-export async function logonOnDcHost(dir: string, net: LabNetwork, s: DomainSettings, user: string, how: Exclude<LogonMethod, 'ntlm'>): Promise<void> {
+export async function logonOnDcHost(
+  dir: string,
+  net: LabNetwork,
+  s: DomainSettings,
+  user: string,
+  how: Exclude<LogonMethod, 'ntlm'>,
+): Promise<void> {
   const p = runPaths(dir);
   const password = user.toLowerCase() === 'administrator' ? s.adminPassword : s.userPassword;
   if (how === 'krb5') {
-    await runOk('env', [`KRB5_CONFIG=${p.clientFiles.krb5}`, `KRB5CCNAME=FILE:${join(p.ccacheDir, 'dc-host')}`, 'kinit', `${user}@${s.realm}`], { input: `${password}\n`, timeoutMs: 30_000 });
+    await runOk(
+      'env',
+      [
+        `KRB5_CONFIG=${p.clientFiles.krb5}`,
+        `KRB5CCNAME=FILE:${join(p.ccacheDir, 'dc-host')}`,
+        'kinit',
+        `${user}@${s.realm}`,
+      ],
+      { input: `${password}\n`, timeoutMs: 30_000 },
+    );
     return;
   }
-  await runOk('ldapsearch', ['-x', '-H', `ldap://${net.plan.gateway}`, '-D', `${user}@${dnsDomainOf(s)}`, '-w', password, '-s', 'base', '-b', '', 'dn'], { timeoutMs: 30_000 });
+  await runOk(
+    'ldapsearch',
+    [
+      '-x',
+      '-H',
+      `ldap://${net.plan.gateway}`,
+      '-D',
+      `${user}@${dnsDomainOf(s)}`,
+      '-w',
+      password,
+      '-s',
+      'base',
+      '-b',
+      '',
+      'dn',
+    ],
+    { timeoutMs: 30_000 },
+  );
 }

@@ -15,7 +15,11 @@ export function runPaths(dir: string) {
     runSamba: join(dir, 'run/samba-run'),
     ccacheDir: join(dir, 'run/ccache'),
     dcFiles: { krb5: join(dir, 'etc/krb5.conf'), hosts: join(dir, 'etc/hosts'), resolv: join(dir, 'etc/resolv.conf') },
-    clientFiles: { krb5: join(dir, 'etc/krb5-clients.conf'), hosts: join(dir, 'etc/hosts-clients'), resolv: join(dir, 'etc/resolv-clients.conf') },
+    clientFiles: {
+      krb5: join(dir, 'etc/krb5-clients.conf'),
+      hosts: join(dir, 'etc/hosts-clients'),
+      resolv: join(dir, 'etc/resolv-clients.conf'),
+    },
   };
 }
 
@@ -28,23 +32,26 @@ export function writeRunConfig(dir: string, bakedDir: string, s: DomainSettings,
   const p = runPaths(dir);
   for (const d of ['log', 'run/ncalrpc', 'run/samba-run', 'run/ccache']) mkdirSync(join(dir, d), { recursive: true });
   const conf = readFileSync(p.smbConf, 'utf8').split(bakedDir).join(dir);
-  writeFileSync(p.smbConf, setGlobals(conf, {
-    interfaces: [net.dcIp, net.gateway].filter(Boolean).join(' '),
-    'bind interfaces only': 'yes',
-    'disable netbios': 'yes', // no NBT on 137-139: nothing AD needs
-    'smb ports': '445',
-    'log file': p.sambaLog,
-    'max log size': '100000',
-    // Level 4 logs successes, failures and authorizations as JSON, one object per line.
-    'log level': `1 auth_json_audit:4@${p.auditLog}`,
-    'ldap server require strong auth': 'no', // plain ldap:// simple binds, as the collector uses
-    'pid directory': join(dir, 'run'),
-    'ncalrpc dir': join(dir, 'run/ncalrpc'),
-    // No DNS server (port 53 stays free; clients use hosts files and explicit KDCs) and no updates.
-    'server services': '-dns',
-    'dns update command': '/bin/true',
-    'dns forwarder': null,
-  }));
+  writeFileSync(
+    p.smbConf,
+    setGlobals(conf, {
+      interfaces: [net.dcIp, net.gateway].filter(Boolean).join(' '),
+      'bind interfaces only': 'yes',
+      'disable netbios': 'yes', // no NBT on 137-139: nothing AD needs
+      'smb ports': '445',
+      'log file': p.sambaLog,
+      'max log size': '100000',
+      // Level 4 logs successes, failures and authorizations as JSON, one object per line.
+      'log level': `1 auth_json_audit:4@${p.auditLog}`,
+      'ldap server require strong auth': 'no', // plain ldap:// simple binds, as the collector uses
+      'pid directory': join(dir, 'run'),
+      'ncalrpc dir': join(dir, 'run/ncalrpc'),
+      // No DNS server (port 53 stays free; clients use hosts files and explicit KDCs) and no updates.
+      'server services': '-dns',
+      'dns update command': '/bin/true',
+      'dns forwarder': null,
+    }),
+  );
   writeFileSync(p.clientConf, `[global]\n\tworkgroup = ${s.domain}\n\trealm = ${s.realm}\n`);
 
   const dns = dnsDomainOf(s);

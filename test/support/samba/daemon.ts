@@ -23,7 +23,21 @@ export async function startSambaDaemon(dir: string): Promise<number> {
     'mount --bind "$d/run/samba-run" /run/samba && mount --bind "$d/etc/hosts" /etc/hosts &&',
     'mount --bind "$d/etc/resolv.conf" /etc/resolv.conf && exec env KRB5_CONFIG="$d/etc/krb5.conf" "$@"',
   ].join('\n');
-  await runOk('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', dir, 'samba', '-s', p.smbConf, '-D']);
+  await runOk('unshare', [
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    script,
+    'sh',
+    dir,
+    'samba',
+    '-s',
+    p.smbConf,
+    '-D',
+  ]);
   return waitUntil('the samba pid file', async () => ourSambaPid(dir) ?? undefined, 30_000, 100);
 }
 
@@ -46,7 +60,8 @@ export function ourSambaPid(dir: string): number | null {
  */
 export async function assertPortsFree(ip: string): Promise<void> {
   for (const port of [88, 389, 445, 636]) {
-    if (await tcpOpen(ip, port)) throw new Error(`${ip}:${port} answers before our DC started: another service listens on all addresses`);
+    if (await tcpOpen(ip, port))
+      throw new Error(`${ip}:${port} answers before our DC started: another service listens on all addresses`);
   }
 }
 
@@ -54,13 +69,23 @@ export async function assertPortsFree(ip: string): Promise<void> {
 export async function waitForDc(dir: string, dcIp: string, baseDn: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const check = async (what: string, probe: () => Promise<boolean>): Promise<void> => {
-    await waitUntil(what, async () => {
-      if (ourSambaPid(dir) === null) throw new Error(`samba exited while waiting for ${what}:\n${tail(runPaths(dir).sambaLog)}`);
-      return (await probe()) ? true : undefined;
-    }, Math.max(deadline - Date.now(), 1), 200);
+    await waitUntil(
+      what,
+      async () => {
+        if (ourSambaPid(dir) === null)
+          throw new Error(`samba exited while waiting for ${what}:\n${tail(runPaths(dir).sambaLog)}`);
+        return (await probe()) ? true : undefined;
+      },
+      Math.max(deadline - Date.now(), 1),
+      200,
+    );
   };
   await check(`LDAP on ${dcIp}:389`, async () => {
-    const r = await run('ldapsearch', ['-x', '-LLL', '-o', 'nettimeout=2', '-H', `ldap://${dcIp}`, '-s', 'base', '-b', '', 'defaultNamingContext'], { timeoutMs: 5_000 });
+    const r = await run(
+      'ldapsearch',
+      ['-x', '-LLL', '-o', 'nettimeout=2', '-H', `ldap://${dcIp}`, '-s', 'base', '-b', '', 'defaultNamingContext'],
+      { timeoutMs: 5_000 },
+    );
     return r.stdout.toLowerCase().includes(`defaultnamingcontext: ${baseDn.toLowerCase()}`);
   });
   await check(`Kerberos on ${dcIp}:88`, () => tcpOpen(dcIp, 88));
@@ -80,7 +105,12 @@ export async function waitForDc(dir: string, dcIp: string, baseDn: string, timeo
 export async function stopSambaDaemon(dir: string): Promise<number[]> {
   const main = ourSambaPid(dir);
   if (main !== null) await terminate([main], 15_000);
-  await waitUntil('samba children to exit', async () => (ourProcesses(dir).length === 0 ? true : undefined), 5_000, 100).catch(() => undefined);
+  await waitUntil(
+    'samba children to exit',
+    async () => (ourProcesses(dir).length === 0 ? true : undefined),
+    5_000,
+    100,
+  ).catch(() => undefined);
   const left = ourProcesses(dir);
   if (left.length > 0) await terminate(left, 5_000);
   return ourProcesses(dir);
@@ -99,7 +129,10 @@ function ourProcesses(dir: string): number[] {
   const ns = runMountNs(dir);
   const own = mountNsOf(process.pid);
   if (ns !== null && ns !== own) return allPids().filter((pid) => mountNsOf(pid) === ns && alive(pid));
-  return allPids().filter((pid) => /^(samba|smbd|winbindd|samba-dcerpcd|rpcd_.*)$/.test(procComm(pid)) && hasFileUnder(pid, `${dir}/`) && alive(pid));
+  return allPids().filter(
+    (pid) =>
+      /^(samba|smbd|winbindd|samba-dcerpcd|rpcd_.*)$/.test(procComm(pid)) && hasFileUnder(pid, `${dir}/`) && alive(pid),
+  );
 }
 
 function runMountNs(dir: string): string | null {

@@ -65,7 +65,11 @@ export interface SambaDc {
  * half-way is undone before the error is rethrown: processes by pid, namespaces by name, the dir.
  */
 export async function startSambaDc(opts: StartOptions): Promise<SambaDc> {
-  const settings: DomainSettings = { ...DEFAULT_SETTINGS, realm: opts.realm ?? DEFAULT_SETTINGS.realm, domain: opts.domain ?? DEFAULT_SETTINGS.domain };
+  const settings: DomainSettings = {
+    ...DEFAULT_SETTINGS,
+    realm: opts.realm ?? DEFAULT_SETTINGS.realm,
+    domain: opts.domain ?? DEFAULT_SETTINGS.domain,
+  };
   const template = await ensureTemplate(settings);
   const started = Date.now();
   // Checked before anything exists, so a bad address list leaves nothing behind.
@@ -83,7 +87,8 @@ export async function startSambaDc(opts: StartOptions): Promise<SambaDc> {
     const left = await stopSambaDaemon(dir);
     const netLeft = await net.down();
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-    if (left.length > 0 || netLeft.length > 0) throw new Error(`Samba DC cleanup incomplete: pids ${left.join(' ')}; ${netLeft.join('; ')}`);
+    if (left.length > 0 || netLeft.length > 0)
+      throw new Error(`Samba DC cleanup incomplete: pids ${left.join(' ')}; ${netLeft.join('; ')}`);
   };
   try {
     // cp -a, not fs.cp: the sysvol's NT ACLs are extended attributes (security.NTACL), which fs.cp drops.
@@ -103,21 +108,39 @@ export async function startSambaDc(opts: StartOptions): Promise<SambaDc> {
   const auditLines = async (): Promise<string[]> =>
     (await readFile(auditLog, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() !== '');
   return {
-    dir, realm: settings.realm, domain: settings.domain, dnsDomain: dnsDomainOf(settings), baseDn,
-    dcIp: net.plan.dcIp, gateway: net.plan.gateway, ldapUrl: `ldap://${net.plan.dcIp}:389`,
-    bindDn: `CN=svc-collector,CN=Users,${baseDn}`, bindPassword: settings.userPassword,
-    adminDn: `CN=Administrator,CN=Users,${baseDn}`, adminPassword: settings.adminPassword,
-    userPassword: settings.userPassword, computer: COMPUTER, auditLog, clientIps: [...opts.clientIps],
-    namespaces: net.namespaces, tag: net.plan.tag, pid,
+    dir,
+    realm: settings.realm,
+    domain: settings.domain,
+    dnsDomain: dnsDomainOf(settings),
+    baseDn,
+    dcIp: net.plan.dcIp,
+    gateway: net.plan.gateway,
+    ldapUrl: `ldap://${net.plan.dcIp}:389`,
+    bindDn: `CN=svc-collector,CN=Users,${baseDn}`,
+    bindPassword: settings.userPassword,
+    adminDn: `CN=Administrator,CN=Users,${baseDn}`,
+    adminPassword: settings.adminPassword,
+    userPassword: settings.userPassword,
+    computer: COMPUTER,
+    auditLog,
+    clientIps: [...opts.clientIps],
+    namespaces: net.namespaces,
+    tag: net.plan.tag,
+    pid,
     timings: { provisionMs: template.provisionMs, templateCached: template.cached, startMs: Date.now() - started },
     logon: (user, from, how, workstation) => logon(dir, net, settings, user, from, how, workstation),
     logonOnDcHost: (user, how) => logonOnDcHost(dir, net, settings, user, how),
     auditLines,
     waitForAudit: (pred, timeoutMs = 15_000) =>
-      waitUntil('the expected audit records', async () => {
-        const lines = await auditLines();
-        return pred(lines) ? lines : undefined;
-      }, timeoutMs, 200),
+      waitUntil(
+        'the expected audit records',
+        async () => {
+          const lines = await auditLines();
+          return pred(lines) ? lines : undefined;
+        },
+        timeoutMs,
+        200,
+      ),
     stop,
   };
 }

@@ -30,7 +30,8 @@ export class LabNetwork {
   }
 
   clientNs(ip: string): string {
-    if (!this.plan.clientIps.includes(ip)) throw new Error(`${ip} is not one of this DC's client addresses (${this.plan.clientIps.join(', ')})`);
+    if (!this.plan.clientIps.includes(ip))
+      throw new Error(`${ip} is not one of this DC's client addresses (${this.plan.clientIps.join(', ')})`);
     return `${this.plan.tag}-c${ip.split('.')[3] ?? ''}`;
   }
 
@@ -98,8 +99,10 @@ export function planNetwork(clientIps: readonly string[], hostAddrs: readonly st
   const subnets = new Set(clientIps.map((ip) => ip.split('.').slice(0, 3).join('.')));
   for (const ip of clientIps) {
     const o = ip.split('.').map(Number);
-    if (!isIPv4(ip) || o[0] !== 198 || (o[1] !== 18 && o[1] !== 19)) throw new Error(`client address ${ip} is not in the lab range 198.18.0.0/15`);
-    if ((o[3] ?? 0) < 2 || (o[3] ?? 0) > 254) throw new Error(`client address ${ip}: the last octet must be 2..254 (.1 is the DC)`);
+    if (!isIPv4(ip) || o[0] !== 198 || (o[1] !== 18 && o[1] !== 19))
+      throw new Error(`client address ${ip} is not in the lab range 198.18.0.0/15`);
+    if ((o[3] ?? 0) < 2 || (o[3] ?? 0) > 254)
+      throw new Error(`client address ${ip}: the last octet must be 2..254 (.1 is the DC)`);
   }
   if (subnets.size > 1) throw new Error(`client addresses must share one /24, got ${clientIps.join(', ')}`);
   if (new Set(clientIps).size !== clientIps.length) throw new Error(`client addresses repeat: ${clientIps.join(', ')}`);
@@ -108,7 +111,8 @@ export function planNetwork(clientIps: readonly string[], hostAddrs: readonly st
     throw new Error(`${subnet}.0/24 is already in use on this host; pick another (see pickClientIps)`);
   }
   let dcIp = '';
-  do dcIp = `127.${randomInt(16, 250)}.${randomInt(0, 256)}.${randomInt(2, 255)}`; while (hostAddrs.includes(dcIp));
+  do dcIp = `127.${randomInt(16, 250)}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
+  while (hostAddrs.includes(dcIp));
   return { tag: freeTag(), dcIp, gateway: subnet === undefined ? '' : `${subnet}.1`, clientIps: [...clientIps] };
 }
 
@@ -117,18 +121,23 @@ export async function pickClientIps(count: number): Promise<string[]> {
   const used = await hostAddresses();
   for (;;) {
     const subnet = `198.${randomInt(18, 20)}.${randomInt(1, 255)}`;
-    if (!used.some((a) => a.startsWith(`${subnet}.`))) return Array.from({ length: count }, (_, i) => `${subnet}.${11 + i}`);
+    if (!used.some((a) => a.startsWith(`${subnet}.`)))
+      return Array.from({ length: count }, (_, i) => `${subnet}.${11 + i}`);
   }
 }
 
 /** Every IPv4 address and route destination on the host, to avoid colliding with them. */
 export async function hostAddresses(): Promise<string[]> {
-  const text = (await runOk('ip', ['-4', '-o', 'addr', 'show'])) + (await runOk('ip', ['-4', 'route', 'show', 'table', 'all']));
+  const text =
+    (await runOk('ip', ['-4', '-o', 'addr', 'show'])) + (await runOk('ip', ['-4', 'route', 'show', 'table', 'all']));
   return [...text.matchAll(/(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] ?? '');
 }
 
 function freeTag(): string {
-  const taken = new Set([...(existsSync('/run/netns') ? readdirSync('/run/netns') : []), ...readdirSync('/sys/class/net')]);
+  const taken = new Set([
+    ...(existsSync('/run/netns') ? readdirSync('/run/netns') : []),
+    ...readdirSync('/sys/class/net'),
+  ]);
   for (;;) {
     const tag = `fs${randomBytes(3).toString('hex').slice(0, 4)}`;
     if (![...taken].some((n) => n.startsWith(tag))) return tag;

@@ -4,7 +4,10 @@ import { sleep } from './exec';
 /** Small /proc readers for finding and stopping exactly our processes, never by name alone. */
 
 export function allPids(): number[] {
-  return readdirSync('/proc').filter((f) => /^\d+$/.test(f)).map(Number).filter((pid) => pid !== process.pid);
+  return readdirSync('/proc')
+    .filter((f) => /^\d+$/.test(f))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
 }
 
 export function procComm(pid: number): string {

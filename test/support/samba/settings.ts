@@ -39,5 +39,8 @@ export function dnsDomainOf(s: DomainSettings): string {
 }
 
 export function baseDnOf(s: DomainSettings): string {
-  return dnsDomainOf(s).split('.').map((p) => `DC=${p}`).join(',');
+  return dnsDomainOf(s)
+    .split('.')
+    .map((p) => `DC=${p}`)
+    .join(',');
 }

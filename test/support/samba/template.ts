@@ -26,7 +26,10 @@ export interface Template {
  */
 export async function ensureTemplate(settings: DomainSettings): Promise<Template> {
   const version = (await runOk('samba', ['--version'])).trim();
-  const key = createHash('sha256').update(JSON.stringify({ settings, version, TEMPLATE_VERSION })).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ settings, version, TEMPLATE_VERSION }))
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(tmpdir(), `fsso-samba-template-${key}`);
   const existing = readMarker(dir);
   if (existing !== null) return { dir, bakedDir: existing, provisionMs: 0, cached: true };
@@ -36,7 +39,14 @@ export async function ensureTemplate(settings: DomainSettings): Promise<Template
   try {
     await provision(build, settings);
     await seedDomain(join(build, 'etc/smb.conf'), settings.userPassword);
-    writeFileSync(join(build, MARKER), JSON.stringify({ bakedDir: build, settings: { ...settings, adminPassword: undefined, userPassword: undefined }, version }));
+    writeFileSync(
+      join(build, MARKER),
+      JSON.stringify({
+        bakedDir: build,
+        settings: { ...settings, adminPassword: undefined, userPassword: undefined },
+        version,
+      }),
+    );
     try {
       renameSync(build, dir);
     } catch (err: unknown) {
@@ -57,7 +67,8 @@ function readMarker(dir: string): string | null {
   const p = join(dir, MARKER);
   if (!existsSync(p)) return null;
   const parsed: unknown = JSON.parse(readFileSync(p, 'utf8'));
-  if (typeof parsed === 'object' && parsed !== null && 'bakedDir' in parsed && typeof parsed.bakedDir === 'string') return parsed.bakedDir;
+  if (typeof parsed === 'object' && parsed !== null && 'bakedDir' in parsed && typeof parsed.bakedDir === 'string')
+    return parsed.bakedDir;
   return null;
 }
 
@@ -67,11 +78,23 @@ async function provision(dir: string, s: DomainSettings): Promise<void> {
   // An empty config file: otherwise provision copies /etc/samba/smb.conf ([homes], printers...).
   const empty = join(dir, 'run/empty.conf');
   writeFileSync(empty, '');
-  await runOk('samba-tool', [
-    'domain', 'provision', `--configfile=${empty}`, `--targetdir=${dir}`,
-    `--realm=${s.realm}`, `--domain=${s.domain}`, `--host-name=${s.host}`,
-    // Only DNS records use the address; the fixture runs the DC with its DNS server off.
-    '--host-ip=127.0.0.1', '--server-role=dc', '--use-rfc2307', '--dns-backend=SAMBA_INTERNAL',
-    `--adminpass=${s.adminPassword}`,
-  ], { timeoutMs: 180_000 });
+  await runOk(
+    'samba-tool',
+    [
+      'domain',
+      'provision',
+      `--configfile=${empty}`,
+      `--targetdir=${dir}`,
+      `--realm=${s.realm}`,
+      `--domain=${s.domain}`,
+      `--host-name=${s.host}`,
+      // Only DNS records use the address; the fixture runs the DC with its DNS server off.
+      '--host-ip=127.0.0.1',
+      '--server-role=dc',
+      '--use-rfc2307',
+      '--dns-backend=SAMBA_INTERNAL',
+      `--adminpass=${s.adminPassword}`,
+    ],
+    { timeoutMs: 180_000 },
+  );
 }

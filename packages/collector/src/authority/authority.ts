@@ -21,7 +21,12 @@ export interface Authority {
 export const FULL_AUTHORITY: Authority = { domains: 'all', networks: [], reporter: '' };
 
 /** The authority of an agent certificate covering `scope` (`['*']`: every domain), with its configured networks. */
-export function authorityOf(scope: readonly string[] | undefined, networks: readonly Network[], names: DomainNames, reporter: string): Authority {
+export function authorityOf(
+  scope: readonly string[] | undefined,
+  networks: readonly Network[],
+  names: DomainNames,
+  reporter: string,
+): Authority {
   if (scope === undefined || scope.includes('*')) return { domains: 'all', networks, reporter };
   return { domains: new Set(scope.map((d) => names.canonical(d))), networks, reporter };
 }

@@ -1,6 +1,16 @@
 import { dirname, resolve } from 'node:path';
 import {
-  ConfigError, VERSION, commonFlags, type CommandHelp, createLogger, logLevelOverride, flushLogger, parseCommandLine, readJsonConfig, runCli, UsageError,
+  ConfigError,
+  VERSION,
+  commonFlags,
+  type CommandHelp,
+  createLogger,
+  logLevelOverride,
+  flushLogger,
+  parseCommandLine,
+  readJsonConfig,
+  runCli,
+  UsageError,
 } from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
@@ -49,27 +59,46 @@ Examples:
 
 const COMMANDS: Record<string, CommandHelp> = {
   serve: {
-    usage: 'serve --config FILE [--listen HOST:PORT] [--insecure] [--log-level LEVEL]', args: 1,
-    about: 'The daemon: the gRPC port for agents, firewalls and operators, and the Prometheus endpoint when\n"metrics" is configured. --log-level (error, warn, info, debug) beats FSSO_LOG_LEVEL, which beats "log.level".',
-    examples: ['fsso-collector serve --config /etc/fsso/collector.json', 'FSSO_LOG_LEVEL=debug fsso-collector serve --config collector.json --listen 127.0.0.1:0'],
+    usage: 'serve --config FILE [--listen HOST:PORT] [--insecure] [--log-level LEVEL]',
+    args: 1,
+    about:
+      'The daemon: the gRPC port for agents, firewalls and operators, and the Prometheus endpoint when\n"metrics" is configured. --log-level (error, warn, info, debug) beats FSSO_LOG_LEVEL, which beats "log.level".',
+    examples: [
+      'fsso-collector serve --config /etc/fsso/collector.json',
+      'FSSO_LOG_LEVEL=debug fsso-collector serve --config collector.json --listen 127.0.0.1:0',
+    ],
   },
   simulate: {
-    usage: 'simulate --format FORMAT FILE... [--at TIME] [--json] [--dead-entry-timeout 8h] [--config FILE] [--domain D] [--shape | --agent-config FILE]', args: Infinity,
-    about: "Recorded events (any 'fsso-dc-agent parse' format, or 'events' JSON lines) through the real identity rules\non a simulated clock; prints the table as of --at (default: the last event).",
-    examples: ['fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z', 'fsso-collector simulate --shape --format events test/scenarios/fold-after-roam.jsonl'],
+    usage:
+      'simulate --format FORMAT FILE... [--at TIME] [--json] [--dead-entry-timeout 8h] [--config FILE] [--domain D] [--shape | --agent-config FILE]',
+    args: Infinity,
+    about:
+      "Recorded events (any 'fsso-dc-agent parse' format, or 'events' JSON lines) through the real identity rules\non a simulated clock; prints the table as of --at (default: the last event).",
+    examples: [
+      'fsso-collector simulate --format events test/scenarios/roam-wifi-to-lan-dhcp.jsonl --at 2026-11-23T09:30:00Z',
+      'fsso-collector simulate --shape --format events test/scenarios/fold-after-roam.jsonl',
+    ],
   },
   doctor: {
-    usage: 'doctor --config FILE [--json]', args: 1,
-    about: 'Checks the config, the certificates (pair, EKU, role, expiry), the database, each LDAP directory (reach and\nbind), the port and the metrics listener; changes nothing; exit 1 if a check fails.',
-    examples: ['fsso-collector doctor --config /etc/fsso/collector.json', 'fsso-collector doctor --config collector.json --json'],
+    usage: 'doctor --config FILE [--json]',
+    args: 1,
+    about:
+      'Checks the config, the certificates (pair, EKU, role, expiry), the database, each LDAP directory (reach and\nbind), the port and the metrics listener; changes nothing; exit 1 if a check fails.',
+    examples: [
+      'fsso-collector doctor --config /etc/fsso/collector.json',
+      'fsso-collector doctor --config collector.json --json',
+    ],
   },
   install: {
-    usage: 'install --config FILE [--dry-run] [--user NAME] [--name NAME] [--unit-dir DIR]', args: 1,
-    about: 'Writes a hardened systemd unit (own user, StateDirectory=fsso-collector, ProtectSystem=strict,\nNoNewPrivileges=yes, restart on failure) and starts it. Needs root; --dry-run prints every file and command.',
+    usage: 'install --config FILE [--dry-run] [--user NAME] [--name NAME] [--unit-dir DIR]',
+    args: 1,
+    about:
+      'Writes a hardened systemd unit (own user, StateDirectory=fsso-collector, ProtectSystem=strict,\nNoNewPrivileges=yes, restart on failure) and starts it. Needs root; --dry-run prints every file and command.',
     examples: ['fsso-collector install --config /etc/fsso/collector.json --dry-run'],
   },
   uninstall: {
-    usage: 'uninstall [--dry-run] [--name NAME] [--unit-dir DIR]', args: 1,
+    usage: 'uninstall [--dry-run] [--name NAME] [--unit-dir DIR]',
+    args: 1,
     about: 'Stops and removes the unit; the user and /var/lib/fsso-collector are kept.',
     examples: ['fsso-collector uninstall --dry-run'],
   },
@@ -78,18 +107,33 @@ const COMMANDS: Record<string, CommandHelp> = {
 export function main(argv: string[]): void {
   runCli('fsso-collector', async () => {
     const { values, positionals } = parseCommandLine('fsso-collector', argv, {
-      config: { type: 'string' }, listen: { type: 'string' }, insecure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      format: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, domain: { type: 'string' }, 'dead-entry-timeout': { type: 'string' },
-      shape: { type: 'boolean' }, 'agent-config': { type: 'string' },
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      insecure: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' },
+      at: { type: 'string' },
+      json: { type: 'boolean' },
+      domain: { type: 'string' },
+      'dead-entry-timeout': { type: 'string' },
+      shape: { type: 'boolean' },
+      'agent-config': { type: 'string' },
       'log-level': { type: 'string' },
-      'dry-run': { type: 'boolean' }, user: { type: 'string' }, name: { type: 'string' }, 'unit-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      user: { type: 'string' },
+      name: { type: 'string' },
+      'unit-dir': { type: 'string' },
     });
     const handled = commonFlags('fsso-collector', HELP, COMMANDS, values, positionals);
     if (handled !== undefined) return handled;
     if (positionals[0] === 'simulate') return simulateCommand(values, positionals.slice(1));
     if (positionals[0] === 'doctor') return collectorDoctorCommand(values);
-    if (positionals[0] === 'install' || positionals[0] === 'uninstall') return collectorServiceCommand(positionals[0], values);
-    if (positionals[0] !== 'serve') throw new UsageError(`unknown command '${positionals[0]}'; the commands are serve, simulate, doctor, install and uninstall (see --help)`);
+    if (positionals[0] === 'install' || positionals[0] === 'uninstall')
+      return collectorServiceCommand(positionals[0], values);
+    if (positionals[0] !== 'serve')
+      throw new UsageError(
+        `unknown command '${positionals[0]}'; the commands are serve, simulate, doctor, install and uninstall (see --help)`,
+      );
     const file = values['config'];
     if (typeof file !== 'string') throw new UsageError("serve needs --config FILE; see 'fsso-collector --help'");
     const raw = readJsonConfig(file);

@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PrivilegeError, InstallError, UsageError, describeServiceStep, executeServiceStep, printable, readJsonConfig } from '@fsso/common';
+import {
+  PrivilegeError,
+  InstallError,
+  UsageError,
+  describeServiceStep,
+  executeServiceStep,
+  printable,
+  readJsonConfig,
+} from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { runCollectorDoctor } from '../doctor';
 import { collectorInstallSteps, collectorUninstallSteps, installNotes } from '../install/service';
@@ -12,17 +20,30 @@ const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'stri
 /** `fsso-collector install|uninstall --config FILE [--dry-run]`: a hardened systemd unit. */
 export function collectorServiceCommand(command: 'install' | 'uninstall', values: Values): number {
   const config = str(values, 'config');
-  if (!config) throw new UsageError(`${command} needs --config FILE (the config the service will run with); see 'fsso-collector --help'`);
-  if (process.platform !== 'linux') throw new InstallError(`${command} writes a systemd unit, so it runs on Linux; on ${process.platform} start 'fsso-collector serve' from your service manager`);
+  if (!config)
+    throw new UsageError(
+      `${command} needs --config FILE (the config the service will run with); see 'fsso-collector --help'`,
+    );
+  if (process.platform !== 'linux')
+    throw new InstallError(
+      `${command} writes a systemd unit, so it runs on Linux; on ${process.platform} start 'fsso-collector serve' from your service manager`,
+    );
   const dryRun = values['dry-run'] === true;
   // Rights first: without them nothing else matters.
   if (!dryRun && typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new PrivilegeError(`${command} needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps`, 'root');
+    throw new PrivilegeError(
+      `${command} needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps`,
+      'root',
+    );
   }
   const abs = resolve(config);
   const opts = {
-    config: abs, name: str(values, 'name') ?? 'fsso-collector', user: str(values, 'user') ?? 'fsso-collector', node: process.execPath,
-    script: resolve(__dirname, '../../../bin/fsso-collector.js'), unitDir: str(values, 'unit-dir') ?? '/etc/systemd/system',
+    config: abs,
+    name: str(values, 'name') ?? 'fsso-collector',
+    user: str(values, 'user') ?? 'fsso-collector',
+    node: process.execPath,
+    script: resolve(__dirname, '../../../bin/fsso-collector.js'),
+    unitDir: str(values, 'unit-dir') ?? '/etc/systemd/system',
   };
   let steps;
   let notes: string[] = [];
@@ -42,7 +63,11 @@ export function collectorServiceCommand(command: 'install' | 'uninstall', values
       process.stdout.write(`${describeServiceStep(s).split('\n')[0]}\n`);
       executeServiceStep(s);
     }
-    process.stdout.write(command === 'install' ? `installed and started service ${opts.name}\n` : `removed service ${opts.name} (its user and ${'/var/lib/fsso-collector'} are kept)\n`);
+    process.stdout.write(
+      command === 'install'
+        ? `installed and started service ${opts.name}\n`
+        : `removed service ${opts.name} (its user and ${'/var/lib/fsso-collector'} are kept)\n`,
+    );
   }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   return 0;
@@ -57,7 +82,8 @@ export async function collectorDoctorCommand(values: Values): Promise<number> {
   else {
     // Not a table: a detail holds the fix, and a table would cut it to the terminal's width.
     const w = Math.max(...checks.map((c) => c.check.length));
-    for (const c of checks) process.stdout.write(`${c.verdict.padEnd(4)}  ${c.check.padEnd(w)}  ${printable(c.detail)}\n`);
+    for (const c of checks)
+      process.stdout.write(`${c.verdict.padEnd(4)}  ${c.check.padEnd(w)}  ${printable(c.detail)}\n`);
   }
   return checks.some((c) => c.verdict === 'FAIL') ? 1 : 0;
 }

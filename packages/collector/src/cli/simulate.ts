@@ -1,5 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, UsageError, formatAccount, formatTime, parseDuration, readJsonConfig, renderTable } from '@fsso/common';
+import {
+  ConfigError,
+  UsageError,
+  formatAccount,
+  formatTime,
+  parseDuration,
+  readJsonConfig,
+  renderTable,
+} from '@fsso/common';
 import { Shaper, formatNames, getFormat, validateFilters, type AgentEvent, type ShaperStats } from '@fsso/formats';
 import { validateIdentity } from '../config';
 import { validateDomains } from '../authority/config';
@@ -14,14 +22,17 @@ type Values = Record<string, string | boolean | undefined>;
  */
 export function simulateCommand(values: Values, files: string[]): number {
   const formatName = values['format'];
-  if (typeof formatName !== 'string') throw new UsageError(`simulate needs --format, one of ${formatNames().join(', ')}`);
+  if (typeof formatName !== 'string')
+    throw new UsageError(`simulate needs --format, one of ${formatNames().join(', ')}`);
   const format = getFormat(formatName);
   if (!format) throw new UsageError(`--format ${formatName} is unknown; use one of ${formatNames().join(', ')}`);
   if (files.length === 0) throw new UsageError('simulate needs at least one FILE of recorded events');
   const parsed: AgentEvent[] = [];
   for (const f of files) {
     const split = format.createSplitter();
-    const parse = format.createParser({ defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '' });
+    const parse = format.createParser({
+      defaultDomain: typeof values['domain'] === 'string' ? values['domain'].toUpperCase() : '',
+    });
     for (const r of [...split.push(readFileSync(f)), ...split.end()]) parsed.push(...parse(r).events);
   }
   // With --shape the events go through the agent's own filters and folding first, as in the live pipeline.
@@ -41,17 +52,45 @@ export function simulateCommand(values: Values, files: string[]): number {
   const atMs = typeof values['at'] === 'string' ? parseWhen(values['at']) : undefined;
   const r = simulate(events, settings, atMs);
   if (values['json']) {
-    process.stdout.write(`${JSON.stringify({
-      at: new Date(r.atMs).toISOString(), events: events.length, changes: r.changes.length, rejected: r.rejected.length,
-      ...(shaper ? { shaped: { read: parsed.length, ...shaper.stats } } : {}),
-      table: r.table.map((e) => ({ ip: e.ip, user: e.user, domain: e.domain, workstation: e.workstation, shared: e.shared, contested: e.contested, lastSeen: new Date(e.lastSeenMs).toISOString(), rule: e.evidence[e.evidence.length - 1]?.rule ?? '' })),
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        at: new Date(r.atMs).toISOString(),
+        events: events.length,
+        changes: r.changes.length,
+        rejected: r.rejected.length,
+        ...(shaper ? { shaped: { read: parsed.length, ...shaper.stats } } : {}),
+        table: r.table.map((e) => ({
+          ip: e.ip,
+          user: e.user,
+          domain: e.domain,
+          workstation: e.workstation,
+          shared: e.shared,
+          contested: e.contested,
+          lastSeen: new Date(e.lastSeenMs).toISOString(),
+          rule: e.evidence[e.evidence.length - 1]?.rule ?? '',
+        })),
+      })}\n`,
+    );
   } else {
-    if (shaper) process.stdout.write(`agent shaping: ${parsed.length} events read, ${events.length} passed (${describeShaping(shaper.stats)})\n`);
-    process.stdout.write(`table at ${formatTime(r.atMs)} after ${events.length} events (${r.changes.length} changes, ${r.rejected.length} rejected):\n`);
-    process.stdout.write(`${renderTable(['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'BY RULE'], r.table.map((e) => [
-      e.ip, e.shared ? '(shared)' : e.contested ? '(contested)' : formatAccount(e.user, e.domain), e.workstation || '-', formatTime(e.lastSeenMs), e.evidence[e.evidence.length - 1]?.rule ?? '',
-    ]))}\n`);
+    if (shaper)
+      process.stdout.write(
+        `agent shaping: ${parsed.length} events read, ${events.length} passed (${describeShaping(shaper.stats)})\n`,
+      );
+    process.stdout.write(
+      `table at ${formatTime(r.atMs)} after ${events.length} events (${r.changes.length} changes, ${r.rejected.length} rejected):\n`,
+    );
+    process.stdout.write(
+      `${renderTable(
+        ['IP', 'USER', 'WORKSTATION', 'LAST SEEN', 'BY RULE'],
+        r.table.map((e) => [
+          e.ip,
+          e.shared ? '(shared)' : e.contested ? '(contested)' : formatAccount(e.user, e.domain),
+          e.workstation || '-',
+          formatTime(e.lastSeenMs),
+          e.evidence[e.evidence.length - 1]?.rule ?? '',
+        ]),
+      )}\n`,
+    );
   }
   return 0;
 }
@@ -60,7 +99,10 @@ export function simulateCommand(values: Values, files: string[]): number {
 function agentShaper(values: Values): Shaper | undefined {
   const file = values['agent-config'];
   if (typeof file === 'string') {
-    if (!existsSync(file)) throw new UsageError(`--agent-config ${file}: no such file; pass the agent's JSON config (its "filters" are applied)`);
+    if (!existsSync(file))
+      throw new UsageError(
+        `--agent-config ${file}: no such file; pass the agent's JSON config (its "filters" are applied)`,
+      );
     try {
       // The same validation as the agent's own, so a bad filter fails here with the field it fails with there.
       return new Shaper(validateFilters(readJsonConfig(file)['filters']));

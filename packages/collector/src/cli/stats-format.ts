@@ -2,17 +2,34 @@ import { formatAge, formatTime, printable, type Stats__Output } from '@fsso/comm
 
 /** Words for each counter of `fssoctl stats`, in the order shown; fields not listed follow, in words. */
 const LABELS: readonly (readonly [keyof Stats__Output | string, string])[] = [
-  ['state', 'state'], ['version', 'version'], ['startedMs', 'started'], ['database', 'database'],
-  ['collectorId', 'collector id'], ['tableId', 'table id'], ['revision', 'table revision'], ['logons', 'entries'],
-  ['eventsAccepted', 'events accepted'], ['rejected', 'events rejected'], ['duplicates', 'duplicate events'],
-  ['clockSkewed', 'events from a skewed clock'], ['expired', 'entries expired'], ['contested', 'contested claims'],
-  ['outOfAuthority', 'refused: out of authority'], ['agentsConnected', 'agents connected'], ['syncSubscribers', 'sync subscribers'],
-  ['openStreams', 'open streams'], ['denied', 'calls denied (role)'], ['limitHits', 'limit hits'],
+  ['state', 'state'],
+  ['version', 'version'],
+  ['startedMs', 'started'],
+  ['database', 'database'],
+  ['collectorId', 'collector id'],
+  ['tableId', 'table id'],
+  ['revision', 'table revision'],
+  ['logons', 'entries'],
+  ['eventsAccepted', 'events accepted'],
+  ['rejected', 'events rejected'],
+  ['duplicates', 'duplicate events'],
+  ['clockSkewed', 'events from a skewed clock'],
+  ['expired', 'entries expired'],
+  ['contested', 'contested claims'],
+  ['outOfAuthority', 'refused: out of authority'],
+  ['agentsConnected', 'agents connected'],
+  ['syncSubscribers', 'sync subscribers'],
+  ['openStreams', 'open streams'],
+  ['denied', 'calls denied (role)'],
+  ['limitHits', 'limit hits'],
 ];
 
 /** "eventsAccepted" -> "events accepted", for fields a newer collector sends that this list does not know. */
 export function words(camel: string): string {
-  return camel.replace(/Ms$/, '').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return camel
+    .replace(/Ms$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 /**
@@ -22,8 +39,14 @@ export function words(camel: string): string {
 export function renderStats(s: Stats__Output, now = Date.now()): string {
   const known = new Set(LABELS.map(([k]) => k));
   const rows: [string, unknown, string][] = [
-    ...LABELS.filter(([k]) => k in s).map(([k, label]): [string, unknown, string] => [label, (s as unknown as Record<string, unknown>)[k], k]),
-    ...Object.entries(s).filter(([k]) => !known.has(k)).map(([k, v]): [string, unknown, string] => [words(k), v, k]),
+    ...LABELS.filter(([k]) => k in s).map(([k, label]): [string, unknown, string] => [
+      label,
+      (s as unknown as Record<string, unknown>)[k],
+      k,
+    ]),
+    ...Object.entries(s)
+      .filter(([k]) => !known.has(k))
+      .map(([k, v]): [string, unknown, string] => [words(k), v, k]),
   ];
   const nested = rows.flatMap(([, v]) => (isMap(v) ? Object.keys(v).map((k) => `  ${words(k)}`) : []));
   const width = Math.max(...rows.map(([l]) => l.length), ...nested.map((n) => n.length)) + 2;

@@ -41,11 +41,29 @@ export interface GroupSettings {
   filter: string[];
 }
 
-const KNOWN = ['domain', 'dnsDomain', 'url', 'urls', 'baseDn', 'bindDn', 'passwordFile', 'passwordEnv', 'startTls', 'insecure', 'caFile', 'tlsServerName', 'timeout'];
+const KNOWN = [
+  'domain',
+  'dnsDomain',
+  'url',
+  'urls',
+  'baseDn',
+  'bindDn',
+  'passwordFile',
+  'passwordEnv',
+  'startTls',
+  'insecure',
+  'caFile',
+  'tlsServerName',
+  'timeout',
+];
 
 export function validateDirectories(raw: unknown, baseDir: string, env = process.env): DirectoryConfig[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ConfigError('directories: expected a list of {"domain", "url", "baseDn", "bindDn", "passwordFile"} objects', 'directories');
+  if (!Array.isArray(raw))
+    throw new ConfigError(
+      'directories: expected a list of {"domain", "url", "baseDn", "bindDn", "passwordFile"} objects',
+      'directories',
+    );
   return raw.map((d: unknown, i) => {
     const f = `directories[${i}]`;
     if (typeof d !== 'object' || d === null) throw new ConfigError(`${f}: expected an object`, f);
@@ -58,9 +76,23 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
     };
     const domain = need('domain', '"CORP"').toUpperCase();
     const baseDn = need('baseDn', '"DC=corp,DC=example,DC=test"');
-    const dnsDomain = (optionalString(o, 'dnsDomain', `${f}.`) ?? baseDn.split(',').filter((p) => /^dc=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.')).toUpperCase();
-    const urls = Array.isArray(o['urls']) ? (o['urls'] as unknown[]).map(String) : [need('url', '"ldaps://dc1.corp.example.test:636"')];
-    for (const u of urls) if (!/^ldaps?:\/\/[^/]+/.test(u)) throw new ConfigError(`${f}.url: ${JSON.stringify(u)} is not an LDAP URL; write it like ldaps://dc1.corp.example.test:636`, `${f}.url`);
+    const dnsDomain = (
+      optionalString(o, 'dnsDomain', `${f}.`) ??
+      baseDn
+        .split(',')
+        .filter((p) => /^dc=/i.test(p.trim()))
+        .map((p) => p.trim().slice(3))
+        .join('.')
+    ).toUpperCase();
+    const urls = Array.isArray(o['urls'])
+      ? (o['urls'] as unknown[]).map(String)
+      : [need('url', '"ldaps://dc1.corp.example.test:636"')];
+    for (const u of urls)
+      if (!/^ldaps?:\/\/[^/]+/.test(u))
+        throw new ConfigError(
+          `${f}.url: ${JSON.stringify(u)} is not an LDAP URL; write it like ldaps://dc1.corp.example.test:636`,
+          `${f}.url`,
+        );
     const startTls = optionalBool(o, 'startTls', `${f}.`) ?? false;
     const insecure = optionalBool(o, 'insecure', `${f}.`) ?? false;
     checkBindProtection(urls, startTls, insecure, `${f}.${Array.isArray(o['urls']) ? 'urls' : 'url'}`, f);
@@ -70,12 +102,25 @@ export function validateDirectories(raw: unknown, baseDir: string, env = process
       try {
         ca = readFileSync(resolve(baseDir, caFile));
       } catch {
-        throw new ConfigError(`${f}.caFile: cannot read ${caFile}; give the PEM file of the CA that signed the DC's certificate`, `${f}.caFile`);
+        throw new ConfigError(
+          `${f}.caFile: cannot read ${caFile}; give the PEM file of the CA that signed the DC's certificate`,
+          `${f}.caFile`,
+        );
       }
     }
     return {
-      domain, dnsDomain, urls, baseDn, bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
-      password: readPassword(o, f, baseDir, env), passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined, startTls, insecure, ca, tlsServerName: optionalString(o, 'tlsServerName', `${f}.`), timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
+      domain,
+      dnsDomain,
+      urls,
+      baseDn,
+      bindDn: need('bindDn', '"CN=svc-fsso,CN=Users,DC=corp,DC=example,DC=test"'),
+      password: readPassword(o, f, baseDir, env),
+      passwordFile: typeof o['passwordFile'] === 'string' ? resolve(baseDir, o['passwordFile']) : undefined,
+      startTls,
+      insecure,
+      ca,
+      tlsServerName: optionalString(o, 'tlsServerName', `${f}.`),
+      timeoutMs: parseDuration(o['timeout'] ?? '5s', `${f}.timeout`),
     };
   });
 }
@@ -95,7 +140,10 @@ function checkBindProtection(urls: string[], startTls: boolean, insecure: boolea
     );
   }
   if (plain.length === 0 && insecure) {
-    throw new ConfigError(`${f}.insecure: every URL here uses ${startTls ? 'StartTLS' : 'ldaps://'} already, so "insecure": true does nothing; remove it`, `${f}.insecure`);
+    throw new ConfigError(
+      `${f}.insecure: every URL here uses ${startTls ? 'StartTLS' : 'ldaps://'} already, so "insecure": true does nothing; remove it`,
+      `${f}.insecure`,
+    );
   }
 }
 
@@ -106,19 +154,27 @@ export function plaintextDirectories(dirs: readonly DirectoryConfig[]): string[]
 
 /** The bind password comes from a file or an environment variable, never from the config itself. */
 function readPassword(o: Record<string, unknown>, f: string, baseDir: string, env: NodeJS.ProcessEnv): string {
-  if ('password' in o) throw new ConfigError(`${f}.password: passwords do not go in the config; use passwordFile or passwordEnv`, `${f}.password`);
+  if ('password' in o)
+    throw new ConfigError(
+      `${f}.password: passwords do not go in the config; use passwordFile or passwordEnv`,
+      `${f}.password`,
+    );
   const file = optionalString(o, 'passwordFile', `${f}.`);
   const envName = optionalString(o, 'passwordEnv', `${f}.`);
   if (file) {
     try {
       return readFileSync(resolve(baseDir, file), 'utf8').replace(/\r?\n$/, '');
     } catch {
-      throw new ConfigError(`${f}.passwordFile: cannot read ${file}; create it (mode 0600) with the bind password`, `${f}.passwordFile`);
+      throw new ConfigError(
+        `${f}.passwordFile: cannot read ${file}; create it (mode 0600) with the bind password`,
+        `${f}.passwordFile`,
+      );
     }
   }
   if (envName) {
     const v = env[envName];
-    if (!v) throw new ConfigError(`${f}.passwordEnv: the environment variable ${envName} is not set`, `${f}.passwordEnv`);
+    if (!v)
+      throw new ConfigError(`${f}.passwordEnv: the environment variable ${envName} is not set`, `${f}.passwordEnv`);
     return v;
   }
   throw new ConfigError(`${f}: give the bind password as passwordFile or passwordEnv`, `${f}.passwordFile`);
@@ -126,15 +182,29 @@ function readPassword(o: Record<string, unknown>, f: string, baseDir: string, en
 
 export function validateGroupSettings(raw: unknown): GroupSettings {
   if (raw === undefined) return { ttlMs: 15 * 60_000, refreshAgeMs: 60_000, filter: [] };
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('groups: expected {"ttl": "15m", "refreshAge": "1m", "filter": [...]}', 'groups');
+  if (typeof raw !== 'object' || raw === null)
+    throw new ConfigError('groups: expected {"ttl": "15m", "refreshAge": "1m", "filter": [...]}', 'groups');
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['ttl', 'refreshAge', 'filter'], 'groups');
   const filter = o['filter'] ?? [];
-  if (!Array.isArray(filter) || !filter.every((g) => typeof g === 'string')) throw new ConfigError('groups.filter: expected a list of group names like "CORP\\\\VPN-Users" or DNs', 'groups.filter');
+  if (!Array.isArray(filter) || !filter.every((g) => typeof g === 'string'))
+    throw new ConfigError(
+      'groups.filter: expected a list of group names like "CORP\\\\VPN-Users" or DNs',
+      'groups.filter',
+    );
   const ttlMs = parseDuration(o['ttl'] ?? '15m', 'groups.ttl');
-  if (ttlMs < 1000) throw new ConfigError(`groups.ttl: ${JSON.stringify(o['ttl'])} is under a second, which would ask the directory for every account continuously; use "1s" or more (default "15m")`, 'groups.ttl');
+  if (ttlMs < 1000)
+    throw new ConfigError(
+      `groups.ttl: ${JSON.stringify(o['ttl'])} is under a second, which would ask the directory for every account continuously; use "1s" or more (default "15m")`,
+      'groups.ttl',
+    );
   // Unset, it is a minute or the TTL if that is shorter (a refresh age past the TTL never applies).
-  const refreshAgeMs = o['refreshAge'] === undefined ? Math.min(60_000, ttlMs) : parseDuration(o['refreshAge'], 'groups.refreshAge');
-  if (refreshAgeMs > ttlMs) throw new ConfigError(`groups.refreshAge: ${JSON.stringify(o['refreshAge'])} is longer than groups.ttl (${JSON.stringify(o['ttl'] ?? '15m')}), so it would never apply; give a value up to the TTL, e.g. "1m"`, 'groups.refreshAge');
+  const refreshAgeMs =
+    o['refreshAge'] === undefined ? Math.min(60_000, ttlMs) : parseDuration(o['refreshAge'], 'groups.refreshAge');
+  if (refreshAgeMs > ttlMs)
+    throw new ConfigError(
+      `groups.refreshAge: ${JSON.stringify(o['refreshAge'])} is longer than groups.ttl (${JSON.stringify(o['ttl'] ?? '15m')}), so it would never apply; give a value up to the TTL, e.g. "1m"`,
+      'groups.refreshAge',
+    );
   return { ttlMs, refreshAgeMs, filter: filter as string[] };
 }

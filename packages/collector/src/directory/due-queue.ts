@@ -113,7 +113,10 @@ export class DueQueue {
       let best = last.atMs;
       const hl = h[l];
       const hr = h[r];
-      if (hl && hl.atMs < best) { m = l; best = hl.atMs; }
+      if (hl && hl.atMs < best) {
+        m = l;
+        best = hl.atMs;
+      }
       if (hr && hr.atMs < best) m = r;
       if (m === i) break;
       h[i] = h[m] as { atMs: number; key: string };

@@ -1,5 +1,13 @@
 import type { Statement } from 'better-sqlite3';
-import { DomainNames, directoryGroupName, errorMessage, groupMatches, parseGroupName, type Clock, type Logger } from '@fsso/common';
+import {
+  DomainNames,
+  directoryGroupName,
+  errorMessage,
+  groupMatches,
+  parseGroupName,
+  type Clock,
+  type Logger,
+} from '@fsso/common';
 import type { Db } from '../store/database';
 import type { GroupLookup } from '../identity/engine';
 import type { DirectoryConfig, GroupSettings } from './config';
@@ -33,7 +41,13 @@ const NO_LIMITS: LookupLimits = { concurrency: 4, queue: 10_000, negativeTtlMs: 
 const MAX_NEGATIVE = 100_000;
 
 /** Called when an account's groups (or their staleness) changed. */
-export type GroupsChanged = (user: string, domain: string, groups: string[], stale: boolean, groupDns: string[]) => void;
+export type GroupsChanged = (
+  user: string,
+  domain: string,
+  groups: string[],
+  stale: boolean,
+  groupDns: string[],
+) => void;
 
 /**
  * Groups per account from LDAP, with a TTL cache persisted in SQLite. The engine reads it
@@ -71,19 +85,34 @@ export class GroupService implements GroupLookup {
     private readonly names: DomainNames = DomainNames.NONE,
   ) {
     this.dirs = directories.map((d) => new LdapDirectory(d));
-    this.due = new DueQueue(() => this.clock.now(), (key) => this.refreshKey(key));
+    this.due = new DueQueue(
+      () => this.clock.now(),
+      (key) => this.refreshKey(key),
+    );
     this.st = {
-      save: db.prepare('INSERT INTO group_cache (account, groups, fetched_ms) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET groups = excluded.groups, fetched_ms = excluded.fetched_ms'),
+      save: db.prepare(
+        'INSERT INTO group_cache (account, groups, fetched_ms) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET groups = excluded.groups, fetched_ms = excluded.fetched_ms',
+      ),
       all: db.prepare('SELECT account, groups, fetched_ms FROM group_cache'),
     };
     for (const r of this.st.all.all() as { account: string; groups: string; fetched_ms: number }[]) {
-      this.cache.set(r.account, { groups: readGroups(r.groups), fetchedMs: r.fetched_ms, stale: r.fetched_ms === 0, unconfirmed: true });
+      this.cache.set(r.account, {
+        groups: readGroups(r.groups),
+        fetchedMs: r.fetched_ms,
+        stale: r.fetched_ms === 0,
+        unconfirmed: true,
+      });
       // Due at fetched + ttl: an account whose groups expired while the collector was down (or
       // whose first look-up failed) is asked as soon as the service starts.
       this.due.set(r.account, r.fetched_ms + settings.ttlMs);
     }
     const wanted = settings.filter.map((g) => parseGroupName(g, names));
-    this.filter = wanted.length ? (g) => { const have = directoryGroupName(g.name, g.dn, names); return wanted.some((w) => groupMatches(w, have)); } : undefined;
+    this.filter = wanted.length
+      ? (g) => {
+          const have = directoryGroupName(g.name, g.dn, names);
+          return wanted.some((w) => groupMatches(w, have));
+        }
+      : undefined;
   }
 
   get enabled(): boolean {
@@ -136,7 +165,12 @@ export class GroupService implements GroupLookup {
     const dir = this.directoryFor(domain);
     if (!dir) return;
     // A full queue must not end an account's refreshes for good: asked again a little later.
-    if (!this.schedule(dir, user) && this.due.dueAt(key) === undefined && !this.inFlight.has(key) && !this.queue.has(key)) {
+    if (
+      !this.schedule(dir, user) &&
+      this.due.dueAt(key) === undefined &&
+      !this.inFlight.has(key) &&
+      !this.queue.has(key)
+    ) {
       this.due.set(key, this.clock.now() + Math.max(1000, this.limits.negativeTtlMs));
     }
   }
@@ -192,7 +226,8 @@ export class GroupService implements GroupLookup {
       this.cache.set(key, { groups, fetchedMs: now, stale: false, unconfirmed: false });
       this.st.save.run(key, JSON.stringify(groups), now);
       this.due.set(key, now + this.settings.ttlMs);
-      if (!prev || prev.stale || prev.unconfirmed || !sameGroups(prev.groups, groups)) this.notify(user, dir, groups, false);
+      if (!prev || prev.stale || prev.unconfirmed || !sameGroups(prev.groups, groups))
+        this.notify(user, dir, groups, false);
     } catch (err) {
       this.onLookup?.(took(), false);
       this.failed(dir, user, key, err);
@@ -209,7 +244,13 @@ export class GroupService implements GroupLookup {
     this.retryAt.set(key, { atMs: now + delay, failures });
     if (this.retryAt.size > MAX_NEGATIVE) this.retryAt.delete(this.retryAt.keys().next().value as string);
     this.due.set(key, now + delay);
-    this.log.warn('group lookup failed; keeping the last known groups, marked stale', { user, domain: dir.cfg.domain, error: errorMessage(err), retryInMs: delay, failures });
+    this.log.warn('group lookup failed; keeping the last known groups, marked stale', {
+      user,
+      domain: dir.cfg.domain,
+      error: errorMessage(err),
+      retryInMs: delay,
+      failures,
+    });
     const prev = this.cache.get(key);
     if (prev?.stale && !prev.unconfirmed) return;
     // A first look-up that failed is remembered as fetched 0 with no groups: the entry says
@@ -222,7 +263,13 @@ export class GroupService implements GroupLookup {
 
   private notify(user: string, dir: LdapDirectory, groups: DirectoryGroup[], stale: boolean): void {
     const shown = this.shown(groups);
-    this.changed(user, dir.cfg.domain, shown.map((g) => g.name), stale, shown.map((g) => g.dn));
+    this.changed(
+      user,
+      dir.cfg.domain,
+      shown.map((g) => g.name),
+      stale,
+      shown.map((g) => g.dn),
+    );
   }
 
   private shown(groups: DirectoryGroup[]): DirectoryGroup[] {
@@ -248,5 +295,9 @@ const sameGroups = (a: readonly DirectoryGroup[], b: readonly DirectoryGroup[]):
 function readGroups(json: string): DirectoryGroup[] {
   const raw = JSON.parse(json) as unknown;
   if (!Array.isArray(raw)) return [];
-  return raw.map((g: unknown) => (typeof g === 'string' ? { name: g, dn: '' } : { name: String((g as DirectoryGroup).name), dn: String((g as DirectoryGroup).dn ?? '') }));
+  return raw.map((g: unknown) =>
+    typeof g === 'string'
+      ? { name: g, dn: '' }
+      : { name: String((g as DirectoryGroup).name), dn: String((g as DirectoryGroup).dn ?? '') },
+  );
 }

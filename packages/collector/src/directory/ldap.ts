@@ -43,12 +43,25 @@ export class LdapDirectory {
   async groupsOf(user: string): Promise<DirectoryGroup[]> {
     const client = await this.connect();
     try {
-      const users = await search(client, this.cfg.baseDn, `(&(objectClass=user)(sAMAccountName=${escapeFilterValue(user)}))`, ['sAMAccountName']);
+      const users = await search(
+        client,
+        this.cfg.baseDn,
+        `(&(objectClass=user)(sAMAccountName=${escapeFilterValue(user)}))`,
+        ['sAMAccountName'],
+      );
       const dn = users[0]?.dn;
       if (!dn) return [];
-      const groups = await search(client, this.cfg.baseDn, `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilterValue(dn)}))`, ['sAMAccountName', 'cn']);
+      const groups = await search(
+        client,
+        this.cfg.baseDn,
+        `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeFilterValue(dn)}))`,
+        ['sAMAccountName', 'cn'],
+      );
       return groups
-        .map((g) => ({ name: `${this.cfg.domain}\\${g.attrs['sAMAccountName']?.[0] ?? g.attrs['cn']?.[0] ?? g.dn}`, dn: g.dn }))
+        .map((g) => ({
+          name: `${this.cfg.domain}\\${g.attrs['sAMAccountName']?.[0] ?? g.attrs['cn']?.[0] ?? g.dn}`,
+          dn: g.dn,
+        }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } finally {
       client.unbind(() => client.destroy());
@@ -70,18 +83,31 @@ export class LdapDirectory {
   /** The DC's certificate is checked against the CA file and its name (tlsServerName when connecting by address). */
   private tlsOptions(): { ca?: Buffer[]; servername?: string } | undefined {
     if (!this.cfg.ca && !this.cfg.tlsServerName) return undefined;
-    return { ...(this.cfg.ca ? { ca: [this.cfg.ca] } : {}), ...(this.cfg.tlsServerName ? { servername: this.cfg.tlsServerName } : {}) };
+    return {
+      ...(this.cfg.ca ? { ca: [this.cfg.ca] } : {}),
+      ...(this.cfg.tlsServerName ? { servername: this.cfg.tlsServerName } : {}),
+    };
   }
 
   private connectOne(url: string): Promise<ldap.Client> {
     // Config validation refuses this already; checked again here so no other path to a
     // DirectoryConfig can send the password over plaintext.
     if (/^ldap:\/\//i.test(url) && !this.cfg.startTls && !this.cfg.insecure) {
-      return Promise.reject(new Error('plain ldap:// without StartTLS would send the bind password in clear; use ldaps://, startTls: true, or insecure: true for a lab'));
+      return Promise.reject(
+        new Error(
+          'plain ldap:// without StartTLS would send the bind password in clear; use ldaps://, startTls: true, or insecure: true for a lab',
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       const tlsOptions = this.tlsOptions();
-      const client = ldap.createClient({ url, tlsOptions, timeout: this.cfg.timeoutMs, connectTimeout: this.cfg.timeoutMs, reconnect: false });
+      const client = ldap.createClient({
+        url,
+        tlsOptions,
+        timeout: this.cfg.timeoutMs,
+        connectTimeout: this.cfg.timeoutMs,
+        reconnect: false,
+      });
       let settled = false;
       const fail = (err: unknown): void => {
         if (settled) return;
@@ -93,12 +119,13 @@ export class LdapDirectory {
       client.on('connectError', fail);
       client.on('connectTimeout', () => fail(new Error(`no connection within ${this.cfg.timeoutMs} ms`)));
       client.on('connect', () => {
-        const bind = (): void => client.bind(this.cfg.bindDn, this.cfg.password, (err) => {
-          // Never put the password (or the bind request) in the message.
-          if (err) return fail(new Error(`bind as ${this.cfg.bindDn} refused: ${err.name}`));
-          settled = true;
-          resolve(client);
-        });
+        const bind = (): void =>
+          client.bind(this.cfg.bindDn, this.cfg.password, (err) => {
+            // Never put the password (or the bind request) in the message.
+            if (err) return fail(new Error(`bind as ${this.cfg.bindDn} refused: ${err.name}`));
+            settled = true;
+            resolve(client);
+          });
         if (this.cfg.startTls) client.starttls(this.tlsOptions() ?? {}, [], (err) => (err ? fail(err) : bind()));
         else bind();
       });

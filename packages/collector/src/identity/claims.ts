@@ -5,7 +5,12 @@ const MAX_CLAIMS = 16;
 
 /** The claim an entry's holder has to its address. */
 export function holderClaim(e: Entry): Claim {
-  return { user: e.user, domain: e.domain, reporter: e.evidence[e.evidence.length - 1]?.reporter ?? '', timeMs: Math.max(e.userSeenMs, e.firstSeenMs) };
+  return {
+    user: e.user,
+    domain: e.domain,
+    reporter: e.evidence[e.evidence.length - 1]?.reporter ?? '',
+    timeMs: Math.max(e.userSeenMs, e.firstSeenMs),
+  };
 }
 
 /** An address's claims, newest evidence per account, bounded (the oldest go first). */
@@ -23,14 +28,20 @@ export class ClaimList {
     const i = this.list.findIndex((x) => x.user === c.user && x.domain === c.domain);
     if (i >= 0) {
       const old = this.list[i];
-      if (old) this.list[i] = { ...old, reporter: c.timeMs >= old.timeMs ? c.reporter : old.reporter, timeMs: Math.max(old.timeMs, c.timeMs) };
+      if (old)
+        this.list[i] = {
+          ...old,
+          reporter: c.timeMs >= old.timeMs ? c.reporter : old.reporter,
+          timeMs: Math.max(old.timeMs, c.timeMs),
+        };
       return this;
     }
     this.list.push(c);
     if (this.list.length > MAX_CLAIMS) {
       const from = keepFirst ? 1 : 0;
       let oldest = from;
-      for (let j = from; j < this.list.length; j++) if ((this.list[j]?.timeMs ?? 0) < (this.list[oldest]?.timeMs ?? 0)) oldest = j;
+      for (let j = from; j < this.list.length; j++)
+        if ((this.list[j]?.timeMs ?? 0) < (this.list[oldest]?.timeMs ?? 0)) oldest = j;
       this.list.splice(oldest, 1);
     }
     return this;

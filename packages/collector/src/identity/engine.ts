@@ -112,7 +112,8 @@ export class IdentityEngine {
     if (!cur || cur.shared || t < cur.lastSeenMs) return;
     // A contested address ends when its holder logs off there (reported by the holder's own agent).
     const holder = cur.contested ? cur.claims[0] : cur;
-    if (!holder || holder.user !== ev.user || holder.domain !== ev.domain || !mayAffect(c.auth, cur.domain, ip, false)) return;
+    if (!holder || holder.user !== ev.user || holder.domain !== ev.domain || !mayAffect(c.auth, cur.domain, ip, false))
+      return;
     this.remove(c, ip, 'logoff');
     // The machine has no user now: neither its next wake nor an on-demand lookup may bring them back.
     if (cur.workstation) this.workstations.noteUser(ev.domain, cur.workstation, '', '', t);
@@ -150,7 +151,11 @@ export class IdentityEngine {
       const otherMachine = cur.workstation !== '' && !sameMachine;
       // The newest user evidence at an address wins: a machine's remembered user replaces the
       // entry only if that memory is newer than the entry's own user evidence.
-      const otherUser = cur.workstation === '' && lastUser !== undefined && lastUser.user !== cur.user && lastUser.userSeenMs > cur.userSeenMs;
+      const otherUser =
+        cur.workstation === '' &&
+        lastUser !== undefined &&
+        lastUser.user !== cur.user &&
+        lastUser.userSeenMs > cur.userSeenMs;
       if (otherMachine || otherUser || (!authority && cur.workstation === '')) {
         // IP reuse: another machine holds the address now. Older evidence changes nothing.
         if (t < cur.lastSeenMs) return;
@@ -168,14 +173,24 @@ export class IdentityEngine {
       // user evidence is newer than the machine's memory: the newest user wins, and the machine now carries them.
       if (cur.workstation === '' && !cur.shared) {
         this.workstations.noteUser(ev.domain, name, cur.user, cur.domain, cur.userSeenMs);
-        this.write(c, { ...cur, workstation: name, lastSeenMs: Math.max(cur.lastSeenMs, t), evidence: [...cur.evidence, item(c, rule)] }, rule);
+        this.write(
+          c,
+          {
+            ...cur,
+            workstation: name,
+            lastSeenMs: Math.max(cur.lastSeenMs, t),
+            evidence: [...cur.evidence, item(c, rule)],
+          },
+          rule,
+        );
       } else if (t > cur.lastSeenMs) {
         this.table.refresh(cur, t, false, ev.source, item(c, rule));
       }
       return;
     }
     // Resume from sleep, or the new address after roaming: the machine's last user is back.
-    if (lastUser) this.userAt(c, ip, lastUser.user, lastUser.domain, name, rule === 'dhcp' ? 'resumed-dhcp' : 'resumed-host');
+    if (lastUser)
+      this.userAt(c, ip, lastUser.user, lastUser.domain, name, rule === 'dhcp' ? 'resumed-dhcp' : 'resumed-host');
   }
 
   /** DHCP release or expiry: whoever was at the address is gone (if the reporter may say so). */
@@ -227,11 +242,18 @@ export class IdentityEngine {
       const same = this.workstations.leaseOf(ev.domain, name, ev.mac);
       this.workstations.noteLease(ev.domain, name, ev.mac, ip, t);
       const other = prevIp && prevIp !== ip ? this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) : undefined;
-      if (other !== undefined && other !== ev.mac) return same && same.ip !== ip && same.seenMs >= since ? same.ip : undefined;
+      if (other !== undefined && other !== ev.mac)
+        return same && same.ip !== ip && same.seenMs >= since ? same.ip : undefined;
       return prevIp;
     }
     // Evidence without a MAC at one leased address does not end the other interface's lease.
-    if (prevIp && prevIp !== ip && this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) !== undefined && this.workstations.liveLeaseAt(ev.domain, name, ip, since) !== undefined) return undefined;
+    if (
+      prevIp &&
+      prevIp !== ip &&
+      this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) !== undefined &&
+      this.workstations.liveLeaseAt(ev.domain, name, ip, since) !== undefined
+    )
+      return undefined;
     return prevIp;
   }
 
@@ -242,7 +264,8 @@ export class IdentityEngine {
     const it = item(c, rule, user, workstation);
     let reason = rule;
     if (cur?.contested) {
-      if (!mayAffect(c.auth, cur.domain, ip, false)) return this.claim(c, cur, user, domain, { ...it, rule: 'contested' });
+      if (!mayAffect(c.auth, cur.domain, ip, false))
+        return this.claim(c, cur, user, domain, { ...it, rule: 'contested' });
       // The holder's own agent speaks: its newest evidence decides the address again.
       if (t < cur.lastSeenMs) return;
       cur = undefined;
@@ -273,12 +296,33 @@ export class IdentityEngine {
       }
       members.note({ user, domain, reporter: c.reporter, timeMs: t });
       const one = members.items.every((m) => m.domain === domain) ? domain : '';
-      this.write(c, { ...blank(ip, t, ev.source), domain: one, shared: true, workstation, claims: members.items, evidence: [...(cur?.evidence ?? []), it] }, 'shared');
+      this.write(
+        c,
+        {
+          ...blank(ip, t, ev.source),
+          domain: one,
+          shared: true,
+          workstation,
+          claims: members.items,
+          evidence: [...(cur?.evidence ?? []), it],
+        },
+        'shared',
+      );
       return;
     }
     if (cur && mine) {
       if (workstation && workstation !== cur.workstation) {
-        this.write(c, { ...cur, workstation, lastSeenMs: Math.max(cur.lastSeenMs, t), userSeenMs: Math.max(cur.userSeenMs, t), evidence: [...cur.evidence, it] }, rule);
+        this.write(
+          c,
+          {
+            ...cur,
+            workstation,
+            lastSeenMs: Math.max(cur.lastSeenMs, t),
+            userSeenMs: Math.max(cur.userSeenMs, t),
+            evidence: [...cur.evidence, it],
+          },
+          rule,
+        );
       } else if (t > cur.lastSeenMs || t > cur.userSeenMs) {
         this.table.refresh(cur, t, true, ev.source, it);
       }
@@ -286,12 +330,30 @@ export class IdentityEngine {
     }
     // Another holder: only newer evidence takes the address over (late events never do).
     if (cur && t < cur.lastSeenMs) return;
-    if (cur?.domain !== domain && this.table.countOf(domain) >= this.s.maxEntriesPerDomain) return this.overQuota(c, domain, ip);
+    if (cur?.domain !== domain && this.table.countOf(domain) >= this.s.maxEntriesPerDomain)
+      return this.overQuota(c, domain, ip);
     const g = this.groups.groupsFor(user, domain);
-    this.write(c, {
-      ip, user, domain, workstation, groups: g.groups, groupDns: g.groupDns, groupsStale: g.stale, firstSeenMs: t, lastSeenMs: t, userSeenMs: t,
-      source: ev.source, shared: false, contested: false, claims: [], evidence: [it],
-    }, cur ? 'replaced' : reason);
+    this.write(
+      c,
+      {
+        ip,
+        user,
+        domain,
+        workstation,
+        groups: g.groups,
+        groupDns: g.groupDns,
+        groupsStale: g.stale,
+        firstSeenMs: t,
+        lastSeenMs: t,
+        userSeenMs: t,
+        source: ev.source,
+        shared: false,
+        contested: false,
+        claims: [],
+        evidence: [it],
+      },
+      cur ? 'replaced' : reason,
+    );
   }
 
   /** A domain at its quota gets no new entry; counted, and logged once a minute. */
@@ -299,27 +361,55 @@ export class IdentityEngine {
     this.counters.entryQuota++;
     if (c.now - this.quotaWarnedMs < 60_000) return;
     this.quotaWarnedMs = c.now;
-    this.log?.warn('new entry refused: its domain holds limits.maxEntriesPerDomain live entries; raise the limit if this domain is that large', {
-      domain, ip, limit: this.s.maxEntriesPerDomain, reporter: c.reporter, refusedSoFar: this.counters.entryQuota,
-    });
+    this.log?.warn(
+      'new entry refused: its domain holds limits.maxEntriesPerDomain live entries; raise the limit if this domain is that large',
+      {
+        domain,
+        ip,
+        limit: this.s.maxEntriesPerDomain,
+        reporter: c.reporter,
+        refusedSoFar: this.counters.entryQuota,
+      },
+    );
   }
 
   /** Evidence of one domain's agent met a live entry of another domain: nobody is named until it resolves. */
   private contest(c: Ctx, cur: Entry, user: string, domain: string, it: EvidenceItem): void {
     const claims = new ClaimList([holderClaim(cur)]).note({ user, domain, reporter: c.reporter, timeMs: c.t }).items;
     this.counters.contested++;
-    this.log?.warn('address contested: an agent reported a user at an address held by a user of a domain it has no authority over; no user is named there until the holder\'s agent or an address authority speaks', {
-      ip: cur.ip, holder: `${cur.domain}\\${cur.user}`, claimant: `${domain}\\${user}`, reporter: c.reporter,
-    });
-    this.write(c, {
-      ...cur, user: '', workstation: '', groups: [], groupsStale: false, shared: false, contested: true, claims,
-      lastSeenMs: Math.max(cur.lastSeenMs, c.t), evidence: [...cur.evidence, it],
-    }, 'contested');
+    this.log?.warn(
+      "address contested: an agent reported a user at an address held by a user of a domain it has no authority over; no user is named there until the holder's agent or an address authority speaks",
+      {
+        ip: cur.ip,
+        holder: `${cur.domain}\\${cur.user}`,
+        claimant: `${domain}\\${user}`,
+        reporter: c.reporter,
+      },
+    );
+    this.write(
+      c,
+      {
+        ...cur,
+        user: '',
+        workstation: '',
+        groups: [],
+        groupsStale: false,
+        shared: false,
+        contested: true,
+        claims,
+        lastSeenMs: Math.max(cur.lastSeenMs, c.t),
+        evidence: [...cur.evidence, it],
+      },
+      'contested',
+    );
   }
 
   /** Another claim on a contested address: noted (for `fssoctl explain`), nothing else changes. */
   private claim(c: Ctx, cur: Entry, user: string, domain: string, it: EvidenceItem): void {
-    this.table.setClaims(cur, new ClaimList(cur.claims).note({ user, domain, reporter: c.reporter, timeMs: c.t }, true).items);
+    this.table.setClaims(
+      cur,
+      new ClaimList(cur.claims).note({ user, domain, reporter: c.reporter, timeMs: c.t }, true).items,
+    );
     if (c.t > cur.lastSeenMs) this.table.refresh(cur, c.t, false, c.ev.source, it);
   }
 
@@ -346,13 +436,34 @@ interface Ctx {
 /** Evidence is credited to the certificate that sent it, not to the name an event gives itself. */
 function item(c: Ctx, rule: string, user = c.ev.user, workstation = c.ev.workstation): EvidenceItem {
   const { ev, t } = c;
-  return { kind: ev.kind, source: ev.source, sourceEventId: ev.sourceEventId, reporter: c.reporter, timeMs: t, user, workstation, rule };
+  return {
+    kind: ev.kind,
+    source: ev.source,
+    sourceEventId: ev.sourceEventId,
+    reporter: c.reporter,
+    timeMs: t,
+    user,
+    workstation,
+    rule,
+  };
 }
 
 function blank(ip: string, t: number, source: string): Omit<Entry, 'revision'> {
   return {
-    ip, user: '', domain: '', workstation: '', groups: [], groupsStale: false, firstSeenMs: t, lastSeenMs: t, userSeenMs: t, source,
-    shared: false, contested: false, claims: [], evidence: [],
+    ip,
+    user: '',
+    domain: '',
+    workstation: '',
+    groups: [],
+    groupsStale: false,
+    firstSeenMs: t,
+    lastSeenMs: t,
+    userSeenMs: t,
+    source,
+    shared: false,
+    contested: false,
+    claims: [],
+    evidence: [],
   };
 }
 

@@ -34,7 +34,11 @@ export class OnDemandResolver {
     private readonly groups: GroupLookup,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly limits: { concurrency: number; negativeTtlMs: number; limitHits: Record<string, number> } = { concurrency: 16, negativeTtlMs: 10_000, limitHits: {} },
+    private readonly limits: { concurrency: number; negativeTtlMs: number; limitHits: Record<string, number> } = {
+      concurrency: 16,
+      negativeTtlMs: 10_000,
+      limitHits: {},
+    },
   ) {
     if (s.dnsServers.length) this.dns.setServers(s.dnsServers);
   }
@@ -54,14 +58,18 @@ export class OnDemandResolver {
     const miss = this.misses.get(ip);
     if (miss && miss.untilMs > now) {
       this.counters.remembered++;
-      return Promise.resolve({ why: `${miss.why} (a recent answer; asked again after ${new Date(miss.untilMs).toISOString()})` });
+      return Promise.resolve({
+        why: `${miss.why} (a recent answer; asked again after ${new Date(miss.untilMs).toISOString()})`,
+      });
     }
     const same = this.running.get(ip);
     if (same) return same;
     if (this.running.size >= this.limits.concurrency) {
       this.counters.refused++;
       this.limits.limitHits['onDemandConcurrency'] = (this.limits.limitHits['onDemandConcurrency'] ?? 0) + 1;
-      return Promise.resolve({ why: `asked on demand: ${this.running.size} resolutions already running (limits.onDemandConcurrency); ask again shortly` });
+      return Promise.resolve({
+        why: `asked on demand: ${this.running.size} resolutions already running (limits.onDemandConcurrency); ask again shortly`,
+      });
     }
     const p = this.resolveNow(ip).then((r) => {
       this.running.delete(ip);
@@ -122,7 +130,10 @@ export class OnDemandResolver {
   private machineNamed(host: string): Workstation | undefined {
     const [label = '', ...rest] = host.split('.');
     const name = label.toUpperCase();
-    return (rest.length ? this.workstations.get(this.identity.domains.canonical(rest.join('.')), name) : undefined) ?? this.workstations.only(name);
+    return (
+      (rest.length ? this.workstations.get(this.identity.domains.canonical(rest.join('.')), name) : undefined) ??
+      this.workstations.only(name)
+    );
   }
 
   private fromMachine(w: Workstation | undefined, ip: string, now: number, how: string): Entry | undefined {
@@ -130,9 +141,33 @@ export class OnDemandResolver {
     if (!w || !w.user || now - w.userSeenMs > this.identity.workstationUserTtlMs) return undefined;
     const g = this.groups.groupsFor(w.user, w.domain);
     return {
-      ip, user: w.user, domain: w.domain, workstation: name, groups: g.groups, groupDns: g.groupDns, groupsStale: g.stale, firstSeenMs: w.userSeenMs,
-      lastSeenMs: w.userSeenMs, userSeenMs: w.userSeenMs, source: `on-demand:${how}`, revision: 0, shared: false, contested: false, claims: [],
-      evidence: [{ kind: 'INFERRED', source: how, sourceEventId: '', reporter: '', timeMs: now, user: w.user, workstation: name, rule: `inferred-${how}` }],
+      ip,
+      user: w.user,
+      domain: w.domain,
+      workstation: name,
+      groups: g.groups,
+      groupDns: g.groupDns,
+      groupsStale: g.stale,
+      firstSeenMs: w.userSeenMs,
+      lastSeenMs: w.userSeenMs,
+      userSeenMs: w.userSeenMs,
+      source: `on-demand:${how}`,
+      revision: 0,
+      shared: false,
+      contested: false,
+      claims: [],
+      evidence: [
+        {
+          kind: 'INFERRED',
+          source: how,
+          sourceEventId: '',
+          reporter: '',
+          timeMs: now,
+          user: w.user,
+          workstation: name,
+          rule: `inferred-${how}`,
+        },
+      ],
     };
   }
 }

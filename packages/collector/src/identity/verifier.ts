@@ -51,7 +51,9 @@ export class Verifier {
     if (this.running) return;
     this.running = true;
     try {
-      const due = [...this.table.all()].filter((e) => !e.shared && this.s.networks.some((n) => networkContains(n, e.ip)));
+      const due = [...this.table.all()].filter(
+        (e) => !e.shared && this.s.networks.some((n) => networkContains(n, e.ip)),
+      );
       for (const e of due) {
         const why = await this.check(e);
         if (!why) {
@@ -60,7 +62,13 @@ export class Verifier {
         }
         const n = (this.failed.get(e.ip) ?? 0) + 1;
         this.failed.set(e.ip, n);
-        this.log.info('entry failed verification', { ip: e.ip, user: e.user, reason: why, failures: n, of: this.s.failures });
+        this.log.info('entry failed verification', {
+          ip: e.ip,
+          user: e.user,
+          reason: why,
+          failures: n,
+          of: this.s.failures,
+        });
         if (n >= this.s.failures && this.table.get(e.ip)?.user === e.user) {
           this.failed.delete(e.ip);
           this.remove(e.ip);
@@ -77,7 +85,8 @@ export class Verifier {
     if (e.workstation) {
       const names = await this.dns.reverse(e.ip).catch(() => [] as string[]);
       const short = names.map((h) => (h.split('.')[0] ?? h).toUpperCase());
-      if (names.length && !short.includes(e.workstation)) return `reverse DNS names ${names.join(', ')}, not ${e.workstation}`;
+      if (names.length && !short.includes(e.workstation))
+        return `reverse DNS names ${names.join(', ')}, not ${e.workstation}`;
     }
     if (this.s.tcpPorts.length) {
       const up = await Promise.all(this.s.tcpPorts.map((p) => this.answers(e.ip, p)));

@@ -24,7 +24,12 @@ export const MAX_REJECTIONS_PER_ACK = 8;
 const MAX_REASON_CHARS = 200;
 
 /** What became of one event, for the metrics: told after the batch committed, never for a rolled-back one. */
-export type EventOutcome = { result: 'applied' | 'rejected' | 'duplicate'; kind: string; source: string; reason?: string };
+export type EventOutcome = {
+  result: 'applied' | 'rejected' | 'duplicate';
+  kind: string;
+  source: string;
+  reason?: string;
+};
 
 export interface IngestCounters {
   /** Events dated more than 5 minutes in the future (a skewed DC clock): clamped to now, and reported. */
@@ -65,8 +70,7 @@ export class Ingestor {
   /** Set by the metrics; called after each committed batch. */
   onOutcomes: ((outcomes: readonly EventOutcome[]) => void) | undefined;
 
-  constructor(private readonly d: IngestorDeps) {
-  }
+  constructor(private readonly d: IngestorDeps) {}
 
   /** Commits a batch and returns what to acknowledge. Throws only if SQLite fails (nothing is then committed). */
   apply(agentId: string, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
@@ -74,7 +78,10 @@ export class Ingestor {
     if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
     this.outcomes = [];
     // Committed and published as one: the ack that follows is the truth, and firewalls hear of it at once.
-    const r = this.d.writer.commit(() => this.applyInTx(agent, batch, headSeq, scope), (b) => b.changes);
+    const r = this.d.writer.commit(
+      () => this.applyInTx(agent, batch, headSeq, scope),
+      (b) => b.changes,
+    );
     this.onOutcomes?.(this.outcomes);
     this.counters.accepted += r.accepted;
     this.counters.duplicates += r.duplicates;
@@ -82,7 +89,12 @@ export class Ingestor {
     return r;
   }
 
-  private applyInTx(agent: AgentRecord, batch: Event__Output[], headSeq: number, scope?: readonly string[]): BatchResult {
+  private applyInTx(
+    agent: AgentRecord,
+    batch: Event__Output[],
+    headSeq: number,
+    scope?: readonly string[],
+  ): BatchResult {
     const now = this.d.clock.now();
     const changes: TableChange[] = [];
     let accepted = 0;
@@ -104,7 +116,8 @@ export class Ingestor {
       acked = Math.max(acked, Number.isSafeInteger(raw.seq) ? raw.seq : acked);
       if (typeof ev === 'string') {
         rejected++;
-        if (rejections.length < MAX_REJECTIONS_PER_ACK) rejections.push({ seq: raw.seq, reason: ev.slice(0, MAX_REASON_CHARS) });
+        if (rejections.length < MAX_REJECTIONS_PER_ACK)
+          rejections.push({ seq: raw.seq, reason: ev.slice(0, MAX_REASON_CHARS) });
         this.outcomes.push({ result: 'rejected', kind: raw.kind, source: raw.source, reason: ev });
         this.d.log.warn('event rejected', { agent: agent.agentId, seq: raw.seq, reason: ev });
         continue;
@@ -118,8 +131,13 @@ export class Ingestor {
     }
     this.d.table.flush();
     this.d.agents.save({
-      ...agent, ackedSeq: acked, headSeq: Math.max(headSeq, acked), lastEventMs, lastContactMs: now,
-      eventsAccepted: agent.eventsAccepted + accepted, duplicates: agent.duplicates + duplicates,
+      ...agent,
+      ackedSeq: acked,
+      headSeq: Math.max(headSeq, acked),
+      lastEventMs,
+      lastContactMs: now,
+      eventsAccepted: agent.eventsAccepted + accepted,
+      duplicates: agent.duplicates + duplicates,
     });
     return { ackedSeq: acked, accepted, duplicates, rejected, rejections, changes };
   }
@@ -128,7 +146,10 @@ export class Ingestor {
     this.counters.skewed++;
     if (now - (this.skewWarned.get(agentId) ?? 0) < 600_000) return;
     this.skewWarned.set(agentId, now);
-    this.d.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", { agent: agentId, aheadSeconds: Math.round(aheadMs / 1000) });
+    this.d.log.warn("an agent's events are dated in the future: its clock is skewed; they count as now", {
+      agent: agentId,
+      aheadSeconds: Math.round(aheadMs / 1000),
+    });
   }
 
   /** How often the rules met evidence beyond its agent's authority (contested addresses, refused moves). */
@@ -138,13 +159,18 @@ export class Ingestor {
 
   /** Removes entries without evidence for the dead-entry timeout; commits, publishes and returns the changes. */
   expire(): TableChange[] {
-    const changes = this.d.writer.changes(() => expireEntries(this.d.table, this.d.clock.now(), this.d.deadEntryTimeoutMs));
+    const changes = this.d.writer.changes(() =>
+      expireEntries(this.d.table, this.d.clock.now(), this.d.deadEntryTimeoutMs),
+    );
     this.counters.expired += changes.length;
     return changes;
   }
 
   /** Removes one entry on an operator's request (force logoff); firewalls hear of it at once. */
   forceLogoff(ip: string): TableChange | undefined {
-    return this.d.writer.commit(() => this.d.table.delete(ip, 'admin-delete', this.d.clock.now()), (c) => (c ? [c] : []));
+    return this.d.writer.commit(
+      () => this.d.table.delete(ip, 'admin-delete', this.d.clock.now()),
+      (c) => (c ? [c] : []),
+    );
   }
 }

@@ -1,4 +1,12 @@
-import { DomainNames, EVENT_KINDS, normaliseIp, parseAccountName, type Event__Output, type KnownEventKind, type NormalisedEvent } from '@fsso/common';
+import {
+  DomainNames,
+  EVENT_KINDS,
+  normaliseIp,
+  parseAccountName,
+  type Event__Output,
+  type KnownEventKind,
+  type NormalisedEvent,
+} from '@fsso/common';
 
 /** An event that passed the edge checks; fields are trimmed and canonical. */
 export interface ValidEvent extends NormalisedEvent {
@@ -18,7 +26,11 @@ const DOMAIN = /^[A-Za-z0-9][A-Za-z0-9._ -]*$/;
  * field that carries its own domain (`eve@sales.example`, `SALES\eve`) is judged by that domain,
  * and domains are compared whole, through `names` (the configured NetBIOS/DNS equivalences).
  */
-export function validateEvent(e: Event__Output, scope?: readonly string[], names: DomainNames = DomainNames.NONE): ValidEvent | string {
+export function validateEvent(
+  e: Event__Output,
+  scope?: readonly string[],
+  names: DomainNames = DomainNames.NONE,
+): ValidEvent | string {
   if (!Number.isSafeInteger(e.seq) || e.seq <= 0) return `seq ${e.seq} is not a positive integer`;
   if (!(EVENT_KINDS as readonly string[]).includes(e.kind)) return `kind ${String(e.kind)} is unknown`;
   for (const f of ['user', 'domain', 'ip', 'workstation', 'mac', 'source', 'sourceEventId', 'reporter'] as const) {
@@ -35,7 +47,8 @@ export function validateEvent(e: Event__Output, scope?: readonly string[], names
     if (/[\x00-\x1f\x7f-\x9f]/.test(e[f])) return `${f} contains control characters`;
   }
   const account = parseAccountName(e.user);
-  if (account.user.includes('\\') || account.user.includes('@')) return `user ${JSON.stringify(e.user)} names more than one domain`;
+  if (account.user.includes('\\') || account.user.includes('@'))
+    return `user ${JSON.stringify(e.user)} names more than one domain`;
   const named = (account.domain ?? e.domain).trim();
   if (named !== '' && !DOMAIN.test(named)) return `domain ${JSON.stringify(named)} is not a domain name`;
   let domain = names.canonical(named);
@@ -43,11 +56,21 @@ export function validateEvent(e: Event__Output, scope?: readonly string[], names
     // A compromised DC of one domain must not forge users of another; an event naming no domain
     // is taken to be of the agent's own.
     if (domain === '') domain = names.canonical(scope[0] ?? '');
-    else if (!names.covers(scope, domain)) return `domain ${domain} is outside the agent certificate's domains (${scope.join(', ')})`;
+    else if (!names.covers(scope, domain))
+      return `domain ${domain} is outside the agent certificate's domains (${scope.join(', ')})`;
   }
   return {
-    seq: e.seq, kind: e.kind as KnownEventKind, user: account.user.trim().toLowerCase(), domain, ip,
-    workstation: e.workstation.trim().toUpperCase(), mac: e.mac.trim().toLowerCase(), eventTimeMs: e.eventTimeMs,
-    source: e.source, sourceEventId: e.sourceEventId, logonType: e.logonType, reporter: e.reporter,
+    seq: e.seq,
+    kind: e.kind as KnownEventKind,
+    user: account.user.trim().toLowerCase(),
+    domain,
+    ip,
+    workstation: e.workstation.trim().toUpperCase(),
+    mac: e.mac.trim().toLowerCase(),
+    eventTimeMs: e.eventTimeMs,
+    source: e.source,
+    sourceEventId: e.sourceEventId,
+    logonType: e.logonType,
+    reporter: e.reporter,
   };
 }

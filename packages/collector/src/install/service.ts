@@ -51,11 +51,25 @@ export function collectorUnit(o: CollectorInstallOptions, cfg: CollectorConfig):
 const USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export function collectorInstallSteps(o: CollectorInstallOptions, cfg: CollectorConfig): ServiceStep[] {
-  if (!USER_PATTERN.test(o.user)) throw new InstallError(`--user ${JSON.stringify(o.user)} is not a system user name (lower-case letters, digits, '_' and '-', at most 32)`);
+  if (!USER_PATTERN.test(o.user))
+    throw new InstallError(
+      `--user ${JSON.stringify(o.user)} is not a system user name (lower-case letters, digits, '_' and '-', at most 32)`,
+    );
   const unit = `${o.unitDir}/${o.name}.service`;
   return [
     {
-      kind: 'run', command: 'useradd', args: ['--system', '--user-group', '--no-create-home', '--home-dir', STATE_PATH, '--shell', '/usr/sbin/nologin', o.user],
+      kind: 'run',
+      command: 'useradd',
+      args: [
+        '--system',
+        '--user-group',
+        '--no-create-home',
+        '--home-dir',
+        STATE_PATH,
+        '--shell',
+        '/usr/sbin/nologin',
+        o.user,
+      ],
       unless: { command: 'getent', args: ['passwd', o.user] },
     },
     { kind: 'write', path: unit, content: collectorUnit(o, cfg), mode: 0o644 },
@@ -79,10 +93,15 @@ export function collectorUninstallSteps(o: Pick<CollectorInstallOptions, 'name' 
  */
 export function installNotes(o: CollectorInstallOptions, cfg: CollectorConfig): string[] {
   const notes: string[] = [];
-  const secrets = [cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)].filter((f): f is string => typeof f === 'string');
-  for (const f of secrets) notes.push(`the service runs as ${o.user}: it must read ${f}; run 'chown ${o.user}: ${f}' (keep mode 0600)`);
+  const secrets = [cfg.tls?.key, ...cfg.directories.map((d) => d.passwordFile)].filter(
+    (f): f is string => typeof f === 'string',
+  );
+  for (const f of secrets)
+    notes.push(`the service runs as ${o.user}: it must read ${f}; run 'chown ${o.user}: ${f}' (keep mode 0600)`);
   if (!inside(dirname(cfg.database), STATE_PATH)) {
-    notes.push(`the database ${cfg.database} is outside ${STATE_PATH} (the unit's StateDirectory); it is made writable (ReadWritePaths=), but its folder must belong to ${o.user} ('chown -R ${o.user}: ${dirname(cfg.database)}'), or set "dataDir": "${STATE_PATH}"`);
+    notes.push(
+      `the database ${cfg.database} is outside ${STATE_PATH} (the unit's StateDirectory); it is made writable (ReadWritePaths=), but its folder must belong to ${o.user} ('chown -R ${o.user}: ${dirname(cfg.database)}'), or set "dataDir": "${STATE_PATH}"`,
+    );
   }
   return notes;
 }

@@ -1,4 +1,11 @@
-import { Counter, EVENT_KINDS, Histogram, Registry, mirroredCounter as mirror, scrapedGauge as gauge } from '@fsso/common';
+import {
+  Counter,
+  EVENT_KINDS,
+  Histogram,
+  Registry,
+  mirroredCounter as mirror,
+  scrapedGauge as gauge,
+} from '@fsso/common';
 import type { EventOutcome } from '../ingest/ingestor';
 import { rejectReason } from './reasons';
 
@@ -24,11 +31,22 @@ export interface CollectorView {
  * per-event counts come from the ingestor after each commit.
  */
 export const COLLECTOR_METRICS = [
-  'fsso_collector_events_total', 'fsso_collector_entries', 'fsso_collector_table_revision', 'fsso_collector_sync_subscribers',
-  'fsso_collector_changes_published_total', 'fsso_collector_agents_connected', 'fsso_collector_open_streams', 'fsso_collector_state',
-  'fsso_collector_expired_total', 'fsso_collector_clock_skewed_events_total', 'fsso_collector_authority_refusals_total',
-  'fsso_collector_ldap_lookups_total', 'fsso_collector_ldap_lookup_seconds', 'fsso_collector_ldap_queue_dropped_total',
-  'fsso_collector_limit_hits_total', 'fsso_collector_denied_calls_total',
+  'fsso_collector_events_total',
+  'fsso_collector_entries',
+  'fsso_collector_table_revision',
+  'fsso_collector_sync_subscribers',
+  'fsso_collector_changes_published_total',
+  'fsso_collector_agents_connected',
+  'fsso_collector_open_streams',
+  'fsso_collector_state',
+  'fsso_collector_expired_total',
+  'fsso_collector_clock_skewed_events_total',
+  'fsso_collector_authority_refusals_total',
+  'fsso_collector_ldap_lookups_total',
+  'fsso_collector_ldap_lookup_seconds',
+  'fsso_collector_ldap_queue_dropped_total',
+  'fsso_collector_limit_hits_total',
+  'fsso_collector_denied_calls_total',
 ] as const;
 
 const STATES = ['STARTING', 'RUNNING', 'DRAINING', 'STOPPED'] as const;
@@ -43,32 +61,100 @@ export class CollectorMetrics {
 
   constructor(view: CollectorView) {
     const r = this.registry;
-    this.events = new Counter({ name: 'fsso_collector_events_total', help: 'Events received from agents, by result (applied, rejected, duplicate), kind, source and rejection reason', labelNames: ['result', 'kind', 'source', 'reason'], registers: [r] });
-    gauge(r, 'fsso_collector_entries', 'Entries in the IP -> user table by state: user (one user named), shared, contested', ['state'], () => {
-      const n = { user: 0, shared: 0, contested: 0 };
-      for (const e of view.entries()) n[e.contested ? 'contested' : e.shared ? 'shared' : 'user']++;
-      return Object.entries(n).map(([state, v]) => [{ state }, v]);
+    this.events = new Counter({
+      name: 'fsso_collector_events_total',
+      help: 'Events received from agents, by result (applied, rejected, duplicate), kind, source and rejection reason',
+      labelNames: ['result', 'kind', 'source', 'reason'],
+      registers: [r],
     });
-    gauge(r, 'fsso_collector_table_revision', 'The table revision (each committed change adds one)', [], () => [[{}, view.revision()]]);
-    gauge(r, 'fsso_collector_sync_subscribers', 'Open Sync streams (firewall replicas)', [], () => [[{}, view.syncSubscribers()]]);
-    gauge(r, 'fsso_collector_agents_connected', 'DC agents with an open Report stream', [], () => [[{}, view.agentsConnected()]]);
-    gauge(r, 'fsso_collector_open_streams', 'Open streaming calls of every kind (Report, Sync, health Watch)', [], () => [[{}, view.openStreams()]]);
-    gauge(r, 'fsso_collector_state', 'The daemon state: 1 for the current one', ['state'], () => STATES.map((s) => [{ state: s }, view.state() === s ? 1 : 0]));
-    mirror(r, 'fsso_collector_changes_published_total', 'Table changes pushed to Sync subscribers', [], () => [[{}, view.changesPublished()]]);
-    mirror(r, 'fsso_collector_expired_total', 'Entries removed after deadEntryTimeout without evidence', [], () => [[{}, view.ingest().expired]]);
-    mirror(r, 'fsso_collector_clock_skewed_events_total', 'Events dated more than 5 minutes ahead (a skewed DC clock), counted as now', [], () => [[{}, view.ingest().skewed]]);
-    mirror(r, 'fsso_collector_authority_refusals_total', "Evidence beyond its agent's authority: contested (address of another domain claimed), out_of_authority (a move or removal refused), entry_quota (limits.maxEntriesPerDomain)", ['reason'], () => {
-      const a = view.authority();
-      return [[{ reason: 'contested' }, a.contested], [{ reason: 'out_of_authority' }, a.outOfAuthority], [{ reason: 'entry_quota' }, a.entryQuota]];
-    });
+    gauge(
+      r,
+      'fsso_collector_entries',
+      'Entries in the IP -> user table by state: user (one user named), shared, contested',
+      ['state'],
+      () => {
+        const n = { user: 0, shared: 0, contested: 0 };
+        for (const e of view.entries()) n[e.contested ? 'contested' : e.shared ? 'shared' : 'user']++;
+        return Object.entries(n).map(([state, v]) => [{ state }, v]);
+      },
+    );
+    gauge(r, 'fsso_collector_table_revision', 'The table revision (each committed change adds one)', [], () => [
+      [{}, view.revision()],
+    ]);
+    gauge(r, 'fsso_collector_sync_subscribers', 'Open Sync streams (firewall replicas)', [], () => [
+      [{}, view.syncSubscribers()],
+    ]);
+    gauge(r, 'fsso_collector_agents_connected', 'DC agents with an open Report stream', [], () => [
+      [{}, view.agentsConnected()],
+    ]);
+    gauge(
+      r,
+      'fsso_collector_open_streams',
+      'Open streaming calls of every kind (Report, Sync, health Watch)',
+      [],
+      () => [[{}, view.openStreams()]],
+    );
+    gauge(r, 'fsso_collector_state', 'The daemon state: 1 for the current one', ['state'], () =>
+      STATES.map((s) => [{ state: s }, view.state() === s ? 1 : 0]),
+    );
+    mirror(r, 'fsso_collector_changes_published_total', 'Table changes pushed to Sync subscribers', [], () => [
+      [{}, view.changesPublished()],
+    ]);
+    mirror(r, 'fsso_collector_expired_total', 'Entries removed after deadEntryTimeout without evidence', [], () => [
+      [{}, view.ingest().expired],
+    ]);
+    mirror(
+      r,
+      'fsso_collector_clock_skewed_events_total',
+      'Events dated more than 5 minutes ahead (a skewed DC clock), counted as now',
+      [],
+      () => [[{}, view.ingest().skewed]],
+    );
+    mirror(
+      r,
+      'fsso_collector_authority_refusals_total',
+      "Evidence beyond its agent's authority: contested (address of another domain claimed), out_of_authority (a move or removal refused), entry_quota (limits.maxEntriesPerDomain)",
+      ['reason'],
+      () => {
+        const a = view.authority();
+        return [
+          [{ reason: 'contested' }, a.contested],
+          [{ reason: 'out_of_authority' }, a.outOfAuthority],
+          [{ reason: 'entry_quota' }, a.entryQuota],
+        ];
+      },
+    );
     mirror(r, 'fsso_collector_ldap_lookups_total', 'LDAP group look-ups, by result (ok, error)', ['result'], () => {
       const l = view.ldap();
-      return [[{ result: 'ok' }, l.lookups - l.failures], [{ result: 'error' }, l.failures]];
+      return [
+        [{ result: 'ok' }, l.lookups - l.failures],
+        [{ result: 'error' }, l.failures],
+      ];
     });
-    this.ldapSeconds = new Histogram({ name: 'fsso_collector_ldap_lookup_seconds', help: 'Duration of LDAP group look-ups', labelNames: ['result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [r] });
-    mirror(r, 'fsso_collector_ldap_queue_dropped_total', 'Group look-ups not queued because limits.ldapQueue was full', [], () => [[{}, view.ldap().dropped]]);
-    mirror(r, 'fsso_collector_limit_hits_total', "How often each limit refused something (the limit's config name, as in fssoctl stats)", ['limit'], () => Object.entries(view.limitHits()).map(([limit, v]) => [{ limit }, v]));
-    mirror(r, 'fsso_collector_denied_calls_total', 'Calls refused because the certificate lacks the role', [], () => [[{}, view.denied()]]);
+    this.ldapSeconds = new Histogram({
+      name: 'fsso_collector_ldap_lookup_seconds',
+      help: 'Duration of LDAP group look-ups',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    mirror(
+      r,
+      'fsso_collector_ldap_queue_dropped_total',
+      'Group look-ups not queued because limits.ldapQueue was full',
+      [],
+      () => [[{}, view.ldap().dropped]],
+    );
+    mirror(
+      r,
+      'fsso_collector_limit_hits_total',
+      "How often each limit refused something (the limit's config name, as in fssoctl stats)",
+      ['limit'],
+      () => Object.entries(view.limitHits()).map(([limit, v]) => [{ limit }, v]),
+    );
+    mirror(r, 'fsso_collector_denied_calls_total', 'Calls refused because the certificate lacks the role', [], () => [
+      [{}, view.denied()],
+    ]);
     for (const result of ['ok', 'error']) this.ldapSeconds.zero({ result });
   }
 
@@ -76,7 +162,12 @@ export class CollectorMetrics {
   readonly onOutcomes = (outcomes: readonly EventOutcome[]): void => {
     for (const o of outcomes) {
       const kind = (EVENT_KINDS as readonly string[]).includes(o.kind) ? o.kind : 'unknown';
-      this.events.inc({ result: o.result, kind, source: this.sourceLabel(o.source), reason: o.reason === undefined ? '' : rejectReason(o.reason) });
+      this.events.inc({
+        result: o.result,
+        kind,
+        source: this.sourceLabel(o.source),
+        reason: o.reason === undefined ? '' : rejectReason(o.reason),
+      });
     }
   };
 
@@ -92,4 +183,3 @@ export class CollectorMetrics {
     return source;
   }
 }
-

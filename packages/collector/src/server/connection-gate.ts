@@ -52,7 +52,13 @@ export class ConnectionGate {
     const host = m?.[1] ?? '127.0.0.1';
     const port = Number(m?.[2] ?? 0);
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new ListenError(`cannot listen on ${address}: ${errorMessage(err)}; pick a free port or stop what uses it`, address));
+      const onError = (err: Error): void =>
+        reject(
+          new ListenError(
+            `cannot listen on ${address}: ${errorMessage(err)}; pick a free port or stop what uses it`,
+            address,
+          ),
+        );
       this.listener.once('error', onError);
       // A deep accept queue: a connection burst is accepted and judged here, not dropped by the kernel.
       this.listener.listen({ host, port, backlog: 4096 }, () => {
@@ -75,7 +81,9 @@ export class ConnectionGate {
       if (this.credentials._getSecureContextOptions() !== null) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new TlsUnavailableError('the TLS certificate, key or CA could not be loaded within 10 s; check tls.cert, tls.key and tls.ca');
+    throw new TlsUnavailableError(
+      'the TLS certificate, key or CA could not be loaded within 10 s; check tls.cert, tls.key and tls.ca',
+    );
   }
 
   /** Stops accepting and cuts connections still in their handshake; grpc-js drains the rest. */
@@ -105,8 +113,12 @@ export class ConnectionGate {
       return;
     }
     const fromSource = this.perSource.get(source) ?? 0;
-    const limit = fromSource >= this.limits.maxPendingHandshakesPerSource ? 'maxPendingHandshakesPerSource'
-      : this.pending.size >= this.limits.maxPendingHandshakes ? 'maxPendingHandshakes' : undefined;
+    const limit =
+      fromSource >= this.limits.maxPendingHandshakesPerSource
+        ? 'maxPendingHandshakesPerSource'
+        : this.pending.size >= this.limits.maxPendingHandshakes
+          ? 'maxPendingHandshakes'
+          : undefined;
     if (limit) {
       countHit(this.limitHits, limit);
       this.warn.note(source, { reason: `over limits.${limit}` });
@@ -118,7 +130,9 @@ export class ConnectionGate {
       if (!this.pending.has(key)) return;
       this.settle(key);
       countHit(this.limitHits, 'handshakeTimeout');
-      this.warn.note(source, { reason: `no TLS handshake within limits.handshakeTimeout (${this.limits.handshakeTimeoutMs} ms)` });
+      this.warn.note(source, {
+        reason: `no TLS handshake within limits.handshakeTimeout (${this.limits.handshakeTimeoutMs} ms)`,
+      });
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
     this.pending.set(key, { source, timer });
@@ -150,14 +164,20 @@ export class ConnectionGate {
     const servers = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
     const tlsServer = servers instanceof Map ? ([...servers.keys()].pop() as EventEmitter | undefined) : undefined;
     if (!tlsServer || typeof tlsServer.on !== 'function') {
-      throw new InternalError('cannot watch TLS handshakes: this @grpc/grpc-js version hides its TLS server; install the version in package-lock.json');
+      throw new InternalError(
+        'cannot watch TLS handshakes: this @grpc/grpc-js version hides its TLS server; install the version in package-lock.json',
+      );
     }
     tlsServer.on('secureConnection', (s: Socket) => this.settle(keyOf(s)));
     tlsServer.on('tlsClientError', (err: Error, s: Socket) => {
       // A socket we cut at the deadline is counted there already.
       if (!this.pending.has(keyOf(s))) return;
       countHit(this.limitHits, 'handshakeFailed');
-      this.warn.note(s.remoteAddress ?? '?', { reason: errorMessage(err).replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:/, '').slice(0, 200) });
+      this.warn.note(s.remoteAddress ?? '?', {
+        reason: errorMessage(err)
+          .replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:/, '')
+          .slice(0, 200),
+      });
     });
   }
 }

@@ -1,4 +1,14 @@
-import { DomainNames, InvalidInputError, NotFoundError, parseAccountName, parseNetwork, type AdminServiceHandlers, type AgentInfo, type Clock, VERSION } from '@fsso/common';
+import {
+  DomainNames,
+  InvalidInputError,
+  NotFoundError,
+  parseAccountName,
+  parseNetwork,
+  type AdminServiceHandlers,
+  type AgentInfo,
+  type Clock,
+  VERSION,
+} from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { AgentStore } from '../store/agent-store';
 import type { Ingestor } from '../ingest/ingestor';
@@ -30,12 +40,18 @@ export interface AdminDeps {
 }
 
 /** "CORP\dave", "dave@corp.example" or "dave" (+ a separate domain): the user and canonical domain to match. */
-function userFilter(rawUser: string, rawDomain: string, names: DomainNames): { user: string | undefined; domain: string | undefined } {
+function userFilter(
+  rawUser: string,
+  rawDomain: string,
+  names: DomainNames,
+): { user: string | undefined; domain: string | undefined } {
   const a = parseAccountName(rawUser);
   const named = a.domain ?? rawDomain;
   const domain = named.trim() ? names.canonical(named) : undefined;
   if (a.domain && rawDomain.trim() && !names.same(a.domain, rawDomain)) {
-    throw new InvalidInputError(`user ${JSON.stringify(rawUser)} names domain ${a.domain}, but the domain filter is ${rawDomain}; give the domain once`);
+    throw new InvalidInputError(
+      `user ${JSON.stringify(rawUser)} names domain ${a.domain}, but the domain filter is ${rawDomain}; give the domain once`,
+    );
   }
   return { user: a.user.trim() ? a.user.trim().toLowerCase() : undefined, domain };
 }
@@ -45,7 +61,10 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
   return {
     ListLogons: unary((req) => {
       const network = req.network ? parseNetwork(req.network) : undefined;
-      if (network === null) throw new InvalidInputError(`network ${JSON.stringify(req.network)} is not a network; write it like 10.1.0.0/16`);
+      if (network === null)
+        throw new InvalidInputError(
+          `network ${JSON.stringify(req.network)} is not a network; write it like 10.1.0.0/16`,
+        );
       const filter = { ...userFilter(req.user, req.domain, d.names ?? DomainNames.NONE), network };
       const pageSize = Math.min(req.pageSize || 100, 1000);
       const page = d.table.list(filter, req.pageToken, pageSize);
@@ -75,10 +94,19 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       agents: d.agents.all().map((a): AgentInfo => {
         const conn = d.registry.get(a.agentId);
         return {
-          agentId: a.agentId, hostname: a.hostname, domains: a.domains, version: a.version, connected: conn !== undefined,
-          connectedSinceMs: conn?.connectedSinceMs ?? 0, lastContactMs: a.lastContactMs, lastEventMs: a.lastEventMs,
-          ackedSeq: a.ackedSeq, backlog: Math.max(0, a.headSeq - a.ackedSeq), eventsAccepted: a.eventsAccepted,
-          duplicates: a.duplicates, peer: conn?.peer ?? '',
+          agentId: a.agentId,
+          hostname: a.hostname,
+          domains: a.domains,
+          version: a.version,
+          connected: conn !== undefined,
+          connectedSinceMs: conn?.connectedSinceMs ?? 0,
+          lastContactMs: a.lastContactMs,
+          lastEventMs: a.lastEventMs,
+          ackedSeq: a.ackedSeq,
+          backlog: Math.max(0, a.headSeq - a.ackedSeq),
+          eventsAccepted: a.eventsAccepted,
+          duplicates: a.duplicates,
+          peer: conn?.peer ?? '',
         };
       }),
     })),
@@ -86,43 +114,73 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
     ExplainLogon: unary((req) => {
       const ip = parseRequestIp(req.ip);
       const e = d.table.get(ip);
-      if (!e) throw new NotFoundError(`no user is known at ${ip}; 'fssoctl who ${ip} --at TIME' shows who had it before`);
+      if (!e)
+        throw new NotFoundError(`no user is known at ${ip}; 'fssoctl who ${ip} --at TIME' shows who had it before`);
       return { identity: toIdentity(e), evidence: e.evidence, claims: e.claims };
     }),
 
     GetLogonAt: unary((req) => {
       const ip = parseRequestIp(req.ip);
-      if (!Number.isFinite(req.atMs) || req.atMs <= 0) throw new InvalidInputError('at_ms must be a time (epoch milliseconds)');
+      if (!Number.isFinite(req.atMs) || req.atMs <= 0)
+        throw new InvalidInputError('at_ms must be a time (epoch milliseconds)');
       const h = d.table.history.at(ip, req.atMs);
       return { at: h.at ? toHistoryItem(h.at) : null, around: h.around.map(toHistoryItem) };
     }),
 
     GetUser: unary((req) => {
       const f = userFilter(req.user, req.domain, d.names ?? DomainNames.NONE);
-      if (!f.user) throw new InvalidInputError("a user name is needed, e.g. 'dave', 'CORP\\dave' or 'dave@corp.example'");
+      if (!f.user)
+        throw new InvalidInputError("a user name is needed, e.g. 'dave', 'CORP\\dave' or 'dave@corp.example'");
       const inDomain = (domain: string): boolean => f.domain === undefined || domain === f.domain;
-      const current = d.table.ofUser(f.user).filter((e) => inDomain(e.domain)).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+      const current = d.table
+        .ofUser(f.user)
+        .filter((e) => inDomain(e.domain))
+        .sort((a, b) => b.lastSeenMs - a.lastSeenMs);
       const sinceMs = Number.isFinite(req.sinceMs) && req.sinceMs > 0 ? req.sinceMs : d.clock.now() - 24 * 3_600_000;
       const history = d.table.history.ofUser(f.user, sinceMs).filter((h) => inDomain(h.domain));
       return { current: current.map(toIdentity), history: history.map(toHistoryItem) };
     }),
 
     PruneAgents: unary((req) => {
-      const olderThanMs = Number.isFinite(req.olderThanMs) && req.olderThanMs > 0 ? req.olderThanMs : d.agentRetentionMs ?? 30 * 86_400_000;
+      const olderThanMs =
+        Number.isFinite(req.olderThanMs) && req.olderThanMs > 0
+          ? req.olderThanMs
+          : (d.agentRetentionMs ?? 30 * 86_400_000);
       const cutoff = d.clock.now() - olderThanMs;
       const connected = (id: string): boolean => d.registry.get(id) !== undefined;
       const removed = req.dryRun
-        ? d.agents.all().filter((a) => a.lastContactMs < cutoff && a.lastEventMs < cutoff && !connected(a.agentId)).map((a) => a.agentId)
+        ? d.agents
+            .all()
+            .filter((a) => a.lastContactMs < cutoff && a.lastEventMs < cutoff && !connected(a.agentId))
+            .map((a) => a.agentId)
         : d.agents.prune(cutoff, connected);
       return { removed, olderThanMs };
     }),
 
     GetStats: unary(() => ({
-      collectorId: d.collectorId, tableId: d.table.tableId, state: d.state(), revision: d.table.revision,
-      logons: d.table.count(), eventsAccepted: d.ingestor.counters.accepted, duplicates: d.ingestor.counters.duplicates,
-      expired: d.ingestor.counters.expired, rejected: d.ingestor.counters.rejected, denied: d.denied.count,
-      limitHits: { ...d.limitHits, ...(d.ingestor.authority.entryQuota ? { maxEntriesPerDomain: d.ingestor.authority.entryQuota } : {}) }, openStreams: d.streams.size, clockSkewed: d.ingestor.counters.skewed, contested: d.ingestor.authority.contested, outOfAuthority: d.ingestor.authority.outOfAuthority, agentsConnected: d.registry.size, syncSubscribers: d.hub.size,
-      startedMs: d.startedMs, database: d.database, version: VERSION,
+      collectorId: d.collectorId,
+      tableId: d.table.tableId,
+      state: d.state(),
+      revision: d.table.revision,
+      logons: d.table.count(),
+      eventsAccepted: d.ingestor.counters.accepted,
+      duplicates: d.ingestor.counters.duplicates,
+      expired: d.ingestor.counters.expired,
+      rejected: d.ingestor.counters.rejected,
+      denied: d.denied.count,
+      limitHits: {
+        ...d.limitHits,
+        ...(d.ingestor.authority.entryQuota ? { maxEntriesPerDomain: d.ingestor.authority.entryQuota } : {}),
+      },
+      openStreams: d.streams.size,
+      clockSkewed: d.ingestor.counters.skewed,
+      contested: d.ingestor.authority.contested,
+      outOfAuthority: d.ingestor.authority.outOfAuthority,
+      agentsConnected: d.registry.size,
+      syncSubscribers: d.hub.size,
+      startedMs: d.startedMs,
+      database: d.database,
+      version: VERSION,
     })),
   };
 }

@@ -53,7 +53,10 @@ export function guard<H extends object>(service: string, handlers: H, roles: rea
   const warned = new Set<string>();
   const out: Record<string, unknown> = {};
   for (const [method, fn] of Object.entries(handlers) as [string, (...a: unknown[]) => void][]) {
-    out[method] = (call: AnyCall & { destroy?(e: Error): void }, callback?: (e: Partial<grpc.StatusObject>) => void) => {
+    out[method] = (
+      call: AnyCall & { destroy?(e: Error): void },
+      callback?: (e: Partial<grpc.StatusObject>) => void,
+    ) => {
       if (o.insecure) {
         const peer = call.getPeer().replace(/:\d+$/, '');
         if (!warned.has(peer) && warned.size < 10_000) {
@@ -66,11 +69,12 @@ export function guard<H extends object>(service: string, handlers: H, roles: rea
       const pinned = o.pins.length === 0 || (who !== undefined && o.pins.includes(who.thumbprint));
       if (who && pinned && who.roles.some((r) => roles.includes(r))) return fn(call, callback);
       o.denied.count++;
-      const details = who && !pinned
-        ? `certificate ${who.name} is not one of the pinned client certificates (tls.pins)`
-        : who
-        ? `certificate ${who.name} has role ${who.roles.join(', ') || '(none)'}; ${service} needs ${roles.join(' or ')}`
-        : `no client certificate; ${service} needs one with role ${roles.join(' or ')}`;
+      const details =
+        who && !pinned
+          ? `certificate ${who.name} is not one of the pinned client certificates (tls.pins)`
+          : who
+            ? `certificate ${who.name} has role ${who.roles.join(', ') || '(none)'}; ${service} needs ${roles.join(' or ')}`
+            : `no client certificate; ${service} needs one with role ${roles.join(' or ')}`;
       o.log.warn('call refused', { service, method, peer: call.getPeer(), reason: details });
       const status = { code: grpc.status.PERMISSION_DENIED, details };
       if (callback) callback(status);

@@ -1,5 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { InvalidInputError, NotFoundError, normaliseIp, type IdentityServiceHandlers, type Logger, type SyncMessage, type SyncRequest__Output } from '@fsso/common';
+import {
+  InvalidInputError,
+  NotFoundError,
+  normaliseIp,
+  type IdentityServiceHandlers,
+  type Logger,
+  type SyncMessage,
+  type SyncRequest__Output,
+} from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry, TableChange } from '../identity/entry';
@@ -38,7 +46,9 @@ export function syncHeartbeatMs(log: Logger, env: NodeJS.ProcessEnv = process.en
   if (raw === undefined || raw === '') return HEARTBEAT_MS;
   const ms = Number(raw);
   if (!Number.isInteger(ms) || ms < 10 || ms > HEARTBEAT_MS) {
-    log.warn(`${SYNC_HEARTBEAT_ENV} ignored: give whole milliseconds from 10 to ${HEARTBEAT_MS}, or unset it`, { value: raw });
+    log.warn(`${SYNC_HEARTBEAT_ENV} ignored: give whole milliseconds from 10 to ${HEARTBEAT_MS}, or unset it`, {
+      value: raw,
+    });
     return HEARTBEAT_MS;
   }
   log.info(`sync heartbeat every ${ms} ms (${SYNC_HEARTBEAT_ENV}, a test setting)`);
@@ -47,7 +57,10 @@ export function syncHeartbeatMs(log: Logger, env: NodeJS.ProcessEnv = process.en
 
 export function parseRequestIp(raw: string): string {
   const ip = normaliseIp(raw);
-  if (ip === null) throw new InvalidInputError(`${JSON.stringify(raw)} is not a client IP address; give an IPv4 or IPv6 address such as 10.1.2.3`);
+  if (ip === null)
+    throw new InvalidInputError(
+      `${JSON.stringify(raw)} is not a client IP address; give an IPv4 or IPv6 address such as 10.1.2.3`,
+    );
   return ip;
 }
 
@@ -82,12 +95,18 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
       if (!d.quota.acquire(call, 'sync')) return;
       const overflow: Overflow = (limit, bytes) => {
         countHit(d.limitHits, limit);
-        d.log.warn('sync client not reading; its stream ends so it resumes later', { client: peer, peer: call.getPeer(), limit: `limits.${limit}`, bufferedBytes: bytes });
+        d.log.warn('sync client not reading; its stream ends so it resumes later', {
+          client: peer,
+          peer: call.getPeer(),
+          limit: `limits.${limit}`,
+          bufferedBytes: bytes,
+        });
       };
       // Reading the table and subscribing happen in one synchronous stretch, and commits are
       // synchronous too, so no change can fall between the snapshot (or catch-up) and the feed.
       // The snapshot's entries are taken now and encoded later, as the client reads.
-      const resumeFrom = req.tableId === table.tableId && req.fromRevision > 0 ? table.changesSince(req.fromRevision) : undefined;
+      const resumeFrom =
+        req.tableId === table.tableId && req.fromRevision > 0 ? table.changesSince(req.fromRevision) : undefined;
       let prefix: Iterator<SyncMessage>;
       if (resumeFrom) {
         prefix = resumeMessages(table.tableId, req.fromRevision, resumeFrom);
@@ -97,12 +116,15 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
         d.log.info('sync snapshot sent', { client: peer, revision: table.revision });
       }
       const sender = new SyncSender(call, d.budget, prefix, overflow);
-      const unsubscribe = hub.subscribe((changes) => {
-        for (const c of changes) {
-          const { m, bytes } = changeMessage(c);
-          sender.push(m, bytes);
-        }
-      }, () => sender.close(true));
+      const unsubscribe = hub.subscribe(
+        (changes) => {
+          for (const c of changes) {
+            const { m, bytes } = changeMessage(c);
+            sender.push(m, bytes);
+          }
+        },
+        () => sender.close(true),
+      );
       const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), heartbeatMs);
       const close = (): void => {
         clearInterval(beat);
@@ -123,6 +145,7 @@ function* resumeMessages(tableId: string, fromRevision: number, changes: TableCh
 
 function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage> {
   yield { snapshotBegin: { tableId, revision, total: entries.length } };
-  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) yield { snapshotChunk: { entries: entries.slice(i, i + SNAPSHOT_CHUNK).map(toIdentity) } };
+  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK)
+    yield { snapshotChunk: { entries: entries.slice(i, i + SNAPSHOT_CHUNK).map(toIdentity) } };
   yield { snapshotEnd: { revision } };
 }

@@ -5,7 +5,10 @@ import type { Limits, StreamKind } from '../limits-config';
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(private readonly perSecond: number, private readonly clock: Clock) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: Clock,
+  ) {
     this.tokens = perSecond;
     this.last = clock.now();
   }
@@ -46,14 +49,23 @@ export class StreamCounter {
     const mine = this.byOwner.get(key) ?? 0;
     const perCert = l.streamsPerCertificate[kind];
     if (mine >= perCert) {
-      return { limit: `streamsPerCertificate.${kind}`, message: `this certificate already has ${mine} open ${kind} streams (limits.streamsPerCertificate.${kind} is ${perCert}); close some, or raise the limit` };
+      return {
+        limit: `streamsPerCertificate.${kind}`,
+        message: `this certificate already has ${mine} open ${kind} streams (limits.streamsPerCertificate.${kind} is ${perCert}); close some, or raise the limit`,
+      };
     }
     if (this.open >= l.maxStreams) {
-      return { limit: 'maxStreams', message: `too many open streams (limits.maxStreams ${l.maxStreams}); retry later, or raise the limit` };
+      return {
+        limit: 'maxStreams',
+        message: `too many open streams (limits.maxStreams ${l.maxStreams}); retry later, or raise the limit`,
+      };
     }
     const shared = l.maxStreams - l.reservedAgentStreams;
     if (kind !== 'report' && this.nonAgent >= shared) {
-      return { limit: 'reservedAgentStreams', message: `the streams left (limits.maxStreams ${l.maxStreams}) are reserved for agents (limits.reservedAgentStreams ${l.reservedAgentStreams}); retry later` };
+      return {
+        limit: 'reservedAgentStreams',
+        message: `the streams left (limits.maxStreams ${l.maxStreams}) are reserved for agents (limits.reservedAgentStreams ${l.reservedAgentStreams}); retry later`,
+      };
     }
     this.open++;
     if (kind !== 'report') this.nonAgent++;
@@ -87,7 +99,11 @@ export class RateLimitedWarn {
   private timer: NodeJS.Timeout | undefined;
   private quietUntil = 0;
 
-  constructor(private readonly log: Logger, private readonly message: (n: number, seconds: number) => string, private readonly intervalMs = 10_000) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly message: (n: number, seconds: number) => string,
+    private readonly intervalMs = 10_000,
+  ) {}
 
   note(source: string, fields: Record<string, unknown> = {}): void {
     const now = Date.now();
@@ -97,7 +113,8 @@ export class RateLimitedWarn {
       return;
     }
     this.count++;
-    if (this.sources.size < 1000 || this.sources.has(source)) this.sources.set(source, (this.sources.get(source) ?? 0) + 1);
+    if (this.sources.size < 1000 || this.sources.has(source))
+      this.sources.set(source, (this.sources.get(source) ?? 0) + 1);
     this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.quietUntil - now)).unref();
   }
 

@@ -9,8 +9,15 @@ const OVERSIZE = /^Received message (larger than max|that decompresses to a size
  * its innermost call object, below every interceptor, and the handler never hears of it; the
  * first interceptor is handed that object, so its `sendStatus` is wrapped here.
  */
-export function countOversizeMessages(limitHits: Record<string, number>, log: Logger, maxBytes: number): grpc.ServerInterceptor {
-  const warn = new RateLimitedWarn(log, (n, s) => `messages refused by limits.maxMessageBytes: ${n} in the last ${s} s`);
+export function countOversizeMessages(
+  limitHits: Record<string, number>,
+  log: Logger,
+  maxBytes: number,
+): grpc.ServerInterceptor {
+  const warn = new RateLimitedWarn(
+    log,
+    (n, s) => `messages refused by limits.maxMessageBytes: ${n} in the last ${s} s`,
+  );
   return (method, call) => {
     const send = call.sendStatus.bind(call);
     let counted = false;
@@ -21,7 +28,10 @@ export function countOversizeMessages(limitHits: Record<string, number>, log: Lo
         counted = true;
         countHit(limitHits, 'maxMessageBytes');
         warn.note(call.getPeer(), { method: method.path, maxMessageBytes: maxBytes, details: status.details });
-        send({ ...status, details: `${status.details ?? ''}: over limits.maxMessageBytes (${maxBytes}); send smaller messages (agents: a smaller batchSize)` });
+        send({
+          ...status,
+          details: `${status.details ?? ''}: over limits.maxMessageBytes (${maxBytes}); send smaller messages (agents: a smaller batchSize)`,
+        });
         return;
       }
       send(status);

@@ -15,7 +15,8 @@ const isSeq = (n: number, min: number): boolean => Number.isSafeInteger(n) && n 
 
 /** Why a hello's sequence fields cannot be right, or undefined. */
 export function helloSeqProblem(h: AgentHello__Output): string | undefined {
-  if (h.spoolId === '') return 'spoolId is empty; an agent names its spool so the collector can tell a new spool (sequences start over) from a resumed one: upgrade the agent';
+  if (h.spoolId === '')
+    return 'spoolId is empty; an agent names its spool so the collector can tell a new spool (sequences start over) from a resumed one: upgrade the agent';
   if (h.spoolId.length > 128) return 'spoolId is longer than 128 characters';
   if (!isSeq(h.headSeq, 0)) return `headSeq ${h.headSeq} is not a sequence number (0 to ${MAX_SEQ})`;
   if (!isSeq(h.lastAckedSeq, 0)) return `lastAckedSeq ${h.lastAckedSeq} is not a sequence number (0 to ${MAX_SEQ})`;
@@ -32,12 +33,19 @@ export function helloSeqProblem(h: AgentHello__Output): string | undefined {
  *
  * @param known the hello's headSeq, or the highest seq accepted on this stream since, if higher
  */
-export function batchSeqProblem(events: readonly Event__Output[], batchHead: number, known: number, maxBatchEvents: number): string | undefined {
+export function batchSeqProblem(
+  events: readonly Event__Output[],
+  batchHead: number,
+  known: number,
+  maxBatchEvents: number,
+): string | undefined {
   if (!isSeq(batchHead, 0)) return `headSeq ${batchHead} is not a sequence number (0 to ${MAX_SEQ})`;
   const max = maxSeq(events);
   if (max > MAX_SEQ) return `event seq ${max} is not a sequence number (1 to ${MAX_SEQ})`;
-  if (max > batchHead) return `event seq ${max} is beyond the head ${batchHead} the batch reports; an agent sends only events it has spooled`;
-  if (max > known + maxBatchEvents) return `event seq ${max} jumps more than limits.maxBatchEvents (${maxBatchEvents}) past seq ${known} (the hello's head or the last seq sent); reconnect so the hello reports the real head`;
+  if (max > batchHead)
+    return `event seq ${max} is beyond the head ${batchHead} the batch reports; an agent sends only events it has spooled`;
+  if (max > known + maxBatchEvents)
+    return `event seq ${max} jumps more than limits.maxBatchEvents (${maxBatchEvents}) past seq ${known} (the hello's head or the last seq sent); reconnect so the hello reports the real head`;
   return undefined;
 }
 

@@ -41,7 +41,9 @@ export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
 }
 
 /** Wraps a unary handler so that thrown errors become statuses. */
-export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     try {
       callback(null, fn(call.request, call));

@@ -23,7 +23,12 @@ export function streamQuota(streams: StreamCounter, limitHits: Record<string, nu
       const grant = streams.acquire(kind, owner);
       if ('limit' in grant) {
         countHit(limitHits, grant.limit);
-        warn.note(caller?.name ?? owner, { kind, limit: `limits.${grant.limit}`, certificate: caller?.name, peer: call.getPeer() });
+        warn.note(caller?.name ?? owner, {
+          kind,
+          limit: `limits.${grant.limit}`,
+          certificate: caller?.name,
+          peer: call.getPeer(),
+        });
         endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, grant.message);
         return false;
       }

@@ -13,13 +13,16 @@ const WINDOW_BYTES = 1024 * 1024;
 export class SyncBudget {
   total = 0;
   readonly senders = new Set<SyncSender>();
-  constructor(readonly perStream: number, readonly maxTotal: number) {}
+  constructor(
+    readonly perStream: number,
+    readonly maxTotal: number,
+  ) {}
 }
 
 let serialize: ((m: SyncMessage) => Buffer) | undefined;
 /** The encoded size, by the same encoder grpc-js uses: `writableLength` counts messages, not bytes. */
 export function encodedSize(m: SyncMessage): number {
-  serialize ??= (loadFsso().proto.fsso.v1.IdentityService.service.Sync.responseSerialize as (m: SyncMessage) => Buffer);
+  serialize ??= loadFsso().proto.fsso.v1.IdentityService.service.Sync.responseSerialize as (m: SyncMessage) => Buffer;
   return serialize(m).length;
 }
 
@@ -71,7 +74,8 @@ export class SyncSender {
       let worst: SyncSender = this;
       for (const s of this.budget.senders) if (s.buffered > worst.buffered) worst = s;
       worst.fail('maxSyncBufferTotalBytes');
-      if (worst === this || this.budget.total + bytes > this.budget.maxTotal) return this.ended ? undefined : this.fail('maxSyncBufferTotalBytes');
+      if (worst === this || this.budget.total + bytes > this.budget.maxTotal)
+        return this.ended ? undefined : this.fail('maxSyncBufferTotalBytes');
     }
     this.live.push({ m, bytes });
     this.liveBytes += bytes;
@@ -118,7 +122,11 @@ export class SyncSender {
     this.release();
     this.overflow(limit, buffered);
     const max = limit === 'maxSyncBufferBytes' ? this.budget.perStream : this.budget.maxTotal;
-    endWithStatus(this.call, grpc.status.RESOURCE_EXHAUSTED, `the client is not reading: ${buffered} bytes queued for it, over limits.${limit} (${max}); read faster, then reconnect with your last revision`);
+    endWithStatus(
+      this.call,
+      grpc.status.RESOURCE_EXHAUSTED,
+      `the client is not reading: ${buffered} bytes queued for it, over limits.${limit} (${max}); read faster, then reconnect with your last revision`,
+    );
   }
 
   private release(): void {

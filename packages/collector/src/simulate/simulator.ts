@@ -37,7 +37,12 @@ const SIMULATED_AGENT = '';
  * applied in event-time order and the clock stands at each event's time, with expiry swept before
  * every event and at the end (`atMs`, or the last event's time).
  */
-export function simulate(events: readonly AgentEvent[], settings: IdentitySettings, atMs?: number, groups?: GroupLookup): SimulationResult {
+export function simulate(
+  events: readonly AgentEvent[],
+  settings: IdentitySettings,
+  atMs?: number,
+  groups?: GroupLookup,
+): SimulationResult {
   const db = openDatabase(':memory:', 'normal');
   const table = new IdentityTable(db);
   const agents = new AgentStore(db);
@@ -48,10 +53,28 @@ export function simulate(events: readonly AgentEvent[], settings: IdentitySettin
   const engine = new IdentityEngine(table, new WorkstationStore(db), settings, groups);
   // The same write path as the daemon; no Sync stream listens to this hub.
   const writer = new TableWriter({ db, table, hub: new ChangeHub() });
-  const ingestor = new Ingestor({ table, agents, events: new EventLog(db), clock, engine, deadEntryTimeoutMs: settings.deadEntryTimeoutMs, log, writer });
+  const ingestor = new Ingestor({
+    table,
+    agents,
+    events: new EventLog(db),
+    clock,
+    engine,
+    deadEntryTimeoutMs: settings.deadEntryTimeoutMs,
+    log,
+    writer,
+  });
   agents.save({
-    agentId: SIMULATED_AGENT, spoolId: 'simulate', ackedSeq: 0, headSeq: 0, hostname: 'simulate', domains: [], version: '',
-    lastEventMs: 0, lastContactMs: 0, eventsAccepted: 0, duplicates: 0,
+    agentId: SIMULATED_AGENT,
+    spoolId: 'simulate',
+    ackedSeq: 0,
+    headSeq: 0,
+    hostname: 'simulate',
+    domains: [],
+    version: '',
+    lastEventMs: 0,
+    lastContactMs: 0,
+    eventsAccepted: 0,
+    duplicates: 0,
   });
   const ordered = [...events].sort((a, b) => a.eventTimeMs - b.eventTimeMs);
   const changes: TableChange[] = [];

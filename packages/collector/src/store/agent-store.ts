@@ -16,14 +16,31 @@ export interface AgentRecord {
 }
 
 interface AgentRow {
-  agent_id: string; spool_id: string; acked_seq: number; head_seq: number; hostname: string; domains: string;
-  version: string; last_event_ms: number; last_contact_ms: number; events_accepted: number; duplicates: number;
+  agent_id: string;
+  spool_id: string;
+  acked_seq: number;
+  head_seq: number;
+  hostname: string;
+  domains: string;
+  version: string;
+  last_event_ms: number;
+  last_contact_ms: number;
+  events_accepted: number;
+  duplicates: number;
 }
 
 const toRecord = (r: AgentRow): AgentRecord => ({
-  agentId: r.agent_id, spoolId: r.spool_id, ackedSeq: r.acked_seq, headSeq: r.head_seq, hostname: r.hostname,
-  domains: JSON.parse(r.domains) as string[], version: r.version, lastEventMs: r.last_event_ms,
-  lastContactMs: r.last_contact_ms, eventsAccepted: r.events_accepted, duplicates: r.duplicates,
+  agentId: r.agent_id,
+  spoolId: r.spool_id,
+  ackedSeq: r.acked_seq,
+  headSeq: r.head_seq,
+  hostname: r.hostname,
+  domains: JSON.parse(r.domains) as string[],
+  version: r.version,
+  lastEventMs: r.last_event_ms,
+  lastContactMs: r.last_contact_ms,
+  eventsAccepted: r.events_accepted,
+  duplicates: r.duplicates,
 });
 
 /** Each agent's acknowledged sequence and counters; survives restarts with the table. */
@@ -32,7 +49,8 @@ export class AgentStore {
   private readonly saveSt;
   constructor(private readonly db: Db) {
     this.getSt = db.prepare('SELECT * FROM agents WHERE agent_id = ?');
-    this.saveSt = db.prepare(`INSERT INTO agents (agent_id, spool_id, acked_seq, head_seq, hostname, domains, version, last_event_ms, last_contact_ms, events_accepted, duplicates)
+    this.saveSt =
+      db.prepare(`INSERT INTO agents (agent_id, spool_id, acked_seq, head_seq, hostname, domains, version, last_event_ms, last_contact_ms, events_accepted, duplicates)
       VALUES (@agentId, @spoolId, @ackedSeq, @headSeq, @hostname, @domains, @version, @lastEventMs, @lastContactMs, @eventsAccepted, @duplicates)
       ON CONFLICT (agent_id) DO UPDATE SET spool_id = excluded.spool_id, acked_seq = excluded.acked_seq, head_seq = excluded.head_seq,
         hostname = excluded.hostname, domains = excluded.domains, version = excluded.version, last_event_ms = excluded.last_event_ms,
@@ -57,10 +75,17 @@ export class AgentStore {
    * id is free text from the hello: without pruning, every id ever used stays forever.
    */
   prune(beforeMs: number, connected: (agentId: string) => boolean): string[] {
-    const old = (this.db.prepare('SELECT agent_id FROM agents WHERE last_contact_ms < ? AND last_event_ms < ?').all(beforeMs, beforeMs) as { agent_id: string }[])
-      .map((r) => r.agent_id).filter((id) => !connected(id));
+    const old = (
+      this.db
+        .prepare('SELECT agent_id FROM agents WHERE last_contact_ms < ? AND last_event_ms < ?')
+        .all(beforeMs, beforeMs) as { agent_id: string }[]
+    )
+      .map((r) => r.agent_id)
+      .filter((id) => !connected(id));
     const del = this.db.prepare('DELETE FROM agents WHERE agent_id = ?');
-    this.db.transaction(() => { for (const id of old) del.run(id); })();
+    this.db.transaction(() => {
+      for (const id of old) del.run(id);
+    })();
     return old;
   }
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { DatabaseTooNewError, DatabaseNotSqliteError, DatabaseOpenError, FssoError, ensurePrivateFile, errorMessage } from '@fsso/common';
+import {
+  DatabaseTooNewError,
+  DatabaseNotSqliteError,
+  DatabaseOpenError,
+  FssoError,
+  ensurePrivateFile,
+  errorMessage,
+} from '@fsso/common';
 import { MIGRATIONS } from './schema';
 
 export type Db = Database.Database;
@@ -32,9 +39,15 @@ export function openDatabase(path: string, durability: 'full' | 'normal'): Db {
     if (err instanceof FssoError) throw err;
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new DatabaseNotSqliteError(`the database ${path} is not an SQLite database of the collector (${errorMessage(err)}); it was left untouched: point "database" (or "dataDir") at another file, or move it away to start with an empty table`, path);
+      throw new DatabaseNotSqliteError(
+        `the database ${path} is not an SQLite database of the collector (${errorMessage(err)}); it was left untouched: point "database" (or "dataDir") at another file, or move it away to start with an empty table`,
+        path,
+      );
     }
-    throw new DatabaseOpenError(`cannot use the database ${path} (${code || 'error'}: ${errorMessage(err)}); check that its folder is writable and the disk has space`, path);
+    throw new DatabaseOpenError(
+      `cannot use the database ${path} (${code || 'error'}: ${errorMessage(err)}); check that its folder is writable and the disk has space`,
+      path,
+    );
   }
   return db;
 }
@@ -62,7 +75,12 @@ function openProblem(err: unknown, path: string): string {
 function migrate(db: Db, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new DatabaseTooNewError(`the database ${path} has schema version ${current}, newer than this collector knows (${MIGRATIONS.length}); run a newer collector or restore a backup`, path, current, MIGRATIONS.length);
+    throw new DatabaseTooNewError(
+      `the database ${path} has schema version ${current}, newer than this collector knows (${MIGRATIONS.length}); run a newer collector or restore a backup`,
+      path,
+      current,
+      MIGRATIONS.length,
+    );
   }
   db.transaction(() => {
     for (let v = current; v < MIGRATIONS.length; v++) {

@@ -6,12 +6,29 @@ import type { ValidEvent } from '../ingest/validate';
 export class EventLog {
   private readonly insertSt: Statement;
   constructor(private readonly db: Db) {
-    this.insertSt = db.prepare(`INSERT INTO events (agent_id, spool_id, seq, kind, user, domain, ip, workstation, mac, event_time_ms, source, source_event_id, logon_type, reporter, received_ms)
+    this.insertSt =
+      db.prepare(`INSERT INTO events (agent_id, spool_id, seq, kind, user, domain, ip, workstation, mac, event_time_ms, source, source_event_id, logon_type, reporter, received_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   append(agentId: string, spoolId: string, e: ValidEvent, receivedMs: number): void {
-    this.insertSt.run(agentId, spoolId, e.seq, e.kind, e.user, e.domain, e.ip, e.workstation, e.mac, e.eventTimeMs, e.source, e.sourceEventId, e.logonType, e.reporter, receivedMs);
+    this.insertSt.run(
+      agentId,
+      spoolId,
+      e.seq,
+      e.kind,
+      e.user,
+      e.domain,
+      e.ip,
+      e.workstation,
+      e.mac,
+      e.eventTimeMs,
+      e.source,
+      e.sourceEventId,
+      e.logonType,
+      e.reporter,
+      receivedMs,
+    );
   }
 
   /**
@@ -19,7 +36,8 @@ export class EventLog {
    * cutoff bounds the delete and the query stops at the first row it keeps.
    */
   prune(cutoffMs: number): number {
-    const first = this.db.prepare('SELECT id FROM events WHERE received_ms >= ? ORDER BY id LIMIT 1').get(cutoffMs) as { id: number } | undefined;
+    const first = this.db.prepare('SELECT id FROM events WHERE received_ms >= ? ORDER BY id LIMIT 1').get(cutoffMs) as
+      { id: number } | undefined;
     if (first) return this.db.prepare('DELETE FROM events WHERE id < ?').run(first.id).changes;
     return this.db.prepare('DELETE FROM events WHERE received_ms < ?').run(cutoffMs).changes;
   }

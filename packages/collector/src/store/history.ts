@@ -15,8 +15,26 @@ export interface HistoryRow {
   endedBy: string;
 }
 
-interface Row { ip: string; user: string; domain: string; workstation: string; shared: number; from_ms: number; to_ms: number | null; ended_by: string | null }
-const toRow = (r: Row): HistoryRow => ({ ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, shared: r.shared === 1, fromMs: r.from_ms, toMs: r.to_ms ?? undefined, endedBy: r.ended_by ?? '' });
+interface Row {
+  ip: string;
+  user: string;
+  domain: string;
+  workstation: string;
+  shared: number;
+  from_ms: number;
+  to_ms: number | null;
+  ended_by: string | null;
+}
+const toRow = (r: Row): HistoryRow => ({
+  ip: r.ip,
+  user: r.user,
+  domain: r.domain,
+  workstation: r.workstation,
+  shared: r.shared === 1,
+  fromMs: r.from_ms,
+  toMs: r.to_ms ?? undefined,
+  endedBy: r.ended_by ?? '',
+});
 
 /**
  * Every change of an address's holder, kept for `historyRetention`: "who had 10.1.2.3 at 09:14
@@ -26,12 +44,18 @@ export class HistoryLog {
   private readonly st: Record<'open' | 'close' | 'at' | 'around' | 'prune' | 'ofUser', Statement>;
   constructor(db: Db) {
     this.st = {
-      open: db.prepare('INSERT INTO history (ip, user, domain, workstation, shared, from_ms) VALUES (?, ?, ?, ?, ?, ?)'),
+      open: db.prepare(
+        'INSERT INTO history (ip, user, domain, workstation, shared, from_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       close: db.prepare('UPDATE history SET to_ms = MAX(from_ms, ?), ended_by = ? WHERE ip = ? AND to_ms IS NULL'),
-      at: db.prepare('SELECT * FROM history WHERE ip = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms DESC LIMIT 1'),
+      at: db.prepare(
+        'SELECT * FROM history WHERE ip = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms DESC LIMIT 1',
+      ),
       around: db.prepare('SELECT * FROM history WHERE ip = ? AND from_ms <= ? ORDER BY from_ms DESC LIMIT ?'),
       prune: db.prepare('DELETE FROM history WHERE to_ms IS NOT NULL AND to_ms < ?'),
-      ofUser: db.prepare('SELECT * FROM history WHERE user = ? AND (to_ms IS NULL OR to_ms >= ?) ORDER BY from_ms DESC LIMIT ?'),
+      ofUser: db.prepare(
+        'SELECT * FROM history WHERE user = ? AND (to_ms IS NULL OR to_ms >= ?) ORDER BY from_ms DESC LIMIT ?',
+      ),
     };
   }
 

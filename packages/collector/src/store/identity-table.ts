@@ -40,10 +40,21 @@ export function writeGroups(groups: readonly string[], groupDns: readonly string
 }
 
 const toEntry = (r: LogonRow): Entry => ({
-  ip: r.ip, user: r.user, domain: r.domain, workstation: r.workstation, ...readGroups(r.groups),
-  firstSeenMs: r.first_seen_ms, lastSeenMs: r.last_seen_ms, source: r.source, revision: r.revision,
-  shared: r.shared === 1, groupsStale: r.groups_stale === 1, evidence: JSON.parse(r.evidence) as EvidenceItem[], userSeenMs: r.user_seen_ms,
-  contested: r.contested === 1, claims: JSON.parse(r.claims) as Claim[],
+  ip: r.ip,
+  user: r.user,
+  domain: r.domain,
+  workstation: r.workstation,
+  ...readGroups(r.groups),
+  firstSeenMs: r.first_seen_ms,
+  lastSeenMs: r.last_seen_ms,
+  source: r.source,
+  revision: r.revision,
+  shared: r.shared === 1,
+  groupsStale: r.groups_stale === 1,
+  evidence: JSON.parse(r.evidence) as EvidenceItem[],
+  userSeenMs: r.user_seen_ms,
+  contested: r.contested === 1,
+  claims: JSON.parse(r.claims) as Claim[],
 });
 
 /** Evidence items kept per entry. */
@@ -80,13 +91,16 @@ export class IdentityTable {
     this.tableId = readMeta(db, 'table_id') ?? '';
     this.rev = Number(readMeta(db, 'revision') ?? '0');
     this.st = {
-      upsert: db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
+      upsert:
+        db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
         VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs, @contested, @claims)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
           evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
-      refresh: db.prepare('UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip'),
+      refresh: db.prepare(
+        'UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip',
+      ),
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -101,7 +115,8 @@ export class IdentityTable {
     this.byUser.clear();
     this.perDomain.clear();
     this.dirty.clear();
-    for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>) this.remember(toEntry(r));
+    for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>)
+      this.remember(toEntry(r));
   }
 
   private remember(e: Entry): void {
@@ -158,11 +173,25 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
-    this.st.upsert.run({ ...full, groups: writeGroups(full.groups, full.groupDns), shared: full.shared ? 1 : 0, groupsStale: full.groupsStale ? 1 : 0, evidence: JSON.stringify(full.evidence), contested: full.contested ? 1 : 0, claims: JSON.stringify(full.claims) });
+    this.st.upsert.run({
+      ...full,
+      groups: writeGroups(full.groups, full.groupDns),
+      shared: full.shared ? 1 : 0,
+      groupsStale: full.groupsStale ? 1 : 0,
+      evidence: JSON.stringify(full.evidence),
+      contested: full.contested ? 1 : 0,
+      claims: JSON.stringify(full.claims),
+    });
     this.dirty.delete(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
-    if (!before || before.user !== full.user || before.domain !== full.domain || before.shared !== full.shared || before.contested !== full.contested) {
+    if (
+      !before ||
+      before.user !== full.user ||
+      before.domain !== full.domain ||
+      before.shared !== full.shared ||
+      before.contested !== full.contested
+    ) {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
     }
@@ -240,7 +269,9 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    return [...(this.byUser.get(user) ?? [])].map((ip) => this.cache.get(ip)).filter((e): e is Entry => e !== undefined);
+    return [...(this.byUser.get(user) ?? [])]
+      .map((ip) => this.cache.get(ip))
+      .filter((e): e is Entry => e !== undefined);
   }
 
   /** A page of entries matching the filter, ordered by address text after `afterIp`, and how many match in all. */
@@ -248,7 +279,9 @@ export class IdentityTable {
     const user = filter.user?.toLowerCase();
     const domain = filter.domain?.toUpperCase();
     const source = user ? this.ofUser(user) : [...this.cache.values()];
-    const matching = source.filter((e) => (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)));
+    const matching = source.filter(
+      (e) => (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)),
+    );
     const after = matching.filter((e) => e.ip > afterIp).sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
     return { entries: after.slice(0, limit), more: after.length > limit, total: matching.length };
   }
@@ -262,12 +295,26 @@ export class IdentityTable {
   changesSince(revision: number): TableChange[] | undefined {
     if (revision > this.rev) return undefined;
     if (revision === this.rev) return [];
-    const first = this.db.prepare('SELECT MIN(revision) AS r FROM changes WHERE revision > ?').get(revision) as { r: number | null };
+    const first = this.db.prepare('SELECT MIN(revision) AS r FROM changes WHERE revision > ?').get(revision) as {
+      r: number | null;
+    };
     if (first.r !== revision + 1) return undefined;
     const rows = this.db.prepare('SELECT * FROM changes WHERE revision > ? ORDER BY revision').all(revision) as {
-      revision: number; op: 'UPSERT' | 'DELETE'; ip: string; entry: string | null; reason: string; at_ms: number;
+      revision: number;
+      op: 'UPSERT' | 'DELETE';
+      ip: string;
+      entry: string | null;
+      reason: string;
+      at_ms: number;
     }[];
-    return rows.map((r) => ({ revision: r.revision, op: r.op, ip: r.ip, entry: r.entry ? (JSON.parse(r.entry) as Entry) : undefined, reason: r.reason, atMs: r.at_ms }));
+    return rows.map((r) => ({
+      revision: r.revision,
+      op: r.op,
+      ip: r.ip,
+      entry: r.entry ? (JSON.parse(r.entry) as Entry) : undefined,
+      reason: r.reason,
+      atMs: r.at_ms,
+    }));
   }
 
   /** Keeps the newest `keep` changes. */
@@ -288,7 +335,14 @@ export class IdentityTable {
   }
 
   private record(change: TableChange): TableChange {
-    this.st.change.run(change.revision, change.op, change.ip, change.entry ? JSON.stringify(change.entry) : null, change.reason, change.atMs);
+    this.st.change.run(
+      change.revision,
+      change.op,
+      change.ip,
+      change.entry ? JSON.stringify(change.entry) : null,
+      change.reason,
+      change.atMs,
+    );
     return change;
   }
 }

@@ -10,7 +10,11 @@ export class StorageHealth {
   private failingSince: number | undefined;
   private failures = 0;
 
-  constructor(private readonly database: string, private readonly log: Logger, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly database: string,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get failing(): boolean {
     return this.failingSince !== undefined;
@@ -22,7 +26,10 @@ export class StorageHealth {
     this.failures++;
     if (this.failingSince === undefined) {
       this.failingSince = this.now();
-      this.log.error('ingest paused: the database cannot be written; agents keep their events and resend', { database: this.database, reason: why });
+      this.log.error('ingest paused: the database cannot be written; agents keep their events and resend', {
+        database: this.database,
+        reason: why,
+      });
     }
     return why;
   }
@@ -30,7 +37,11 @@ export class StorageHealth {
   /** A write worked: logs the recovery if writes were failing. */
   succeeded(): void {
     if (this.failingSince === undefined) return;
-    this.log.info('ingest resumed: the database can be written again', { database: this.database, pausedMs: this.now() - this.failingSince, refusedBatches: this.failures });
+    this.log.info('ingest resumed: the database can be written again', {
+      database: this.database,
+      pausedMs: this.now() - this.failingSince,
+      refusedBatches: this.failures,
+    });
     this.failingSince = undefined;
     this.failures = 0;
   }
@@ -39,7 +50,9 @@ export class StorageHealth {
 /** A failed write in words with the fix; SQLITE_FULL is the usual one. */
 export function describeWriteFailure(err: unknown, database: string): string {
   const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-  if (code === 'SQLITE_FULL') return `the disk under the database ${database} is full; free space there (ingest resumes by itself)`;
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR_WRITE' || code.startsWith('SQLITE_IOERR')) return `the database ${database} cannot be written (${code}: ${errorMessage(err)}); check the disk and its mount`;
+  if (code === 'SQLITE_FULL')
+    return `the disk under the database ${database} is full; free space there (ingest resumes by itself)`;
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR_WRITE' || code.startsWith('SQLITE_IOERR'))
+    return `the database ${database} cannot be written (${code}: ${errorMessage(err)}); check the disk and its mount`;
   return `the database ${database} refused the write (${code || 'error'}: ${errorMessage(err)})`;
 }

@@ -14,8 +14,26 @@ export interface Workstation {
   ipSeenMs: number;
 }
 
-interface Row { realm: string; name: string; user: string; domain: string; user_seen_ms: number; ip: string; mac: string; ip_seen_ms: number }
-const toWs = (r: Row): Workstation => ({ realm: r.realm, name: r.name, user: r.user, domain: r.domain, userSeenMs: r.user_seen_ms, ip: r.ip, mac: r.mac, ipSeenMs: r.ip_seen_ms });
+interface Row {
+  realm: string;
+  name: string;
+  user: string;
+  domain: string;
+  user_seen_ms: number;
+  ip: string;
+  mac: string;
+  ip_seen_ms: number;
+}
+const toWs = (r: Row): Workstation => ({
+  realm: r.realm,
+  name: r.name,
+  user: r.user,
+  domain: r.domain,
+  userSeenMs: r.user_seen_ms,
+  ip: r.ip,
+  mac: r.mac,
+  ipSeenMs: r.ip_seen_ms,
+});
 
 /**
  * Per-workstation memory, fed by every event that names a machine (4624 WorkstationName, 4776,
@@ -26,7 +44,10 @@ const toWs = (r: Row): Workstation => ({ realm: r.realm, name: r.name, user: r.u
  * naming "WKS1" can never move a SALES user.
  */
 export class WorkstationStore {
-  private readonly st: Record<'get' | 'user' | 'address' | 'clear' | 'byIp' | 'byName' | 'lease' | 'leaseOf' | 'leaseAt' | 'dropLease', Statement>;
+  private readonly st: Record<
+    'get' | 'user' | 'address' | 'clear' | 'byIp' | 'byName' | 'lease' | 'leaseOf' | 'leaseAt' | 'dropLease',
+    Statement
+  >;
   constructor(db: Db) {
     this.st = {
       get: db.prepare('SELECT * FROM machines WHERE realm = ? AND name = ?'),
@@ -42,7 +63,9 @@ export class WorkstationStore {
       lease: db.prepare(`INSERT INTO machine_leases (realm, name, mac, ip, seen_ms) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (realm, name, mac) DO UPDATE SET ip = excluded.ip, seen_ms = excluded.seen_ms WHERE excluded.seen_ms >= machine_leases.seen_ms`),
       leaseOf: db.prepare('SELECT ip, seen_ms FROM machine_leases WHERE realm = ? AND name = ? AND mac = ?'),
-      leaseAt: db.prepare('SELECT mac FROM machine_leases WHERE realm = ? AND name = ? AND ip = ? AND seen_ms >= ? LIMIT 1'),
+      leaseAt: db.prepare(
+        'SELECT mac FROM machine_leases WHERE realm = ? AND name = ? AND ip = ? AND seen_ms >= ? LIMIT 1',
+      ),
       dropLease: db.prepare('DELETE FROM machine_leases WHERE realm = ? AND name = ? AND ip = ?'),
     };
   }

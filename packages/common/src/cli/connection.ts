@@ -1,5 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { CallFailedError, PermissionDeniedError, type FssoError, PeerError, NotFoundError, InvalidInputError } from '../errors';
+import {
+  CallFailedError,
+  PermissionDeniedError,
+  type FssoError,
+  PeerError,
+  NotFoundError,
+  InvalidInputError,
+} from '../errors';
 import { parseAddress } from '../config/values';
 import { channelCredentials, type LinkSecurity } from '../wire/credentials';
 import { UsageError } from './run';
@@ -45,14 +52,19 @@ export function resolveConnection(values: Record<string, string | boolean | unde
   if (insecure && (ca || cert || key)) {
     const flag = values['insecure'] === true ? '--insecure' : 'FSSO_INSECURE';
     const given = [ca && '--ca', cert && '--cert', key && '--key'].filter(Boolean).join('/');
-    throw new UsageError(`${flag} and ${given} are both given (flags or FSSO_CA/FSSO_CERT/FSSO_KEY); drop ${flag} to use mutual TLS, or drop the TLS files for a plaintext lab collector`);
+    throw new UsageError(
+      `${flag} and ${given} are both given (flags or FSSO_CA/FSSO_CERT/FSSO_KEY); drop ${flag} to use mutual TLS, or drop the TLS files for a plaintext lab collector`,
+    );
   }
   if (ca && cert && key) security = { tls: { ca, cert, key, pins: pin ? [pin] : undefined } };
   else if (insecure) security = { insecure: true };
   else {
-    throw new UsageError('no TLS credentials: pass --ca, --cert and --key (or FSSO_CA/FSSO_CERT/FSSO_KEY), or --insecure for a plaintext lab collector');
+    throw new UsageError(
+      'no TLS credentials: pass --ca, --cert and --key (or FSSO_CA/FSSO_CERT/FSSO_KEY), or --insecure for a plaintext lab collector',
+    );
   }
-  if (security.insecure) process.stderr.write('warning: plaintext gRPC (--insecure): identities cross the network unprotected\n');
+  if (security.insecure)
+    process.stderr.write('warning: plaintext gRPC (--insecure): identities cross the network unprotected\n');
   const credentials = channelCredentials(security, '--');
   rememberLink(address, security);
   return { address, credentials, insecure: security.insecure === true };
@@ -63,7 +75,9 @@ export function resolveConnection(values: Record<string, string | boolean | unde
  * note: " wrapper, so a refused certificate reads as our sentence, not as transport noise.
  */
 export function connectionFailureReason(details: string): string {
-  const m = /No connection established\. Last error: (?:Error: )?([\s\S]*?)(?:\. Resolution note: [\s\S]*)?$/.exec(details);
+  const m = /No connection established\. Last error: (?:Error: )?([\s\S]*?)(?:\. Resolution note: [\s\S]*)?$/.exec(
+    details,
+  );
   return m?.[1] ?? details;
 }
 
@@ -82,7 +96,9 @@ export function callError(err: unknown, address: string): FssoError {
     case grpc.status.DEADLINE_EXCEEDED:
       // Our own refusal of the server's certificate already says what to do.
       if (/it is not a collector/.test(details)) return new PeerError(`refusing the server at ${address}: ${details}`);
-      return new PeerError(`cannot reach the collector at ${address} (${details}); ${tlsHint(details) ?? 'is it running, and is --collector right?'}`);
+      return new PeerError(
+        `cannot reach the collector at ${address} (${details}); ${tlsHint(details) ?? 'is it running, and is --collector right?'}`,
+      );
     default:
       return new CallFailedError(`the collector at ${address} answered: ${details}`, address);
   }
@@ -104,9 +120,12 @@ export function call<Res>(
 
 /** What a TLS failure inside a gRPC error means, and what to do. */
 function tlsHint(details: string): string | undefined {
-  if (/self[- ]signed certificate in certificate chain|unable to get local issuer/i.test(details)) return "the collector's certificate is not from the CA in --ca: use the CA that issued it ('fssoctl tls check' shows the chain)";
+  if (/self[- ]signed certificate in certificate chain|unable to get local issuer/i.test(details))
+    return "the collector's certificate is not from the CA in --ca: use the CA that issued it ('fssoctl tls check' shows the chain)";
   if (/certificate has expired/i.test(details)) return "the collector's certificate has expired: issue a new one";
-  if (/does not name|altnames/i.test(details)) return 'the certificate does not name the address you used: connect by a name it lists';
-  if (/certificate required|alert/i.test(details)) return 'the collector refused the TLS handshake: pass --cert/--key of a certificate from its CA';
+  if (/does not name|altnames/i.test(details))
+    return 'the certificate does not name the address you used: connect by a name it lists';
+  if (/certificate required|alert/i.test(details))
+    return 'the collector refused the TLS handshake: pass --cert/--key of a certificate from its CA';
   return undefined;
 }

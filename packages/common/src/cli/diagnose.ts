@@ -25,10 +25,15 @@ export function rememberedLinks(): [string, LinkSecurity][] {
 
 /** Failures whose words do not say what went wrong; anything else is already explained. */
 export function isOpaqueFailure(details: string): boolean {
-  return /Failed to connect|wrong version number|packet length too long|Connection dropped|ECONNRESET|socket hang up|Connection closed|No connection established|Received RST_STREAM|Protocol error|no answer yet|stream ended by the collector/i.test(details);
+  return /Failed to connect|wrong version number|packet length too long|Connection dropped|ECONNRESET|socket hang up|Connection closed|No connection established|Received RST_STREAM|Protocol error|no answer yet|stream ended by the collector/i.test(
+    details,
+  );
 }
 
-const PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+const PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
 
 function split(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
@@ -53,17 +58,32 @@ function firstAnswer(sock: Socket, waitMs: number): Promise<{ data?: Buffer; err
 }
 
 /** One sentence with the fix, or undefined when the probe finds nothing wrong (the failure was elsewhere). */
-export async function diagnoseConnection(address: string, sec: LinkSecurity, waitMs = 3000): Promise<string | undefined> {
+export async function diagnoseConnection(
+  address: string,
+  sec: LinkSecurity,
+  waitMs = 3000,
+): Promise<string | undefined> {
   const { host, port } = split(address);
   const tcp = await new Promise<NodeJS.ErrnoException | Socket>((resolve) => {
     const s = tcpConnect({ host, port });
-    const timer = setTimeout(() => { s.destroy(); resolve(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })); }, waitMs);
-    s.once('connect', () => { clearTimeout(timer); resolve(s); });
-    s.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); resolve(e); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    }, waitMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e);
+    });
   });
   if (!(tcp instanceof Socket)) {
-    if (tcp.code === 'ECONNREFUSED') return `connection refused at ${address}: nothing listens there; is the collector running, and is --collector (or collectors[].address) right?`;
-    if (tcp.code === 'ETIMEDOUT') return `no answer from ${address} within ${waitMs / 1000} s: a firewall drops the connection, or the collector is frozen`;
+    if (tcp.code === 'ECONNREFUSED')
+      return `connection refused at ${address}: nothing listens there; is the collector running, and is --collector (or collectors[].address) right?`;
+    if (tcp.code === 'ETIMEDOUT')
+      return `no answer from ${address} within ${waitMs / 1000} s: a firewall drops the connection, or the collector is frozen`;
     return `cannot connect to ${address} (${tcp.code ?? tcp.message}); check the address`;
   }
   if (sec.insecure || !sec.tls) {
@@ -82,8 +102,20 @@ export async function diagnoseConnection(address: string, sec: LinkSecurity, wai
   }
   return new Promise((resolve) => {
     const servername = /^[\d.]+$|:/.test(host) ? undefined : host;
-    const sock = tlsConnect({ host, port, ca, cert, key, servername, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
-    const timer = setTimeout(() => { sock.destroy(); resolve(`the TLS handshake with ${address} did not finish within ${waitMs / 1000} s: is it a TLS server at all?`); }, waitMs);
+    const sock = tlsConnect({
+      host,
+      port,
+      ca,
+      cert,
+      key,
+      servername,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+    });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(`the TLS handshake with ${address} did not finish within ${waitMs / 1000} s: is it a TLS server at all?`);
+    }, waitMs);
     sock.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       sock.destroy();
@@ -91,17 +123,29 @@ export async function diagnoseConnection(address: string, sec: LinkSecurity, wai
     });
     sock.once('secureConnect', () => {
       clearTimeout(timer);
-      const verdict = sock.authorizationError ? String((sock.authorizationError as NodeJS.ErrnoException).code ?? sock.authorizationError) : undefined;
-      if (verdict === 'SELF_SIGNED_CERT_IN_CHAIN' || verdict === 'DEPTH_ZERO_SELF_SIGNED_CERT' || verdict === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || verdict === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE') {
+      const verdict = sock.authorizationError
+        ? String((sock.authorizationError as NodeJS.ErrnoException).code ?? sock.authorizationError)
+        : undefined;
+      if (
+        verdict === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+        verdict === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+        verdict === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+        verdict === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+      ) {
         sock.destroy();
-        resolve(`the collector's certificate at ${address} is signed by another CA than ${tls.ca}: use the CA file that issued it, or reissue the collector's certificate from yours ('fssoctl tls check ${address} --ca ${tls.ca}' shows the chain)`);
+        resolve(
+          `the collector's certificate at ${address} is signed by another CA than ${tls.ca}: use the CA file that issued it, or reissue the collector's certificate from yours ('fssoctl tls check ${address} --ca ${tls.ca}' shows the chain)`,
+        );
         return;
       }
       // TLS 1.3: the server judges our certificate after the handshake, so a refusal arrives now.
       void firstAnswer(sock, waitMs).then((a) => {
         if (a.data && a.data.length >= 4 && a.data[3] === 4) resolve(undefined);
         else if (a.error) resolve(handshakeError(address, a.error, tls.cert));
-        else resolve(`the collector at ${address} closed the connection after the TLS handshake: it refused our certificate ${tls.cert} (not signed by its tls.ca, or not in its tls.pins); use a certificate issued from the collector's CA`);
+        else
+          resolve(
+            `the collector at ${address} closed the connection after the TLS handshake: it refused our certificate ${tls.cert} (not signed by its tls.ca, or not in its tls.pins); use a certificate issued from the collector's CA`,
+          );
       });
     });
   });
@@ -113,7 +157,11 @@ function handshakeError(address: string, e: NodeJS.ErrnoException, certFile: str
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(m)) {
     return `the server at ${address} does not speak TLS (a plaintext collector with "insecure": true?): for such a lab collector pass --insecure instead of --ca/--cert/--key, or give the collector its tls settings`;
   }
-  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|alert (unknown ca|bad certificate|certificate required)/i.test(m)) {
+  if (
+    /UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|alert (unknown ca|bad certificate|certificate required)/i.test(
+      m,
+    )
+  ) {
     return `the collector at ${address} refused our certificate ${certFile} (${e.code ?? e.message}): it is not signed by the collector's CA; use a certificate issued from it`;
   }
   if (/ECONNRESET|socket hang up|EPIPE/i.test(m)) {

@@ -18,8 +18,14 @@ export interface CommandHelp {
 /** `TOOL COMMAND --help`: usage, what it does, and an example. */
 export function renderCommandHelp(tool: string, h: CommandHelp): string {
   return [
-    `Usage: ${tool} ${h.usage}`, '', h.about, ...(h.more ? ['', h.more] : []), '',
-    h.examples.length > 1 ? 'Examples:' : 'Example:', ...h.examples.map((e) => `  ${e}`), '',
+    `Usage: ${tool} ${h.usage}`,
+    '',
+    h.about,
+    ...(h.more ? ['', h.more] : []),
+    '',
+    h.examples.length > 1 ? 'Examples:' : 'Example:',
+    ...h.examples.map((e) => `  ${e}`),
+    '',
   ].join('\n');
 }
 
@@ -27,7 +33,10 @@ export function renderCommandHelp(tool: string, h: CommandHelp): string {
  * The help for the longest command prefix of `positionals` ("pki issue" before "pki"), or
  * undefined when the words name no command.
  */
-export function findCommandHelp(specs: Readonly<Record<string, CommandHelp>>, positionals: readonly string[]): { name: string; help: CommandHelp } | undefined {
+export function findCommandHelp(
+  specs: Readonly<Record<string, CommandHelp>>,
+  positionals: readonly string[],
+): { name: string; help: CommandHelp } | undefined {
   for (let n = Math.min(2, positionals.length); n > 0; n--) {
     const name = positionals.slice(0, n).join(' ');
     const help = specs[name];
@@ -42,8 +51,11 @@ export function findCommandHelp(specs: Readonly<Record<string, CommandHelp>>, po
  * past what the command takes. Returns an exit code when the line was handled here.
  */
 export function commonFlags(
-  tool: string, overview: string, specs: Readonly<Record<string, CommandHelp>>,
-  values: Record<string, unknown>, positionals: readonly string[],
+  tool: string,
+  overview: string,
+  specs: Readonly<Record<string, CommandHelp>>,
+  values: Record<string, unknown>,
+  positionals: readonly string[],
 ): number | undefined {
   const print = (s: string): number => {
     process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -57,7 +69,10 @@ export function commonFlags(
     if (found) return print(renderCommandHelp(tool, found.help));
     // "pki --help": the group's commands, each with its usage.
     const group = Object.entries(specs).filter(([n]) => n.startsWith(`${asked[0] ?? ''} `));
-    if (group.length && asked.length === 1) return print(`${group.map(([, h]) => `Usage: ${tool} ${h.usage}\n  ${h.about.split('\n')[0] ?? ''}`).join('\n\n')}\n\n'${tool} ${asked[0] ?? ''} COMMAND --help' shows one with examples.\n`);
+    if (group.length && asked.length === 1)
+      return print(
+        `${group.map(([, h]) => `Usage: ${tool} ${h.usage}\n  ${h.about.split('\n')[0] ?? ''}`).join('\n\n')}\n\n'${tool} ${asked[0] ?? ''} COMMAND --help' shows one with examples.\n`,
+      );
     throw unknownCommandOf(tool, specs, asked);
   }
   if (positionals.length === 0) {
@@ -70,7 +85,11 @@ export function commonFlags(
   return undefined;
 }
 
-function unknownCommandOf(tool: string, specs: Readonly<Record<string, CommandHelp>>, words: readonly string[]): UsageError {
+function unknownCommandOf(
+  tool: string,
+  specs: Readonly<Record<string, CommandHelp>>,
+  words: readonly string[],
+): UsageError {
   const names = Object.keys(specs);
   const first = words[0] ?? '';
   const subs = names.filter((n) => n.startsWith(`${first} `)).map((n) => n.slice(first.length + 1));

@@ -3,7 +3,9 @@ import type { Identity__Output } from '../wire/types';
 import { formatAccount } from '../identity/domains';
 
 /** "CORP\\alice", or "alice" when no domain is known; for human output, so control characters are escaped. */
-export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean; contested?: boolean }): string {
+export function identityName(
+  i: Pick<Identity__Output, 'domain' | 'user'> & { shared?: boolean; contested?: boolean },
+): string {
   if (i.shared) return '(shared: several users)';
   if (i.contested) return '(contested: agents of different domains claim it)';
   return printable(formatAccount(i.user, i.domain));
@@ -13,9 +15,19 @@ export function identityName(i: Pick<Identity__Output, 'domain' | 'user'> & { sh
 export function identityJson(i: Identity__Output): Record<string, unknown> {
   const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
   return {
-    ip: i.ip, user: i.user, domain: i.domain, groups: i.groups, workstation: i.workstation,
-    firstSeen: iso(i.firstSeenMs), lastSeen: iso(i.lastSeenMs), source: i.source, revision: i.revision,
-    shared: i.shared, groupsStale: i.groupsStale, inferred: i.inferred, contested: i.contested,
+    ip: i.ip,
+    user: i.user,
+    domain: i.domain,
+    groups: i.groups,
+    workstation: i.workstation,
+    firstSeen: iso(i.firstSeenMs),
+    lastSeen: iso(i.lastSeenMs),
+    source: i.source,
+    revision: i.revision,
+    shared: i.shared,
+    groupsStale: i.groupsStale,
+    inferred: i.inferred,
+    contested: i.contested,
     // Each group's DN, parallel to `groups` (empty when the collector sent none).
     groupDns: i.groupDns,
   };

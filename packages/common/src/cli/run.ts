@@ -30,17 +30,32 @@ export function debugRequested(argv = process.argv, env = process.env): boolean 
  * parseArgs with a message that names the bad flag, suggests the flag that was probably meant, and
  * points at --help. `--help`/`-h` and `--version`/`-V` are known to every command; `--debug` is taken by runCli.
  */
-export function parseCommandLine(command: string, args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const all: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' }, ...options };
+export function parseCommandLine(
+  command: string,
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const all: NonNullable<ParseArgsConfig['options']> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
+    ...options,
+  };
   try {
-    const r = parseArgs({ args: args.filter((a) => a !== '--debug'), options: all, allowPositionals: true, strict: true });
+    const r = parseArgs({
+      args: args.filter((a) => a !== '--debug'),
+      options: all,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (err) {
     const code = (err as { code?: string }).code;
     const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(errorMessage(err))?.[1];
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
       const guess = didYouMean(unknown.replace(/^-+/, '').replace(/=.*$/, ''), Object.keys(all));
-      throw new UsageError(`unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''} (see '${command} --help')`);
+      throw new UsageError(
+        `unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''} (see '${command} --help')`,
+      );
     }
     throw new UsageError(`${errorMessage(err)}; see '${command} --help'`);
   }
@@ -58,7 +73,9 @@ export function didYouMean(word: string, known: readonly string[]): string | und
 
 /** Edits between two words, a swap of neighbours counting as one ("tabel" is one from "table"). */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -76,14 +93,19 @@ function editDistance(a: string, b: string): number {
  */
 export function expectArgs(positionals: readonly string[], max: number, command: string, usage: string): void {
   const extra = positionals.slice(max);
-  if (extra.length) throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}; usage: ${usage} (see '${command} --help')`);
+  if (extra.length)
+    throw new UsageError(
+      `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}; usage: ${usage} (see '${command} --help')`,
+    );
 }
 
 /** An unknown command, with the closest known one. */
 export function unknownCommand(command: string, name: string, known: readonly string[]): UsageError {
   if (name === '') return new UsageError(`'${command}' needs a command: ${known.join(', ')} (see '${command} --help')`);
   const guess = didYouMean(name, known);
-  return new UsageError(`unknown command '${name}'${guess ? `; did you mean '${command} ${guess}'?` : `; the commands are ${known.join(', ')}`} (see '${command} --help')`);
+  return new UsageError(
+    `unknown command '${name}'${guess ? `; did you mean '${command} ${guess}'?` : `; the commands are ${known.join(', ')}`} (see '${command} --help')`,
+  );
 }
 
 /** The command line itself is wrong: print the message and exit 2. */
@@ -94,8 +116,14 @@ export class UsageError extends FssoError {
 }
 
 const ERRNO_WORDS: Record<string, string> = {
-  ENOENT: 'no such file or folder', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'it is a folder, not a file',
-  ENOTDIR: 'a part of the path is a file, not a folder', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ELOOP: 'too many symbolic links',
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ELOOP: 'too many symbolic links',
 };
 
 /**
@@ -107,7 +135,12 @@ export function fileSystemError(err: unknown): FssoError | undefined {
   const code = String(err.code);
   const words = ERRNO_WORDS[code];
   if (!words) return undefined;
-  const fix = code === 'ENOENT' ? 'check the path' : code === 'EACCES' || code === 'EPERM' ? 'check its owner and permissions' : 'check the path';
+  const fix =
+    code === 'ENOENT'
+      ? 'check the path'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'check its owner and permissions'
+        : 'check the path';
   const msg = `cannot use ${err.path}: ${words} (${code}); ${fix}`;
   return code === 'ENOENT' ? new NotFoundError(msg) : new FileError(msg, err.path, code);
 }
@@ -157,7 +190,10 @@ export function runCli(name: string, body: () => Promise<number | void>): void {
         if (debug && thrown instanceof Error && thrown.stack) process.stderr.write(`${thrown.stack}\n`);
         process.exitCode = err instanceof NotFoundError ? EXIT.notFound : EXIT.error;
       } else {
-        const stack = debug && err instanceof Error ? `\n${err.stack ?? ''}` : ' (run again with --debug for the stack trace, and report it)';
+        const stack =
+          debug && err instanceof Error
+            ? `\n${err.stack ?? ''}`
+            : ' (run again with --debug for the stack trace, and report it)';
         process.stderr.write(`${name}: unexpected error: ${printable(errorMessage(err))}${stack}\n`);
         process.exitCode = EXIT.internal;
       }

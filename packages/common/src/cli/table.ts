@@ -4,7 +4,11 @@ import { printable } from './printable';
  * Renders rows as an aligned text table that fits a terminal: long cells are cut with '…'.
  * Cells often hold text from agents, so control characters are shown escaped, never sent raw.
  */
-export function renderTable(rawHeaders: readonly string[], rawRows: readonly (readonly string[])[], width = process.stdout.columns || 120): string {
+export function renderTable(
+  rawHeaders: readonly string[],
+  rawRows: readonly (readonly string[])[],
+  width = process.stdout.columns || 120,
+): string {
   const headers = rawHeaders.map(printable);
   const rows = rawRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -16,7 +20,11 @@ export function renderTable(rawHeaders: readonly string[], rawRows: readonly (re
     widths[widest] = (widths[widest] ?? 0) - 1;
   }
   const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, Math.max(0, w - 1))}…` : s.padEnd(w));
-  const line = (r: readonly string[]): string => r.map((c, i) => cell(c, widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => cell(c, widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 

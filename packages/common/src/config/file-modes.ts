@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 
@@ -14,7 +24,8 @@ const isWindows = process.platform === 'win32';
 /** Why `st` lets others change the file, or undefined. Group/other write bits are what count. */
 function writableByOthers(st: Stats): string | undefined {
   const mode = st.mode & 0o777;
-  if (mode & 0o022) return `mode ${mode.toString(8).padStart(4, '0')}: ${mode & 0o002 ? 'every user' : 'its group'} can write it`;
+  if (mode & 0o022)
+    return `mode ${mode.toString(8).padStart(4, '0')}: ${mode & 0o002 ? 'every user' : 'its group'} can write it`;
   return undefined;
 }
 
@@ -31,7 +42,8 @@ export function trustFileProblem(path: string, st: Stats): string | undefined {
   try {
     const d = statSync(dir);
     const bad = writableByOthers(d);
-    if (bad && !(d.mode & 0o1000)) return `${path} is in ${dir}, which other users can write (${bad}), so they can replace it; run 'chmod go-w ${dir}'`;
+    if (bad && !(d.mode & 0o1000))
+      return `${path} is in ${dir}, which other users can write (${bad}), so they can replace it; run 'chmod go-w ${dir}'`;
   } catch {
     // The file was opened, so its folder exists; a folder we may not stat is not writable to us to judge.
   }
@@ -76,11 +88,13 @@ function makeDirs(dir: string): string | undefined {
   const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
     try {
-      if (!statSync(d).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: d });
+      if (!statSync(d).isDirectory())
+        throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: d });
       break;
     } catch (err) {
       const code = err instanceof Error && 'code' in err ? err.code : undefined;
-      if (code === 'ENOTDIR') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code, path: firstFile(d) });
+      if (code === 'ENOTDIR')
+        throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code, path: firstFile(d) });
       if (code !== 'ENOENT' || dirname(d) === d) throw err;
       missing.unshift(d);
     }

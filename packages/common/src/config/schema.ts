@@ -44,7 +44,10 @@ export function renderConfigDoc(title: string, intro: string, sections: readonly
   const out = [`## ${title}`, '', intro, ''];
   for (const s of sections) {
     out.push(`### ${s.title}`, '', '| key | type | default | |', '|---|---|---|---|');
-    for (const k of s.keys) out.push(`| \`${k.key}\` | ${cell(k.type)} | ${k.default === undefined ? '—' : `\`${cell(JSON.stringify(k.default))}\``} | ${cell(k.doc)} |`);
+    for (const k of s.keys)
+      out.push(
+        `| \`${k.key}\` | ${cell(k.type)} | ${k.default === undefined ? '—' : `\`${cell(JSON.stringify(k.default))}\``} | ${cell(k.doc)} |`,
+      );
     out.push('');
   }
   return out.join('\n');

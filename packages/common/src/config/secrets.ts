@@ -11,7 +11,8 @@ export function warnIfReadableByOthers(files: readonly (string | undefined)[], l
     if (!f) continue;
     try {
       const mode = statSync(f).mode & 0o777;
-      if (mode & 0o077) log.warn('a secret file is readable by other users; run chmod 600 on it', { file: f, mode: mode.toString(8) });
+      if (mode & 0o077)
+        log.warn('a secret file is readable by other users; run chmod 600 on it', { file: f, mode: mode.toString(8) });
     } catch {
       // Unreadable files are reported where they are used, with the field name.
     }

@@ -20,7 +20,11 @@ export interface DataDir {
   from: DataDirSource;
 }
 
-export function resolveDataDir(configured: string | undefined, baseDir: string, env: NodeJS.ProcessEnv = process.env): DataDir {
+export function resolveDataDir(
+  configured: string | undefined,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): DataDir {
   if (configured !== undefined && configured !== '') return { dir: resolve(baseDir, configured), from: 'config' };
   const fromEnv = env[DATA_DIR_ENV]?.trim();
   if (fromEnv) return { dir: resolve(fromEnv), from: 'env' };
@@ -29,7 +33,11 @@ export function resolveDataDir(configured: string | undefined, baseDir: string, 
 
 /** How each rule is named to an operator. */
 export function describeDataDirSource(from: DataDirSource): string {
-  return from === 'config' ? 'dataDir in the config' : from === 'env' ? `${DATA_DIR_ENV} / --data-dir` : 'the default beside the config';
+  return from === 'config'
+    ? 'dataDir in the config'
+    : from === 'env'
+      ? `${DATA_DIR_ENV} / --data-dir`
+      : 'the default beside the config';
 }
 
 /**
@@ -39,7 +47,10 @@ export function describeDataDirSource(from: DataDirSource): string {
  * for system units).
  */
 export function systemdStateDirectory(name: string): { lines: string[]; dir: string } {
-  return { lines: [`StateDirectory=${name}`, 'StateDirectoryMode=0700', `Environment=${DATA_DIR_ENV}=%S/${name}`], dir: `/var/lib/${name}` };
+  return {
+    lines: [`StateDirectory=${name}`, 'StateDirectoryMode=0700', `Environment=${DATA_DIR_ENV}=%S/${name}`],
+    dir: `/var/lib/${name}`,
+  };
 }
 
 /** The state folder of an installed Windows service, as WinSW expands it. */

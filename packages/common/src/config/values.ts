@@ -10,7 +10,10 @@ export function parseDuration(value: unknown, field: string): number {
     const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim());
     if (m) return Math.round(Number(m[1]) * (UNITS[m[2] ?? 'ms'] ?? 1));
   }
-  throw new ConfigError(`${field}: ${JSON.stringify(value)} is not a duration; write it like "90s", "15m", "8h" or "7d"`, field);
+  throw new ConfigError(
+    `${field}: ${JSON.stringify(value)} is not a duration; write it like "90s", "15m", "8h" or "7d"`,
+    field,
+  );
 }
 
 /** Reads a JSON config file; the error names the file and the position of a syntax error. */
@@ -19,7 +22,10 @@ export function readJsonConfig(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config: cannot read ${path} (${errorMessage(err)}); pass an existing file with --config`, 'config');
+    throw new ConfigError(
+      `config: cannot read ${path} (${errorMessage(err)}); pass an existing file with --config`,
+      'config',
+    );
   }
   let parsed: unknown;
   try {
@@ -46,15 +52,25 @@ export function rejectUnknownKeys(obj: Record<string, unknown>, known: readonly 
 export function optionalString(obj: Record<string, unknown>, key: string, field: string): string | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') throw new ConfigError(`${field}${key}: expected a non-empty string, got ${JSON.stringify(v)}`, `${field}${key}`);
+  if (typeof v !== 'string' || v === '')
+    throw new ConfigError(`${field}${key}: expected a non-empty string, got ${JSON.stringify(v)}`, `${field}${key}`);
   return v;
 }
 
-export function optionalInt(obj: Record<string, unknown>, key: string, field: string, min: number, max: number): number | undefined {
+export function optionalInt(
+  obj: Record<string, unknown>,
+  key: string,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(`${field}${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, `${field}${key}`);
+    throw new ConfigError(
+      `${field}${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,
+      `${field}${key}`,
+    );
   }
   return v;
 }
@@ -62,7 +78,8 @@ export function optionalInt(obj: Record<string, unknown>, key: string, field: st
 export function optionalBool(obj: Record<string, unknown>, key: string, field: string): boolean | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw new ConfigError(`${field}${key}: expected true or false, got ${JSON.stringify(v)}`, `${field}${key}`);
+  if (typeof v !== 'boolean')
+    throw new ConfigError(`${field}${key}: expected true or false, got ${JSON.stringify(v)}`, `${field}${key}`);
   return v;
 }
 
@@ -72,5 +89,8 @@ export function parseAddress(value: unknown, field: string): string {
     const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
     if (m && Number(m[2]) <= 65535) return value.trim();
   }
-  throw new ConfigError(`${field}: ${JSON.stringify(value)} is not an address; write it as "host:port", e.g. "127.0.0.1:7450"`, field);
+  throw new ConfigError(
+    `${field}: ${JSON.stringify(value)} is not an address; write it as "host:port", e.g. "127.0.0.1:7450"`,
+    field,
+  );
 }

@@ -17,7 +17,7 @@ export class DomainNames {
       const nb = p.netbios.trim().toUpperCase();
       if (nb === '') continue;
       this.canon.set(nb, nb);
-      for (const d of typeof p.dns === 'string' ? [p.dns] : p.dns ?? []) {
+      for (const d of typeof p.dns === 'string' ? [p.dns] : (p.dns ?? [])) {
         const dns = d.trim().toUpperCase();
         if (dns !== '' && dns !== nb) this.canon.set(dns, nb);
       }
@@ -96,11 +96,22 @@ export function parseGroupName(raw: string, names: DomainNames = DomainNames.NON
   const cn = DN_CN.exec(s);
   if (cn) {
     const parts = s.split(',').map((p) => p.trim());
-    const dc = parts.filter((p) => /^DC=/i.test(p)).map((p) => p.slice(3)).join('.');
-    return { name: (cn[1] ?? '').trim().toLowerCase(), domain: dc ? names.canonical(dc) : undefined, dn: parts.join(',').toLowerCase() };
+    const dc = parts
+      .filter((p) => /^DC=/i.test(p))
+      .map((p) => p.slice(3))
+      .join('.');
+    return {
+      name: (cn[1] ?? '').trim().toLowerCase(),
+      domain: dc ? names.canonical(dc) : undefined,
+      dn: parts.join(',').toLowerCase(),
+    };
   }
   const a = parseAccountName(s);
-  return { name: a.user.toLowerCase(), domain: a.domain === undefined ? undefined : names.canonical(a.domain), dn: undefined };
+  return {
+    name: a.user.toLowerCase(),
+    domain: a.domain === undefined ? undefined : names.canonical(a.domain),
+    dn: undefined,
+  };
 }
 
 /**
@@ -108,7 +119,11 @@ export function parseGroupName(raw: string, names: DomainNames = DomainNames.NON
  * for, so a rule `CORP\\x` matches it) and, when known, its DN. With the DN known, a DN rule
  * compares whole DNs: two groups of one CN in different OUs are two groups.
  */
-export function directoryGroupName(name: string, dn: string | undefined, names: DomainNames = DomainNames.NONE): GroupName {
+export function directoryGroupName(
+  name: string,
+  dn: string | undefined,
+  names: DomainNames = DomainNames.NONE,
+): GroupName {
   const g = parseGroupName(name, names);
   return dn ? { ...g, dn: parseGroupName(dn, names).dn } : g;
 }

@@ -22,14 +22,19 @@ export type Logger = winston.Logger;
 
 export function validateLogOptions(raw: unknown, field = 'log'): Required<Pick<LogOptions, 'level'>> & LogOptions {
   if (raw === undefined) return { level: 'info' };
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected an object like {"level": "info"}`, field);
+  if (typeof raw !== 'object' || raw === null)
+    throw new ConfigError(`${field}: expected an object like {"level": "info"}`, field);
   const o = raw as Record<string, unknown>;
   const level = o['level'] ?? 'info';
   if (typeof level !== 'string' || !LEVELS.includes(level as LogLevel)) {
-    throw new ConfigError(`${field}.level: ${JSON.stringify(level)} is not a level; use one of ${LEVELS.join(', ')}`, `${field}.level`);
+    throw new ConfigError(
+      `${field}.level: ${JSON.stringify(level)} is not a level; use one of ${LEVELS.join(', ')}`,
+      `${field}.level`,
+    );
   }
   const file = o['file'];
-  if (file !== undefined && typeof file !== 'string') throw new ConfigError(`${field}.file: expected a path`, `${field}.file`);
+  if (file !== undefined && typeof file !== 'string')
+    throw new ConfigError(`${field}.file: expected a path`, `${field}.file`);
   const format = o['format'];
   if (format !== undefined && format !== 'json' && format !== 'pretty') {
     throw new ConfigError(`${field}.format: ${JSON.stringify(format)}; use "json" or "pretty"`, `${field}.format`);
@@ -60,7 +65,12 @@ export function createLogger(component: string, opts: LogOptions = {}): Logger {
   const transport = opts.file
     ? new winston.transports.File({ filename: opts.file, options: { flags: 'a', mode: 0o600 } })
     : new winston.transports.Stream({ stream: process.stdout });
-  return winston.createLogger({ level: opts.level ?? 'info', defaultMeta: { component }, format, transports: [transport] });
+  return winston.createLogger({
+    level: opts.level ?? 'info',
+    defaultMeta: { component },
+    format,
+    transports: [transport],
+  });
 }
 
 /** Resolves when everything logged so far has been written (call before exiting). */
@@ -86,6 +96,7 @@ export function flushLogger(logger: Logger): Promise<void> {
 export function logLevelOverride(flag: unknown, env: NodeJS.ProcessEnv = process.env): LogLevel | undefined {
   const [value, where] = typeof flag === 'string' ? [flag, '--log-level'] : [env['FSSO_LOG_LEVEL'], 'FSSO_LOG_LEVEL'];
   if (value === undefined || value === '') return undefined;
-  if (!LEVELS.includes(value as LogLevel)) throw new ConfigError(`${where}: ${JSON.stringify(value)} is not a level; use one of ${LEVELS.join(', ')}`, where);
+  if (!LEVELS.includes(value as LogLevel))
+    throw new ConfigError(`${where}: ${JSON.stringify(value)} is not a level; use one of ${LEVELS.join(', ')}`, where);
   return value as LogLevel;
 }

@@ -23,10 +23,17 @@ export interface MetricsConfig {
 }
 
 /** `metrics: {}` turns the endpoint on at the default address; absent turns it off. */
-export function validateMetricsOptions(raw: unknown, defaultListen: string, field = 'metrics'): MetricsConfig | undefined {
+export function validateMetricsOptions(
+  raw: unknown,
+  defaultListen: string,
+  field = 'metrics',
+): MetricsConfig | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`${field}: expected an object like {"listen": "${defaultListen}"}, or leave it out for no metrics endpoint`, field);
+    throw new ConfigError(
+      `${field}: expected an object like {"listen": "${defaultListen}"}, or leave it out for no metrics endpoint`,
+      field,
+    );
   }
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['listen'], field);
@@ -59,7 +66,11 @@ export class MetricsEndpoint {
     const m = /^(.*):(\d+)$/.exec(this.cfg.listen);
     const host = (m?.[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
     const port = Number(m?.[2] ?? 0);
-    if (!isLoopbackHost(host)) this.log.warn('metrics.listen is not a loopback address: anyone who reaches it reads the counters; put it behind a firewall or a reverse proxy', { listen: this.cfg.listen });
+    if (!isLoopbackHost(host))
+      this.log.warn(
+        'metrics.listen is not a loopback address: anyone who reaches it reads the counters; put it behind a firewall or a reverse proxy',
+        { listen: this.cfg.listen },
+      );
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' || path !== '/metrics') {
@@ -68,20 +79,29 @@ export class MetricsEndpoint {
       }
       this.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(err)}\n`),
+        (err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(err)}\n`),
       );
     });
     // A scraper that holds a connection open must not keep a stopping daemon alive.
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new ListenError(`metrics.listen ${this.cfg.listen}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err)}; pick a free port in "metrics.listen"`, this.cfg.listen));
+        reject(
+          new ListenError(
+            `metrics.listen ${this.cfg.listen}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err)}; pick a free port in "metrics.listen"`,
+            this.cfg.listen,
+          ),
+        );
       });
       server.listen(port, host, () => resolve());
     });
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
-    this.log.info('metrics listening', { address: `${this.cfg.listen.replace(/:\d+$/, '')}:${this.boundPort}`, path: '/metrics' });
+    this.log.info('metrics listening', {
+      address: `${this.cfg.listen.replace(/:\d+$/, '')}:${this.boundPort}`,
+      path: '/metrics',
+    });
     return this.boundPort;
   }
 

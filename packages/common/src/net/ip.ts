@@ -63,7 +63,10 @@ function isUsableV4(s: string): boolean {
 }
 
 function stripV4Zeros(s: string): string {
-  return s.split('.').map((o) => String(Number(o))).join('.');
+  return s
+    .split('.')
+    .map((o) => String(Number(o)))
+    .join('.');
 }
 
 /** RFC 5952 text form, by asking the WHATWG URL parser (it canonicalises IPv6 hosts). */

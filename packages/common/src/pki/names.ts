@@ -23,7 +23,9 @@ function refuse(flag: string, v: string, what: string, example: string): never {
   const bad = badCharacter(v);
   const shown = JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
   const one = flag === '--name' ? '' : `give one per ${flag}, `;
-  throw new UsageError(`${flag} ${shown} is not ${what}${bad ? `: it contains ${bad}` : ''}; ${one}e.g. ${flag} ${example}`);
+  throw new UsageError(
+    `${flag} ${shown} is not ${what}${bad ? `: it contains ${bad}` : ''}; ${one}e.g. ${flag} ${example}`,
+  );
 }
 
 /** RFC 1123 label: letters, digits and hyphens, 1–63 characters, no hyphen at either end. */
@@ -42,7 +44,8 @@ export function isDnsName(v: string): boolean {
 
 /** A `--dns` value: a host name. */
 export function validateDnsName(v: string, flag = '--dns'): string {
-  if (!isDnsName(v)) refuse(flag, v, 'a host name (letters, digits, hyphens and dots; no wildcards)', 'collector.corp.example');
+  if (!isDnsName(v))
+    refuse(flag, v, 'a host name (letters, digits, hyphens and dots; no wildcards)', 'collector.corp.example');
   return v.replace(/\.$/, '');
 }
 
@@ -57,7 +60,10 @@ export function validateCertName(v: string, flag = '--name'): { name: string; sa
   if (isIP(v) !== 0) return { name: v, san: 'IP' };
   if (!isDnsName(v)) refuse(flag, v, 'a host name or an IP address', 'dc1.corp.example');
   // The name is also the certificate's CN, which X.509 limits to 64 characters.
-  if (v.length > 64) throw new UsageError(`${flag} is ${v.length} characters; a certificate's name (its CN) is at most 64: use a shorter name and add the long one with --dns`);
+  if (v.length > 64)
+    throw new UsageError(
+      `${flag} is ${v.length} characters; a certificate's name (its CN) is at most 64: use a shorter name and add the long one with --dns`,
+    );
   return { name: v.replace(/\.$/, ''), san: 'DNS' };
 }
 
@@ -97,11 +103,17 @@ export const VALIDITY = {
  * `--days`: a whole number from 1 to `max`. Text from the command line or a number from code;
  * `undefined` gives the default.
  */
-export function validateDays(v: string | number | undefined, limits: { default: number; max: number }, flag = '--days'): number {
+export function validateDays(
+  v: string | number | undefined,
+  limits: { default: number; max: number },
+  flag = '--days',
+): number {
   if (v === undefined) return limits.default;
   const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > limits.max) {
-    throw new UsageError(`${flag} ${JSON.stringify(String(v))}: give a whole number of days from 1 to ${limits.max} (default ${limits.default}); renew certificates instead of making them last longer`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(String(v))}: give a whole number of days from 1 to ${limits.max} (default ${limits.default}); renew certificates instead of making them last longer`,
+    );
   }
   return n;
 }

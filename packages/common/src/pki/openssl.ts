@@ -6,7 +6,16 @@ import { PkiError } from '../errors';
 import { UsageError } from '../cli/run';
 import { ensurePrivateDir } from '../config/file-modes';
 import { DOMAIN_URI, ROLE_URI, ROLES, type Role } from './roles';
-import { VALIDITY, validateAgentId, validateCertName, validateDays, validateDnsName, validateDomain, validateIp, validateOutName } from './names';
+import {
+  VALIDITY,
+  validateAgentId,
+  validateCertName,
+  validateDays,
+  validateDnsName,
+  validateDomain,
+  validateIp,
+  validateOutName,
+} from './names';
 
 /**
  * A private CA and role certificates, made with the system `openssl` (no hand-rolled ASN.1).
@@ -15,7 +24,11 @@ import { VALIDITY, validateAgentId, validateCertName, validateDays, validateDnsN
  */
 function openssl(args: string[]): void {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.error) throw new PkiError(`cannot run openssl (${r.error.message}); install it (Debian: apt-get install openssl)`, 'openssl-missing');
+  if (r.error)
+    throw new PkiError(
+      `cannot run openssl (${r.error.message}); install it (Debian: apt-get install openssl)`,
+      'openssl-missing',
+    );
   if (r.status !== 0) throw new PkiError(`openssl ${args[0]} failed: ${r.stderr.trim()}`, 'openssl-failed');
 }
 
@@ -42,10 +55,16 @@ function refuseOverwrite(files: string[], what: string, other: string): void {
  * into place: nothing is ever visible half-written or with the umask's mode, and a failure
  * leaves the old files alone.
  */
-function inScratch<T extends Record<string, string>>(dir: string, finals: T, body: (tmp: T, scratch: string) => void): void {
+function inScratch<T extends Record<string, string>>(
+  dir: string,
+  finals: T,
+  body: (tmp: T, scratch: string) => void,
+): void {
   const scratch = mkdtempSync(join(dir, '.fsso-pki-'));
   try {
-    const tmp = Object.fromEntries(Object.entries(finals).map(([k, f]) => [k, join(scratch, `${k}.${f.endsWith('.key') ? 'key' : 'pem'}`)])) as T;
+    const tmp = Object.fromEntries(
+      Object.entries(finals).map(([k, f]) => [k, join(scratch, `${k}.${f.endsWith('.key') ? 'key' : 'pem'}`)]),
+    ) as T;
     body(tmp, scratch);
     for (const [k, f] of Object.entries(finals)) {
       const t = tmp[k] as string;
@@ -58,24 +77,56 @@ function inScratch<T extends Record<string, string>>(dir: string, finals: T, bod
 }
 
 /** `pki init`: a CA key and self-signed certificate in `dir` (0700). Refuses to replace a CA without `force`. */
-export function initCa(dir: string, name = 'FSSO private CA', days: number | string = VALIDITY.ca.default, force = false): CaPaths {
+export function initCa(
+  dir: string,
+  name = 'FSSO private CA',
+  days: number | string = VALIDITY.ca.default,
+  force = false,
+): CaPaths {
   const p = caPaths(dir);
   const d = validateDays(days, VALIDITY.ca);
-  if (!force) refuseOverwrite([p.key, p.cert], 'a new CA would orphan every certificate the old one signed', 'another --dir');
+  if (!force)
+    refuseOverwrite([p.key, p.cert], 'a new CA would orphan every certificate the old one signed', 'another --dir');
   // The CA's subject is free text to the operator, but it goes into -subj, where '/' and '='
   // are structure: the same characters as a name, plus spaces.
-  if (!/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/.test(name)) throw new UsageError(`--name ${JSON.stringify(name)}: a CA name is letters, digits, spaces and . _ @ - (up to 64), e.g. --name 'Corp FSSO CA'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/.test(name))
+    throw new UsageError(
+      `--name ${JSON.stringify(name)}: a CA name is letters, digits, spaces and . _ @ - (up to 64), e.g. --name 'Corp FSSO CA'`,
+    );
   // A folder we make is 0700. One that exists keeps its mode (it may be '.'), unless others
   // could write it: then they could swap ca.key, and it is refused.
   ensurePrivateDir(dir);
   const dirMode = statSync(dir).mode;
   if (process.platform !== 'win32' && dirMode & 0o022 && !(dirMode & 0o1000)) {
-    throw new UsageError(`${dir} can be written by other users (mode ${(dirMode & 0o777).toString(8).padStart(4, '0')}), who could swap the CA key; run 'chmod 700 ${dir}' or use another --dir`);
+    throw new UsageError(
+      `${dir} can be written by other users (mode ${(dirMode & 0o777).toString(8).padStart(4, '0')}), who could swap the CA key; run 'chmod 700 ${dir}' or use another --dir`,
+    );
   }
   inScratch(dir, { key: p.key, cert: p.cert }, (t) => {
-    openssl(['req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t.key, '-out', t.cert,
-      '-days', String(d), '-subj', `/CN=${name}/O=FSSO`, '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectKeyIdentifier=hash']);
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      t.key,
+      '-out',
+      t.cert,
+      '-days',
+      String(d),
+      '-subj',
+      `/CN=${name}/O=FSSO`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+    ]);
   });
   return p;
 }
@@ -108,8 +159,17 @@ export interface Issued {
 export function extensionConfig(role: Role, san: { dns: string[]; ips: string[]; uris: string[] }): string {
   // A collector is a server to agents and firewalls and a client of nothing else; the others are clients.
   const eku = role === 'collector' ? 'serverAuth,clientAuth' : 'clientAuth';
-  const lines = ['[ext]', 'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', `extendedKeyUsage = ${eku}`,
-    'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid', 'subjectAltName = @alt_names', '', '[alt_names]'];
+  const lines = [
+    '[ext]',
+    'basicConstraints = critical,CA:FALSE',
+    'keyUsage = critical,digitalSignature,keyEncipherment',
+    `extendedKeyUsage = ${eku}`,
+    'subjectKeyIdentifier = hash',
+    'authorityKeyIdentifier = keyid',
+    'subjectAltName = @alt_names',
+    '',
+    '[alt_names]',
+  ];
   san.uris.forEach((v, i) => lines.push(`URI.${i + 1} = ${v}`));
   san.dns.forEach((v, i) => lines.push(`DNS.${i + 1} = ${v}`));
   san.ips.forEach((v, i) => lines.push(`IP.${i + 1} = ${v}`));
@@ -117,15 +177,28 @@ export function extensionConfig(role: Role, san: { dns: string[]; ips: string[];
 }
 
 /** Checks every input of `issueCert` (usage errors naming the flag) and gives the SANs. */
-export function planCertificate(o: IssueOptions): { cn: string; days: number; base: string; san: { dns: string[]; ips: string[]; uris: string[] } } {
+export function planCertificate(o: IssueOptions): {
+  cn: string;
+  days: number;
+  base: string;
+  san: { dns: string[]; ips: string[]; uris: string[] };
+} {
   if (!ROLES.includes(o.role)) throw new UsageError(`--role ${JSON.stringify(o.role)}: use one of ${ROLES.join(', ')}`);
   const cn = validateCertName(o.name);
   const domains = (o.domains ?? []).map((d) => validateDomain(d));
-  if (o.role === 'agent' && domains.length === 0) throw new UsageError("an agent certificate names the domains it may report for: add --domain CORP (or --domain '*' for a forest-wide agent)");
-  if (o.role !== 'agent' && domains.length > 0) throw new UsageError(`--domain is for agent certificates; a ${o.role} certificate reports for no domain`);
-  if (o.role !== 'agent' && o.agentId !== undefined) throw new UsageError(`--agent-id is for agent certificates, not ${o.role}`);
+  if (o.role === 'agent' && domains.length === 0)
+    throw new UsageError(
+      "an agent certificate names the domains it may report for: add --domain CORP (or --domain '*' for a forest-wide agent)",
+    );
+  if (o.role !== 'agent' && domains.length > 0)
+    throw new UsageError(`--domain is for agent certificates; a ${o.role} certificate reports for no domain`);
+  if (o.role !== 'agent' && o.agentId !== undefined)
+    throw new UsageError(`--agent-id is for agent certificates, not ${o.role}`);
   const uris = [`${ROLE_URI}${o.role}`, ...[...new Set(domains)].map((d) => `${DOMAIN_URI}${d}`)];
-  if (o.role === 'agent') uris.push(`${AGENT_URI}${validateAgentId(o.agentId ?? cn.name, o.agentId === undefined ? '--name (the agent id by default; or pass --agent-id)' : '--agent-id')}`);
+  if (o.role === 'agent')
+    uris.push(
+      `${AGENT_URI}${validateAgentId(o.agentId ?? cn.name, o.agentId === undefined ? '--name (the agent id by default; or pass --agent-id)' : '--agent-id')}`,
+    );
   const dns = new Set<string>((o.dns ?? []).map((d) => validateDnsName(d)));
   const ips = new Set<string>((o.ips ?? []).map((ip) => validateIp(ip)));
   (cn.san === 'DNS' ? dns : ips).add(cn.name);
@@ -137,11 +210,14 @@ export function planCertificate(o: IssueOptions): { cn: string; days: number; ba
 /** `pki issue`: a key and a certificate for `role`, signed by the CA in `ca.dir`. */
 export function issueCert(ca: CaPaths, o: IssueOptions): Issued {
   const plan = planCertificate(o);
-  if (!existsSync(ca.key)) throw new PkiError(`no CA in ${ca.dir}; run 'fssoctl pki init --dir ${ca.dir}' first`, 'no-ca');
+  if (!existsSync(ca.key))
+    throw new PkiError(`no CA in ${ca.dir}; run 'fssoctl pki init --dir ${ca.dir}' first`, 'no-ca');
   const caCert = new X509Certificate(readFileSync(ca.cert));
   const notAfter = Date.now() + plan.days * 86_400_000;
   if (notAfter > Date.parse(caCert.validTo)) {
-    throw new UsageError(`--days ${plan.days} would outlive the CA (valid to ${new Date(caCert.validTo).toISOString()}); give fewer days, or make a new CA`);
+    throw new UsageError(
+      `--days ${plan.days} would outlive the CA (valid to ${new Date(caCert.validTo).toISOString()}); give fewer days, or make a new CA`,
+    );
   }
   const out = { cert: join(ca.dir, `${plan.base}.pem`), key: join(ca.dir, `${plan.base}.key`) };
   if (!o.force) refuseOverwrite([out.cert, out.key], 'it may be in use, and its key would be lost', 'another --name');
@@ -150,10 +226,44 @@ export function issueCert(ca: CaPaths, o: IssueOptions): Issued {
     const ext = join(scratch, 'ext.cnf');
     writeFileSync(ext, extensionConfig(o.role, plan.san), { mode: 0o600 });
     // The subject holds only the validated name and the role, so '/' and '=' cannot appear in it.
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t.key, '-out', csr, '-subj', `/CN=${plan.cn}/OU=${o.role}/O=FSSO`]);
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      t.key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${plan.cn}/OU=${o.role}/O=FSSO`,
+    ]);
     // A random 128-bit serial (RFC 5280 allows 20 octets) instead of a ca.srl counter file.
-    openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '7')}`,
-      '-out', t.cert, '-days', String(plan.days), '-extfile', ext, '-extensions', 'ext']);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      `0x${randomBytes(16)
+        .toString('hex')
+        .replace(/^[89a-f]/, '7')}`,
+      '-out',
+      t.cert,
+      '-days',
+      String(plan.days),
+      '-extfile',
+      ext,
+      '-extensions',
+      'ext',
+    ]);
   });
   return out;
 }

@@ -14,13 +14,27 @@ function pemKind(pem: Buffer): 'certificate' | 'key' | 'other' {
  * "x.key holds a private key, not a certificate: are cert and key swapped?". `field` names the
  * setting or flag (`tls.cert`, `--cert`) so the fix points at it.
  */
-export function parseCertificate(pem: Buffer, file: string, field: string, fix = `point ${field} at the .pem file 'fssoctl pki issue' wrote`): X509Certificate {
+export function parseCertificate(
+  pem: Buffer,
+  file: string,
+  field: string,
+  fix = `point ${field} at the .pem file 'fssoctl pki issue' wrote`,
+): X509Certificate {
   try {
     return new X509Certificate(pem);
   } catch (err) {
     const kind = pemKind(pem);
-    if (kind === 'key') throw new CertificateInvalidError(`${field}: ${file} holds a private key, not a certificate (are the certificate and key swapped?); ${fix}`, field, file);
-    throw new CertificateInvalidError(`${field}: ${file} is not a PEM certificate (${errorMessage(err)}); ${fix}`, field, file);
+    if (kind === 'key')
+      throw new CertificateInvalidError(
+        `${field}: ${file} holds a private key, not a certificate (are the certificate and key swapped?); ${fix}`,
+        field,
+        file,
+      );
+    throw new CertificateInvalidError(
+      `${field}: ${file} is not a PEM certificate (${errorMessage(err)}); ${fix}`,
+      field,
+      file,
+    );
   }
 }
 
@@ -29,7 +43,16 @@ export function parsePrivateKey(pem: Buffer, file: string, field: string): KeyOb
   try {
     return createPrivateKey(pem);
   } catch (err) {
-    if (pemKind(pem) === 'certificate') throw new KeyInvalidError(`${field}: ${file} holds a certificate, not a private key (are the certificate and key swapped?); point ${field} at the .key file`, field, file);
-    throw new KeyInvalidError(`${field}: ${file} is not a PEM private key (${errorMessage(err)}); point ${field} at the .key file 'fssoctl pki issue' wrote`, field, file);
+    if (pemKind(pem) === 'certificate')
+      throw new KeyInvalidError(
+        `${field}: ${file} holds a certificate, not a private key (are the certificate and key swapped?); point ${field} at the .key file`,
+        field,
+        file,
+      );
+    throw new KeyInvalidError(
+      `${field}: ${file} is not a PEM private key (${errorMessage(err)}); point ${field} at the .key file 'fssoctl pki issue' wrote`,
+      field,
+      file,
+    );
   }
 }

@@ -47,9 +47,15 @@ export function identityFromSan(san: string | undefined): CertIdentity {
  * issued before the URI existed). Several URIs are ambiguous, so they are a refusal, not a choice.
  */
 export function certAgentId(agentIds: readonly string[], cn: string | undefined): { id: string } | { problem: string } {
-  if (agentIds.length > 1) return { problem: `it names ${agentIds.length} agent ids (${agentIds.join(', ')}); issue it with one ('fssoctl pki issue --role agent --agent-id ID')` };
+  if (agentIds.length > 1)
+    return {
+      problem: `it names ${agentIds.length} agent ids (${agentIds.join(', ')}); issue it with one ('fssoctl pki issue --role agent --agent-id ID')`,
+    };
   const id = agentIds[0] ?? cn ?? '';
-  if (!AGENT_ID_PATTERN.test(id)) return { problem: `its agent id ${JSON.stringify(id)} is not 1-128 letters, digits, '.', '_', '@', '-'; issue it with 'fssoctl pki issue --role agent --agent-id ID'` };
+  if (!AGENT_ID_PATTERN.test(id))
+    return {
+      problem: `its agent id ${JSON.stringify(id)} is not 1-128 letters, digits, '.', '_', '@', '-'; issue it with 'fssoctl pki issue --role agent --agent-id ID'`,
+    };
   return { id };
 }
 

@@ -33,7 +33,9 @@ export interface HardenedUnit {
 
 /** Quotes one ExecStart= word the way systemd unquotes it. */
 export function systemdQuote(s: string): string {
-  return /[\s"'\\;$%]/.test(s) ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"` : s;
+  return /[\s"'\\;$%]/.test(s)
+    ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`
+    : s;
 }
 
 /**

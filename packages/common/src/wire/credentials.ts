@@ -30,7 +30,10 @@ export interface TlsOptions {
 
 /** "AB:CD:…" or "abcd…" to lower-case hex without colons. */
 export function normaliseThumbprint(t: string): string {
-  return t.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
+  return t
+    .replace(/^sha256:/i, '')
+    .replace(/:/g, '')
+    .toLowerCase();
 }
 
 /** `tls` for mutual TLS, or `insecure: true` for plaintext (labs only; warned about at start). */
@@ -52,15 +55,32 @@ export const PLAINTEXT_WARNING =
  * a reload of files other users can change (or of a key that does not fit) is refused, the old
  * credentials stay, and `log` gets a warning.
  */
-export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5000, log?: Logger): grpc.ServerCredentials {
+export function serverCredentials(
+  sec: LinkSecurity,
+  field = 'tls',
+  reloadMs = 5000,
+  log?: Logger,
+): grpc.ServerCredentials {
   if (sec.insecure) return grpc.ServerCredentials.createInsecure();
-  if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
+  if (!sec.tls)
+    throw new ConfigError(
+      `${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`,
+      field,
+    );
   checkOwnCertificate(sec.tls, field, EKU_SERVER, 'serverAuth');
-  const files = new CheckedFileCertificateProvider(sec.tls, reloadMs, {
-    refused: (reason, file, f) => log?.warn('TLS files not reloaded; still using the previous ones', { field: f, file, reason }),
-    reloaded: (t) => log?.info('TLS files reloaded', { ca: t.ca, cert: t.cert, key: t.key }),
-  }, field);
-  return new HardenedServerCredentials(grpc.experimental.createCertificateProviderServerCredentials(files, files, true));
+  const files = new CheckedFileCertificateProvider(
+    sec.tls,
+    reloadMs,
+    {
+      refused: (reason, file, f) =>
+        log?.warn('TLS files not reloaded; still using the previous ones', { field: f, file, reason }),
+      reloaded: (t) => log?.info('TLS files reloaded', { ca: t.ca, cert: t.cert, key: t.key }),
+    },
+    field,
+  );
+  return new HardenedServerCredentials(
+    grpc.experimental.createCertificateProviderServerCredentials(files, files, true),
+  );
 }
 
 /**
@@ -69,9 +89,15 @@ export function serverCredentials(sec: LinkSecurity, field = 'tls', reloadMs = 5
  * cipher list without TLS_* entries turns TLS 1.3 off.
  */
 export const SERVER_CIPHERS = [
-  'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 /** grpc-js's watcher type (not exported): called with each new secure context, null when unusable. */
@@ -133,24 +159,38 @@ class HardenedServerCredentials extends grpc.ServerCredentials {
  */
 export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.ChannelCredentials {
   if (sec.insecure) return grpc.credentials.createInsecure();
-  if (!sec.tls) throw new ConfigError(`${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`, field);
+  if (!sec.tls)
+    throw new ConfigError(
+      `${field}: no TLS settings; set ${field}.ca, ${field}.cert and ${field}.key, or insecure: true for a plaintext lab setup`,
+      field,
+    );
   checkOwnCertificate(sec.tls, field, EKU_CLIENT, 'clientAuth');
   // The flag or config key an operator changes to point at another server, for the error's fix.
   const target = field === '--' ? '--collector' : field.replace(/\.tls$/, '.address');
-  return grpc.credentials.createSsl(readPem(sec.tls.ca, fieldOf(field, 'ca')), readPem(sec.tls.key, fieldOf(field, 'key')), readPem(sec.tls.cert, fieldOf(field, 'cert')), {
-    checkServerIdentity: (host, cert) => {
-      const err = checkServerIdentity(host, cert);
-      if (err) return new Error(`the server's certificate does not name ${host} (${err.message}); connect by a name or address its certificate lists, or reissue it with that name`);
-      const problem = collectorCertProblem(cert, target);
-      if (problem) return new Error(problem);
-      const pins = (sec.tls?.pins ?? []).map(normaliseThumbprint);
-      const got = normaliseThumbprint(cert.fingerprint256 ?? '');
-      if (pins.length && !pins.includes(got)) {
-        return new Error(`the server's certificate (sha256 ${got}) is not one of the pinned thumbprints; if it was renewed on purpose, pin the new one`);
-      }
-      return undefined;
+  return grpc.credentials.createSsl(
+    readPem(sec.tls.ca, fieldOf(field, 'ca')),
+    readPem(sec.tls.key, fieldOf(field, 'key')),
+    readPem(sec.tls.cert, fieldOf(field, 'cert')),
+    {
+      checkServerIdentity: (host, cert) => {
+        const err = checkServerIdentity(host, cert);
+        if (err)
+          return new Error(
+            `the server's certificate does not name ${host} (${err.message}); connect by a name or address its certificate lists, or reissue it with that name`,
+          );
+        const problem = collectorCertProblem(cert, target);
+        if (problem) return new Error(problem);
+        const pins = (sec.tls?.pins ?? []).map(normaliseThumbprint);
+        const got = normaliseThumbprint(cert.fingerprint256 ?? '');
+        if (pins.length && !pins.includes(got)) {
+          return new Error(
+            `the server's certificate (sha256 ${got}) is not one of the pinned thumbprints; if it was renewed on purpose, pin the new one`,
+          );
+        }
+        return undefined;
+      },
     },
-  });
+  );
 }
 
 /**
@@ -158,15 +198,25 @@ export function channelCredentials(sec: LinkSecurity, field = 'tls'): grpc.Chann
  * CA would pass the chain check, so without this a firewall's or agent's certificate (and key)
  * could serve a fake table or swallow an agent's events. `target` names what to repoint.
  */
-export function collectorCertProblem(cert: { subject?: { CN?: string | string[] } | undefined; subjectaltname?: string | undefined; ext_key_usage?: string[] | undefined }, target = '--collector'): string | undefined {
+export function collectorCertProblem(
+  cert: {
+    subject?: { CN?: string | string[] } | undefined;
+    subjectaltname?: string | undefined;
+    ext_key_usage?: string[] | undefined;
+  },
+  target = '--collector',
+): string | undefined {
   const cn = cert.subject?.CN ?? '?';
   const name = Array.isArray(cn) ? cn.join(',') : cn;
   const fix = `point ${target} at the collector or reissue its certificate with 'fssoctl pki issue --role collector'`;
   // An absent EKU extension means "any use" to X.509, but every collector certificate we issue has one.
-  if (!cert.ext_key_usage) return `the server's certificate (${name}) has no extended key usage, so it is not marked serverAuth: it is not a collector certificate; ${fix}`;
-  if (!cert.ext_key_usage.includes(EKU_SERVER)) return `the server's certificate (${name}) is not for servers (no serverAuth extended key usage): it is not a collector; ${fix}`;
+  if (!cert.ext_key_usage)
+    return `the server's certificate (${name}) has no extended key usage, so it is not marked serverAuth: it is not a collector certificate; ${fix}`;
+  if (!cert.ext_key_usage.includes(EKU_SERVER))
+    return `the server's certificate (${name}) is not for servers (no serverAuth extended key usage): it is not a collector; ${fix}`;
   const roles = identityFromSan(cert.subjectaltname).roles;
-  if (!roles.includes('collector')) return `the server's certificate (${name}) has role ${roles.join(', ') || '(none)'}, not collector: it is not a collector; ${fix}`;
+  if (!roles.includes('collector'))
+    return `the server's certificate (${name}) has role ${roles.join(', ') || '(none)'}, not collector: it is not a collector; ${fix}`;
   return undefined;
 }
 
@@ -185,19 +235,31 @@ function checkOwnCertificate(tls: TlsOptions, field: string, eku: string, ekuNam
   const x509 = parseCertificate(certPem, tls.cert, fieldOf(field, 'cert'));
   const key = parsePrivateKey(readPem(tls.key, fieldOf(field, 'key')), tls.key, fieldOf(field, 'key'));
   // Without this a mismatched pair starts, logs "listening", and then fails every handshake.
-  if (!x509.checkPrivateKey(key)) throw new ConfigError(`${fieldOf(field, 'key')}: ${tls.key} is not the key of ${tls.cert}; use the .key file issued with that certificate (replace both together)`, fieldOf(field, 'key'));
+  if (!x509.checkPrivateKey(key))
+    throw new ConfigError(
+      `${fieldOf(field, 'key')}: ${tls.key} is not the key of ${tls.cert}; use the .key file issued with that certificate (replace both together)`,
+      fieldOf(field, 'key'),
+    );
   const s = summarise(certPem);
-  if (s.expired) throw new ConfigError(`${fieldOf(field, 'cert')}: ${tls.cert} expired on ${s.notAfter}; issue a new one ('fssoctl pki issue')`, fieldOf(field, 'cert'));
+  if (s.expired)
+    throw new ConfigError(
+      `${fieldOf(field, 'cert')}: ${tls.cert} expired on ${s.notAfter}; issue a new one ('fssoctl pki issue')`,
+      fieldOf(field, 'cert'),
+    );
   const ekus = x509.keyUsage ?? [];
   if (ekus.length > 0 && !ekus.includes(eku)) {
-    throw new ConfigError(`${fieldOf(field, 'cert')}: ${tls.cert} lacks the ${ekuName} extended key usage it needs here (it has ${s.eku.join(', ')}); issue one for this role`, fieldOf(field, 'cert'));
+    throw new ConfigError(
+      `${fieldOf(field, 'cert')}: ${tls.cert} lacks the ${ekuName} extended key usage it needs here (it has ${s.eku.join(', ')}); issue one for this role`,
+      fieldOf(field, 'cert'),
+    );
   }
 }
 
 /** Validates a config's `tls` object; relative paths are taken from `baseDir` (the config's folder). */
 export function validateTlsOptions(raw: unknown, baseDir: string, field = 'tls'): TlsOptions | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
+  if (typeof raw !== 'object' || raw === null)
+    throw new ConfigError(`${field}: expected {"ca": FILE, "cert": FILE, "key": FILE}`, field);
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['ca', 'cert', 'key', 'pins'], field);
   const get = (k: string): string => {
@@ -206,8 +268,14 @@ export function validateTlsOptions(raw: unknown, baseDir: string, field = 'tls')
     return resolve(baseDir, v);
   };
   const pins = o['pins'];
-  if (pins !== undefined && (!Array.isArray(pins) || !pins.every((p) => typeof p === 'string' && /^(sha256:)?[0-9a-fA-F:]{64,95}$/.test(p)))) {
-    throw new ConfigError(`${field}.pins: expected SHA-256 thumbprints as 'fssoctl pki show' prints them (sha256:ab12…)`, `${field}.pins`);
+  if (
+    pins !== undefined &&
+    (!Array.isArray(pins) || !pins.every((p) => typeof p === 'string' && /^(sha256:)?[0-9a-fA-F:]{64,95}$/.test(p)))
+  ) {
+    throw new ConfigError(
+      `${field}.pins: expected SHA-256 thumbprints as 'fssoctl pki show' prints them (sha256:ab12…)`,
+      `${field}.pins`,
+    );
   }
   return { ca: get('ca'), cert: get('cert'), key: get('key'), pins: pins as string[] | undefined };
 }

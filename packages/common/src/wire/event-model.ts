@@ -27,4 +27,3 @@ export interface NormalisedEvent {
   /** The DC or server that recorded it (e.g. the Windows `Computer`), '' if unknown. */
   reporter: string;
 }
-

@@ -103,7 +103,11 @@ export class ReconnectingStream<C extends grpc.Client, S extends StreamCall<M>, 
     const maxMs = opts.backoff?.maxMs ?? 15_000;
     positive(initialMs, 'backoff.initialMs');
     positive(maxMs, 'backoff.maxMs');
-    if (maxMs < initialMs) throw new ConfigError(`backoff.maxMs (${maxMs}) is below backoff.initialMs (${initialMs}); raise maxMs`, 'backoff.maxMs');
+    if (maxMs < initialMs)
+      throw new ConfigError(
+        `backoff.maxMs (${maxMs}) is below backoff.initialMs (${initialMs}); raise maxMs`,
+        'backoff.maxMs',
+      );
     if (opts.watchdog) positive(opts.watchdog.timeoutMs, 'watchdog.timeoutMs');
     this.backoff = new Backoff(initialMs, maxMs);
   }
@@ -119,11 +123,17 @@ export class ReconnectingStream<C extends grpc.Client, S extends StreamCall<M>, 
 
   start(): void {
     if (this.client) return;
-    this.client = this.opts.makeClient(this.opts.address, this.opts.credentials, { ...STREAM_CHANNEL_DEFAULTS, ...this.opts.channelOptions });
+    this.client = this.opts.makeClient(this.opts.address, this.opts.credentials, {
+      ...STREAM_CHANNEL_DEFAULTS,
+      ...this.opts.channelOptions,
+    });
     const w = this.opts.watchdog;
     if (w) {
       // A check at a quarter of the timeout (at most each second) fires within that much of it.
-      this.watchdogTimer = setInterval(() => this.checkSilence(w), Math.max(10, Math.min(1000, Math.floor(w.timeoutMs / 4))));
+      this.watchdogTimer = setInterval(
+        () => this.checkSilence(w),
+        Math.max(10, Math.min(1000, Math.floor(w.timeoutMs / 4))),
+      );
       this.watchdogTimer.unref();
     }
     this.open();
@@ -216,5 +226,6 @@ export class ReconnectingStream<C extends grpc.Client, S extends StreamCall<M>, 
 const ENDED = 'stream ended by the collector';
 
 function positive(v: number, field: string): void {
-  if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`${field} must be a positive number of milliseconds, not ${JSON.stringify(v)}`, field);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new ConfigError(`${field} must be a positive number of milliseconds, not ${JSON.stringify(v)}`, field);
 }

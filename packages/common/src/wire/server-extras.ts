@@ -23,9 +23,17 @@ export function addHealthAndReflection(
     // Watch streams stay open: they count against the daemon's stream limits like any other.
     // `admitWatch` ends a refused call itself.
     const gated = {
-      addService: (svc: grpc.ServiceDefinition, impl: Record<string, (call: grpc.ServerWritableStream<unknown, unknown>) => void>) => {
+      addService: (
+        svc: grpc.ServiceDefinition,
+        impl: Record<string, (call: grpc.ServerWritableStream<unknown, unknown>) => void>,
+      ) => {
         const watch = impl['watch'];
-        server.addService(svc, { ...impl, watch: (call: grpc.ServerWritableStream<unknown, unknown>) => { if (admitWatch(call)) watch?.(call); } });
+        server.addService(svc, {
+          ...impl,
+          watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+            if (admitWatch(call)) watch?.(call);
+          },
+        });
       },
     };
     health.addToServer(gated as unknown as grpc.Server);

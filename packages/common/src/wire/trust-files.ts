@@ -40,7 +40,12 @@ export class CheckedFileCertificateProvider implements CertificateProvider {
   private timer: NodeJS.Timeout | undefined;
   private lastRefusal: string | undefined;
 
-  constructor(private readonly files: TrustFiles, private readonly refreshMs: number, private readonly events: TrustFileEvents, private readonly field = 'tls') {
+  constructor(
+    private readonly files: TrustFiles,
+    private readonly refreshMs: number,
+    private readonly events: TrustFileEvents,
+    private readonly field = 'tls',
+  ) {
     // A start with bad files must fail, naming the field.
     const first = load(files, field);
     if (!first.ok) throw new ConfigError(`${first.field}: ${first.reason}`, first.field);
@@ -119,7 +124,12 @@ function load(files: TrustFiles, field: string): LoadResult {
     }
   }
   const { ca, cert, key } = read as Loaded;
-  const bad = (k: keyof TrustFiles, reason: string): LoadResult => ({ ok: false, file: files[k], field: `${field}.${k}`, reason });
+  const bad = (k: keyof TrustFiles, reason: string): LoadResult => ({
+    ok: false,
+    file: files[k],
+    field: `${field}.${k}`,
+    reason,
+  });
   let x509: X509Certificate;
   try {
     new X509Certificate(ca);
@@ -131,7 +141,11 @@ function load(files: TrustFiles, field: string): LoadResult {
   } catch (err) {
     return bad('cert', `${files.cert} is not a PEM certificate (${errorMessage(err)}); put the certificate back`);
   }
-  if (Date.parse(x509.validTo) < Date.now()) return bad('cert', `${files.cert} expired on ${new Date(x509.validTo).toISOString()}; issue a new one ('fssoctl pki issue')`);
+  if (Date.parse(x509.validTo) < Date.now())
+    return bad(
+      'cert',
+      `${files.cert} expired on ${new Date(x509.validTo).toISOString()}; issue a new one ('fssoctl pki issue')`,
+    );
   let matches: boolean;
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));

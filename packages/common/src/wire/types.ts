@@ -19,7 +19,14 @@ export type { PruneAgentsResponse, PruneAgentsResponse__Output } from '../genera
 export type { AdminServiceClient, AdminServiceHandlers } from '../generated/fsso/v1/AdminService';
 
 /** Every kind of event, in proto order. */
-export const EVENT_KINDS = ['USER_LOGON', 'USER_ACTIVITY', 'USER_LOGOFF', 'HOST_SEEN', 'HOST_ADDRESS', 'HOST_RELEASED'] as const;
+export const EVENT_KINDS = [
+  'USER_LOGON',
+  'USER_ACTIVITY',
+  'USER_LOGOFF',
+  'HOST_SEEN',
+  'HOST_ADDRESS',
+  'HOST_RELEASED',
+] as const;
 export type KnownEventKind = (typeof EVENT_KINDS)[number];
 export type { DeleteLogonResponse__Output } from '../generated/fsso/v1/DeleteLogonResponse';
 export type { ListAgentsResponse__Output } from '../generated/fsso/v1/ListAgentsResponse';

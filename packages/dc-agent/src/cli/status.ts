@@ -19,15 +19,25 @@ export interface CollectorStatusRow {
  * last recorded about the link (state and since when, last error, rejected events). The daemon
  * writes those into the spool's meta table, so this separate process can show them.
  */
-export function status(file: string, json: boolean, out: (s: string) => void = (s) => void process.stdout.write(s)): number {
+export function status(
+  file: string,
+  json: boolean,
+  out: (s: string) => void = (s) => void process.stdout.write(s),
+): number {
   const cfg = resolveAgentConfig(readJsonConfig(file), dirname(resolve(file)));
   const spool = new Spool(cfg.spool);
   try {
     const rows: CollectorStatusRow[] = cfg.collectors.map((c) => ({
-      collector: c.name, address: c.address, acked: spool.cursor(c.name), backlog: spool.head - spool.cursor(c.name), link: readLinkStatus(spool, c.name),
+      collector: c.name,
+      address: c.address,
+      acked: spool.cursor(c.name),
+      backlog: spool.head - spool.cursor(c.name),
+      link: readLinkStatus(spool, c.name),
     }));
     if (json) {
-      out(`${JSON.stringify({ spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, held: spool.pending(), collectors: rows })}\n`);
+      out(
+        `${JSON.stringify({ spool: cfg.spool, spoolId: spool.spoolId, head: spool.head, held: spool.pending(), collectors: rows })}\n`,
+      );
       return 0;
     }
     out(`spool ${cfg.spool}: newest event ${spool.head}, ${spool.pending()} held\n`);
@@ -53,7 +63,10 @@ function describeRow(r: CollectorStatusRow, now = Date.now()): string {
   } else {
     lines.push(`    state: ${STATE_WORDS[l.state] ?? l.state} since ${when(l.sinceMs, now)}`);
     if (l.lastError) lines.push(`    last error: ${l.lastError} (since ${when(l.lastErrorSinceMs ?? l.sinceMs, now)})`);
-    if (l.rejected > 0) lines.push(`    rejected: ${l.rejected} event(s); last: ${l.lastRejection ?? '?'} (at ${when(l.lastRejectionMs ?? 0, now)})`);
+    if (l.rejected > 0)
+      lines.push(
+        `    rejected: ${l.rejected} event(s); last: ${l.lastRejection ?? '?'} (at ${when(l.lastRejectionMs ?? 0, now)})`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -63,6 +76,11 @@ export function when(ms: number, now = Date.now()): string {
   if (!ms) return 'an unknown time';
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
-  const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}, ${formatAge(ms, now)}`.replace(' ,', ',');
+  const zone =
+    new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')
+      ?.value ?? '';
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}, ${formatAge(ms, now)}`.replace(
+    ' ,',
+    ',',
+  );
 }

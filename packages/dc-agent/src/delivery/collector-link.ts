@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
-  ReconnectingStream, loadFsso, type AgentMessage, type AgentServiceClient, type CollectorMessage__Output, type Event, type Logger, type StreamLoss,
+  ReconnectingStream,
+  loadFsso,
+  type AgentMessage,
+  type AgentServiceClient,
+  type CollectorMessage__Output,
+  type Event,
+  type Logger,
+  type StreamLoss,
 } from '@fsso/common';
 import type { Spool, SpooledEvent } from '../spool/spool';
 import { BatchSizer } from './batch-sizer';
@@ -59,7 +66,11 @@ export interface CollectorLinkDeps {
  * Emits 'acked' (seq) after each ack.
  */
 export class CollectorLink extends EventEmitter {
-  private readonly stream: ReconnectingStream<AgentServiceClient, grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output>, CollectorMessage__Output>;
+  private readonly stream: ReconnectingStream<
+    AgentServiceClient,
+    grpc.ClientDuplexStream<AgentMessage, CollectorMessage__Output>,
+    CollectorMessage__Output
+  >;
   private sentUpTo = 0;
   private inFlight: number[] = [];
   /** The current stream carried at least one ack: it worked before it failed. */
@@ -80,14 +91,22 @@ export class CollectorLink extends EventEmitter {
 
   constructor(deps: CollectorLinkDeps) {
     super();
-    ({ target: this.target, spool: this.spool, hello: this.hello, allCollectors: this.allCollectors, opts: this.opts, log: this.log } = deps);
+    ({
+      target: this.target,
+      spool: this.spool,
+      hello: this.hello,
+      allCollectors: this.allCollectors,
+      opts: this.opts,
+      log: this.log,
+    } = deps);
     const { target, spool, opts, log } = deps;
     this.sizer = new BatchSizer(opts.batchSize);
     this.report = new LinkReport(target.name, spool, log);
     this.stream = new ReconnectingStream({
       address: target.address,
       credentials: target.credentials,
-      makeClient: (address, credentials, options) => new (loadFsso().proto.fsso.v1.AgentService)(address, credentials, options) as AgentServiceClient,
+      makeClient: (address, credentials, options) =>
+        new (loadFsso().proto.fsso.v1.AgentService)(address, credentials, options) as AgentServiceClient,
       channelOptions: { 'grpc.max_send_message_length': 16 * 1024 * 1024 },
       // A collector that vanished without closing the connection (frozen, or its host gone) leaves
       // the hello or the batches unanswered: after ackTimeout the stream is dropped and reopened,
@@ -95,13 +114,21 @@ export class CollectorLink extends EventEmitter {
       watchdog: {
         timeoutMs: opts.ackTimeoutMs,
         armed: () => this.inFlight.length > 0,
-        reason: (ms) => `no ${this.stream.state === 'CONNECTING' ? 'welcome' : 'acknowledgement'} from the collector in ${ms} ms (ackTimeout ${opts.ackTimeoutMs} ms)`,
+        reason: (ms) =>
+          `no ${this.stream.state === 'CONNECTING' ? 'welcome' : 'acknowledgement'} from the collector in ${ms} ms (ackTimeout ${opts.ackTimeoutMs} ms)`,
       },
       open: (client) => {
         this.inFlight = [];
         this.acked = false;
         const call = client.report();
-        call.write({ hello: { ...this.hello, lastAckedSeq: this.spool.cursor(this.target.name), spoolId: this.spool.spoolId, headSeq: this.spool.head } });
+        call.write({
+          hello: {
+            ...this.hello,
+            lastAckedSeq: this.spool.cursor(this.target.name),
+            spoolId: this.spool.spoolId,
+            headSeq: this.spool.head,
+          },
+        });
         return call;
       },
       onMessage: (msg) => this.onMessage(msg),
@@ -145,25 +172,43 @@ export class CollectorLink extends EventEmitter {
     if (msg.welcome) {
       const mine = this.spool.cursor(this.target.name);
       if (msg.welcome.ackedSeq < mine) {
-        this.log.warn('collector holds less than it acknowledged before (restored or new database?); resending what the spool still has', {
-          collector: this.target.name, collectorAcked: msg.welcome.ackedSeq, agentCursor: mine,
-        });
+        this.log.warn(
+          'collector holds less than it acknowledged before (restored or new database?); resending what the spool still has',
+          {
+            collector: this.target.name,
+            collectorAcked: msg.welcome.ackedSeq,
+            agentCursor: mine,
+          },
+        );
         this.spool.resetCursor(this.target.name, msg.welcome.ackedSeq);
       }
       this.sentUpTo = msg.welcome.ackedSeq;
       this.stream.healthy();
       const w = msg.welcome;
-      const limits = { maxBatchEvents: w.maxBatchEvents, maxMessageBytes: w.maxMessageBytes, maxEventsPerSecond: w.maxEventsPerSecond };
+      const limits = {
+        maxBatchEvents: w.maxBatchEvents,
+        maxMessageBytes: w.maxMessageBytes,
+        maxEventsPerSecond: w.maxEventsPerSecond,
+      };
       this.sizer.use(limits);
       this.report.streaming(limits);
       this.log.info('connected to collector', {
-        collector: this.target.name, address: this.target.address, resumeAfter: w.ackedSeq, backlog: this.spool.head - w.ackedSeq, batchEvents: this.sizer.maxEvents,
+        collector: this.target.name,
+        address: this.target.address,
+        resumeAfter: w.ackedSeq,
+        backlog: this.spool.head - w.ackedSeq,
+        batchEvents: this.sizer.maxEvents,
       });
       this.pump();
     } else if (msg.ack) {
       this.acked = true;
       // An ack past what was sent cannot be true; taking it would drop unsent events from the spool.
-      if (msg.ack.ackedSeq > this.sentUpTo) this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', { collector: this.target.name, ackedSeq: msg.ack.ackedSeq, sentUpTo: this.sentUpTo });
+      if (msg.ack.ackedSeq > this.sentUpTo)
+        this.log.warn('collector acknowledged events this agent never sent; ignoring the excess', {
+          collector: this.target.name,
+          ackedSeq: msg.ack.ackedSeq,
+          sentUpTo: this.sentUpTo,
+        });
       const seq = Math.min(msg.ack.ackedSeq, this.sentUpTo);
       this.inFlight = this.inFlight.filter((s) => s > seq);
       if (seq > this.spool.cursor(this.target.name)) this.spool.ack(this.target.name, seq, this.allCollectors);
@@ -175,7 +220,8 @@ export class CollectorLink extends EventEmitter {
 
   private onLost(loss: StreamLoss): void {
     if (loss.silentMs > 0) {
-      const what = loss.received === 0 ? 'no welcome from the collector in time' : 'no acknowledgement from the collector in time';
+      const what =
+        loss.received === 0 ? 'no welcome from the collector in time' : 'no acknowledgement from the collector in time';
       this.log.warn(`${what}; reconnecting`, { collector: this.target.name, waitedMs: loss.silentMs });
     }
     const why = describeFailure(loss.code, loss.details, { ...this.target, unanswered: loss.received === 0 });
@@ -189,7 +235,11 @@ export class CollectorLink extends EventEmitter {
     const level = this.acked || why !== this.lastRefusal || now - this.lastRefusalWarnMs > REWARN_MS ? 'warn' : 'debug';
     if (level === 'warn') this.lastRefusalWarnMs = now;
     this.lastRefusal = why;
-    this.log[level]('collector stream lost; reconnecting', { collector: this.target.name, reason: why, retryInMs: wait });
+    this.log[level]('collector stream lost; reconnecting', {
+      collector: this.target.name,
+      reason: why,
+      retryInMs: wait,
+    });
   }
 
   private pump(): void {
@@ -228,7 +278,17 @@ export class CollectorLink extends EventEmitter {
 function toWire(s: SpooledEvent): Event {
   const e = s.event;
   return {
-    seq: s.seq, kind: e.kind, user: e.user, domain: e.domain, ip: e.ip, workstation: e.workstation, mac: e.mac,
-    eventTimeMs: e.eventTimeMs, source: e.source, sourceEventId: e.sourceEventId, logonType: e.logonType, reporter: e.reporter,
+    seq: s.seq,
+    kind: e.kind,
+    user: e.user,
+    domain: e.domain,
+    ip: e.ip,
+    workstation: e.workstation,
+    mac: e.mac,
+    eventTimeMs: e.eventTimeMs,
+    source: e.source,
+    sourceEventId: e.sourceEventId,
+    logonType: e.logonType,
+    reporter: e.reporter,
   };
 }

@@ -57,9 +57,19 @@ export class LinkReport {
   private suppressed = 0;
   private lastSummaryMs = 0;
 
-  constructor(private readonly collector: string, private readonly spool: Spool, private readonly log: Logger) {
+  constructor(
+    private readonly collector: string,
+    private readonly spool: Spool,
+    private readonly log: Logger,
+  ) {
     const prev = readLinkStatus(spool, collector);
-    this.status = { state: 'CONNECTING', sinceMs: Date.now(), rejected: prev?.rejected ?? 0, lastRejection: prev?.lastRejection, lastRejectionMs: prev?.lastRejectionMs };
+    this.status = {
+      state: 'CONNECTING',
+      sinceMs: Date.now(),
+      rejected: prev?.rejected ?? 0,
+      lastRejection: prev?.lastRejection,
+      lastRejectionMs: prev?.lastRejectionMs,
+    };
     this.save();
   }
 
@@ -79,8 +89,11 @@ export class LinkReport {
     const changed = s.state === 'STREAMING' || s.lastError !== reason;
     if (!changed) return;
     this.status = {
-      ...s, state: 'BACKOFF', sinceMs: s.state === 'STREAMING' || s.state === 'STOPPED' ? now : s.sinceMs,
-      lastError: reason, lastErrorSinceMs: s.lastError === reason ? s.lastErrorSinceMs : now,
+      ...s,
+      state: 'BACKOFF',
+      sinceMs: s.state === 'STREAMING' || s.state === 'STOPPED' ? now : s.sinceMs,
+      lastError: reason,
+      lastErrorSinceMs: s.lastError === reason ? s.lastErrorSinceMs : now,
     };
     this.save();
   }
@@ -88,7 +101,12 @@ export class LinkReport {
   stopped(): void {
     // Rejections held back by the rate limit are still told, so the lines add up to the truth.
     if (this.suppressed > 0) {
-      this.log.warn('collector rejected events; they will not be resent', { collector: this.collector, rejected: this.suppressed, reasons: [], rejectedTotal: this.status.rejected });
+      this.log.warn('collector rejected events; they will not be resent', {
+        collector: this.collector,
+        rejected: this.suppressed,
+        reasons: [],
+        rejectedTotal: this.status.rejected,
+      });
       this.suppressed = 0;
     }
     this.status = { ...this.status, state: 'STOPPED', sinceMs: Date.now() };
@@ -101,7 +119,12 @@ export class LinkReport {
     const now = Date.now();
     this.rejectedThisRun += rejected;
     const first = reasons[0];
-    this.status = { ...this.status, rejected: this.status.rejected + rejected, lastRejection: first ? `seq ${first.seq}: ${first.reason}` : this.status.lastRejection, lastRejectionMs: now };
+    this.status = {
+      ...this.status,
+      rejected: this.status.rejected + rejected,
+      lastRejection: first ? `seq ${first.seq}: ${first.reason}` : this.status.lastRejection,
+      lastRejectionMs: now,
+    };
     this.save();
     const fresh = reasons.filter((r) => !this.seenReasons.has(r.reason));
     if (fresh.length === 0 && now - this.lastSummaryMs < REJECTION_SUMMARY_MS) {
@@ -111,7 +134,10 @@ export class LinkReport {
     for (const r of fresh) if (this.seenReasons.size < MAX_REASONS_REMEMBERED) this.seenReasons.add(r.reason);
     const shown = (fresh.length ? fresh : reasons).slice(0, 3).map((r) => `seq ${r.seq}: ${r.reason}`);
     this.log.warn('collector rejected events; they will not be resent', {
-      collector: this.collector, rejected: rejected + this.suppressed, reasons: shown, rejectedTotal: this.status.rejected,
+      collector: this.collector,
+      rejected: rejected + this.suppressed,
+      reasons: shown,
+      rejectedTotal: this.status.rejected,
     });
     this.suppressed = 0;
     this.lastSummaryMs = now;

@@ -68,7 +68,8 @@ WantedBy=multi-user.target
  * does, and node-windows uses it too.
  */
 export function winswXml(o: InstallOptions): string {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const esc = (s: string): string =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return `<service>
   <id>${esc(o.name)}</id>
   <name>FSSO DC agent (${esc(o.name)})</name>
@@ -91,7 +92,10 @@ function quote(s: string): string {
 
 /** Where WinSW expects its XML: beside the executable, with the same base name. */
 function winswPaths(o: InstallOptions): { exe: string; xml: string } {
-  if (!o.winsw) throw new InstallError('on Windows, pass --winsw PATH to the WinSW executable (WinSW-x64.exe from the WinSW releases); it is the wrapper that lets the agent run as a service');
+  if (!o.winsw)
+    throw new InstallError(
+      'on Windows, pass --winsw PATH to the WinSW executable (WinSW-x64.exe from the WinSW releases); it is the wrapper that lets the agent run as a service',
+    );
   const exe = resolve(o.winsw);
   return { exe, xml: exe.replace(/\.exe$/i, '') + '.xml' };
 }
@@ -134,7 +138,10 @@ export function uninstallSteps(o: InstallOptions): Step[] {
 export function checkRights(platform: Platform): void {
   if (platform === 'linux') {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-      throw new PrivilegeError('installing a systemd service needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps', 'root');
+      throw new PrivilegeError(
+        'installing a systemd service needs root (it writes /etc/systemd/system and runs systemctl); run it with sudo, or add --dry-run to see the steps',
+        'root',
+      );
     }
     return;
   }
@@ -142,7 +149,10 @@ export function checkRights(platform: Platform): void {
     // `net session` only succeeds in an elevated shell: the usual administrator check.
     execFileSync('net', ['session'], { stdio: 'ignore' });
   } catch {
-    throw new PrivilegeError('registering a Windows service needs an elevated prompt; run it "as Administrator", or add --dry-run to see the steps', 'admin');
+    throw new PrivilegeError(
+      'registering a Windows service needs an elevated prompt; run it "as Administrator", or add --dry-run to see the steps',
+      'admin',
+    );
   }
 }
 

@@ -67,7 +67,11 @@ export class FileSource {
         fh = await open(this.cfg.path, 'r');
       } catch (err) {
         if (!this.cfg.follow) throw err;
-        this.log.warn('source not readable; retrying', { source: this.cfg.name, path: this.cfg.path, error: errorMessage(err) });
+        this.log.warn('source not readable; retrying', {
+          source: this.cfg.name,
+          path: this.cfg.path,
+          error: errorMessage(err),
+        });
         await sleep(this.cfg.pollMs);
         continue;
       }
@@ -87,7 +91,9 @@ export class FileSource {
     if (this.savedPosition) {
       const saved = JSON.parse(this.savedPosition) as Position;
       if (saved.ino === st.ino && saved.offset <= st.size) return saved;
-      this.log.info('source file was rotated or truncated since the last run; reading it from the start', { source: this.cfg.name });
+      this.log.info('source file was rotated or truncated since the last run; reading it from the start', {
+        source: this.cfg.name,
+      });
     }
     return { ino: st.ino, offset: 0 };
   }
@@ -111,7 +117,12 @@ export class FileSource {
     return { ino: pos.ino, offset: pos.offset + splitter.consumed };
   }
 
-  private async emit(records: string[], parse: (r: string) => { events: AgentEvent[]; skipped?: string }, splitter: RecordSplitter, base: Position): Promise<void> {
+  private async emit(
+    records: string[],
+    parse: (r: string) => { events: AgentEvent[]; skipped?: string },
+    splitter: RecordSplitter,
+    base: Position,
+  ): Promise<void> {
     const events: AgentEvent[] = [];
     const now = Date.now();
     for (const r of records) {
@@ -138,7 +149,9 @@ export class FileSource {
       try {
         const st = await stat(this.cfg.path);
         if (st.ino !== pos.ino || st.size < pos.offset) {
-          this.log.info('source file rotated or truncated; reading the new one from its start', { source: this.cfg.name });
+          this.log.info('source file rotated or truncated; reading the new one from its start', {
+            source: this.cfg.name,
+          });
           return { ino: st.ino, offset: 0 };
         }
         if (st.size > pos.offset) return pos;

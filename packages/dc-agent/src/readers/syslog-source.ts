@@ -35,17 +35,29 @@ export class SyslogSource {
       ...(s?.denied ? { 'dropped: sender not in allowFrom': s.denied } : {}),
       ...(s?.tlsRefused ? { 'refused: TLS handshake': s.tlsRefused } : {}),
     };
-    return { records: s?.messages ?? 0, events: s?.events ?? 0, skipped: { ...(s?.skipped ?? {}), ...refused, ...(this.dropped ? { 'dropped: spool full': this.dropped } : {}) } };
+    return {
+      records: s?.messages ?? 0,
+      events: s?.events ?? 0,
+      skipped: { ...(s?.skipped ?? {}), ...refused, ...(this.dropped ? { 'dropped: spool full': this.dropped } : {}) },
+    };
   }
 
   async run(): Promise<void> {
     const { udp, tcp, tls, allowFrom, profiles, defaultDomain } = this.cfg;
-    this.listener = new SyslogListener({ udp, tcp, tls, allowFrom, profiles, defaultDomain }, (events) => {
-      if (!this.sink(events, undefined)) {
-        this.dropped += events.length;
-        this.log.warn('spool full: syslog events dropped', { source: this.cfg.name, dropped: events.length, droppedTotal: this.dropped });
-      }
-    }, this.log);
+    this.listener = new SyslogListener(
+      { udp, tcp, tls, allowFrom, profiles, defaultDomain },
+      (events) => {
+        if (!this.sink(events, undefined)) {
+          this.dropped += events.length;
+          this.log.warn('spool full: syslog events dropped', {
+            source: this.cfg.name,
+            dropped: events.length,
+            droppedTotal: this.dropped,
+          });
+        }
+      },
+      this.log,
+    );
     const ports = await this.listener.start();
     this.log.info('syslog listening', { source: this.cfg.name, ...ports });
     await new Promise<void>((resolve) => {

@@ -54,13 +54,19 @@ export class Spool {
   /** Counters for logs and status: events dropped and appends refused because the spool was full. */
   readonly overflow = { dropped: 0, blocked: 0 };
 
-  constructor(path: string, private readonly limits: SpoolLimits = { maxBytes: 512 * 1024 * 1024, whenFull: 'block' }) {
+  constructor(
+    path: string,
+    private readonly limits: SpoolLimits = { maxBytes: 512 * 1024 * 1024, whenFull: 'block' },
+  ) {
     try {
       // Events name users and addresses: 0600 whatever the umask (SQLite's -wal/-shm follow it).
       ensurePrivateFile(path);
       this.db = new Database(path);
     } catch (err) {
-      throw new SpoolOpenError(`cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`, path);
+      throw new SpoolOpenError(
+        `cannot open the spool ${path} (${errorMessage(err)}); check spool in the config and the folder's permissions`,
+        path,
+      );
     }
     this.db.pragma('journal_mode = WAL');
     // NORMAL is enough: events and the source position that produced them commit in one
@@ -72,17 +78,23 @@ export class Spool {
     this.spoolId = (this.db.prepare("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
     this.st = {
       insert: this.db.prepare('INSERT INTO events (payload) VALUES (?)'),
-      setPos: this.db.prepare('INSERT INTO positions (source, value) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET value = excluded.value'),
+      setPos: this.db.prepare(
+        'INSERT INTO positions (source, value) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET value = excluded.value',
+      ),
       getPos: this.db.prepare('SELECT value FROM positions WHERE source = ?'),
       after: this.db.prepare('SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
-      setCursor: this.db.prepare('INSERT INTO cursors (collector, acked_seq) VALUES (?, ?) ON CONFLICT (collector) DO UPDATE SET acked_seq = excluded.acked_seq'),
+      setCursor: this.db.prepare(
+        'INSERT INTO cursors (collector, acked_seq) VALUES (?, ?) ON CONFLICT (collector) DO UPDATE SET acked_seq = excluded.acked_seq',
+      ),
       getCursor: this.db.prepare('SELECT acked_seq FROM cursors WHERE collector = ?'),
       prune: this.db.prepare('DELETE FROM events WHERE seq <= ?'),
       head: this.db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq"),
       count: this.db.prepare('SELECT COUNT(*) AS n FROM events'),
       bytesUpTo: this.db.prepare('SELECT COALESCE(SUM(LENGTH(payload)), 0) AS b FROM events WHERE seq <= ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      setMeta: this.db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       oldest: this.db.prepare('SELECT seq, LENGTH(payload) AS b FROM events ORDER BY seq LIMIT ?'),
     };
     this.headSeq = (this.st.head.get() as { seq: number }).seq;
@@ -114,7 +126,8 @@ export class Spool {
       }
     }
     this.db.transaction(() => {
-      if (incoming > 0 && this.bytes + incoming > this.limits.maxBytes) dropped = this.dropOldest(this.bytes + incoming - this.limits.maxBytes);
+      if (incoming > 0 && this.bytes + incoming > this.limits.maxBytes)
+        dropped = this.dropOldest(this.bytes + incoming - this.limits.maxBytes);
       for (const p of payloads) this.headSeq = Number(this.st.insert.run(p).lastInsertRowid);
       if (position) this.st.setPos.run(position.source, position.value);
     })();
@@ -144,7 +157,10 @@ export class Spool {
 
   /** Up to `limit` events after `seq`, oldest first. */
   readAfter(seq: number, limit: number): SpooledEvent[] {
-    return (this.st.after.all(seq, limit) as { seq: number; payload: string }[]).map((r) => ({ seq: r.seq, event: JSON.parse(r.payload) as AgentEvent }));
+    return (this.st.after.all(seq, limit) as { seq: number; payload: string }[]).map((r) => ({
+      seq: r.seq,
+      event: JSON.parse(r.payload) as AgentEvent,
+    }));
   }
 
   cursor(collector: string): number {

@@ -23,7 +23,9 @@ export function loadAdapterConfig(path: string, need: 'nft' | 'squid'): AdapterC
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new NotFoundError(`--config ${path}: cannot read it (${errorMessage(err)}); pass the path of a JSON config file`);
+    throw new NotFoundError(
+      `--config ${path}: cannot read it (${errorMessage(err)}); pass the path of a JSON config file`,
+    );
   }
   let raw: unknown;
   try {
@@ -31,9 +33,14 @@ export function loadAdapterConfig(path: string, need: 'nft' | 'squid'): AdapterC
   } catch (err) {
     throw new ConfigError(`${path}: not valid JSON (${errorMessage(err)})`, '');
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object like {"collector": "host:7450", "tls": {...}, "${need}": {...}}`, '');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(
+      `${path}: expected a JSON object like {"collector": "host:7450", "tls": {...}, "${need}": {...}}`,
+      '',
+    );
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!TOP.includes(k)) throw new ConfigError(`${path}: unknown key "${k}"; the keys are ${TOP.join(', ')}`, k);
+  for (const k of Object.keys(o))
+    if (!TOP.includes(k)) throw new ConfigError(`${path}: unknown key "${k}"; the keys are ${TOP.join(', ')}`, k);
   const file = (v: unknown, field: string): string | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${field}: expected a file path`, field);
@@ -44,21 +51,31 @@ export function loadAdapterConfig(path: string, need: 'nft' | 'squid'): AdapterC
     if (typeof o['collector'] !== 'string') throw new ConfigError('collector: expected "host:port"', 'collector');
     connection['collector'] = o['collector'];
   }
-  if (o['insecure'] !== undefined && typeof o['insecure'] !== 'boolean') throw new ConfigError('insecure: expected true or false', 'insecure');
+  if (o['insecure'] !== undefined && typeof o['insecure'] !== 'boolean')
+    throw new ConfigError('insecure: expected true or false', 'insecure');
   if (o['insecure'] === true) connection['insecure'] = true;
   const tls = o['tls'];
   if (tls !== undefined) {
-    if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) throw new ConfigError('tls: expected {"ca": FILE, "cert": FILE, "key": FILE, "pins": [SHA256]}', 'tls');
+    if (typeof tls !== 'object' || tls === null || Array.isArray(tls))
+      throw new ConfigError('tls: expected {"ca": FILE, "cert": FILE, "key": FILE, "pins": [SHA256]}', 'tls');
     const t = tls as Record<string, unknown>;
-    for (const k of Object.keys(t)) if (!['ca', 'cert', 'key', 'pins'].includes(k)) throw new ConfigError(`tls.${k}: unknown key; the keys are ca, cert, key, pins`, `tls.${k}`);
+    for (const k of Object.keys(t))
+      if (!['ca', 'cert', 'key', 'pins'].includes(k))
+        throw new ConfigError(`tls.${k}: unknown key; the keys are ca, cert, key, pins`, `tls.${k}`);
     connection['ca'] = file(t['ca'], 'tls.ca');
     connection['cert'] = file(t['cert'], 'tls.cert');
     connection['key'] = file(t['key'], 'tls.key');
     const pins = t['pins'];
-    if (pins !== undefined && (!Array.isArray(pins) || pins.length > 1 || pins.some((p) => typeof p !== 'string'))) throw new ConfigError('tls.pins: expected a list of one SHA-256 thumbprint', 'tls.pins');
+    if (pins !== undefined && (!Array.isArray(pins) || pins.length > 1 || pins.some((p) => typeof p !== 'string')))
+      throw new ConfigError('tls.pins: expected a list of one SHA-256 thumbprint', 'tls.pins');
     if (Array.isArray(pins) && typeof pins[0] === 'string') connection['pin'] = pins[0];
   }
-  return { connection, domains: domainNames(o['domains']), nft: need === 'nft' ? validateNftConfig(o['nft']) : undefined, squid: squidSection(o['squid']) };
+  return {
+    connection,
+    domains: domainNames(o['domains']),
+    nft: need === 'nft' ? validateNftConfig(o['nft']) : undefined,
+    squid: squidSection(o['squid']),
+  };
 }
 
 /** `{"CORP": "corp.example.test"}`: which NetBIOS and DNS names denote one domain, as on the collector. */
@@ -72,17 +89,30 @@ function domainNames(v: unknown): DomainNames {
 
 function squidSection(v: unknown): { inferred: boolean } {
   if (v === undefined) return { inferred: false };
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('squid: expected {"inferred": false}', 'squid');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ConfigError('squid: expected {"inferred": false}', 'squid');
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (k !== 'inferred') throw new ConfigError(`squid.${k}: unknown key; the keys are inferred`, `squid.${k}`);
-  if (o['inferred'] !== undefined && typeof o['inferred'] !== 'boolean') throw new ConfigError('squid.inferred: expected true or false', 'squid.inferred');
+  for (const k of Object.keys(o))
+    if (k !== 'inferred') throw new ConfigError(`squid.${k}: unknown key; the keys are inferred`, `squid.${k}`);
+  if (o['inferred'] !== undefined && typeof o['inferred'] !== 'boolean')
+    throw new ConfigError('squid.inferred: expected true or false', 'squid.inferred');
   return { inferred: o['inferred'] === true };
 }
 
 /** Command-line values over the file's: flags and FSSO_* variables are read by resolveConnection after these. */
-export function mergeConnection(flags: Record<string, string | boolean | undefined>, file: AdapterConfig['connection'], env = process.env): Record<string, string | boolean | undefined> {
+export function mergeConnection(
+  flags: Record<string, string | boolean | undefined>,
+  file: AdapterConfig['connection'],
+  env = process.env,
+): Record<string, string | boolean | undefined> {
   const out: Record<string, string | boolean | undefined> = { ...flags };
-  const envOf: Record<string, string> = { collector: 'FSSO_COLLECTOR', ca: 'FSSO_CA', cert: 'FSSO_CERT', key: 'FSSO_KEY', pin: 'FSSO_PIN' };
+  const envOf: Record<string, string> = {
+    collector: 'FSSO_COLLECTOR',
+    ca: 'FSSO_CA',
+    cert: 'FSSO_CERT',
+    key: 'FSSO_KEY',
+    pin: 'FSSO_PIN',
+  };
   for (const [k, v] of Object.entries(file)) {
     const e = envOf[k];
     if (out[k] === undefined && !(e && env[e])) out[k] = v;

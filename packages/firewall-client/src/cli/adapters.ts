@@ -16,7 +16,10 @@ type Values = Record<string, string | boolean | undefined>;
 
 function configPath(values: Values, command: string): string {
   const p = values['config'];
-  if (typeof p !== 'string' || p === '') throw new UsageError(`${command} needs --config FILE (a JSON file with "${command === 'nft-sync' ? 'nft' : 'squid'}" and the connection)`);
+  if (typeof p !== 'string' || p === '')
+    throw new UsageError(
+      `${command} needs --config FILE (a JSON file with "${command === 'nft-sync' ? 'nft' : 'squid'}" and the connection)`,
+    );
   return p;
 }
 
@@ -40,11 +43,18 @@ export async function nftSync(values: Values, timeoutMs: number): Promise<number
     return 0;
   }
   const replica = replicaFor(resolveConnection(mergeConnection(values, cfg.connection)), 'fsso-fw nft-sync');
-  replica.on('disconnected', (why: string) => log.warn('collector stream lost; the sets keep their state, reconnecting', { reason: why }));
+  replica.on('disconnected', (why: string) =>
+    log.warn('collector stream lost; the sets keep their state, reconnecting', { reason: why }),
+  );
   await replica.whenReady(timeoutMs);
   const sync = new NftSync(replica, nft, new SetMembership(nft.sets, cfg.domains), run, log);
   sync.start();
-  log.info('nft-sync running', { table: `${nft.family} ${nft.table}`, sets: nft.sets.map((s) => s.name), entries: replica.size, revision: replica.revision });
+  log.info('nft-sync running', {
+    table: `${nft.family} ${nft.table}`,
+    sets: nft.sets.map((s) => s.name),
+    entries: replica.size,
+    revision: replica.revision,
+  });
   return new Promise((resolve) => {
     const stop = (): void => {
       sync.stop();
@@ -66,7 +76,9 @@ export async function squidHelper(values: Values, timeoutMs: number): Promise<nu
   const cfg = loadAdapterConfig(configPath(values, 'squid-helper'), 'squid');
   const say = (s: string): boolean => process.stderr.write(`fsso-fw squid-helper: ${s}\n`);
   const replica = replicaFor(resolveConnection(mergeConnection(values, cfg.connection)), 'fsso-fw squid-helper');
-  replica.on('disconnected', (why: string) => say(`collector stream lost (${why}); answering from the last table, reconnecting`));
+  replica.on('disconnected', (why: string) =>
+    say(`collector stream lost (${why}); answering from the last table, reconnecting`),
+  );
   process.stdin.pause();
   try {
     await replica.whenReady(timeoutMs);

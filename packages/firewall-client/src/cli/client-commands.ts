@@ -11,7 +11,8 @@ type Values = Record<string, string | boolean | undefined>;
  */
 export function clientConfig(values: Values, env = process.env): FwConfig {
   const file = typeof values['config'] === 'string' ? values['config'] : env['FSSO_CONFIG'] || undefined;
-  const str = (flag: string, envName: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : env[envName] || undefined);
+  const str = (flag: string, envName: string): string | undefined =>
+    typeof values[flag] === 'string' ? (values[flag] as string) : env[envName] || undefined;
   const policyFile = str('policy', 'FSSO_POLICY');
   const grace = str('grace', 'FSSO_GRACE');
   const failMode = str('fail-mode', 'FSSO_FAIL_MODE');
@@ -19,26 +20,40 @@ export function clientConfig(values: Values, env = process.env): FwConfig {
     const conn = resolveConnection(values, env);
     const cfg = loadFwConfig(undefined, { collectors: [conn.address], insecure: true, policyFile, grace, failMode });
     // The credentials resolveConnection built (TLS files, pin) replace the plaintext placeholder.
-    return { ...cfg, collectors: [{ name: conn.address, address: conn.address, insecure: conn.insecure, credentials: conn.credentials }] };
+    return {
+      ...cfg,
+      collectors: [
+        { name: conn.address, address: conn.address, insecure: conn.insecure, credentials: conn.credentials },
+      ],
+    };
   }
   const collector = str('collector', 'FSSO_COLLECTOR');
   const ca = str('ca', 'FSSO_CA');
   const cert = str('cert', 'FSSO_CERT');
   const key = str('key', 'FSSO_KEY');
   const pin = str('pin', 'FSSO_PIN');
-  if ((ca || cert || key) && !(ca && cert && key)) throw new UsageError('--ca, --cert and --key go together (or FSSO_CA/FSSO_CERT/FSSO_KEY); give all three, or none to use the config file\'s tls');
+  if ((ca || cert || key) && !(ca && cert && key))
+    throw new UsageError(
+      "--ca, --cert and --key go together (or FSSO_CA/FSSO_CERT/FSSO_KEY); give all three, or none to use the config file's tls",
+    );
   return loadFwConfig(file, {
     collectors: collector ? collector.split(',').map((c) => c.trim()) : undefined,
     tls: ca && cert && key ? { ca, cert, key, pins: pin ? [pin] : undefined } : undefined,
     insecure: values['insecure'] === true ? true : undefined,
-    policyFile, grace, failMode,
+    policyFile,
+    grace,
+    failMode,
   });
 }
 
 /** Switches and mode changes go to `log.file` when the config names one (stdout is the command's output). */
 export function makeClient(cfg: FwConfig, command: string, log?: Logger): FirewallClient {
   return new FirewallClient({
-    collectors: cfg.collectors, graceMs: cfg.graceMs, failMode: cfg.failMode, policy: cfg.policy, clientName: `${cfg.clientName} ${command}`,
+    collectors: cfg.collectors,
+    graceMs: cfg.graceMs,
+    failMode: cfg.failMode,
+    policy: cfg.policy,
+    clientName: `${cfg.clientName} ${command}`,
     log: log ?? (cfg.log.file ? createLogger('fsso-fw', { ...cfg.log, format: 'json' }) : undefined),
   });
 }
@@ -52,7 +67,9 @@ export function decideCommand(client: FirewallClient, ip: string, json: boolean,
 }
 
 export function statusLines(s: ClientStatus): string {
-  const sw = s.lastSwitch ? `${s.lastSwitch.from} -> ${s.lastSwitch.to} ${formatAge(s.lastSwitch.atMs)} (${s.lastSwitch.reason})` : 'none';
+  const sw = s.lastSwitch
+    ? `${s.lastSwitch.from} -> ${s.lastSwitch.to} ${formatAge(s.lastSwitch.atMs)} (${s.lastSwitch.reason})`
+    : 'none';
   // Collector names come from the config, the reasons from the network: escape each line, keep the breaks.
   return [
     `collector:   ${s.collector ?? '-'}`,
@@ -62,12 +79,21 @@ export function statusLines(s: ClientStatus): string {
     `age:         ${s.ageMs === 0 ? 'current' : `${(s.ageMs / 1000).toFixed(1)} s since the last live collector`}`,
     `last switch: ${sw}`,
     `counters:    ${s.counters.switches} switches, ${s.counters.modeChanges} mode changes`,
-    ...s.collectors.map((c, i) => `  ${i + 1}. ${c.name.padEnd(24)} ${c.state.padEnd(10)} r${c.revision}  ${c.entries} entries`),
-  ].map((l) => printable(l)).join('\n');
+    ...s.collectors.map(
+      (c, i) => `  ${i + 1}. ${c.name.padEnd(24)} ${c.state.padEnd(10)} r${c.revision}  ${c.entries} entries`,
+    ),
+  ]
+    .map((l) => printable(l))
+    .join('\n');
 }
 
 /** `fsso-fw status [--watch]`: once, or again at every switch and mode change until Ctrl-C. */
-export function statusCommand(client: FirewallClient, json: boolean, watch: boolean, out: (s: string) => void): Promise<number> | number {
+export function statusCommand(
+  client: FirewallClient,
+  json: boolean,
+  watch: boolean,
+  out: (s: string) => void,
+): Promise<number> | number {
   const print = (): void => {
     const s = client.status();
     out(json ? JSON.stringify(s) : `${new Date().toISOString()}\n${statusLines(s)}\n`);

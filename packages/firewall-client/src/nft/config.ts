@@ -36,65 +36,109 @@ const SET = ['name', 'groups', 'users', 'unknown', 'shared', 'contested', 'infer
 
 function rejectUnknown(o: Record<string, unknown>, known: string[], field: string): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new ConfigError(`${field}.${k}: unknown key; the keys here are ${known.join(', ')}`, `${field}.${k}`);
+    if (!known.includes(k))
+      throw new ConfigError(`${field}.${k}: unknown key; the keys here are ${known.join(', ')}`, `${field}.${k}`);
   }
 }
 
 function strings(v: unknown, field: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.trim() === '')) {
-    throw new ConfigError(`${field}: expected a list of names like ["CORP\\\\VPN-Users"], not ${JSON.stringify(v)}`, field);
+    throw new ConfigError(
+      `${field}: expected a list of names like ["CORP\\\\VPN-Users"], not ${JSON.stringify(v)}`,
+      field,
+    );
   }
   return v as string[];
 }
 
 function bool(v: unknown, field: string): boolean {
   if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new ConfigError(`${field}: expected true or false, not ${JSON.stringify(v)}`, field);
+  if (typeof v !== 'boolean')
+    throw new ConfigError(`${field}: expected true or false, not ${JSON.stringify(v)}`, field);
   return v;
 }
 
 /** Fills the defaults of the `nft` section and checks every field; errors name the field and the fix. */
 export function validateNftConfig(raw: unknown, field = 'nft'): NftConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`${field}: expected an object like {"sets": [{"name": "fsso_vpn_users", "groups": ["CORP\\\\VPN-Users"]}]}`, field);
+    throw new ConfigError(
+      `${field}: expected an object like {"sets": [{"name": "fsso_vpn_users", "groups": ["CORP\\\\VPN-Users"]}]}`,
+      field,
+    );
   }
   const o = raw as Record<string, unknown>;
   rejectUnknown(o, TOP, field);
   const table = o['table'] ?? 'fsso';
-  if (typeof table !== 'string' || !NAME.test(table)) throw new ConfigError(`${field}.table: ${JSON.stringify(table)} is not an nft table name; use letters, digits and '_' (default "fsso")`, `${field}.table`);
+  if (typeof table !== 'string' || !NAME.test(table))
+    throw new ConfigError(
+      `${field}.table: ${JSON.stringify(table)} is not an nft table name; use letters, digits and '_' (default "fsso")`,
+      `${field}.table`,
+    );
   const family = o['family'] ?? 'inet';
-  if (family !== 'inet' && family !== 'ip' && family !== 'ip6') throw new ConfigError(`${field}.family: ${JSON.stringify(family)}; use "inet" (both families), "ip" or "ip6"`, `${field}.family`);
+  if (family !== 'inet' && family !== 'ip' && family !== 'ip6')
+    throw new ConfigError(
+      `${field}.family: ${JSON.stringify(family)}; use "inet" (both families), "ip" or "ip6"`,
+      `${field}.family`,
+    );
   const command = o['command'] ?? ['nft'];
   if (!Array.isArray(command) || command.length === 0 || command.some((s) => typeof s !== 'string' || s === '')) {
-    throw new ConfigError(`${field}.command: expected the nft command as a list, like ["nft"] or ["/usr/sbin/nft"]`, `${field}.command`);
+    throw new ConfigError(
+      `${field}.command: expected the nft command as a list, like ["nft"] or ["/usr/sbin/nft"]`,
+      `${field}.command`,
+    );
   }
   const retryMs = o['retryMs'] ?? 1000;
   if (typeof retryMs !== 'number' || !Number.isInteger(retryMs) || retryMs < 10 || retryMs > 60_000) {
-    throw new ConfigError(`${field}.retryMs: expected whole milliseconds 10–60000 (default 1000), not ${JSON.stringify(retryMs)}`, `${field}.retryMs`);
+    throw new ConfigError(
+      `${field}.retryMs: expected whole milliseconds 10–60000 (default 1000), not ${JSON.stringify(retryMs)}`,
+      `${field}.retryMs`,
+    );
   }
   if (!Array.isArray(o['sets']) || o['sets'].length === 0) {
-    throw new ConfigError(`${field}.sets: expected a list of sets like [{"name": "fsso_vpn_users", "groups": ["CORP\\\\VPN-Users"]}]`, `${field}.sets`);
+    throw new ConfigError(
+      `${field}.sets: expected a list of sets like [{"name": "fsso_vpn_users", "groups": ["CORP\\\\VPN-Users"]}]`,
+      `${field}.sets`,
+    );
   }
   const seen = new Set<string>();
   const sets = (o['sets'] as unknown[]).map((s, i): NftSetSpec => {
     const f = `${field}.sets[${i}]`;
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new ConfigError(`${f}: expected an object like {"name": "fsso_vpn_users", "users": ["CORP\\\\alice"]}`, f);
+    if (typeof s !== 'object' || s === null || Array.isArray(s))
+      throw new ConfigError(`${f}: expected an object like {"name": "fsso_vpn_users", "users": ["CORP\\\\alice"]}`, f);
     const e = s as Record<string, unknown>;
     rejectUnknown(e, SET, f);
     const name = e['name'];
-    if (typeof name !== 'string' || !NAME.test(name)) throw new ConfigError(`${f}.name: ${JSON.stringify(name)} is not an nft set name; use a letter, then letters, digits and '_' (at most 29)`, `${f}.name`);
-    if (seen.has(name.toLowerCase())) throw new ConfigError(`${f}.name: "${name}" is used twice; give each set its own name`, `${f}.name`);
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw new ConfigError(
+        `${f}.name: ${JSON.stringify(name)} is not an nft set name; use a letter, then letters, digits and '_' (at most 29)`,
+        `${f}.name`,
+      );
+    if (seen.has(name.toLowerCase()))
+      throw new ConfigError(`${f}.name: "${name}" is used twice; give each set its own name`, `${f}.name`);
     seen.add(name.toLowerCase());
     const spec: NftSetSpec = {
-      name, groups: strings(e['groups'], `${f}.groups`), users: strings(e['users'], `${f}.users`),
-      unknown: bool(e['unknown'], `${f}.unknown`), shared: bool(e['shared'], `${f}.shared`), contested: bool(e['contested'], `${f}.contested`), inferred: bool(e['inferred'], `${f}.inferred`),
+      name,
+      groups: strings(e['groups'], `${f}.groups`),
+      users: strings(e['users'], `${f}.users`),
+      unknown: bool(e['unknown'], `${f}.unknown`),
+      shared: bool(e['shared'], `${f}.shared`),
+      contested: bool(e['contested'], `${f}.contested`),
+      inferred: bool(e['inferred'], `${f}.inferred`),
     };
     if (spec.groups.length + spec.users.length === 0 && !spec.unknown && !spec.shared && !spec.contested) {
-      throw new ConfigError(`${f}: set "${name}" would always be empty; give it "groups", "users", or "unknown"/"shared"/"contested": true`, f);
+      throw new ConfigError(
+        `${f}: set "${name}" would always be empty; give it "groups", "users", or "unknown"/"shared"/"contested": true`,
+        f,
+      );
     }
     return spec;
   });
-  for (const s of sets) if (seen.has(`${s.name.toLowerCase()}_v6`)) throw new ConfigError(`${field}.sets: "${s.name}_v6" is the IPv6 set of "${s.name}"; rename one`, `${field}.sets`);
+  for (const s of sets)
+    if (seen.has(`${s.name.toLowerCase()}_v6`))
+      throw new ConfigError(
+        `${field}.sets: "${s.name}_v6" is the IPv6 set of "${s.name}"; rename one`,
+        `${field}.sets`,
+      );
   return { table, family, sets, command: command as string[], retryMs };
 }

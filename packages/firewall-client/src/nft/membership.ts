@@ -1,5 +1,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { DomainNames, directoryGroupName, groupMatches, parseAccountName, parseGroupName, type GroupName, type Identity__Output } from '@fsso/common';
+import {
+  DomainNames,
+  directoryGroupName,
+  groupMatches,
+  parseAccountName,
+  parseGroupName,
+  type GroupName,
+  type Identity__Output,
+} from '@fsso/common';
 import type { NftSetSpec } from './config';
 
 /** A set spec compiled once: rule names parsed and folded, so membership is a few comparisons. */
@@ -18,7 +26,10 @@ interface CompiledSet {
 export class SetMembership {
   private readonly sets: CompiledSet[];
 
-  constructor(specs: readonly NftSetSpec[], private readonly names: DomainNames = DomainNames.NONE) {
+  constructor(
+    specs: readonly NftSetSpec[],
+    private readonly names: DomainNames = DomainNames.NONE,
+  ) {
     this.sets = specs.map((spec) => ({
       spec,
       users: spec.users.map((u) => {
@@ -52,7 +63,8 @@ export class SetMembership {
     return id.groups.some((g, i) => {
       const parsed = directoryGroupName(g, dns[i], this.names);
       // A group named without a domain is the identity's own domain's group, never any domain's.
-      const have = parsed.domain === undefined && parsed.dn === undefined ? { ...parsed, domain: domain || undefined } : parsed;
+      const have =
+        parsed.domain === undefined && parsed.dn === undefined ? { ...parsed, domain: domain || undefined } : parsed;
       return s.groups.some((rule) => groupMatches(rule, have));
     });
   }

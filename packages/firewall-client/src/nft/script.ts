@@ -20,7 +20,8 @@ export function fullSyncScript(cfg: NftConfig, members: ReadonlyMap<string, Read
     out.push(`add set ${t} ${s.name} { type ${s.type}; }`, `flush set ${t} ${s.name}`);
     const ips = [...(members.get(s.name) ?? [])];
     // Chunks keep each line of a large table short enough for nft's parser.
-    for (let i = 0; i < ips.length; i += 1000) out.push(`add element ${t} ${s.name} { ${ips.slice(i, i + 1000).join(', ')} }`);
+    for (let i = 0; i < ips.length; i += 1000)
+      out.push(`add element ${t} ${s.name} { ${ips.slice(i, i + 1000).join(', ')} }`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -40,9 +40,22 @@ export class NftSync {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs: number;
   private stopped = false;
-  readonly stats: NftSyncStats = { applies: 0, failures: 0, fullSyncs: 0, lastDurationMs: 0, elements: 0, lastError: '' };
+  readonly stats: NftSyncStats = {
+    applies: 0,
+    failures: 0,
+    fullSyncs: 0,
+    lastDurationMs: 0,
+    elements: 0,
+    lastError: '',
+  };
 
-  constructor(private readonly source: IdentitySource, private readonly cfg: NftConfig, private readonly membership: SetMembership, private readonly run: NftRunner, private readonly log: SyncLog) {
+  constructor(
+    private readonly source: IdentitySource,
+    private readonly cfg: NftConfig,
+    private readonly membership: SetMembership,
+    private readonly run: NftRunner,
+    private readonly log: SyncLog,
+  ) {
     this.retryMs = cfg.retryMs;
   }
 
@@ -110,7 +123,10 @@ export class NftSync {
     let r = await this.run(fullSyncScript(this.cfg, want));
     if (!r.ok && this.first) {
       // A table of our name whose sets we cannot adopt (another type, say): it is ours, rebuild it.
-      this.log.warn('nft table not adoptable; rebuilding it', { table: `${this.cfg.family} ${this.cfg.table}`, error: r.error });
+      this.log.warn('nft table not adoptable; rebuilding it', {
+        table: `${this.cfg.family} ${this.cfg.table}`,
+        error: r.error,
+      });
       r = await this.run(rebuildScript(this.cfg, want));
     }
     const elements = [...want.values()].reduce((n, s) => n + s.size, 0);
@@ -155,12 +171,23 @@ export class NftSync {
     if (r.ok) {
       this.stats.applies++;
       this.stats.lastError = '';
-      this.log.info('nft applied', { ...what, durationMs: ms, applies: this.stats.applies, failures: this.stats.failures });
+      this.log.info('nft applied', {
+        ...what,
+        durationMs: ms,
+        applies: this.stats.applies,
+        failures: this.stats.failures,
+      });
       return true;
     }
     this.stats.failures++;
     this.stats.lastError = r.error;
-    this.log.warn(`nft transaction refused; the sets keep their last good state, full re-sync in ${this.retryMs} ms`, { ...what, durationMs: ms, error: r.error, applies: this.stats.applies, failures: this.stats.failures });
+    this.log.warn(`nft transaction refused; the sets keep their last good state, full re-sync in ${this.retryMs} ms`, {
+      ...what,
+      durationMs: ms,
+      error: r.error,
+      applies: this.stats.applies,
+      failures: this.stats.failures,
+    });
     return false;
   }
 }

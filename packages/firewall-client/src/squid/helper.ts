@@ -8,7 +8,12 @@ import { reply, type SquidOptions } from './protocol';
  * buffered per input chunk (squid sends many lines at once with concurrency) and written in one go.
  * Resolves when squid closes the helper's standard input.
  */
-export function serveSquid(source: Pick<IdentitySource, 'lookup'>, opts: SquidOptions, input: Readable, output: Writable): Promise<{ requests: number }> {
+export function serveSquid(
+  source: Pick<IdentitySource, 'lookup'>,
+  opts: SquidOptions,
+  input: Readable,
+  output: Writable,
+): Promise<{ requests: number }> {
   let requests = 0;
   let batch: string[] = [];
   let scheduled = false;
@@ -28,8 +33,10 @@ export function serveSquid(source: Pick<IdentitySource, 'lookup'>, opts: SquidOp
       setImmediate(flush);
     }
   });
-  return new Promise((resolve) => rl.on('close', () => {
-    flush();
-    resolve({ requests });
-  }));
+  return new Promise((resolve) =>
+    rl.on('close', () => {
+      flush();
+      resolve({ requests });
+    }),
+  );
 }

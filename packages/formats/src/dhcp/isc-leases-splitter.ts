@@ -135,7 +135,9 @@ export class LeaseBlockSplitter implements RecordSplitter {
   }
 }
 
-const TOP_LEVEL = ['lease ', 'ia-na ', 'ia-ta ', 'ia-pd ', 'host ', 'server-duid ', 'failover '].map((k) => Buffer.from(k, 'latin1'));
+const TOP_LEVEL = ['lease ', 'ia-na ', 'ia-ta ', 'ia-pd ', 'host ', 'server-duid ', 'failover '].map((k) =>
+  Buffer.from(k, 'latin1'),
+);
 const LONGEST_KEYWORD = Math.max(...TOP_LEVEL.map((k) => k.length));
 
 /** A top-level statement keyword at column 0 (inner statements are indented). */

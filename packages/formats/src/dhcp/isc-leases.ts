@@ -79,7 +79,9 @@ function stateKind(state: string | undefined): { kind: LeaseFacts['kind'] } | { 
   // An abandoned address answered a ping before it was offered: a host uses it without a lease,
   // and that host's logon must stay.
   if (state === 'abandoned') return { reason: 'abandoned lease: another host answers at this address' };
-  return { reason: state === undefined ? 'lease without binding state' : `binding state ${state} is not a grant or release` };
+  return {
+    reason: state === undefined ? 'lease without binding state' : `binding state ${state} is not a grant or release`,
+  };
 }
 
 function v4Lease(record: string, options: ParseOptions): RecordResult {
@@ -96,10 +98,14 @@ function v4Lease(record: string, options: ParseOptions): RecordResult {
   const facts: LeaseFacts = {
     kind,
     ip: head[1] ?? '',
-    mac: macOf(statement(body, 'hardware ethernet')) || (uid === undefined ? '' : macFromClientId(decodeDhcpdString(uid))),
+    mac:
+      macOf(statement(body, 'hardware ethernet')) || (uid === undefined ? '' : macFromClientId(decodeDhcpdString(uid))),
     hostName: host === undefined ? '' : decodeDhcpdString(host).toString('utf8'),
     // A grant counts from `starts` (dhcpd moves it on every renewal); a free lease ended at `ends`.
-    timeMs: kind === 'HOST_ADDRESS' ? firstFinite(starts, leaseTime(statement(body, 'cltt'))) : firstFinite(leaseTime(statement(body, 'ends')), starts),
+    timeMs:
+      kind === 'HOST_ADDRESS'
+        ? firstFinite(starts, leaseTime(statement(body, 'cltt')))
+        : firstFinite(leaseTime(statement(body, 'ends')), starts),
     code: state ?? '',
     reporter: '',
   };
@@ -124,7 +130,9 @@ function v6Lease(record: string, options: ParseOptions): RecordResult {
     const kind = meaning.kind;
     const ends = leaseTime(statement(body, 'ends'));
     const timeMs = kind === 'HOST_ADDRESS' ? cltt : firstFinite(ends, cltt);
-    results.push(leaseResult({ kind, ip: addr[1] ?? '', mac, hostName: '', timeMs, code: state ?? '', reporter: '' }, options));
+    results.push(
+      leaseResult({ kind, ip: addr[1] ?? '', mac, hostName: '', timeMs, code: state ?? '', reporter: '' }, options),
+    );
   }
   const events = results.flatMap((r) => r.events);
   return events.length > 0 ? { events } : skip(results[0]?.skipped ?? 'ia-na without iaaddr');

@@ -28,14 +28,28 @@ export function parseDhcpdLine(line: string, nowMs: number, options: ParseOption
   const grant = GRANT.exec(msg);
   if (grant) {
     const [, verb = '', ip = '', mac = '', host = ''] = grant;
-    return leaseResult({ kind: 'HOST_ADDRESS', ip, mac: macOf(mac), hostName: host, timeMs: sys.timeMs, code: verb, reporter: sys.host }, options);
+    return leaseResult(
+      { kind: 'HOST_ADDRESS', ip, mac: macOf(mac), hostName: host, timeMs: sys.timeMs, code: verb, reporter: sys.host },
+      options,
+    );
   }
   const release = RELEASE.exec(msg);
   if (release) {
     const [, ip = '', mac = '', host = '', , notFound] = release;
     // "(not found)": the server had no such lease, so nothing was released.
     if (notFound !== undefined) return skip('DHCPRELEASE of a lease the server did not have');
-    return leaseResult({ kind: 'HOST_RELEASED', ip, mac: macOf(mac), hostName: host, timeMs: sys.timeMs, code: 'DHCPRELEASE', reporter: sys.host }, options);
+    return leaseResult(
+      {
+        kind: 'HOST_RELEASED',
+        ip,
+        mac: macOf(mac),
+        hostName: host,
+        timeMs: sys.timeMs,
+        code: 'DHCPRELEASE',
+        reporter: sys.host,
+      },
+      options,
+    );
   }
   if (INFORM_ACK.test(msg)) return skip('DHCPACK to a DHCPINFORM grants no lease');
   const verb = VERB.exec(msg);

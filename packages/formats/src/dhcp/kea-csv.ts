@@ -9,7 +9,8 @@ import { hexBytes, leaseResult, macFromClientId, macFromDuid, macOf, skip, type 
  * ever appends columns, so the newest layouts below read the rows of older versions by position
  * when the header was not seen (a follower resuming mid-file); a header, when seen, wins.
  */
-const V4_HEADER = 'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id';
+const V4_HEADER =
+  'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id';
 const V6_HEADER =
   'address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source,pool_id';
 
@@ -39,7 +40,12 @@ export function isKeaLeaseRow(line: string): boolean {
 }
 
 /** One lease row; `columns` is the layout for the row's address family. */
-export function parseKeaLeaseRow(line: string, v4: KeaColumns, v6: KeaColumns, options: ParseOptions = {}): RecordResult {
+export function parseKeaLeaseRow(
+  line: string,
+  v4: KeaColumns,
+  v6: KeaColumns,
+  options: ParseOptions = {},
+): RecordResult {
   const fields = line.split(',').map(unescape);
   const family = isIP(fields[0] ?? '');
   const cols = family === 6 ? v6 : v4;
@@ -81,6 +87,11 @@ export function parseKeaLeaseRow(line: string, v4: KeaColumns, v6: KeaColumns, o
   } else {
     return skip(`Kea ${lease} state ${state} is not a grant or release`);
   }
-  const mac = macOf(get('hwaddr')) || (family === 6 ? macFromDuid(hexBytes(get('duid'))) : macFromClientId(hexBytes(get('client_id'))));
-  return leaseResult({ kind, ip: fields[0] ?? '', mac, hostName: get('hostname'), timeMs, code, reporter: '' }, options);
+  const mac =
+    macOf(get('hwaddr')) ||
+    (family === 6 ? macFromDuid(hexBytes(get('duid'))) : macFromClientId(hexBytes(get('client_id'))));
+  return leaseResult(
+    { kind, ip: fields[0] ?? '', mac, hostName: get('hostname'), timeMs, code, reporter: '' },
+    options,
+  );
 }

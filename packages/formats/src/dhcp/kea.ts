@@ -1,7 +1,15 @@
 import type { RecordResult } from '../model';
 import { LineSplitter, type ParseOptions, type SourceFormat } from '../format';
 import { parseWindowsTime } from '../windows/time';
-import { DEFAULT_V4_COLUMNS, DEFAULT_V6_COLUMNS, isKeaHeader, isKeaLeaseRow, keaColumns, parseKeaLeaseRow, type KeaColumns } from './kea-csv';
+import {
+  DEFAULT_V4_COLUMNS,
+  DEFAULT_V6_COLUMNS,
+  isKeaHeader,
+  isKeaLeaseRow,
+  keaColumns,
+  parseKeaLeaseRow,
+  type KeaColumns,
+} from './kea-csv';
 import { hexBytes, leaseResult, macFromClientId, macFromDuid, macOf, skip, type LeaseFacts } from './lease';
 import { parseSyslog } from './syslog';
 

@@ -84,7 +84,12 @@ function rowTime(m: RegExpExecArray): number {
 }
 
 /** One DhcpSrvLog / DhcpV6SrvLog row; `columns` is what the file's header said, if it was seen. */
-export function parseDhcpSrvRow(row: string, columns: Columns | undefined, reporter: string, options: ParseOptions = {}): RecordResult {
+export function parseDhcpSrvRow(
+  row: string,
+  columns: Columns | undefined,
+  reporter: string,
+  options: ParseOptions = {},
+): RecordResult {
   const m = ROW.exec(row);
   if (!m) return skip('not a DhcpSrvLog row');
   const f = row.split(',').map((v) => v.trim());

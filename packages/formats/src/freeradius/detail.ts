@@ -60,17 +60,20 @@ export function mapDetailRecord(r: DetailRecord, opts: ParseOptions = {}, nowMs:
   if (ip === null) return skip(`no usable Framed-IP-Address (${rawIp || 'none'})`);
   const account = readAccount(attr('user-name'));
   if (typeof account === 'string') return skip(account);
-  return accountEvent({
-    kind,
-    account,
-    ip,
-    workstation: '',
-    mac: normaliseMac(attr('calling-station-id')),
-    eventTimeMs: recordTime(r, nowMs),
-    source: RADIUS_SOURCE,
-    sourceEventId: 'freeradius-detail',
-    reporter: (attr('nas-identifier') || attr('nas-ip-address')).toLowerCase(),
-  }, opts);
+  return accountEvent(
+    {
+      kind,
+      account,
+      ip,
+      workstation: '',
+      mac: normaliseMac(attr('calling-station-id')),
+      eventTimeMs: recordTime(r, nowMs),
+      source: RADIUS_SOURCE,
+      sourceEventId: 'freeradius-detail',
+      reporter: (attr('nas-identifier') || attr('nas-ip-address')).toLowerCase(),
+    },
+    opts,
+  );
 }
 
 /**

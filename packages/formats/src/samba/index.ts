@@ -22,7 +22,10 @@ export const sambaAuditFormat: SourceFormat = {
         return mapSambaRecord(read.record, duplicates, options);
       } catch (err: unknown) {
         // A follower must never stop on one odd record; the reason is counted like any skip.
-        return { events: [], skipped: `Samba ${read.record.type} record could not be mapped: ${err instanceof Error ? err.message : String(err)}` };
+        return {
+          events: [],
+          skipped: `Samba ${read.record.type} record could not be mapped: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
     };
   },

@@ -41,9 +41,11 @@ function mapAuthentication(r: SambaRecord, duplicates: DuplicateFilter, opts: Pa
 
   const key = [account.user, account.domain, account.machine, ip, service, status].join('|');
   if (duplicates.isRepeat(key, r.timeMs)) {
-    return skip(service === 'Kerberos KDC'
-      ? 'duplicate of the previous record (kinit UDP retry)'
-      : 'duplicate of the previous record (same logon again within 2 s)');
+    return skip(
+      service === 'Kerberos KDC'
+        ? 'duplicate of the previous record (kinit UDP retry)'
+        : 'duplicate of the previous record (same logon again within 2 s)',
+    );
   }
   const eventId = num(b, 'eventId');
   const logonType = num(b, 'logonType');
@@ -73,7 +75,12 @@ function mapAuthorization(r: SambaRecord, opts: ParseOptions): RecordResult {
  * What both record types require: a time, a person or computer, and a client address that is not
  * the DC's own (self-traffic, see ../self-traffic.ts).
  */
-function commonChecks(r: SambaRecord, what: string, account: Account | null, opts: ParseOptions): { account: Account; ip: string } | string {
+function commonChecks(
+  r: SambaRecord,
+  what: string,
+  account: Account | null,
+  opts: ParseOptions,
+): { account: Account; ip: string } | string {
   const rawIp = text(r.body, 'remoteAddress');
   if (!Number.isFinite(r.timeMs)) return `${what} has no usable timestamp`;
   if (account === null) return `${what} names no account`;
@@ -81,7 +88,8 @@ function commonChecks(r: SambaRecord, what: string, account: Account | null, opt
   const ip = normaliseIp(rawIp);
   // `unix:` (ntlm_auth/winbind on the DC), `ipv6::::0` (internal RPC pipes) and loopback are the
   // DC talking to itself: its own machine account, or tools run on it. None names a client.
-  if (ip === null) return `${what} for ${account.user}${account.machine ? '$' : ''} has no usable client address (${rawIp || 'none'})`;
+  if (ip === null)
+    return `${what} for ${account.user}${account.machine ? '$' : ''} has no usable client address (${rawIp || 'none'})`;
   const self = selfTrafficReason(ip, text(r.body, 'localAddress'), opts);
   if (self !== undefined) return self;
   return { account, ip };
@@ -95,6 +103,13 @@ interface Varying {
 }
 
 /** Samba's evidence through the one event builder (a computer account becomes HOST_SEEN there). */
-function event(account: Account, ip: string, workstation: string, timeMs: number, opts: ParseOptions, v: Varying): RecordResult {
+function event(
+  account: Account,
+  ip: string,
+  workstation: string,
+  timeMs: number,
+  opts: ParseOptions,
+  v: Varying,
+): RecordResult {
   return accountEvent({ ...v, account, ip, workstation, eventTimeMs: timeMs, source: SOURCE }, opts);
 }

@@ -7,14 +7,16 @@ import { Shaper, type FilterOptions } from './shaper';
  */
 export function validateFilters(raw: unknown): FilterOptions {
   if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
+  if (typeof raw !== 'object' || raw === null)
+    throw new ConfigError('filters: expected an object like {"ignoreUsers": ["svc-*"]}', 'filters');
   const o = raw as Record<string, unknown>;
   // selfTraffic is read by selfTrafficMode: it acts in the parsers, not in the shaper.
   rejectUnknownKeys(o, ['ignoreUsers', 'ignoreNetworks', 'logonTypes', 'coalesceWindow', 'selfTraffic'], 'filters');
   const list = <T>(k: string, ok: (v: unknown) => v is T, what: string): T[] | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || !v.every(ok)) throw new ConfigError(`filters.${k}: expected a list of ${what}`, `filters.${k}`);
+    if (!Array.isArray(v) || !v.every(ok))
+      throw new ConfigError(`filters.${k}: expected a list of ${what}`, `filters.${k}`);
     return v;
   };
   const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';

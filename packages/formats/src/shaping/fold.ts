@@ -48,7 +48,10 @@ export class FoldMemory {
   private forgotAddrs = false;
   private forgotMachines = false;
 
-  constructor(private readonly windowMs: number, private readonly capacity = DEFAULT_FOLD_CAPACITY) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly capacity = DEFAULT_FOLD_CAPACITY,
+  ) {}
 
   /** Sizes of the three maps, for tests and status. */
   get size(): { addresses: number; users: number; machines: number } {
@@ -148,6 +151,6 @@ function userKey(e: AgentEvent): string {
 
 /** The machine as the collector names it: the workstation, or for host evidence the host name. */
 function machineOf(e: AgentEvent): string {
-  if (e.kind.startsWith('HOST_')) return (e.workstation || e.user.toUpperCase());
+  if (e.kind.startsWith('HOST_')) return e.workstation || e.user.toUpperCase();
   return e.workstation;
 }

@@ -52,7 +52,11 @@ export class Shaper {
     this.userTests = (opts.ignoreUsers ?? DEFAULT_IGNORE).map((p, i) => userMatcher(p, `${field}.ignoreUsers[${i}]`));
     this.networks = (opts.ignoreNetworks ?? []).map((n, i) => {
       const net = parseNetwork(n);
-      if (!net) throw new ConfigError(`${field}.ignoreNetworks[${i}]: ${JSON.stringify(n)} is not a network; write it like "10.0.0.0/24"`, `${field}.ignoreNetworks[${i}]`);
+      if (!net)
+        throw new ConfigError(
+          `${field}.ignoreNetworks[${i}]: ${JSON.stringify(n)} is not a network; write it like "10.0.0.0/24"`,
+          `${field}.ignoreNetworks[${i}]`,
+        );
       return net;
     });
     this.logonTypes = new Set(opts.logonTypes ?? DEFAULT_LOGON_TYPES);
@@ -95,11 +99,19 @@ function userMatcher(pattern: string, field: string): (u: string) => boolean {
       const rx = new RegExp(re[1] ?? '', re[2]);
       return (u) => rx.test(u);
     } catch (err) {
-      throw new ConfigError(`${field}: ${pattern} is not a valid regular expression (${err instanceof Error ? err.message : String(err)})`, field);
+      throw new ConfigError(
+        `${field}: ${pattern} is not a valid regular expression (${err instanceof Error ? err.message : String(err)})`,
+        field,
+      );
     }
   }
   const lower = pattern.toLowerCase();
   if (!lower.includes('*')) return (u) => u === lower;
-  const rx = new RegExp(`^${lower.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const rx = new RegExp(
+    `^${lower
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (u) => rx.test(u);
 }

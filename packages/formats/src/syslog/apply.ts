@@ -14,7 +14,11 @@ export const NO_PROFILE = 'no profile matches';
  * with `match` owns every line it selects, so a line that then fails its pattern is reported
  * against that profile instead of falling through to a looser one.
  */
-export function applyProfiles(profiles: readonly CompiledProfile[], msg: SyslogMessage, opts: ParseOptions = {}): RecordResult {
+export function applyProfiles(
+  profiles: readonly CompiledProfile[],
+  msg: SyslogMessage,
+  opts: ParseOptions = {},
+): RecordResult {
   for (const p of profiles) {
     if (p.match !== null && !p.match.test(msg.message)) continue;
     const m = p.pattern.exec(msg.message);
@@ -27,7 +31,12 @@ export function applyProfiles(profiles: readonly CompiledProfile[], msg: SyslogM
   return skip(NO_PROFILE);
 }
 
-function toEvent(p: CompiledProfile, g: Record<string, string | undefined>, msg: SyslogMessage, opts: ParseOptions): RecordResult {
+function toEvent(
+  p: CompiledProfile,
+  g: Record<string, string | undefined>,
+  msg: SyslogMessage,
+  opts: ParseOptions,
+): RecordResult {
   const name = p.profile.name;
   const ip = normaliseIp(g['ip']);
   if (ip === null) return skip(`${name}: no usable address (${g['ip'] ?? 'none'})`);
@@ -44,16 +53,19 @@ function toEvent(p: CompiledProfile, g: Record<string, string | undefined>, msg:
   if (!account.machine && hostKind && workstation === '') workstation = account.user.toUpperCase();
 
   const epoch = epochToMs(g['epoch']);
-  return accountEvent({
-    kind,
-    account,
-    ip,
-    workstation,
-    mac: normaliseMac(g['mac']),
-    eventTimeMs: Number.isFinite(epoch) ? epoch : msg.time,
-    source: SYSLOG_SOURCE,
-    sourceEventId: name,
-    reporter: msg.host.toLowerCase(),
-    machineLogoff: `${name}: logoff of computer account ${account.user}$`,
-  }, opts);
+  return accountEvent(
+    {
+      kind,
+      account,
+      ip,
+      workstation,
+      mac: normaliseMac(g['mac']),
+      eventTimeMs: Number.isFinite(epoch) ? epoch : msg.time,
+      source: SYSLOG_SOURCE,
+      sourceEventId: name,
+      reporter: msg.host.toLowerCase(),
+      machineLogoff: `${name}: logoff of computer account ${account.user}$`,
+    },
+    opts,
+  );
 }

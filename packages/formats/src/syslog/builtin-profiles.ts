@@ -34,7 +34,11 @@ const panosGlobalProtect: SyslogProfile = {
   kindBy: {
     group: 'event',
     // config-release is "remove ip-user mapping or remove tunnel" (PAN-OS event descriptions).
-    map: { 'gateway-connected': 'USER_LOGON', 'gateway-logout': 'USER_LOGOFF', 'gateway-config-release': 'USER_LOGOFF' },
+    map: {
+      'gateway-connected': 'USER_LOGON',
+      'gateway-logout': 'USER_LOGOFF',
+      'gateway-config-release': 'USER_LOGOFF',
+    },
   },
 };
 
@@ -80,4 +84,9 @@ const fortigate: SyslogProfile = {
 };
 
 /** The profiles a syslog source uses unless configured otherwise; first match wins. */
-export const BUILTIN_PROFILES: readonly SyslogProfile[] = [panosUserid, panosGlobalProtect, ciscoIseAccounting, fortigate];
+export const BUILTIN_PROFILES: readonly SyslogProfile[] = [
+  panosUserid,
+  panosGlobalProtect,
+  ciscoIseAccounting,
+  fortigate,
+];

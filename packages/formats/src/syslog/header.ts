@@ -62,7 +62,8 @@ const TAG = /^([A-Za-z0-9_./-]{1,48})(?:\[[^\]\s]{0,32}\])?: ?/;
 /** A trailing CR, LF or NUL run, cut with a loop: /[\r\n\0]+$/ is quadratic on a long run inside the message. */
 export function trimLineEnd(raw: string): string {
   let end = raw.length;
-  while (end > 0 && (raw.charCodeAt(end - 1) === 13 || raw.charCodeAt(end - 1) === 10 || raw.charCodeAt(end - 1) === 0)) end--;
+  while (end > 0 && (raw.charCodeAt(end - 1) === 13 || raw.charCodeAt(end - 1) === 10 || raw.charCodeAt(end - 1) === 0))
+    end--;
   return raw.slice(0, end);
 }
 
@@ -113,7 +114,12 @@ export function parseSyslogHeader(raw: string, nowMs: number): SyslogHeader | nu
 function fromRfc5424(m: RegExpExecArray): SyslogHeader {
   const stamp = m[1] ?? '-';
   const nil = (s: string | undefined): string => (s === undefined || s === '-' ? '' : s);
-  return { time: stamp === '-' ? NaN : parseWindowsTime(stamp), host: nil(m[2]), app: nil(m[3]), message: skipStructuredData(m[6] ?? '') };
+  return {
+    time: stamp === '-' ? NaN : parseWindowsTime(stamp),
+    host: nil(m[2]),
+    app: nil(m[3]),
+    message: skipStructuredData(m[6] ?? ''),
+  };
 }
 
 /** STRUCTURED-DATA is '-' or `[id k="v" …]…`, where `]`, `"` and `\` are escaped inside values. */
@@ -134,7 +140,10 @@ function skipStructuredData(s: string): string {
     }
   }
   // MSG may start with a UTF-8 byte-order mark (RFC 5424 6.4).
-  return s.slice(i).replace(/^ /, '').replace(/^\uFEFF/, '');
+  return s
+    .slice(i)
+    .replace(/^ /, '')
+    .replace(/^\uFEFF/, '');
 }
 
 function bsdTime(m: RegExpExecArray, nowMs: number): number {
@@ -158,7 +167,15 @@ function utcTime(y: number, month: number, day: number, h: number, m: number, s:
  * ahead of `nowMs` (a December line read in January), then last year. The day of slack covers
  * servers whose local time is ahead of UTC. NaN for impossible dates.
  */
-export function syslogTime(month: number, day: number, h: number, m: number, s: number, ms: number, nowMs: number): number {
+export function syslogTime(
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+  ms: number,
+  nowMs: number,
+): number {
   const year = new Date(nowMs).getUTCFullYear();
   for (const y of [year, year - 1]) {
     const t = utcTime(y, month, day, h, m, s, ms);

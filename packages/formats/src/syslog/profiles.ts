@@ -3,7 +3,14 @@ import { BUILTIN_PROFILES } from './builtin-profiles';
 
 export { BUILTIN_PROFILES } from './builtin-profiles';
 
-export const PROFILE_KINDS = ['USER_LOGON', 'USER_ACTIVITY', 'USER_LOGOFF', 'HOST_SEEN', 'HOST_ADDRESS', 'HOST_RELEASED'] as const;
+export const PROFILE_KINDS = [
+  'USER_LOGON',
+  'USER_ACTIVITY',
+  'USER_LOGOFF',
+  'HOST_SEEN',
+  'HOST_ADDRESS',
+  'HOST_RELEASED',
+] as const;
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
 
 /**
@@ -42,7 +49,10 @@ const REQUIRED_GROUPS = ['user', 'ip'];
  */
 export function validateProfiles(raw: unknown, field: string): SyslogProfile[] {
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw new ConfigError(`${field}: expected a non-empty list of profiles (objects, or built-in names such as "panos-userid")`, field);
+    throw new ConfigError(
+      `${field}: expected a non-empty list of profiles (objects, or built-in names such as "panos-userid")`,
+      field,
+    );
   }
   const out: SyslogProfile[] = [];
   raw.forEach((entry: unknown, i: number) => {
@@ -50,7 +60,10 @@ export function validateProfiles(raw: unknown, field: string): SyslogProfile[] {
     const profile = typeof entry === 'string' ? builtin(entry, at) : validateOne(entry, at);
     if (out.some((p) => p.name === profile.name)) {
       // The name is the events' sourceEventId: two profiles with one name could not be told apart.
-      throw new ConfigError(`${at}.name: "${profile.name}" is used by an earlier profile; names must be unique`, `${at}.name`);
+      throw new ConfigError(
+        `${at}.name: "${profile.name}" is used by an earlier profile; names must be unique`,
+        `${at}.name`,
+      );
     }
     out.push(profile);
   });
@@ -60,7 +73,10 @@ export function validateProfiles(raw: unknown, field: string): SyslogProfile[] {
 function builtin(name: string, at: string): SyslogProfile {
   const found = BUILTIN_PROFILES.find((p) => p.name === name);
   if (!found) {
-    throw new ConfigError(`${at}: "${name}" is not a built-in profile; use one of ${BUILTIN_PROFILES.map((p) => p.name).join(', ')}`, at);
+    throw new ConfigError(
+      `${at}: "${name}" is not a built-in profile; use one of ${BUILTIN_PROFILES.map((p) => p.name).join(', ')}`,
+      at,
+    );
   }
   return found;
 }
@@ -72,21 +88,29 @@ function validateOne(entry: unknown, at: string): SyslogProfile {
   const o = entry as Record<string, unknown>;
   rejectUnknownKeys(o, KNOWN_KEYS, at);
   const name = o['name'];
-  if (typeof name !== 'string' || name.trim() === '') throw new ConfigError(`${at}.name: expected a non-empty string`, `${at}.name`);
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new ConfigError(`${at}.name: expected a non-empty string`, `${at}.name`);
 
   const match = o['match'];
   if (match !== undefined) {
-    if (typeof match !== 'string' || match === '') throw new ConfigError(`${at}.match: expected a regular expression as a string`, `${at}.match`);
+    if (typeof match !== 'string' || match === '')
+      throw new ConfigError(`${at}.match: expected a regular expression as a string`, `${at}.match`);
     compileRegex(match, `${at}.match`);
   }
   const pattern = o['pattern'];
   if (typeof pattern !== 'string' || pattern === '') {
-    throw new ConfigError(`${at}.pattern: expected a regular expression with named groups (?<user>…) and (?<ip>…)`, `${at}.pattern`);
+    throw new ConfigError(
+      `${at}.pattern: expected a regular expression with named groups (?<user>…) and (?<ip>…)`,
+      `${at}.pattern`,
+    );
   }
   const groups = groupNames(compileRegex(pattern, `${at}.pattern`));
   const missing = REQUIRED_GROUPS.filter((g) => !groups.includes(g));
   if (missing.length > 0) {
-    throw new ConfigError(`${at}.pattern: has no named group ${missing.map((g) => `(?<${g}>…)`).join(' or ')}; both user and ip are required`, `${at}.pattern`);
+    throw new ConfigError(
+      `${at}.pattern: has no named group ${missing.map((g) => `(?<${g}>…)`).join(' or ')}; both user and ip are required`,
+      `${at}.pattern`,
+    );
   }
   const kind = checkKind(o['kind'], `${at}.kind`);
   const profile: SyslogProfile = { name, pattern, kind };
@@ -97,13 +121,19 @@ function validateOne(entry: unknown, at: string): SyslogProfile {
 
 function validateKindBy(raw: unknown, groups: string[], at: string): NonNullable<SyslogProfile['kindBy']> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`${at}: expected {"group": "status", "map": {"Start": "USER_LOGON", "Stop": "USER_LOGOFF"}}`, at);
+    throw new ConfigError(
+      `${at}: expected {"group": "status", "map": {"Start": "USER_LOGON", "Stop": "USER_LOGOFF"}}`,
+      at,
+    );
   }
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['group', 'map'], at);
   const group = o['group'];
   if (typeof group !== 'string' || !groups.includes(group)) {
-    throw new ConfigError(`${at}.group: ${JSON.stringify(group)} is not a named group of the pattern (it has ${groups.join(', ')})`, `${at}.group`);
+    throw new ConfigError(
+      `${at}.group: ${JSON.stringify(group)} is not a named group of the pattern (it has ${groups.join(', ')})`,
+      `${at}.group`,
+    );
   }
   const map = o['map'];
   if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.keys(map).length === 0) {
@@ -125,7 +155,10 @@ function compileRegex(source: string, at: string): RegExp {
   try {
     return new RegExp(source);
   } catch (err: unknown) {
-    throw new ConfigError(`${at}: invalid regular expression: ${errorMessage(err)}; check brackets and groups, and double every backslash in JSON ("\\\\d")`, at);
+    throw new ConfigError(
+      `${at}: invalid regular expression: ${errorMessage(err)}; check brackets and groups, and double every backslash in JSON ("\\\\d")`,
+      at,
+    );
   }
 }
 

@@ -58,7 +58,12 @@ function winlogbeat(o: Obj, winlog: Obj): WindowsRecord | string {
 }
 
 function winlogbeat6(o: Obj): WindowsRecord | string {
-  return build(eventId(o['event_id']), str(o['computer_name']), parseWindowsTime(str(o['@timestamp'])), scalars(asObj(o['event_data'])));
+  return build(
+    eventId(o['event_id']),
+    str(o['computer_name']),
+    parseWindowsTime(str(o['@timestamp'])),
+    scalars(asObj(o['event_data'])),
+  );
 }
 
 function flat(o: Obj): WindowsRecord | string {

@@ -52,16 +52,19 @@ export function mapWindowsRecord(r: WindowsRecord, opts: ParseOptions = {}): Rec
   }
 
   const logonType = Number(field(rule.fields.logonType));
-  return accountEvent({
-    kind: rule.kind,
-    account,
-    ip,
-    workstation,
-    eventTimeMs: r.timeMs,
-    source: 'windows-security',
-    sourceEventId: String(id),
-    logonType: Number.isInteger(logonType) && logonType >= 0 ? logonType : 0,
-    reporter: r.computer.trim().toLowerCase(),
-    machineLogoff: `${what} is for machine account ${account.user}$`,
-  }, opts);
+  return accountEvent(
+    {
+      kind: rule.kind,
+      account,
+      ip,
+      workstation,
+      eventTimeMs: r.timeMs,
+      source: 'windows-security',
+      sourceEventId: String(id),
+      logonType: Number.isInteger(logonType) && logonType >= 0 ? logonType : 0,
+      reporter: r.computer.trim().toLowerCase(),
+      machineLogoff: `${what} is for machine account ${account.user}$`,
+    },
+    opts,
+  );
 }

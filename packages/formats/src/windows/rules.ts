@@ -42,23 +42,74 @@ const LOGON: FieldNames = {
 };
 const KERBEROS: FieldNames = { user: 'TargetUserName', domain: 'TargetDomainName', ip: 'IpAddress' };
 const NTLM: FieldNames = { user: 'TargetUserName', domain: 'TargetDomainName', workstation: 'Workstation' };
-const LOGOFF: FieldNames = { user: 'TargetUserName', domain: 'TargetDomainName', ip: 'IpAddress', logonType: 'LogonType' };
-const RDP: FieldNames = { user: 'AccountName', domain: 'AccountDomain', ip: 'ClientAddress', workstation: 'ClientName' };
+const LOGOFF: FieldNames = {
+  user: 'TargetUserName',
+  domain: 'TargetDomainName',
+  ip: 'IpAddress',
+  logonType: 'LogonType',
+};
+const RDP: FieldNames = {
+  user: 'AccountName',
+  domain: 'AccountDomain',
+  ip: 'ClientAddress',
+  workstation: 'ClientName',
+};
 const SESSION: FieldNames = { user: 'TargetUserName', domain: 'TargetDomainName' };
 
 export const RULES: ReadonlyMap<number, Rule> = new Map<number, Rule>([
   [4624, { kind: 'USER_LOGON', label: 'logon', fields: LOGON, address: 'required', checkStatus: false }],
   [4768, { kind: 'USER_ACTIVITY', label: 'Kerberos TGT', fields: KERBEROS, address: 'required', checkStatus: true }],
-  [4769, { kind: 'USER_ACTIVITY', label: 'Kerberos service ticket', fields: KERBEROS, address: 'required', checkStatus: true }],
-  [4770, { kind: 'USER_ACTIVITY', label: 'Kerberos ticket renewal', fields: KERBEROS, address: 'required', checkStatus: true }],
+  [
+    4769,
+    {
+      kind: 'USER_ACTIVITY',
+      label: 'Kerberos service ticket',
+      fields: KERBEROS,
+      address: 'required',
+      checkStatus: true,
+    },
+  ],
+  [
+    4770,
+    {
+      kind: 'USER_ACTIVITY',
+      label: 'Kerberos ticket renewal',
+      fields: KERBEROS,
+      address: 'required',
+      checkStatus: true,
+    },
+  ],
   [4776, { kind: 'USER_ACTIVITY', label: 'NTLM validation', fields: NTLM, address: 'none', checkStatus: true }],
   [4634, { kind: 'USER_LOGOFF', label: 'logoff', fields: LOGOFF, address: 'optional', checkStatus: false }],
-  [4647, { kind: 'USER_LOGOFF', label: 'user-initiated logoff', fields: LOGOFF, address: 'optional', checkStatus: false }],
+  [
+    4647,
+    { kind: 'USER_LOGOFF', label: 'user-initiated logoff', fields: LOGOFF, address: 'optional', checkStatus: false },
+  ],
   [4778, { kind: 'USER_ACTIVITY', label: 'RDP reconnect', fields: RDP, address: 'required', checkStatus: false }],
   // A disconnected RDP session still exists and is still the user's; it is not a logoff.
   [4779, { kind: 'USER_ACTIVITY', label: 'RDP disconnect', fields: RDP, address: 'required', checkStatus: false }],
-  [4800, { kind: 'USER_ACTIVITY', label: 'lock', fields: SESSION, address: 'none', checkStatus: false, workstationFromComputer: true }],
-  [4801, { kind: 'USER_ACTIVITY', label: 'unlock', fields: SESSION, address: 'none', checkStatus: false, workstationFromComputer: true }],
+  [
+    4800,
+    {
+      kind: 'USER_ACTIVITY',
+      label: 'lock',
+      fields: SESSION,
+      address: 'none',
+      checkStatus: false,
+      workstationFromComputer: true,
+    },
+  ],
+  [
+    4801,
+    {
+      kind: 'USER_ACTIVITY',
+      label: 'unlock',
+      fields: SESSION,
+      address: 'none',
+      checkStatus: false,
+      workstationFromComputer: true,
+    },
+  ],
 ]);
 
 /** Failures a DC logs in bulk: counted by whoever reads the skip reasons, never mapped. */

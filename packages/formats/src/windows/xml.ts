@@ -83,9 +83,11 @@ export const windowsXmlFormat: SourceFormat = {
       // XML parse, with the same reason mapWindowsRecord would give.
       // A record cut short never parses; saying so without the XML parser keeps a flood of torn
       // records cheap.
-      if (!record.includes('</Event')) return { events: [], skipped: 'malformed XML: the record has no closing </Event> (cut short)' };
+      if (!record.includes('</Event'))
+        return { events: [], skipped: 'malformed XML: the record has no closing </Event> (cut short)' };
       const id = /<EventID(?:\s[^>]*)?>\s*(\d+)\s*<\/EventID>/.exec(record)?.[1];
-      if (id !== undefined && !RULES.has(Number(id)) && !COUNTED.has(Number(id))) return { events: [], skipped: `event ${id} is not logon evidence` };
+      if (id !== undefined && !RULES.has(Number(id)) && !COUNTED.has(Number(id)))
+        return { events: [], skipped: `event ${id} is not logon evidence` };
       const parsed = parseEventXml(record);
       return typeof parsed === 'string' ? { events: [], skipped: parsed } : mapWindowsRecord(parsed, options);
     };

@@ -23,13 +23,22 @@ function dataDir(): string {
 
 /** Where each format's real records live: [folder under shared/data, file-name ending]. */
 const FILES: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
-  'windows-xml': [['windows_security/xml_rendered_libevtx', '.xml'], ['windows_security/misc', '.xml']],
+  'windows-xml': [
+    ['windows_security/xml_rendered_libevtx', '.xml'],
+    ['windows_security/misc', '.xml'],
+  ],
   'windows-json': [['windows_security/otrf', '.ndjson']],
-  'samba-audit': [['samba_auth_audit/lab', '.jsonl'], ['samba_auth_audit', '.jsonl']],
+  'samba-audit': [
+    ['samba_auth_audit/lab', '.jsonl'],
+    ['samba_auth_audit', '.jsonl'],
+  ],
   'dhcp-windows': [['dhcp/windows_dhcpsrvlog', '.log']],
   'dhcp-isc': [['dhcp/isc_dhcpd_syslog', '.log']],
   'dhcp-isc-leases': [['dhcp/isc_dhcpd_leases', '.leases']],
-  'dhcp-kea': [['dhcp/kea', '.csv'], ['dhcp/kea', '.log']],
+  'dhcp-kea': [
+    ['dhcp/kea', '.csv'],
+    ['dhcp/kea', '.log'],
+  ],
   syslog: [['radius_vpn_wireless', '.log']],
   'freeradius-detail': [['radius_vpn_wireless', '.txt']],
 };
@@ -106,13 +115,23 @@ export function corpus(name: string): Corpus {
   let all: string[];
   if (name === 'events') {
     // The agent's own output is the real data of this format: what `parse` prints for real records.
-    const sources = ['windows-xml', 'samba-audit', 'dhcp-windows', 'syslog'].flatMap((n) => corpus(n).good.map((r) => [n, r] as const));
-    all = sources.flatMap(([n, r]) => formatOf(n).createParser()(r).events.map((e) => JSON.stringify(e)));
+    const sources = ['windows-xml', 'samba-audit', 'dhcp-windows', 'syslog'].flatMap((n) =>
+      corpus(n).good.map((r) => [n, r] as const),
+    );
+    all = sources.flatMap(([n, r]) =>
+      formatOf(n)
+        .createParser()(r)
+        .events.map((e) => JSON.stringify(e)),
+    );
   } else {
     const dir = dataDir();
     all = (FILES[name] ?? []).flatMap(([sub, ext]) =>
-      fs.readdirSync(path.join(dir, sub)).filter((file) => file.endsWith(ext)).sort()
-        .flatMap((file) => feed(f, fs.readFileSync(path.join(dir, sub, file))).records));
+      fs
+        .readdirSync(path.join(dir, sub))
+        .filter((file) => file.endsWith(ext))
+        .sort()
+        .flatMap((file) => feed(f, fs.readFileSync(path.join(dir, sub, file))).records),
+    );
   }
   const candidates = spread(all, 400);
   const good = candidates.filter((r) => f.createParser()(r).events.length > 0);
@@ -128,7 +147,8 @@ const TEXT_FIELDS = ['user', 'domain', 'ip', 'workstation', 'mac', 'source', 'so
  * input (case mapping may lengthen text, as 'ß' -> 'SS'; anything more is amplification).
  */
 export function shapeProblem(e: AgentEvent, inputLength: number): string | undefined {
-  if (!(EVENT_KINDS as readonly unknown[]).includes(e.kind)) return `kind ${JSON.stringify(e.kind)} is not one of the six`;
+  if (!(EVENT_KINDS as readonly unknown[]).includes(e.kind))
+    return `kind ${JSON.stringify(e.kind)} is not one of the six`;
   for (const field of TEXT_FIELDS) {
     const v: unknown = e[field];
     if (typeof v !== 'string') return `${field} is a ${typeof v}, not a string`;
@@ -136,7 +156,8 @@ export function shapeProblem(e: AgentEvent, inputLength: number): string | undef
   }
   if (e.ip !== '' && normaliseIp(e.ip) !== e.ip) return `ip ${JSON.stringify(e.ip.slice(0, 80))} is not canonical`;
   if (!Number.isFinite(e.eventTimeMs)) return `eventTimeMs ${String(e.eventTimeMs)} is not finite`;
-  if (!Number.isInteger(e.logonType) || e.logonType < 0) return `logonType ${String(e.logonType)} is not a non-negative integer`;
+  if (!Number.isInteger(e.logonType) || e.logonType < 0)
+    return `logonType ${String(e.logonType)} is not a non-negative integer`;
   return undefined;
 }
 

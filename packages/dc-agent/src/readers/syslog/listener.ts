@@ -2,7 +2,14 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConfigError, SERVER_CIPHERS, errorMessage, parseAddress, type Logger } from '@fsso/common';
-import { applyProfiles, compileProfiles, parseSyslogMessage, type AgentEvent, type CompiledProfile, type SyslogProfile } from '@fsso/formats';
+import {
+  applyProfiles,
+  compileProfiles,
+  parseSyslogMessage,
+  type AgentEvent,
+  type CompiledProfile,
+  type SyslogProfile,
+} from '@fsso/formats';
 import { SyslogFrameDecoder, isBinary } from './framing';
 import { SenderGate, parseAllowFrom } from './sender-gate';
 
@@ -64,7 +71,16 @@ const MAX_SKIP_KEYS = 200;
  * every message to `sink`.
  */
 export class SyslogListener {
-  readonly stats: SyslogListenerStats = { messages: 0, events: 0, skipped: {}, oversized: 0, garbage: 0, refused: 0, denied: 0, tlsRefused: 0 };
+  readonly stats: SyslogListenerStats = {
+    messages: 0,
+    events: 0,
+    skipped: {},
+    oversized: 0,
+    garbage: 0,
+    refused: 0,
+    denied: 0,
+    tlsRefused: 0,
+  };
   private readonly profiles: CompiledProfile[];
   private readonly maxBytes: number;
   private readonly gate: SenderGate;
@@ -79,7 +95,10 @@ export class SyslogListener {
     private readonly log: Logger,
   ) {
     if (opts.udp === undefined && opts.tcp === undefined && opts.tls === undefined) {
-      throw new ConfigError('syslog: set "udp", "tcp" or "tls" to an address like "0.0.0.0:514" ("tls": {"listen": "0.0.0.0:6514", ...})', 'udp');
+      throw new ConfigError(
+        'syslog: set "udp", "tcp" or "tls" to an address like "0.0.0.0:514" ("tls": {"listen": "0.0.0.0:6514", ...})',
+        'udp',
+      );
     }
     this.gate = new SenderGate(parseAllowFrom(opts.allowFrom, 'allowFrom'), log);
     this.profiles = compileProfiles(opts.profiles);
@@ -91,7 +110,8 @@ export class SyslogListener {
     try {
       if (this.opts.udp !== undefined) out.udpPort = await this.startUdp(splitAddress(this.opts.udp, 'udp'));
       if (this.opts.tcp !== undefined) out.tcpPort = await this.startTcp(splitAddress(this.opts.tcp, 'tcp'));
-      if (this.opts.tls !== undefined) out.tlsPort = await this.startTls(splitAddress(this.opts.tls.listen, 'tls.listen'), this.opts.tls);
+      if (this.opts.tls !== undefined)
+        out.tlsPort = await this.startTls(splitAddress(this.opts.tls.listen, 'tls.listen'), this.opts.tls);
     } catch (err: unknown) {
       // Half-started (UDP bound, TCP port taken) must not leave the UDP port held.
       await this.stop();
@@ -148,24 +168,43 @@ export class SyslogListener {
    * as for gRPC (TLS 1.2 AEAD only, TLS 1.3). allowFrom is checked before any TLS work.
    */
   private startTls(addr: { host: string; port: number }, t: SyslogTlsOptions): Promise<number> {
-    const context = { ca: t.ca, cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ciphers: SERVER_CIPHERS, honorCipherOrder: true } as const;
+    const context = {
+      ca: t.ca,
+      cert: t.cert,
+      key: t.key,
+      minVersion: 'TLSv1.2',
+      ciphers: SERVER_CIPHERS,
+      honorCipherOrder: true,
+    } as const;
     try {
       tls.createSecureContext(context); // to name the problem; createServer's own error does not
     } catch (err: unknown) {
-      throw new ConfigError(`tls: cannot use tls.ca/cert/key (${errorMessage(err)}); give PEM files of the CA, and of this listener's certificate and its private key`, 'tls');
+      throw new ConfigError(
+        `tls: cannot use tls.ca/cert/key (${errorMessage(err)}); give PEM files of the CA, and of this listener's certificate and its private key`,
+        'tls',
+      );
     }
-    const server = tls.createServer({
-      ...context,
-      // rejectUnauthorized is false so that refusals reach us to be counted and logged (Node
-      // otherwise drops them silently); the check below admits only verified senders.
-      requestCert: true, rejectUnauthorized: false, handshakeTimeout: 10_000,
-    }, (socket) => {
-      if (socket.authorized) return this.accept(socket);
-      this.stats.tlsRefused++;
-      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
-      this.gate.refused(socket.remoteAddress ?? '', 'syslog TLS sender refused: a client certificate from the configured CA is required', { error: why });
-      socket.destroy();
-    });
+    const server = tls.createServer(
+      {
+        ...context,
+        // rejectUnauthorized is false so that refusals reach us to be counted and logged (Node
+        // otherwise drops them silently); the check below admits only verified senders.
+        requestCert: true,
+        rejectUnauthorized: false,
+        handshakeTimeout: 10_000,
+      },
+      (socket) => {
+        if (socket.authorized) return this.accept(socket);
+        this.stats.tlsRefused++;
+        const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
+        this.gate.refused(
+          socket.remoteAddress ?? '',
+          'syslog TLS sender refused: a client certificate from the configured CA is required',
+          { error: why },
+        );
+        socket.destroy();
+      },
+    );
     server.prependListener('connection', (raw: net.Socket) => {
       if (this.gate.allows(raw.remoteAddress ?? '')) return;
       this.deny(raw.remoteAddress ?? '', 'tls');
@@ -207,7 +246,10 @@ export class SyslogListener {
       for (const m of out.messages) this.handle(m, peer);
       if (out.error !== undefined) {
         this.stats[out.error]++;
-        this.log.warn(`syslog TCP peer sent ${out.error === 'oversized' ? `a frame over ${this.maxBytes} bytes` : 'binary data'}; connection closed`, { peer });
+        this.log.warn(
+          `syslog TCP peer sent ${out.error === 'oversized' ? `a frame over ${this.maxBytes} bytes` : 'binary data'}; connection closed`,
+          { peer },
+        );
         socket.destroy();
       }
     });

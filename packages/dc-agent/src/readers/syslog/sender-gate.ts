@@ -9,11 +9,18 @@ const MAX_TRACKED = 1024;
 /** Parses `allowFrom` ("10.0.0.0/8", "127.0.0.1", "2001:db8::/32"); errors name the entry and the fix. */
 export function parseAllowFrom(raw: unknown, field: string): Network[] {
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw new ConfigError(`${field}: list the networks of the devices that send syslog, e.g. "allowFrom": ["10.0.0.0/8", "127.0.0.1"]; anything else would let any host on the network log users on`, field);
+    throw new ConfigError(
+      `${field}: list the networks of the devices that send syslog, e.g. "allowFrom": ["10.0.0.0/8", "127.0.0.1"]; anything else would let any host on the network log users on`,
+      field,
+    );
   }
   return raw.map((n: unknown, i) => {
     const net = typeof n === 'string' ? parseNetwork(n) : null;
-    if (!net) throw new ConfigError(`${field}[${i}]: ${JSON.stringify(n)} is not an address or network like "10.0.0.0/8"`, `${field}[${i}]`);
+    if (!net)
+      throw new ConfigError(
+        `${field}[${i}]: ${JSON.stringify(n)} is not an address or network like "10.0.0.0/8"`,
+        `${field}[${i}]`,
+      );
     return net;
   });
 }
@@ -47,7 +54,11 @@ export class SenderGate {
     }
     if (!seen && this.lastLog.size >= MAX_TRACKED) this.lastLog.clear();
     this.lastLog.set(key, { atMs: t, since: 0 });
-    this.log.warn(message, { peer: address, ...fields, ...(seen?.since ? { suppressedSinceLastLine: seen.since } : {}) });
+    this.log.warn(message, {
+      peer: address,
+      ...fields,
+      ...(seen?.since ? { suppressedSinceLastLine: seen.since } : {}),
+    });
   }
 }
 

@@ -10,7 +10,10 @@ import type { SyslogTlsOptions } from './listener';
 export function validateSyslogTls(raw: unknown, baseDir: string, field: string): SyslogTlsOptions | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(`${field}: expected {"listen": "0.0.0.0:6514", "ca": FILE, "cert": FILE, "key": FILE}`, field);
+    throw new ConfigError(
+      `${field}: expected {"listen": "0.0.0.0:6514", "ca": FILE, "cert": FILE, "key": FILE}`,
+      field,
+    );
   }
   const o = raw as Record<string, unknown>;
   rejectUnknownKeys(o, ['listen', 'ca', 'cert', 'key'], field);
@@ -20,7 +23,10 @@ export function validateSyslogTls(raw: unknown, baseDir: string, field: string):
     try {
       return readFileSync(resolve(baseDir, v));
     } catch (err: unknown) {
-      throw new ConfigError(`${field}.${k}: cannot read ${v} (${err instanceof Error ? err.message : String(err)}); give the PEM file of ${what}`, `${field}.${k}`);
+      throw new ConfigError(
+        `${field}.${k}: cannot read ${v} (${err instanceof Error ? err.message : String(err)}); give the PEM file of ${what}`,
+        `${field}.${k}`,
+      );
     }
   };
   return {

@@ -1,5 +1,7 @@
 /** Security events the agent asks Windows for: mapped ones, and failures it counts. */
-export const SECURITY_EVENT_IDS = [4624, 4625, 4634, 4647, 4768, 4769, 4770, 4771, 4776, 4778, 4779, 4800, 4801] as const;
+export const SECURITY_EVENT_IDS = [
+  4624, 4625, 4634, 4647, 4768, 4769, 4770, 4771, 4776, 4778, 4779, 4800, 4801,
+] as const;
 
 export interface QueryOptions {
   /** Records per wevtutil call. */
@@ -17,9 +19,10 @@ export interface QueryOptions {
  */
 export function wevtutilArgs(afterRecordId: number | undefined, o: QueryOptions): string[] {
   const ids = o.eventIds.map((id) => `EventID=${id}`).join(' or ');
-  const where = afterRecordId === undefined
-    ? `TimeCreated[timediff(@SystemTime) <= ${Math.floor(o.backfillMs)}] and (${ids})`
-    : `(EventRecordID > ${afterRecordId}) and (${ids})`;
+  const where =
+    afterRecordId === undefined
+      ? `TimeCreated[timediff(@SystemTime) <= ${Math.floor(o.backfillMs)}] and (${ids})`
+      : `(EventRecordID > ${afterRecordId}) and (${ids})`;
   return ['qe', 'Security', `/q:*[System[${where}]]`, '/f:xml', `/c:${o.batch}`, '/rd:false', '/e:Events'];
 }
 

@@ -66,7 +66,11 @@ export class WindowsEventLogSource {
 
   /** One wevtutil call; true when it returned a full batch (more are waiting). */
   async pollOnce(): Promise<boolean> {
-    const args = wevtutilArgs(this.bookmark, { batch: this.cfg.batch, backfillMs: this.cfg.backfillMs, eventIds: SECURITY_EVENT_IDS });
+    const args = wevtutilArgs(this.bookmark, {
+      batch: this.cfg.batch,
+      backfillMs: this.cfg.backfillMs,
+      eventIds: SECURITY_EVENT_IDS,
+    });
     const out = await this.runner('wevtutil', args);
     const splitter = windowsXmlFormat.createSplitter();
     const parse = windowsXmlFormat.createParser(this.cfg.parse);
