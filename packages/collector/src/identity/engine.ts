@@ -6,13 +6,11 @@ import { SharedDetector } from './shared';
 import type { IdentitySettings } from './settings';
 import { FULL_AUTHORITY, mayAffect, type Authority } from '../authority/authority';
 import { ClaimList, holderClaim } from './claims';
+import { blank, item, type Ctx } from './rule-context';
+import { leftAddress } from './leases';
+import { NO_GROUPS, type GroupLookup } from './group-lookup';
 
-/** Groups for an account as known now (cache); `stale` when the directory could not be asked. */
-export interface GroupLookup {
-  groupsFor(user: string, domain: string): { groups: string[]; groupDns?: string[]; stale: boolean };
-}
-
-export const NO_GROUPS: GroupLookup = { groupsFor: () => ({ groups: [], stale: false }) };
+export type { GroupLookup };
 
 export interface EngineCounters {
   /** Addresses that became contested: one domain's agent claimed another domain's live entry. */
@@ -219,7 +217,7 @@ export class IdentityEngine {
   private machineAt(c: Ctx, name: string, ip: string): void {
     const { ev, t } = c;
     const prev = this.workstations.get(ev.domain, name);
-    const oldIp = this.leftAddress(c, name, ip, prev?.ip);
+    const oldIp = leftAddress(this.workstations, c, name, ip, prev?.ip, this.s.deadEntryTimeoutMs);
     this.workstations.noteAddress(ev.domain, name, ip, ev.mac, t);
     if (!prev || !oldIp || oldIp === ip || t < prev.ipSeenMs) return;
     const old = this.table.get(oldIp);
@@ -228,33 +226,6 @@ export class IdentityEngine {
       if (mayAffect(c.auth, old.domain, oldIp, ev.kind === 'HOST_ADDRESS')) this.remove(c, oldIp, 'roamed');
       else this.counters.outOfAuthority++;
     }
-  }
-
-  /**
-   * Which address the machine left by showing up at `ip`. Without DHCP evidence: its previous one
-   * (the newest address wins). With leases of two interfaces (a docked laptop with Wi-Fi still on),
-   * both addresses are live: it left only the address its *same* interface (MAC) held before.
-   */
-  private leftAddress(c: Ctx, name: string, ip: string, prevIp: string | undefined): string | undefined {
-    const { ev, t } = c;
-    const since = t - this.s.deadEntryTimeoutMs;
-    if (ev.kind === 'HOST_ADDRESS' && ev.mac) {
-      const same = this.workstations.leaseOf(ev.domain, name, ev.mac);
-      this.workstations.noteLease(ev.domain, name, ev.mac, ip, t);
-      const other = prevIp && prevIp !== ip ? this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) : undefined;
-      if (other !== undefined && other !== ev.mac)
-        return same && same.ip !== ip && same.seenMs >= since ? same.ip : undefined;
-      return prevIp;
-    }
-    // Evidence without a MAC at one leased address does not end the other interface's lease.
-    if (
-      prevIp &&
-      prevIp !== ip &&
-      this.workstations.liveLeaseAt(ev.domain, name, prevIp, since) !== undefined &&
-      this.workstations.liveLeaseAt(ev.domain, name, ip, since) !== undefined
-    )
-      return undefined;
-    return prevIp;
   }
 
   /** `user` is at `ip`: create, refresh, take over, contest, or mark the address shared. */
@@ -421,50 +392,6 @@ export class IdentityEngine {
     const ch = this.table.delete(ip, reason, c.now, c.t);
     if (ch) c.out.push(ch);
   }
-}
-
-interface Ctx {
-  ev: Evidence;
-  t: number;
-  now: number;
-  out: TableChange[];
-  auth: Authority;
-  /** Who reported the evidence: the certificate's identity, or the event's own reporter field. */
-  reporter: string;
-}
-
-/** Evidence is credited to the certificate that sent it, not to the name an event gives itself. */
-function item(c: Ctx, rule: string, user = c.ev.user, workstation = c.ev.workstation): EvidenceItem {
-  const { ev, t } = c;
-  return {
-    kind: ev.kind,
-    source: ev.source,
-    sourceEventId: ev.sourceEventId,
-    reporter: c.reporter,
-    timeMs: t,
-    user,
-    workstation,
-    rule,
-  };
-}
-
-function blank(ip: string, t: number, source: string): Omit<Entry, 'revision'> {
-  return {
-    ip,
-    user: '',
-    domain: '',
-    workstation: '',
-    groups: [],
-    groupsStale: false,
-    firstSeenMs: t,
-    lastSeenMs: t,
-    userSeenMs: t,
-    source,
-    shared: false,
-    contested: false,
-    claims: [],
-    evidence: [],
-  };
 }
 
 export type { Claim };
