@@ -55,8 +55,10 @@ export class LabNetwork {
       await runOk('ip', ['netns', 'add', ns]);
       this.created.push({ kind: 'netns', name: ns });
       await runOk('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-      // The veth pair lives and dies with the namespace; only the host end joins the bridge.
+      // Only the host end joins the bridge. The pair would die with the namespace, but the kernel
+      // removes it asynchronously after `netns del`; deleting the host end first is immediate.
       await runOk('ip', ['link', 'add', `${ns}e`, 'netns', ns, 'type', 'veth', 'peer', 'name', `${ns}p`]);
+      this.created.push({ kind: 'link', name: `${ns}p` });
       await runOk('ip', ['link', 'set', `${ns}p`, 'master', this.bridge, 'up']);
       await runOk('ip', ['netns', 'exec', ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', `${ns}e`]);
       await runOk('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', `${ns}e`, 'up']);
