@@ -1,25 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DomainNames, type Identity__Output } from '@fsso/common';
+import { ConfigError, DomainNames } from '@fsso/common';
+import { id } from './fixtures';
 import { compilePolicy } from '../src/policy';
-
-const id = (over: Partial<Identity__Output>): Identity__Output => ({
-  ip: '198.18.0.10',
-  user: 'alice',
-  domain: 'CORP',
-  groups: ['CORP\\VPN-Users'],
-  workstation: 'WS-ALICE',
-  firstSeenMs: 1,
-  lastSeenMs: 2,
-  source: 'windows-security',
-  revision: 1,
-  shared: false,
-  groupsStale: false,
-  inferred: false,
-  contested: false,
-  groupDns: [],
-  ...over,
-});
 
 test('first match wins: a deny before an allow denies, and the decision names the rule, its index and why', () => {
   const p = compilePolicy({

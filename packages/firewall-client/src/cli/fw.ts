@@ -71,39 +71,16 @@ export function main(argv: string[]): void {
     try {
       await replica.whenReady(timeoutMs);
       switch (command) {
-        case 'lookup': {
-          const id = replica.lookup(arg ?? '');
-          if (json) out(JSON.stringify(id ? identityJson(id) : { ip: arg, found: false }));
-          else
-            out(
-              printable(
-                id
-                  ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  last seen ${formatAge(id.lastSeenMs)}`
-                  : `${arg}: no user known`,
-              ),
-            );
-          return id ? 0 : 3;
-        }
-        case 'table': {
-          const rows = replica.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
-          if (json) out(JSON.stringify(rows.map(identityJson)));
-          else {
-            out(
-              renderTable(
-                ['IP', 'USER', 'GROUPS', 'WORKSTATION', 'LAST SEEN'],
-                rows.map((i) => [
-                  i.ip,
-                  identityName(i),
-                  i.groups.join(',') || '-',
-                  i.workstation || '-',
-                  formatAge(i.lastSeenMs),
-                ]),
-              ),
-            );
-            out(`${rows.length} entries at revision ${replica.revision}`);
-          }
-          return 0;
-        }
+        case 'lookup':
+          return printLookup(
+            replica.lookup(arg ?? ''),
+            arg ?? '',
+            json,
+            out,
+            (id) => `last seen ${formatAge(id.lastSeenMs)}`,
+          );
+        case 'table':
+          return printTable(replica.entries(), json, out, `at revision ${replica.revision}`);
         case 'check': {
           const groups = (values['group'] as unknown as string[] | undefined) ?? [];
           const users = (values['user'] as unknown as string[] | undefined) ?? [];
@@ -146,39 +123,15 @@ async function withClient(
         return decideCommand(client, arg, json, out);
       case 'status':
         return await statusCommand(client, json, values['watch'] === true, out);
-      case 'lookup': {
-        const id = client.lookup(arg);
-        if (json) out(JSON.stringify(id ? identityJson(id) : { ip: arg, found: false }));
-        else
-          out(
-            printable(
-              id
-                ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  (from ${client.collector ?? '-'})`
-                : `${arg}: no user known`,
-            ),
-          );
-        return id ? 0 : 3;
-      }
-      case 'table': {
-        const rows = client.entries().sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
-        if (json) out(JSON.stringify(rows.map(identityJson)));
-        else {
-          out(
-            renderTable(
-              ['IP', 'USER', 'GROUPS', 'WORKSTATION', 'LAST SEEN'],
-              rows.map((i) => [
-                i.ip,
-                identityName(i),
-                i.groups.join(',') || '-',
-                i.workstation || '-',
-                formatAge(i.lastSeenMs),
-              ]),
-            ),
-          );
-          out(`${rows.length} entries at revision ${client.status().revision} from ${client.collector ?? '-'}`);
-        }
-        return 0;
-      }
+      case 'lookup':
+        return printLookup(client.lookup(arg), arg, json, out, () => `(from ${client.collector ?? '-'})`);
+      case 'table':
+        return printTable(
+          client.entries(),
+          json,
+          out,
+          `at revision ${client.status().revision} from ${client.collector ?? '-'}`,
+        );
       default: {
         const s = client.status();
         out(
@@ -294,4 +247,46 @@ async function askCollector(
   } finally {
     client.close();
   }
+}
+
+/** `lookup`: one address, as a line (with `tail` after it) or JSON; exit 3 if nobody is there. */
+function printLookup(
+  id: Identity__Output | undefined,
+  ip: string,
+  json: boolean,
+  out: (s: string) => boolean,
+  tail: (id: Identity__Output) => string,
+): number {
+  if (json) out(JSON.stringify(id ? identityJson(id) : { ip, found: false }));
+  else
+    out(
+      printable(
+        id
+          ? `${id.ip}  ${identityName(id)}  groups: ${id.groups.join(', ') || '-'}  workstation: ${id.workstation || '-'}  ${tail(id)}`
+          : `${ip}: no user known`,
+      ),
+    );
+  return id ? 0 : 3;
+}
+
+/** `table`: every entry by address, as a terminal table (and a line saying which revision) or JSON. */
+function printTable(entries: Identity__Output[], json: boolean, out: (s: string) => boolean, where: string): number {
+  const rows = entries.sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+  if (json) out(JSON.stringify(rows.map(identityJson)));
+  else {
+    out(
+      renderTable(
+        ['IP', 'USER', 'GROUPS', 'WORKSTATION', 'LAST SEEN'],
+        rows.map((i) => [
+          i.ip,
+          identityName(i),
+          i.groups.join(',') || '-',
+          i.workstation || '-',
+          formatAge(i.lastSeenMs),
+        ]),
+      ),
+    );
+    out(`${rows.length} entries ${where}`);
+  }
+  return 0;
 }
