@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   say('FSSO demo: DC agent -> collector -> firewall client, as three real parts on 127.0.0.1\n');
 
-  const collector = await startCollector(dir);
+  // The sample's DC writes its domain both ways (OFFSEC and OFFSEC.LAN): the config says they are one.
+  const collector = await startCollector(dir, { config: { domains: { OFFSEC: 'offsec.lan' } } });
   say(`1. collector listening on ${collector.address} (SQLite: .demo/collector-data/collector.db)`);
   const stops: (() => Promise<unknown>)[] = [() => collector.daemon.stop()];
   say(
