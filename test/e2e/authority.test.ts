@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { caPaths, type Issued } from '@fsso/common';
+import type { Issued } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { runCommand, startCollector, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
+import { handMadeCertificate, testPki } from '../support/pki';
 import { AgentStream, type Reply } from '../support/agent-stream';
 
 interface Row {
@@ -154,7 +151,11 @@ test("authority: no agent rewrites another domain's users; legitimate use next t
   await t.test(
     'an agent certificate that names no domain is refused at the hello, and the collector logs why',
     async () => {
-      const cert = noDomainAgentCert(pki.dir, dir.path);
+      const cert = handMadeCertificate(
+        dir.path,
+        'dc-nodomain',
+        'subjectAltName=URI:urn:fsso:role:agent\nextendedKeyUsage=clientAuth',
+      );
       const s = new AgentStream(collector.address, pki.ca, cert);
       t.after(() => s.close());
       const r = await s.hello('dc-nodomain', []);
@@ -194,54 +195,3 @@ test("authority: no agent rewrites another domain's users; legitimate use next t
     },
   );
 });
-
-/** An agent certificate with the agent role and no domain URI, as hand-made or older tooling could issue it. */
-function noDomainAgentCert(pkiDir: string, work: string): Issued {
-  const ca = caPaths(pkiDir);
-  const key = join(work, 'nodomain.key');
-  const csr = join(work, 'nodomain.csr');
-  const cert = join(work, 'nodomain.pem');
-  const ext = join(work, 'nodomain.ext');
-  writeFileSync(ext, 'subjectAltName = URI:urn:fsso:role:agent\nextendedKeyUsage = clientAuth\n');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=dc-nodomain',
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      ca.cert,
-      '-CAkey',
-      ca.key,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      cert,
-      '-extfile',
-      ext,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}

@@ -1,60 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { caPaths, type Issued } from '@fsso/common';
+import type { Issued } from '@fsso/common';
 import { BIN } from '../support/paths';
 import { runCommand, startAgent, startCollector, tempDir, type CollectorHandle } from '../support/processes';
-import { testPki } from '../support/pki';
-
-/**
- * A certificate from our CA with extensions `fssoctl pki issue` would never write: what a
- * misissued or stolen non-collector certificate looks like. Made with openssl, as the CA is.
- */
-function oddCertificate(dir: string, name: string, extensions: string): Issued {
-  const ca = caPaths(testPki().dir);
-  const base = join(dir, name);
-  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-  run([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${base}.key`,
-    '-out',
-    `${base}.csr`,
-    '-subj',
-    `/CN=${name}/O=FSSO`,
-  ]);
-  chmodSync(`${base}.key`, 0o600);
-  writeFileSync(
-    `${base}.cnf`,
-    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`,
-  );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${base}.csr`,
-    '-CA',
-    ca.cert,
-    '-CAkey',
-    ca.key,
-    '-CAcreateserial',
-    '-out',
-    `${base}.pem`,
-    '-days',
-    '30',
-    '-extfile',
-    `${base}.cnf`,
-  ]);
-  return { cert: `${base}.pem`, key: `${base}.key` };
-}
+import { handMadeCertificate, testPki } from '../support/pki';
 
 /** A real collector process serving `cert` instead of a collector certificate. */
 async function impostor(
@@ -74,7 +25,7 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
   const cases = [
     {
       what: 'a firewall-role certificate with serverAuth',
-      cert: oddCertificate(
+      cert: handMadeCertificate(
         dir.path,
         'fw-server',
         'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:urn:fsso:role:firewall,IP:127.0.0.1',
@@ -85,7 +36,7 @@ test('clients accept only a collector: a firewall-role or EKU-less server certif
     },
     {
       what: 'a collector-role certificate without any extended key usage',
-      cert: oddCertificate(dir.path, 'no-eku', 'subjectAltName=URI:urn:fsso:role:collector,IP:127.0.0.1'),
+      cert: handMadeCertificate(dir.path, 'no-eku', 'subjectAltName=URI:urn:fsso:role:collector,IP:127.0.0.1'),
       says: /the server's certificate \(no-eku\) has no extended key usage, so it is not marked serverAuth: it is not a collector certificate; point --collector at the collector/,
       agentSays: /has no extended key usage, so it is not marked serverAuth/,
     },

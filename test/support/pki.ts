@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caPaths, initCa, issueCert, type Issued, type Role } from '@fsso/common';
@@ -58,4 +59,52 @@ export function renewableCollectorFiles(
   };
   const first = write(pki.issue('collector', name));
   return { cert, key, first, renew: (n) => write(pki.issue('collector', n)) };
+}
+
+/**
+ * A certificate from our CA with extensions `fssoctl pki issue` would never write: what a
+ * misissued or stolen non-collector certificate looks like. Made with openssl, as the CA is.
+ */
+export function handMadeCertificate(dir: string, name: string, extensions: string): Issued {
+  const ca = caPaths(testPki().dir);
+  const base = join(dir, name);
+  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${base}.key`,
+    '-out',
+    `${base}.csr`,
+    '-subj',
+    `/CN=${name}/O=FSSO`,
+  ]);
+  chmodSync(`${base}.key`, 0o600);
+  writeFileSync(
+    `${base}.cnf`,
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`,
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    `${base}.csr`,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    `${base}.pem`,
+    '-days',
+    '30',
+    '-extfile',
+    `${base}.cnf`,
+  ]);
+  return { cert: `${base}.pem`, key: `${base}.key` };
 }

@@ -76,6 +76,9 @@ function inScratch<T extends Record<string, string>>(
   }
 }
 
+/** A new P-256 key, unencrypted (its file mode protects it), for `openssl req`. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 /** `pki init`: a CA key and self-signed certificate in `dir` (0700). Refuses to replace a CA without `force`. */
 export function initCa(
   dir: string,
@@ -107,11 +110,7 @@ export function initCa(
       'req',
       '-x509',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...NEW_KEY,
       '-keyout',
       t.key,
       '-out',
@@ -226,21 +225,7 @@ export function issueCert(ca: CaPaths, o: IssueOptions): Issued {
     const ext = join(scratch, 'ext.cnf');
     writeFileSync(ext, extensionConfig(o.role, plan.san), { mode: 0o600 });
     // The subject holds only the validated name and the role, so '/' and '=' cannot appear in it.
-    openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      t.key,
-      '-out',
-      csr,
-      '-subj',
-      `/CN=${plan.cn}/OU=${o.role}/O=FSSO`,
-    ]);
+    openssl(['req', '-new', ...NEW_KEY, '-keyout', t.key, '-out', csr, '-subj', `/CN=${plan.cn}/OU=${o.role}/O=FSSO`]);
     // A random 128-bit serial (RFC 5280 allows 20 octets) instead of a ca.srl counter file.
     openssl([
       'x509',
