@@ -41,19 +41,25 @@ const SCENARIO_CONFIG = join(ROOT, 'test/scenarios/collector.json');
 const asMap = (rows: Row[]): Record<string, string> =>
   Object.fromEntries(rows.map((r) => [r.ip, r.shared ? '(shared)' : r.user]));
 
+/** `fsso-collector simulate` of one scenario under the scenario config (`extra`: more flags). */
+function simulateScenario(s: (typeof SCENARIOS)[number], extra: string[] = []) {
+  return runCommand(BIN.collector, [
+    'simulate',
+    ...extra,
+    '--format',
+    s.format ?? 'events',
+    scenario(s.file),
+    '--json',
+    '--config',
+    SCENARIO_CONFIG,
+    '--dead-entry-timeout',
+    s.dead ?? '8h',
+  ]);
+}
+
 for (const s of SCENARIOS) {
   test(`simulate: ${s.file}`, async () => {
-    const r = await runCommand(BIN.collector, [
-      'simulate',
-      '--format',
-      s.format ?? 'events',
-      scenario(s.file),
-      '--json',
-      '--config',
-      SCENARIO_CONFIG,
-      '--dead-entry-timeout',
-      s.dead ?? '8h',
-    ]);
+    const r = await simulateScenario(s);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(asMap((JSON.parse(r.stdout) as { table: Row[] }).table), s.expect);
   });
@@ -61,18 +67,7 @@ for (const s of SCENARIOS) {
 
 for (const s of SCENARIOS) {
   test(`simulate --shape (the agent's filters and folding first): ${s.file}`, async () => {
-    const r = await runCommand(BIN.collector, [
-      'simulate',
-      '--shape',
-      '--format',
-      s.format ?? 'events',
-      scenario(s.file),
-      '--json',
-      '--config',
-      SCENARIO_CONFIG,
-      '--dead-entry-timeout',
-      s.dead ?? '8h',
-    ]);
+    const r = await simulateScenario(s, ['--shape']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { table: Row[]; shaped: { read: number; coalesced: number } };
     assert.deepEqual(asMap(out.table), s.expect);
