@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { PrivilegeError, InstallError, DATA_DIR_ENV, systemdStateDirectory, windowsStateDirectory } from '@fsso/common';
+import { join, resolve } from 'node:path';
+import {
+  PrivilegeError,
+  InstallError,
+  DATA_DIR_ENV,
+  executeServiceStep,
+  systemdStateDirectory,
+  windowsStateDirectory,
+} from '@fsso/common';
 
 export type Platform = 'linux' | 'windows';
 
@@ -167,16 +173,7 @@ export function describeStep(s: Step): string {
   }
 }
 
+/** Carries out one step: the same as the collector's installer (a write makes its folder; a remove of a missing file is a no-op). */
 export function executeStep(s: Step): void {
-  switch (s.kind) {
-    case 'write':
-      mkdirSync(dirname(s.path), { recursive: true });
-      writeFileSync(s.path, s.content, s.mode === undefined ? undefined : { mode: s.mode });
-      return;
-    case 'run':
-      execFileSync(s.command, s.args, { stdio: 'inherit' });
-      return;
-    case 'remove':
-      if (existsSync(s.path)) rmSync(s.path);
-  }
+  executeServiceStep(s);
 }
