@@ -92,12 +92,6 @@ test('a message over limits.maxMessageBytes is refused with the limit named, and
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path, { config: { limits: { maxMessageBytes: 65_536 } } });
   t.after(() => collector.daemon.stop());
-  const { proto } = loadFsso();
-  const client = new proto.fsso.v1.AgentService(
-    collector.address,
-    collector.credentials('agent'),
-  ) as AgentServiceClient;
-  t.after(() => client.close());
   const big = await sendBatch(agentClient(collector.address, 'dc-big'), 'dc-big', 2000);
   assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(
@@ -121,12 +115,6 @@ test('agent records not heard from for agentRetention are removed by the sweep; 
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path, { config: { agentRetention: '1s', sweepInterval: '250ms' } });
   t.after(() => collector.daemon.stop());
-  const { proto } = loadFsso();
-  const client = new proto.fsso.v1.AgentService(
-    collector.address,
-    collector.credentials('agent'),
-  ) as AgentServiceClient;
-  t.after(() => client.close());
   assert.equal((await sendBatch(agentClient(collector.address, 'dc-gone'), 'dc-gone', 1)).ack?.accepted, 1);
   // dc-live keeps its stream open for the whole test.
   const live = agentClient(collector.address, 'dc-live').report();
