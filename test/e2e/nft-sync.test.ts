@@ -12,8 +12,9 @@ const skip = netnsUnavailable(['nft']);
 
 /**
  * A real collector fed by a real agent stream, `fsso-fw nft-sync` as a process, and real nft in a
- * namespace the test creates. Groups come only from a directory, so sets here are user lists: the
- * group rules are tested against real nft with a hand-driven table in the package's nft-sync test.
+ * namespace the test creates. Groups come only from a directory, so sets here are user lists; group
+ * sets follow a real Samba DC's LDAP groups in samba-collector.test.ts, and the group rules are
+ * tested against real nft with a hand-driven table in the package's nft-sync test.
  */
 test(
   "nft-sync: logons, a roam, a user change and a logoff show in `nft -j list set`; others' tables untouched; --cleanup removes ours",
@@ -45,8 +46,10 @@ test(
     writeFileSync(
       config,
       JSON.stringify({
-        collector: collector.address,
+        collectors: [collector.address],
         tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
+        grace: '1s',
+        failMode: 'closed',
         nft: {
           sets: [
             { name: 'fsso_vpn_users', users: ['CORP\\alice', 'carol'] },
@@ -110,6 +113,14 @@ test(
       assert.deepEqual(ns.setElements('inet', 'filter', 'keep'), ['198.18.9.9']);
     });
 
+    await t.test('the collector gone past the grace: failMode closed empties the sets, logged', async () => {
+      await collector.daemon.stop();
+      await sync.waitFor((l) => l.message === 'firewall client mode' && l['to'] === 'CLOSED', 15_000);
+      for (let i = 0; i < 100 && sets()[0].length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(sets(), [[], []]);
+      assert.deepEqual(ns.setElements('inet', 'filter', 'keep'), ['198.18.9.9']);
+    });
+
     await t.test('--cleanup removes our table and only ours; a bad config names the key', async () => {
       assert.equal(await sync.stop(), 0);
       const r = await runCommand(BIN.fw, ['nft-sync', '--config', config, '--cleanup']);
@@ -119,7 +130,14 @@ test(
       assert.match(tables, /inet filter/);
       assert.deepEqual(ns.setElements('inet', 'filter', 'keep'), ['198.18.9.9']);
       const bad = join(dir.path, 'bad.json');
-      writeFileSync(bad, JSON.stringify({ nft: { sets: [{ name: 'x', users: ['a'], grups: ['b'] }] } }));
+      writeFileSync(
+        bad,
+        JSON.stringify({
+          collectors: [collector.address],
+          insecure: true,
+          nft: { sets: [{ name: 'x', users: ['a'], grups: ['b'] }] },
+        }),
+      );
       const e = await runCommand(BIN.fw, ['nft-sync', '--config', bad]);
       assert.equal(e.code, 1);
       assert.equal(

@@ -3,10 +3,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
-import { runCommand, startAgent, startCollector, startWatch, tempDir } from '../support/processes';
+import {
+  runCommand,
+  startAgent,
+  startCollector,
+  startProcess,
+  startWatch,
+  tempDir,
+  type Daemon,
+} from '../support/processes';
 import { until } from '../support/grpc';
 import { pickClientIps, sambaAvailable, startSambaDc } from '../support/samba';
 import { run } from '../support/samba/exec';
+import { netnsUnavailable, TestNetns } from '../support/netns';
 
 interface Row {
   ip: string;
@@ -133,6 +142,45 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     },
   );
 
+  // nft-sync on a FirewallClient, group sets from the DC's groups, in a namespace of its own.
+  const noNft = netnsUnavailable(['nft']);
+  let nft: { ns: TestNetns; sync: Daemon } | undefined;
+  const sets = (): { vpn: string[]; sales: string[] } => ({
+    vpn: nft?.ns.setElements('inet', 'fsso', 'fsso_vpn') ?? [],
+    sales: nft?.ns.setElements('inet', 'fsso', 'fsso_sales') ?? [],
+  });
+  const setsBecome = async (what: string, want: { vpn: string[]; sales: string[] }): Promise<void> => {
+    if (!nft) return;
+    const sorted = (x: { vpn: string[]; sales: string[] }): string =>
+      JSON.stringify({ vpn: [...x.vpn].sort(), sales: [...x.sales].sort() });
+    await until(what, () => Promise.resolve(sorted(sets()) === sorted(want)), 20_000, 100).catch((err: unknown) => {
+      throw new Error(`${String(err)}; sets: ${JSON.stringify(sets())}`);
+    });
+  };
+  await t.test('nft-sync keeps group sets: nested VPN-Users members, and Sales', { skip: noNft }, async () => {
+    const ns = new TestNetns();
+    t.after(() => ns.remove());
+    const config = join(dir.path, 'fw-nft.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        nft: {
+          sets: [
+            { name: 'fsso_vpn', groups: [`${dc.domain}\\VPN-Users`] },
+            { name: 'fsso_sales', groups: ['Sales'] },
+          ],
+          command: ['ip', 'netns', 'exec', ns.name, 'nft'],
+        },
+      }),
+    );
+    const sync = startProcess('nft-sync', BIN.fw, ['nft-sync', '--config', config, ...collector.args('firewall')]);
+    t.after(() => sync.stop());
+    nft = { ns, sync };
+    await sync.waitFor((l) => l.message === 'nft applied');
+    // alice is in VPN-Users through Engineering; carol directly; bob is in Sales.
+    await setsBecome('the first sets', { vpn: [ipA, ipC], sales: [ipB] });
+  });
+
   await t.test('a user who roams to another address moves in the firewall replica', async () => {
     await dc.logon('carol', ipD, 'ntlm', 'WKS-CAROL');
     await until('carol at D', async () => (await table())[ipD]?.user === 'carol', 20_000, 200);
@@ -144,6 +192,7 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
     const rows = await table();
     assert.equal(rows[ipC]?.user, 'carol');
     assert.equal(rows[ipD], undefined, 'the old address is released at once');
+    await setsBecome('carol back at C in the VPN set', { vpn: [ipA, ipC], sales: [ipB] });
   });
 
   await t.test(
@@ -166,7 +215,13 @@ test('real Samba DC: logons, roaming and LDAP groups reach the firewall', { time
             ((l['identity'] as Row | null)?.groups ?? []).includes(`${dc.domain}\\Sales`) === want,
           20_000,
         );
-        return Date.now() - changed;
+        const took = Date.now() - changed;
+        // nft-sync follows: alice's address joins and leaves the Sales set with her membership.
+        await setsBecome(`alice ${want ? 'in' : 'out of'} the Sales set`, {
+          vpn: [ipA, ipC],
+          sales: want ? [ipA, ipB] : [ipB],
+        });
+        return took;
       };
       const added: number[] = [];
       const removed: number[] = [];

@@ -104,7 +104,7 @@ test(
       copyFileSync(from, join(sq, to));
     writeFileSync(
       join(sq, 'fw.json'),
-      JSON.stringify({ collector: collector.address, tls: { ca: 'ca.pem', cert: 'fw.pem', key: 'fw.key' } }),
+      JSON.stringify({ collectors: [collector.address], tls: { ca: 'ca.pem', cert: 'fw.pem', key: 'fw.key' } }),
     );
     assert.equal(spawnSync('chown', ['-R', 'proxy:proxy', sq]).status, 0);
     chownSync(dir.path, 0, 0);

@@ -83,7 +83,8 @@ interface Slot {
  *
  * Events: 'ready' (first table), 'change' (ReplicaChange, of the served table), 'snapshot'
  * ({ collector, entries }: the served table was replaced whole, by a switch, a fresh snapshot, or
- * the closed fail mode: consumers re-read `entries()`), 'switch' (SwitchEvent), 'mode' (ModeEvent).
+ * the closed fail mode: consumers re-read `entries()`), 'reconnected' (the served collector is back
+ * after a loss, resuming its table), 'switch' (SwitchEvent), 'mode' (ModeEvent).
  */
 export class FirewallClient extends EventEmitter {
   private readonly slots: Slot[];
@@ -124,6 +125,11 @@ export class FirewallClient extends EventEmitter {
       replica.on('disconnected', (why: string) => this.onLoss(slot, why));
       replica.on('change', (c: ReplicaChange) => {
         if (slot === this.current && this.modeValue !== 'CLOSED') this.emit('change', c);
+      });
+      // Live again after a loss without a fresh snapshot: consumers that keep state outside the
+      // table (nft sets) re-sync, since changes may have been missed while they were not served.
+      replica.on('reconnected', (info: unknown) => {
+        if (slot === this.current && this.modeValue !== 'CLOSED') this.emit('reconnected', info);
       });
       replica.on('snapshot', (n: number) => {
         if (slot === this.current && this.modeValue !== 'CLOSED')

@@ -16,6 +16,8 @@ import {
   type LogOptions,
 } from '@fsso/common';
 import { compilePolicy, type CompiledPolicy } from './policy';
+import { NFT_SECTION, NFT_SET_SECTION } from './nft/config';
+import { SQUID_SECTION } from './squid/config';
 import type { CollectorTarget, FailMode } from './client';
 
 /*
@@ -70,12 +72,12 @@ export const FW_TOP: ConfigSection = {
       type: '{"level", "format", "file"}',
       doc: 'level: error, warn, info (default) or debug; format: "json" or "pretty"; file: a path (created 0600).',
     },
-    { key: 'nft', type: 'object', doc: 'The nftables adapter (`fsso-fw nft-sync`); validated by that adapter.' },
-    { key: 'squid', type: 'object', doc: 'The squid helper (`fsso-fw squid-helper`); validated by that helper.' },
+    { key: 'nft', type: 'object', doc: 'The nftables sets `fsso-fw nft-sync` keeps (below).' },
+    { key: 'squid', type: 'object', doc: 'The squid helper, `fsso-fw squid-helper` (below).' },
   ],
 };
 
-export const FW_SCHEMA: readonly ConfigSection[] = [FW_TOP];
+export const FW_SCHEMA: readonly ConfigSection[] = [FW_TOP, NFT_SECTION, NFT_SET_SECTION, SQUID_SECTION];
 
 export interface FwConfig {
   collectors: (CollectorTarget & { name: string; insecure: boolean })[];

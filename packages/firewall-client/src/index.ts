@@ -27,10 +27,11 @@ export {
   type FwOverrides,
 } from './config';
 export type { IdentitySource } from './source';
-export { validateNftConfig, type NftConfig, type NftSetSpec } from './nft/config';
+export { validateNftConfig, NFT_SECTION, NFT_SET_SECTION, type NftConfig, type NftSetSpec } from './nft/config';
 export { SetMembership } from './nft/membership';
 export { nftRunner, type NftRunner, type NftResult } from './nft/runner';
 export { changeScript, cleanupScript, fullSyncScript, type ElementChange } from './nft/script';
 export { NftSync, type NftSyncStats, type SyncLog } from './nft/sync';
 export { serveSquid } from './squid/helper';
+export { validateSquidConfig, SQUID_SECTION } from './squid/config';
 export { answer as squidAnswer, reply as squidReply, type SquidOptions } from './squid/protocol';

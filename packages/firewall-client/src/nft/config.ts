@@ -1,4 +1,77 @@
-import { ConfigError } from '@fsso/common';
+import { ConfigError, keysOf, type ConfigSection } from '@fsso/common';
+
+/** The `nft` section of `fsso-fw --config FILE` (`fsso-fw nft-sync`); docs/config.md is rendered from it. */
+export const NFT_SECTION: ConfigSection = {
+  path: 'nft',
+  title: 'nftables sets (`nft`, for `fsso-fw nft-sync`)',
+  keys: [
+    { key: 'nft.table', type: 'nft name', default: 'fsso', doc: 'The table nft-sync owns; it never touches another.' },
+    {
+      key: 'nft.family',
+      type: '"inet", "ip" or "ip6"',
+      default: 'inet',
+      doc: 'The family of that table: inet holds an IPv4 and an IPv6 set per entry of `sets`.',
+    },
+    {
+      key: 'nft.sets',
+      type: 'list of set objects (below)',
+      doc: 'One set pair per entry (`NAME` for IPv4, `NAME_v6` for IPv6), equal to the addresses whose identity matches.',
+    },
+    {
+      key: 'nft.command',
+      type: 'list of strings',
+      default: '["nft"]',
+      doc: 'The nft command and its leading arguments; `-f -` is appended and the transaction is written to its stdin.',
+    },
+    {
+      key: 'nft.retryMs',
+      type: 'whole milliseconds 10–60000',
+      default: 1000,
+      doc: 'After a failed transaction the last good state stays and a full sync is retried after this long, doubling up to 30 s.',
+    },
+  ],
+};
+
+export const NFT_SET_SECTION: ConfigSection = {
+  path: 'nft.sets[]',
+  title: 'One nftables set (`nft.sets[]`)',
+  keys: [
+    {
+      key: 'nft.sets[].name',
+      type: 'nft name (at most 29)',
+      doc: 'The set name rules refer to (`ip saddr @NAME`); its IPv6 twin is `NAME_v6`.',
+    },
+    {
+      key: 'nft.sets[].groups',
+      type: 'list of group names',
+      doc: 'Members of any of these groups: `CORP\\\\VPN-Users` only in CORP, a DN only that group, a bare name in any domain.',
+    },
+    {
+      key: 'nft.sets[].users',
+      type: 'list of account names',
+      doc: 'These users (`CORP\\\\alice`, `alice@corp.example.test`, or `alice` in any domain).',
+    },
+    {
+      key: 'nft.sets[].unknown',
+      type: 'boolean',
+      default: false,
+      doc: 'Addresses the table holds with no user named (a machine seen, no user).',
+    },
+    { key: 'nft.sets[].shared', type: 'boolean', default: false, doc: 'Addresses shared by several users.' },
+    {
+      key: 'nft.sets[].contested',
+      type: 'boolean',
+      default: false,
+      doc: 'Addresses claimed by agents of different domains (nobody is named there).',
+    },
+    {
+      key: 'nft.sets[].inferred',
+      type: 'boolean',
+      default: false,
+      doc: 'Whether identities resolved on demand (inferred) count for `users`/`groups`.',
+    },
+  ],
+};
 
 /** One managed set pair (IPv4 `NAME`, IPv6 `NAME_v6`): the addresses whose identity matches. */
 export interface NftSetSpec {
@@ -31,8 +104,8 @@ export interface NftConfig {
 
 /** nft identifiers: a letter, then letters, digits and '_' (set names also get a `_v6` suffix). */
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,28}$/;
-const TOP = ['table', 'family', 'sets', 'command', 'retryMs'];
-const SET = ['name', 'groups', 'users', 'unknown', 'shared', 'contested', 'inferred'];
+const TOP = keysOf(NFT_SECTION);
+const SET = keysOf(NFT_SET_SECTION);
 
 function rejectUnknown(o: Record<string, unknown>, known: string[], field: string): void {
   for (const k of Object.keys(o)) {
