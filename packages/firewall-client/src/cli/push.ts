@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError, createLogger, formatAge, printable, readJsonConfig, warnIfReadableByOthers } from '@fsso/common';
-import { validatePushConfig, type PushConfig } from '../push/config';
+import { statusFileOf, validatePushConfig, type PushConfig } from '../push/config';
 import { PushService, type PushStatus } from '../push/service';
 import { clientConfig, makeClient } from './client-commands';
 
@@ -15,18 +15,22 @@ type Values = Record<string, string | boolean | undefined>;
 /** A status file older than this means the service is not running. */
 const STALE_MS = 5000;
 
-function pushConfig(values: Values): { file: string; push: PushConfig } {
+function configFile(values: Values): string {
   const file = typeof values['config'] === 'string' ? values['config'] : process.env['FSSO_CONFIG'];
   if (!file) throw new UsageError('push needs --config FILE (a fsso-fw config with a "push" section)');
-  const raw = readJsonConfig(file);
-  return { file, push: validatePushConfig(raw['push'], dirname(resolve(file))) };
+  return file;
+}
+
+function pushConfig(values: Values): PushConfig {
+  const file = configFile(values);
+  return validatePushConfig(readJsonConfig(file)['push'], dirname(resolve(file)));
 }
 
 /** `fsso-fw push [status]`. */
 export async function pushCommand(values: Values, sub: string | undefined, timeoutMs: number): Promise<number> {
   if (sub === 'status') return pushStatus(values, values['json'] === true);
   if (sub !== undefined) throw new UsageError(`push ${sub}: unknown; use 'fsso-fw push' or 'fsso-fw push status'`);
-  const { push } = pushConfig(values);
+  const push = pushConfig(values);
   const cfg = clientConfig(values);
   const log = createLogger('fsso-fw push', cfg.log);
   warnIfReadableByOthers(
@@ -65,12 +69,13 @@ export async function pushCommand(values: Values, sub: string | undefined, timeo
 
 /** Reads the running service's status file: exit 0 when it is running and every target is up, 1 if one is not, 3 if it is not running. */
 function pushStatus(values: Values, json: boolean): number {
-  const { push } = pushConfig(values);
+  const file = configFile(values);
+  const statusFile = statusFileOf(readJsonConfig(file)['push'], dirname(resolve(file)));
   let s: PushStatus;
   try {
-    s = JSON.parse(readFileSync(push.statusFile, 'utf8')) as PushStatus;
+    s = JSON.parse(readFileSync(statusFile, 'utf8')) as PushStatus;
   } catch {
-    const msg = `fsso-fw push is not running: no status file at ${push.statusFile} (start 'fsso-fw push --config FILE')`;
+    const msg = `fsso-fw push is not running: no status file at ${statusFile} (start 'fsso-fw push --config FILE')`;
     if (json) process.stdout.write(`${JSON.stringify({ running: false, message: msg })}\n`);
     else process.stdout.write(`${msg}\n`);
     return 3;

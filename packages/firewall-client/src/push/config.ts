@@ -168,13 +168,19 @@ export function validatePushConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
     names.add(target.name);
     return target;
   });
+  return { targets, statusFile: statusFileOf(o, baseDir, env) };
+}
+
+/**
+ * Where the status file is, without reading the targets' secrets: `fsso-fw push status` runs as
+ * an operator who may not have them.
+ */
+export function statusFileOf(push: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const o = typeof push === 'object' && push !== null && !Array.isArray(push) ? (push as Record<string, unknown>) : {};
   const statusFile = optionalString(o, 'statusFile', 'push.');
-  return {
-    targets,
-    statusFile: statusFile
-      ? resolve(baseDir, statusFile)
-      : join(resolveDataDir(undefined, baseDir, env).dir, 'push-status.json'),
-  };
+  return statusFile
+    ? resolve(baseDir, statusFile)
+    : join(resolveDataDir(undefined, baseDir, env).dir, 'push-status.json');
 }
 
 function validateTarget(raw: unknown, f: string, baseDir: string, env: NodeJS.ProcessEnv): PushTargetConfig {
