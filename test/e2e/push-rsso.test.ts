@@ -93,7 +93,9 @@ test(
     await t.test('the table at start arrives as Start records', async () => {
       await until('two Starts', () => {
         const s = starts();
-        return s.includes('Start CORP\\alice 198.18.10.10') && s.includes('Start CORP\\bob 198.18.10.11') ? s : undefined;
+        return s.includes('Start CORP\\alice 198.18.10.10') && s.includes('Start CORP\\bob 198.18.10.11')
+          ? s
+          : undefined;
       });
       const rec = radius.records().find((r) => r['User-Name'] === 'CORP\\alice');
       assert.equal(rec?.['Calling-Station-Id'], '198.18.10.10');
@@ -124,45 +126,56 @@ test(
       assert.ok(!starts().includes('Interim-Update CORP\\bob 198.18.10.11'), 'a logged-off user is not refreshed');
     });
 
-    await t.test('a wrong shared secret: FreeRADIUS drops it, status says so, the good target is unaffected', async () => {
-      await until('the drop in the FreeRADIUS log', () =>
-        radius.log.some((l) => /Shared secret is incorrect/.test(l)) ? true : undefined,
-      );
-      const s = await until('a status with the failure', () => {
-        try {
-          const st = JSON.parse(readFileSync(statusFile, 'utf8')) as PushStatus;
-          const bad = st.targets.find((x) => x.name === 'fgt-wrong-secret');
-          return bad && bad.counters.failures > 0 ? st : undefined;
-        } catch {
-          return undefined;
-        }
-      });
-      const good = s.targets.find((x) => x.name === 'fgt');
-      const bad = s.targets.find((x) => x.name === 'fgt-wrong-secret');
-      assert.equal(good?.state, 'UP');
-      assert.equal(good?.held, 1);
-      assert.equal(bad?.state, 'FAILING');
-      assert.equal(bad?.connected, false);
-      assert.match(bad?.lastError ?? '', /no valid Accounting-Response .* shared secret/);
-      const warn = await push.waitFor((l) => l.message === 'push target failing' && l['target'] === 'fgt-wrong-secret');
-      assert.equal(warn.level, 'warn');
+    await t.test(
+      'a wrong shared secret: FreeRADIUS drops it, status says so, the good target is unaffected',
+      async () => {
+        await until('the drop in the FreeRADIUS log', () =>
+          radius.log.some((l) => /Shared secret is incorrect/.test(l)) ? true : undefined,
+        );
+        const s = await until('a status with the failure', () => {
+          try {
+            const st = JSON.parse(readFileSync(statusFile, 'utf8')) as PushStatus;
+            const bad = st.targets.find((x) => x.name === 'fgt-wrong-secret');
+            return bad && bad.counters.failures > 0 ? st : undefined;
+          } catch {
+            return undefined;
+          }
+        });
+        const good = s.targets.find((x) => x.name === 'fgt');
+        const bad = s.targets.find((x) => x.name === 'fgt-wrong-secret');
+        assert.equal(good?.state, 'UP');
+        assert.equal(good?.held, 1);
+        assert.equal(bad?.state, 'FAILING');
+        assert.equal(bad?.connected, false);
+        assert.match(bad?.lastError ?? '', /no valid Accounting-Response .* shared secret/);
+        const warn = await push.waitFor(
+          (l) => l.message === 'push target failing' && l['target'] === 'fgt-wrong-secret',
+        );
+        assert.equal(warn.level, 'warn');
 
-      const human = await runCommand(BIN.fw, ['push', 'status', '--config', config]);
-      assert.equal(human.code, 1, 'exit 1: a target is failing');
-      assert.match(human.stdout, /fgt \(fortigate-rsso 127\.0\.0\.1:\d+\): UP, connected/);
-      assert.match(human.stdout, /fgt-wrong-secret \(fortigate-rsso .*\): FAILING/);
-      assert.match(human.stdout, /last error .*: no valid Accounting-Response/);
-      const json = await runCommand(BIN.fw, ['push', 'status', '--config', config, '--json']);
-      const j = JSON.parse(json.stdout) as PushStatus & { running: boolean };
-      assert.equal(j.running, true);
-      assert.deepEqual(
-        j.targets.map((x) => x.name),
-        ['fgt', 'fgt-wrong-secret'],
-      );
-      // The secrets appear nowhere the operator or a log reader sees.
-      const seen = [push.lines.map((l) => JSON.stringify(l)).join('\n'), push.stderr.join('\n'), readFileSync(statusFile, 'utf8'), human.stdout, json.stdout].join('\n');
-      assert.ok(!seen.includes(SECRET) && !seen.includes('not-the-secret'), 'no secret in logs or status');
-    });
+        const human = await runCommand(BIN.fw, ['push', 'status', '--config', config]);
+        assert.equal(human.code, 1, 'exit 1: a target is failing');
+        assert.match(human.stdout, /fgt \(fortigate-rsso 127\.0\.0\.1:\d+\): UP, connected/);
+        assert.match(human.stdout, /fgt-wrong-secret \(fortigate-rsso .*\): FAILING/);
+        assert.match(human.stdout, /last error .*: no valid Accounting-Response/);
+        const json = await runCommand(BIN.fw, ['push', 'status', '--config', config, '--json']);
+        const j = JSON.parse(json.stdout) as PushStatus & { running: boolean };
+        assert.equal(j.running, true);
+        assert.deepEqual(
+          j.targets.map((x) => x.name),
+          ['fgt', 'fgt-wrong-secret'],
+        );
+        // The secrets appear nowhere the operator or a log reader sees.
+        const seen = [
+          push.lines.map((l) => JSON.stringify(l)).join('\n'),
+          push.stderr.join('\n'),
+          readFileSync(statusFile, 'utf8'),
+          human.stdout,
+          json.stdout,
+        ].join('\n');
+        assert.ok(!seen.includes(SECRET) && !seen.includes('not-the-secret'), 'no secret in logs or status');
+      },
+    );
 
     await t.test('push status after a stop says it is not running (exit 3)', async () => {
       assert.equal(await push.stop(), 0);
@@ -173,35 +186,50 @@ test(
   },
 );
 
-test('RSSO driver: groups travel in Class (joined by the delimiter), IPv6 in Framed-IPv6-Address', { skip }, async (t) => {
-  const dir = tempDir('push-rsso-driver');
-  t.after(dir.cleanup);
-  const radius = new FreeRadius(join(dir.path, 'radius'), SECRET);
-  await radius.start();
-  t.after(() => radius.stop());
-  writeFileSync(join(dir.path, 's'), SECRET, { mode: 0o600 });
-  const [cfg] = validatePushConfig(
-    {
-      targets: [
-        { name: 'f', kind: 'fortigate-rsso', address: `127.0.0.1:${radius.port}`, secret: { file: 's' }, delimiter: ';', response: true, ipv6: true },
+test(
+  'RSSO driver: groups travel in Class (joined by the delimiter), IPv6 in Framed-IPv6-Address',
+  { skip },
+  async (t) => {
+    const dir = tempDir('push-rsso-driver');
+    t.after(dir.cleanup);
+    const radius = new FreeRadius(join(dir.path, 'radius'), SECRET);
+    await radius.start();
+    t.after(() => radius.stop());
+    writeFileSync(join(dir.path, 's'), SECRET, { mode: 0o600 });
+    const [cfg] = validatePushConfig(
+      {
+        targets: [
+          {
+            name: 'f',
+            kind: 'fortigate-rsso',
+            address: `127.0.0.1:${radius.port}`,
+            secret: { file: 's' },
+            delimiter: ';',
+            response: true,
+            ipv6: true,
+          },
+        ],
+      },
+      dir.path,
+    ).targets;
+    assert.ok(cfg);
+    const driver = new RssoDriver(cfg, 'fw-test');
+    t.after(() => driver.close());
+    const r = await driver.send(
+      [
+        {
+          op: 'login',
+          id: { ip: '198.18.10.30', user: 'carol', domain: 'CORP', groups: ['CORP\\VPN-Users', 'CORP\\Staff'] },
+        },
+        { op: 'login', id: { ip: '2001:db8::30', user: 'dave', domain: 'CORP', groups: [] } },
       ],
-    },
-    dir.path,
-  ).targets;
-  assert.ok(cfg);
-  const driver = new RssoDriver(cfg, 'fw-test');
-  t.after(() => driver.close());
-  const r = await driver.send(
-    [
-      { op: 'login', id: { ip: '198.18.10.30', user: 'carol', domain: 'CORP', groups: ['CORP\\VPN-Users', 'CORP\\Staff'] } },
-      { op: 'login', id: { ip: '2001:db8::30', user: 'dave', domain: 'CORP', groups: [] } },
-    ],
-    AbortSignal.timeout(2000),
-  );
-  assert.deepEqual(r, { status: 'success' });
-  const recs = radius.records();
-  const carol = recs.find((x) => x['User-Name'] === 'CORP\\carol');
-  assert.equal(carol?.['Class'], 'CORP\\VPN-Users;CORP\\Staff');
-  assert.equal(carol?.['Acct-Status-Type'], 'Start');
-  assert.equal(recs.find((x) => x['User-Name'] === 'CORP\\dave')?.['Framed-IPv6-Address'], '2001:db8::30');
-});
+      AbortSignal.timeout(2000),
+    );
+    assert.deepEqual(r, { status: 'success' });
+    const recs = radius.records();
+    const carol = recs.find((x) => x['User-Name'] === 'CORP\\carol');
+    assert.equal(carol?.['Class'], 'CORP\\VPN-Users;CORP\\Staff');
+    assert.equal(carol?.['Acct-Status-Type'], 'Start');
+    assert.equal(recs.find((x) => x['User-Name'] === 'CORP\\dave')?.['Framed-IPv6-Address'], '2001:db8::30');
+  },
+);

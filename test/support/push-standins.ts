@@ -15,6 +15,17 @@ export interface HeldEntry {
 
 type Answer = { status: number; body: string; type?: string };
 
+let standInCert: { cert: Buffer; key: Buffer } | undefined;
+
+/** One server certificate for every stand-in of the test process (127.0.0.1, from the test CA). */
+function certificate(): { cert: Buffer; key: Buffer } {
+  if (!standInCert) {
+    const c = testPki().issue('collector', 'push-standin');
+    standInCert = { cert: readFileSync(c.cert), key: readFileSync(c.key) };
+  }
+  return standInCert;
+}
+
 /**
  * An HTTPS server speaking one firewall's documented identity API, strictly: anything malformed
  * is refused with that API's error answer. These are stand-ins (PAN-OS and Check Point cannot run
@@ -55,11 +66,7 @@ export abstract class StandIn {
   }
 
   async start(port = 0): Promise<number> {
-    const pki = testPki();
-    const cert = pki.issue('collector', 'standin');
-    const server = createServer({ cert: readFileSync(cert.cert), key: readFileSync(cert.key) }, (req, res) =>
-      void this.handle(req, res),
-    );
+    const server = createServer(certificate(), (req, res) => void this.handle(req, res));
     this.server = server;
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const a = server.address();
@@ -284,16 +291,23 @@ export class WebhookStandIn extends StandIn {
     try {
       calls = JSON.parse(body);
     } catch {
-      return { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }) };
+      return {
+        status: 200,
+        body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }),
+      };
     }
     if (!Array.isArray(calls) || calls.length === 0)
-      return { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } }) };
+      return {
+        status: 200,
+        body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } }),
+      };
     this.batchSizes.push(calls.length);
     const answers = (calls as Record<string, unknown>[]).map((c) => {
       const id = c['id'];
       const p = c['params'] as Record<string, unknown> | undefined;
       const bad = (message: string): unknown => ({ jsonrpc: '2.0', id, error: { code: -32602, message } });
-      if (c['jsonrpc'] !== '2.0' || typeof id !== 'number') return { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } };
+      if (c['jsonrpc'] !== '2.0' || typeof id !== 'number')
+        return { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } };
       if (typeof p !== 'object' || p === null || typeof p['ip'] !== 'string' || !isIP(p['ip'])) return bad('params.ip');
       if (typeof p['user'] !== 'string' || typeof p['domain'] !== 'string') return bad('params.user/domain');
       if (c['method'] === 'Start') {

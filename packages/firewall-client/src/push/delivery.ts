@@ -24,6 +24,7 @@ export interface TargetStatus {
   connected: boolean;
   /** Addresses waiting to be sent (one operation per address at most). */
   queue: number;
+  /** Requests sent and not answered yet. */
   inFlight: number;
   /** Entries the target holds, by our acknowledged requests. */
   held: number;
@@ -136,7 +137,7 @@ export class TargetDelivery {
   }
 
   status(): TargetStatus {
-    return { ...this.s, queue: this.pending.size, inFlight: this.inFlight.size, held: this.held.size };
+    return { ...this.s, queue: this.pending.size, inFlight: this.active, held: this.held.size };
   }
 
   /** What the target holds by our acknowledged requests (for tests and status). */
