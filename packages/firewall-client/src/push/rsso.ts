@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { setMaxListeners } from 'node:events';
 import { isIPv6 } from 'node:net';
 import * as radius from 'radius';
 import type { PushTargetConfig } from './config';
@@ -65,6 +66,8 @@ export class RssoDriver implements PushDriver {
         error: `cannot reach ${this.cfg.address}: ${err instanceof Error ? err.message : String(err)}`,
       };
     }
+    // Every packet of the batch waits on the one request signal.
+    setMaxListeners(2 * ops.length + 10, signal);
     try {
       // Each address's packets in order (Stop before Start); addresses side by side.
       await Promise.all(ops.map((o) => this.sendOp(o, signal)));
