@@ -18,6 +18,7 @@ import {
 import { compilePolicy, type CompiledPolicy } from './policy';
 import { NFT_SECTION, NFT_SET_SECTION } from './nft/config';
 import { SQUID_SECTION } from './squid/config';
+import { PUSH_SECTION, PUSH_TARGET } from './push/config';
 import type { CollectorTarget, FailMode } from './client';
 
 /*
@@ -74,10 +75,18 @@ export const FW_TOP: ConfigSection = {
     },
     { key: 'nft', type: 'object', doc: 'The nftables sets `fsso-fw nft-sync` keeps (below).' },
     { key: 'squid', type: 'object', doc: 'The squid helper, `fsso-fw squid-helper` (below).' },
+    { key: 'push', type: 'object', doc: 'The targets `fsso-fw push` keeps equal to the replica (below).' },
   ],
 };
 
-export const FW_SCHEMA: readonly ConfigSection[] = [FW_TOP, NFT_SECTION, NFT_SET_SECTION, SQUID_SECTION];
+export const FW_SCHEMA: readonly ConfigSection[] = [
+  FW_TOP,
+  NFT_SECTION,
+  NFT_SET_SECTION,
+  SQUID_SECTION,
+  PUSH_SECTION,
+  PUSH_TARGET,
+];
 
 export interface FwConfig {
   collectors: (CollectorTarget & { name: string; insecure: boolean })[];
@@ -92,7 +101,7 @@ export interface FwConfig {
 }
 
 /** The sections owned by the adapters; present ones are handed over as they are. */
-export const EXTRA_SECTIONS = ['nft', 'squid'] as const;
+export const EXTRA_SECTIONS = ['nft', 'squid', 'push'] as const;
 
 /** Values from the command line and the environment that override the file. */
 export interface FwOverrides {

@@ -35,3 +35,17 @@ export { NftSync, type NftSyncStats, type SyncLog } from './nft/sync';
 export { serveSquid } from './squid/helper';
 export { validateSquidConfig, SQUID_SECTION } from './squid/config';
 export { answer as squidAnswer, reply as squidReply, type SquidOptions } from './squid/protocol';
+export {
+  validatePushConfig,
+  PUSH_SECTION,
+  PUSH_TARGET,
+  PUSH_KINDS,
+  type PushConfig,
+  type PushKind,
+  type PushTargetConfig,
+} from './push/config';
+export { TargetDelivery, type DesiredState, type TargetStatus, type TargetState } from './push/delivery';
+export { PushService, makeDriver, type PushStatus } from './push/service';
+export { RssoDriver, encodeAccounting, classValues, sessionId } from './push/rsso';
+export { uidMessage, panosOutcome } from './push/panos';
+export type { PushDriver, PushIdentity, PushOp, Outcome } from './push/types';

@@ -1,5 +1,6 @@
 import { CONNECTION_HELP, VERSION, type CommandHelp } from '@fsso/common';
 import { ADAPTER_HELP } from './adapters';
+import { PUSH_HELP } from './push';
 
 /** `fsso-fw --help`: every command in one screen. */
 export const HELP = `fsso-fw ${VERSION}: the firewall's view of who sits behind each IP address.
@@ -16,6 +17,7 @@ Usage:
                                         (exit 0 allow, 1 deny)
   fsso-fw status [--watch] [--json]     collector in use, state, revision, entries, age, last switch
 ${ADAPTER_HELP}
+${PUSH_HELP}
 
 Configuration:
   --config FILE        collectors (in priority order), tls, policy, grace, failMode [FSSO_CONFIG];
@@ -95,6 +97,25 @@ export const COMMANDS: Record<string, CommandHelp> = {
     about:
       'Keeps nftables sets (in table inet fsso, its own) equal to the addresses whose identity matches each\nconfigured set; each change is one atomic nft transaction. --cleanup removes the table and exits.',
     examples: ['fsso-fw nft-sync --config /etc/fsso/fw.json', 'fsso-fw nft-sync --config /etc/fsso/fw.json --cleanup'],
+  },
+  push: {
+    usage: 'push --config FILE',
+    args: 1,
+    more: T,
+    about:
+      'Keeps each target of the config\'s "push" section (fortigate-rsso, panos, checkpoint, webhook) equal to the\nreplica: a full resync at start and after every fresh table, then deltas, refreshed at half the target\'s timeout.',
+    examples: ['fsso-fw push --config /etc/fsso/fw-push.json'],
+  },
+  'push status': {
+    usage: 'push status --config FILE [--json]',
+    args: 2,
+    more: T,
+    about:
+      "Each target's delivery state, from the running push service's status file: connected, queue depth, last\nsuccess, last error (exit 0 all up, 1 one is not, 3 the service is not running).",
+    examples: [
+      'fsso-fw push status --config /etc/fsso/fw-push.json',
+      'fsso-fw push status --config fw-push.json --json',
+    ],
   },
   'squid-helper': {
     usage: 'squid-helper --config FILE',

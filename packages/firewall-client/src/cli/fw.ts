@@ -24,6 +24,7 @@ import type { ModeEvent, SwitchEvent } from '../client';
 import { clientConfig, decideCommand, makeClient, statusCommand } from './client-commands';
 import { nftSync, squidHelper } from './adapters';
 import { COMMANDS, HELP } from './fw-help';
+import { pushCommand } from './push';
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
@@ -52,6 +53,7 @@ export function main(argv: string[]): void {
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
     if (command === 'nft-sync') return nftSync(values, timeoutMs);
     if (command === 'squid-helper') return squidHelper(values, timeoutMs);
+    if (command === 'push') return pushCommand(values, arg, timeoutMs);
     const json = values['json'] === true;
     const useClient =
       command === 'decide' ||
