@@ -75,6 +75,7 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
       log: { format: 'json' },
       push: {
         statusFile,
+        metrics: { listen: '127.0.0.1:0' },
         targets: [
           {
             name: 'pa',
@@ -204,6 +205,23 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
       r.stdout,
     ].join('\n');
     for (const secret of [KEY, CP, TOKEN]) assert.ok(!seen.includes(secret), 'no secret in logs or status');
+  });
+
+  await t.test('Prometheus sees the same: state, held entries and failures per target', async () => {
+    const line = await push.waitFor((l) => l.message === 'metrics listening');
+    const text = await (await fetch(`http://${String(line['address'])}/metrics`)).text();
+    const value = (name: string, labels: string): number => {
+      const m = new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text);
+      assert.ok(m, `${name}{${labels}} in the scrape`);
+      return Number(m[1]);
+    };
+    assert.equal(value('fsso_push_target_state', 'target="pa",kind="panos",state="UP"'), 1);
+    assert.equal(value('fsso_push_target_state', 'target="pa-other-ca",kind="panos",state="FAILING"'), 1);
+    assert.equal(value('fsso_push_held_entries', 'target="pa",kind="panos"'), target('pa')?.held);
+    assert.equal(value('fsso_push_held_entries', 'target="pa-other-ca",kind="panos"'), 0);
+    assert.ok(value('fsso_push_failures_total', 'target="pa",kind="panos"') >= 4, 'the PAN-OS errors counted');
+    assert.ok(value('fsso_push_last_success_seconds', 'target="cp",kind="checkpoint"') > 0);
+    for (const secret of [KEY, CP, TOKEN]) assert.ok(!text.includes(secret), 'no secret in the metrics');
   });
 });
 

@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError, createLogger, formatAge, printable, readJsonConfig, warnIfReadableByOthers } from '@fsso/common';
+import {
+  MetricsEndpoint,
+  UsageError,
+  createLogger,
+  formatAge,
+  printable,
+  readJsonConfig,
+  warnIfReadableByOthers,
+} from '@fsso/common';
 import { statusFileOf, validatePushConfig, type PushConfig } from '../push/config';
 import { PushService, type PushStatus } from '../push/service';
+import { pushRegistry } from '../push/metrics';
 import { clientConfig, makeClient } from './client-commands';
 
 export const PUSH_HELP = `  fsso-fw push --config FILE            keep FortiGate (RSSO), PAN-OS, Check Point and webhook
@@ -39,6 +48,15 @@ export async function pushCommand(values: Values, sub: string | undefined, timeo
   );
   const client = makeClient(cfg, 'push', log);
   const service = new PushService(client, push, cfg.domains, log, cfg.clientName);
+  const metrics = push.metrics
+    ? new MetricsEndpoint(
+        pushRegistry(() => service.targets.map((t) => t.status())),
+        push.metrics,
+        log,
+      )
+    : undefined;
+  // A taken metrics port stops the start with its message, before any target is fed.
+  await metrics?.start();
   client.start();
   service.start();
   log.info('push running', {
@@ -54,6 +72,7 @@ export async function pushCommand(values: Values, sub: string | undefined, timeo
     const stop = (): void => {
       service.stop();
       client.stop();
+      void metrics?.stop();
       log.info('push stopped', {
         targets: service.targets.map((t) => {
           const s = t.status();

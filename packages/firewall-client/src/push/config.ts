@@ -11,7 +11,9 @@ import {
   readTrustFile,
   rejectUnknownKeys,
   resolveDataDir,
+  validateMetricsOptions,
   type ConfigSection,
+  type MetricsConfig,
   type Network,
 } from '@fsso/common';
 
@@ -28,6 +30,11 @@ export const PUSH_SECTION: ConfigSection = {
       key: 'push.statusFile',
       type: 'path',
       doc: 'Where the running service writes its delivery state every second (0600), read by `fsso-fw push status`. Default: `<data dir>/push-status.json` (FSSO_DATA_DIR, else `data/` beside the config file).',
+    },
+    {
+      key: 'push.metrics',
+      type: '{"listen": "host:port"}',
+      doc: 'A Prometheus endpoint (`GET /metrics`, `fsso_push_*` per target); `{}` listens on 127.0.0.1:9466. Off when absent.',
     },
   ],
 };
@@ -130,6 +137,7 @@ export interface PushTargetConfig {
 export interface PushConfig {
   targets: PushTargetConfig[];
   statusFile: string;
+  metrics: MetricsConfig | undefined;
 }
 
 const DEFAULTS: Record<PushKind, { timeout: string; batch: number }> = {
@@ -150,7 +158,7 @@ export function validatePushConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError('push: missing; add "push": {"targets": [...]} to the config file', 'push');
   const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['targets', 'statusFile'], 'push');
+  rejectUnknownKeys(o, ['targets', 'statusFile', 'metrics'], 'push');
   const list = o['targets'];
   if (!Array.isArray(list) || list.length === 0)
     throw new ConfigError(
@@ -168,7 +176,11 @@ export function validatePushConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
     names.add(target.name);
     return target;
   });
-  return { targets, statusFile: statusFileOf(o, baseDir, env) };
+  return {
+    targets,
+    statusFile: statusFileOf(o, baseDir, env),
+    metrics: validateMetricsOptions(o['metrics'], '127.0.0.1:9466', 'push.metrics'),
+  };
 }
 
 /**
