@@ -4,6 +4,7 @@ import type { Db } from './database';
 import { readMeta } from './database';
 import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
+import { placeholders, RowBuffer } from './row-buffer';
 
 interface LogonRow {
   ip: string;
@@ -28,7 +29,10 @@ interface LogonRow {
  * column, so an older table needs no migration and older rows read as "DN unknown").
  */
 function readGroups(json: string): { groups: string[]; groupDns: string[] | undefined } {
-  const raw = JSON.parse(json) as unknown[];
+  return groupsOf(JSON.parse(json) as unknown[]);
+}
+
+function groupsOf(raw: unknown[]): { groups: string[]; groupDns: string[] | undefined } {
   if (!raw.some((g) => typeof g === 'object' && g !== null)) return { groups: raw.map(String), groupDns: undefined };
   const list = raw.map((g) => (typeof g === 'string' ? { name: g, dn: '' } : (g as { name: string; dn?: string })));
   return { groups: list.map((g) => g.name), groupDns: list.map((g) => g.dn ?? '') };
@@ -77,7 +81,11 @@ export interface LogonFilter {
 export class IdentityTable {
   readonly tableId: string;
   private rev: number;
-  private readonly st: Record<'upsert' | 'refresh' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
+  /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
+  private revWritten: number;
+  private readonly st: Record<'upsert' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
+  /** Last-seen refreshes, written per batch with multi-row UPDATEs (one per 64 addresses). */
+  private readonly refreshes: RowBuffer;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
   private readonly byUser = new Map<string, Set<string>>();
@@ -89,23 +97,26 @@ export class IdentityTable {
 
   constructor(private readonly db: Db) {
     this.tableId = readMeta(db, 'table_id') ?? '';
-    this.rev = Number(readMeta(db, 'revision') ?? '0');
+    this.rev = this.storedRevision();
+    this.revWritten = this.rev;
     this.st = {
       upsert:
         db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
-        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs, @contested, @claims)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
           evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
-      refresh: db.prepare(
-        'UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip',
-      ),
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
     };
+    this.refreshes = new RowBuffer(
+      db,
+      (n) =>
+        `WITH v (ip, l, u, s) AS (VALUES ${placeholders(n, 4)}) UPDATE logons SET last_seen_ms = v.l, user_seen_ms = v.u, source = v.s FROM v WHERE logons.ip = v.ip`,
+    );
     this.history = new HistoryLog(db);
     this.loadCache();
   }
@@ -173,15 +184,24 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
-    this.st.upsert.run({
-      ...full,
-      groups: writeGroups(full.groups, full.groupDns),
-      shared: full.shared ? 1 : 0,
-      groupsStale: full.groupsStale ? 1 : 0,
-      evidence: JSON.stringify(full.evidence),
-      contested: full.contested ? 1 : 0,
-      claims: JSON.stringify(full.claims),
-    });
+    const groups = writeGroups(full.groups, full.groupDns);
+    this.st.upsert.run(
+      full.ip,
+      full.user,
+      full.domain,
+      full.workstation,
+      groups,
+      full.firstSeenMs,
+      full.lastSeenMs,
+      full.source,
+      revision,
+      full.shared ? 1 : 0,
+      full.groupsStale ? 1 : 0,
+      JSON.stringify(full.evidence),
+      full.userSeenMs,
+      full.contested ? 1 : 0,
+      full.claims.length ? JSON.stringify(full.claims) : '[]',
+    );
     this.dirty.delete(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
@@ -195,7 +215,7 @@ export class IdentityTable {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
     }
-    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs });
+    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs }, groups);
   }
 
   /**
@@ -226,13 +246,21 @@ export class IdentityTable {
     this.evidenceDirty.add(e.ip);
   }
 
-  /** Writes the refreshes collected since the last flush. Call inside the batch's transaction. */
+  /**
+   * Writes what the transaction collected: the refreshes since the last flush and the revision.
+   * Call inside the transaction; TableWriter does at the end of every write.
+   */
   flush(): void {
     for (const ip of this.dirty) {
       const e = this.cache.get(ip);
-      if (e) this.st.refresh.run({ ip, lastSeenMs: e.lastSeenMs, userSeenMs: e.userSeenMs, source: e.source });
+      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
     }
+    this.refreshes.flush();
     this.dirty.clear();
+    if (this.revWritten !== this.rev) {
+      this.st.setRev.run(String(this.rev));
+      this.revWritten = this.rev;
+    }
   }
 
   /**
@@ -311,7 +339,7 @@ export class IdentityTable {
       revision: r.revision,
       op: r.op,
       ip: r.ip,
-      entry: r.entry ? (JSON.parse(r.entry) as Entry) : undefined,
+      entry: r.entry ? readChangeEntry(r.entry) : undefined,
       reason: r.reason,
       atMs: r.at_ms,
     }));
@@ -319,30 +347,60 @@ export class IdentityTable {
 
   /** Keeps the newest `keep` changes. */
   pruneChanges(keep: number): number {
+    // The revision survives in meta even when every change row is pruned.
+    this.flush();
     return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.rev - keep).changes;
   }
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
   reloadRevision(): void {
-    this.rev = Number(readMeta(this.db, 'revision') ?? '0');
+    this.refreshes.discard();
+    this.rev = this.storedRevision();
+    this.revWritten = this.rev;
     this.loadCache();
+  }
+
+  /**
+   * The committed revision: `meta` holds it as of the last flush; a change row written in a
+   * transaction that committed without one (a caller's own transaction) is newer.
+   */
+  private storedRevision(): number {
+    const meta = Number(readMeta(this.db, 'revision') ?? '0');
+    const row = this.db.prepare('SELECT MAX(revision) AS r FROM changes').get() as { r: number | null };
+    return Math.max(meta, row.r ?? 0);
   }
 
   private nextRevision(): number {
     this.rev += 1;
-    this.st.setRev.run(String(this.rev));
     return this.rev;
   }
 
-  private record(change: TableChange): TableChange {
+  private record(change: TableChange, groups?: string): TableChange {
     this.st.change.run(
       change.revision,
       change.op,
       change.ip,
-      change.entry ? JSON.stringify(change.entry) : null,
+      change.entry ? changeJson(change.entry, groups) : null,
       change.reason,
       change.atMs,
     );
     return change;
   }
+}
+
+/**
+ * An entry as the change log keeps it: what a firewall is sent (`toIdentity`), without the
+ * evidence chain and claims, which only `explain` reads, from the table. Built by hand: stringifying
+ * the whole entry was a tenth of the ingest profile.
+ */
+function changeJson(e: Entry, groups = writeGroups(e.groups, e.groupDns)): string {
+  return `{"ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user)},"domain":${JSON.stringify(e.domain)},"workstation":${JSON.stringify(e.workstation)},"groups":${groups},"firstSeenMs":${e.firstSeenMs},"lastSeenMs":${e.lastSeenMs},"source":${JSON.stringify(e.source)},"revision":${e.revision},"shared":${e.shared},"groupsStale":${e.groupsStale},"userSeenMs":${e.userSeenMs},"contested":${e.contested}}`;
+}
+
+/** An entry of the change log (older rows hold the whole entry; newer ones no evidence or claims). */
+function readChangeEntry(json: string): Entry {
+  const raw = JSON.parse(json) as Omit<Entry, 'groups' | 'groupDns'> & { groups: unknown[]; groupDns?: string[] };
+  const g =
+    raw.groupDns !== undefined ? { groups: raw.groups.map(String), groupDns: raw.groupDns } : groupsOf(raw.groups);
+  return { ...raw, ...g, evidence: raw.evidence ?? [], claims: raw.claims ?? [] };
 }
