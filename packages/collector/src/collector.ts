@@ -32,7 +32,7 @@ import { AgentRegistry } from './agents/registry';
 import { agentService } from './services/agent-service';
 import { identityService } from './services/identity-service';
 import { adminService } from './services/admin-service';
-import { guard } from './services/guard';
+import { ConnectionCallers, guard } from './services/guard';
 import { StreamCounter } from './services/limits';
 import { streamQuota } from './services/stream-quota';
 import { countOversizeMessages } from './services/oversize';
@@ -157,7 +157,9 @@ export class Collector {
     });
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
+    const callers = new ConnectionCallers();
     const g = {
+      connections: callers,
       insecure: cfg.insecure === true,
       pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),
       log: this.log,
@@ -270,6 +272,7 @@ export class Collector {
       !cfg.insecure,
       this.log,
       this.limitHits,
+      callers,
     );
     this.boundPort = await this.gate.listen(cfg.listen);
     this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events, agents), cfg.sweepIntervalMs);

@@ -6,6 +6,7 @@
  *
  * Usage: node baseline-server.js CA CERT KEY; logs one JSON line {"message":"listening","port":N}.
  */
+import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadFsso, serverCredentials, type AgentMessage__Output } from '@fsso/common';
 
@@ -35,14 +36,20 @@ function main(): void {
       cb(null, { ip: call.request.ip, user: 'user1', domain: 'CORP', groups: [], revision: 1 }),
     Sync: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
   });
-  server.bindAsync('127.0.0.1:0', serverCredentials({ tls: { ca, cert, key } }), (err, port) => {
-    if (err) {
-      console.error(`baseline server: ${err.message}`);
-      process.exit(1);
-    }
-    console.log(JSON.stringify({ message: 'listening', port }));
-  });
-  process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
+  // Accepted as the collector accepts them (ConnectionGate): our own listener, Nagle off, handed
+  // to grpc-js by its connection injector; bindAsync's sockets keep Nagle and were slower.
+  const creds = serverCredentials({ tls: { ca, cert, key } });
+  const injector = server.createConnectionInjector(creds);
+  const listener = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
+  const ready = (): void => {
+    if (creds._getSecureContextOptions() === null) return void setTimeout(ready, 10);
+    listener.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const a = listener.address();
+      console.log(JSON.stringify({ message: 'listening', port: typeof a === 'object' && a ? a.port : 0 }));
+    });
+  };
+  ready();
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 main();
