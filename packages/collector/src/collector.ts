@@ -40,6 +40,7 @@ import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
+import { EvidenceWriter } from './store/evidence-writer';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -297,13 +298,17 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
+  private evidence: EvidenceWriter | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
       const changes = ingestor.expire();
       if (changes.length) this.log.info('entries expired', { count: changes.length });
       table.pruneChanges(this.config.syncHistory);
-      this.db?.transaction(() => table.persistEvidence())();
+      if (this.db) {
+        this.evidence ??= new EvidenceWriter(this.db, table, () => this.stateValue === 'RUNNING', this.log);
+        this.evidence.run();
+      }
       events.prune(this.clock.now() - this.config.eventRetentionMs);
       table.history.prune(this.clock.now() - this.config.historyRetentionMs);
       const gone = agents.prune(

@@ -4,62 +4,11 @@ import type { Db } from './database';
 import { readMeta } from './database';
 import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
+import { Interner } from './intern';
+import { changeJson, readChangeEntry, toEntry, writeGroups, type GroupParses, type LogonRow } from './entry-json';
+
+export { writeGroups } from './entry-json';
 import { placeholders, RowBuffer } from './row-buffer';
-
-interface LogonRow {
-  ip: string;
-  user: string;
-  domain: string;
-  workstation: string;
-  groups: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  source: string;
-  revision: number;
-  shared: number;
-  groups_stale: number;
-  evidence: string;
-  user_seen_ms: number;
-  contested: number;
-  claims: string;
-}
-
-/**
- * The `groups` column: a JSON list of names, or of `{name, dn}` where the DNs are known (one
- * column, so an older table needs no migration and older rows read as "DN unknown").
- */
-function readGroups(json: string): { groups: string[]; groupDns: string[] | undefined } {
-  return groupsOf(JSON.parse(json) as unknown[]);
-}
-
-function groupsOf(raw: unknown[]): { groups: string[]; groupDns: string[] | undefined } {
-  if (!raw.some((g) => typeof g === 'object' && g !== null)) return { groups: raw.map(String), groupDns: undefined };
-  const list = raw.map((g) => (typeof g === 'string' ? { name: g, dn: '' } : (g as { name: string; dn?: string })));
-  return { groups: list.map((g) => g.name), groupDns: list.map((g) => g.dn ?? '') };
-}
-
-export function writeGroups(groups: readonly string[], groupDns: readonly string[] | undefined): string {
-  if (!groupDns || groupDns.length !== groups.length || groupDns.every((d) => d === '')) return JSON.stringify(groups);
-  return JSON.stringify(groups.map((name, i) => ({ name, dn: groupDns[i] ?? '' })));
-}
-
-const toEntry = (r: LogonRow): Entry => ({
-  ip: r.ip,
-  user: r.user,
-  domain: r.domain,
-  workstation: r.workstation,
-  ...readGroups(r.groups),
-  firstSeenMs: r.first_seen_ms,
-  lastSeenMs: r.last_seen_ms,
-  source: r.source,
-  revision: r.revision,
-  shared: r.shared === 1,
-  groupsStale: r.groups_stale === 1,
-  evidence: JSON.parse(r.evidence) as EvidenceItem[],
-  userSeenMs: r.user_seen_ms,
-  contested: r.contested === 1,
-  claims: JSON.parse(r.claims) as Claim[],
-});
 
 /** Evidence items kept per entry. */
 const EVIDENCE_DEPTH = 6;
@@ -88,7 +37,9 @@ export class IdentityTable {
   private readonly refreshes: RowBuffer;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
-  private readonly byUser = new Map<string, Set<string>>();
+  /** Addresses per user: one address as itself (most users have one), several as a set. */
+  private readonly byUser = new Map<string, string | Set<string>>();
+  private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
   private readonly dirty = new Set<string>();
@@ -126,19 +77,39 @@ export class IdentityTable {
     this.byUser.clear();
     this.perDomain.clear();
     this.dirty.clear();
-    for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>)
-      this.remember(toEntry(r));
+    const groups: GroupParses = new Map();
+    // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
+    const page = this.db.prepare('SELECT * FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000');
+    for (let after = ''; ; ) {
+      const rows = page.all(after) as LogonRow[];
+      for (const r of rows) this.remember(toEntry(r, this.interner, groups));
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < 5000) break;
+      after = last.ip;
+    }
   }
 
   private remember(e: Entry): void {
     const old = this.cache.get(e.ip);
     if (old) this.countDomain(old.domain, -1);
     this.countDomain(e.domain, 1);
-    if (old && old.user !== e.user) this.byUser.get(old.user)?.delete(e.ip);
+    if (old && old.user !== e.user) this.unlinkUser(old.user, e.ip);
     this.cache.set(e.ip, e);
-    let set = this.byUser.get(e.user);
-    if (!set) this.byUser.set(e.user, (set = new Set()));
-    set.add(e.ip);
+    const have = this.byUser.get(e.user);
+    if (have === undefined) this.byUser.set(e.user, e.ip);
+    else if (typeof have === 'string') {
+      if (have !== e.ip) this.byUser.set(e.user, new Set([have, e.ip]));
+    } else have.add(e.ip);
+  }
+
+  private unlinkUser(user: string, ip: string): void {
+    const have = this.byUser.get(user);
+    if (have === ip) this.byUser.delete(user);
+    else if (typeof have === 'object') {
+      have.delete(ip);
+      if (have.size === 1) this.byUser.set(user, [...have][0] ?? '');
+      else if (have.size === 0) this.byUser.delete(user);
+    }
   }
 
   private forget(ip: string): void {
@@ -148,9 +119,7 @@ export class IdentityTable {
     this.cache.delete(ip);
     this.dirty.delete(ip);
     this.evidenceDirty.delete(ip);
-    const set = this.byUser.get(old.user);
-    set?.delete(ip);
-    if (set?.size === 0) this.byUser.delete(old.user);
+    this.unlinkUser(old.user, ip);
   }
 
   private countDomain(domain: string, by: number): void {
@@ -183,7 +152,20 @@ export class IdentityTable {
   upsert(entry: Omit<Entry, 'revision'>, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
-    const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
+    const i = this.interner;
+    const evidence = entry.evidence.slice(-EVIDENCE_DEPTH);
+    // Older items came from the entry before, already shared; the newest is the event's own copy.
+    const newest = evidence[evidence.length - 1];
+    if (newest) i.item(newest);
+    const full: Entry = {
+      ...entry,
+      domain: i.s(entry.domain),
+      source: i.s(entry.source),
+      groups: i.list(entry.groups),
+      groupDns: entry.groupDns && i.list(entry.groupDns),
+      evidence,
+      revision,
+    };
     const groups = writeGroups(full.groups, full.groupDns);
     this.st.upsert.run(
       full.ip,
@@ -227,7 +209,8 @@ export class IdentityTable {
     if (!e) return;
     e.lastSeenMs = Math.max(e.lastSeenMs, t);
     if (userEvidence) e.userSeenMs = Math.max(e.userSeenMs, t);
-    e.source = source;
+    e.source = this.interner.s(source);
+    this.interner.item(item);
     // In place: a refresh is the commonest write of a logon storm, and this array is ours.
     e.evidence.push(item);
     if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
@@ -266,14 +249,18 @@ export class IdentityTable {
   /**
    * Writes grown evidence chains (and the claims of shared and contested addresses, which grow with them). Rewriting the chain at every refresh doubled the cost of a
    * logon storm, so it is written with each upsert and by the periodic sweep; after a crash an
-   * entry's chain may lack its last refreshes, never its user.
+   * entry's chain may lack its last refreshes, never its user. Writes at most `max` chains and
+   * returns how many are left, so the sweep can write them in slices.
    */
-  persistEvidence(): void {
+  persistEvidence(max = Infinity): number {
+    let n = 0;
     for (const ip of this.evidenceDirty) {
+      if (n++ >= max) break;
       const e = this.cache.get(ip);
-      if (e) this.st.evidence.run(JSON.stringify(e.evidence), JSON.stringify(e.claims), ip);
+      if (e) this.st.evidence.run(JSON.stringify(e.evidence), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
+      this.evidenceDirty.delete(ip);
     }
-    this.evidenceDirty.clear();
+    return this.evidenceDirty.size;
   }
 
   delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
@@ -297,7 +284,8 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    return [...(this.byUser.get(user) ?? [])]
+    const have = this.byUser.get(user);
+    return (have === undefined ? [] : typeof have === 'string' ? [have] : [...have])
       .map((ip) => this.cache.get(ip))
       .filter((e): e is Entry => e !== undefined);
   }
@@ -386,21 +374,4 @@ export class IdentityTable {
     );
     return change;
   }
-}
-
-/**
- * An entry as the change log keeps it: what a firewall is sent (`toIdentity`), without the
- * evidence chain and claims, which only `explain` reads, from the table. Built by hand: stringifying
- * the whole entry was a tenth of the ingest profile.
- */
-function changeJson(e: Entry, groups = writeGroups(e.groups, e.groupDns)): string {
-  return `{"ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user)},"domain":${JSON.stringify(e.domain)},"workstation":${JSON.stringify(e.workstation)},"groups":${groups},"firstSeenMs":${e.firstSeenMs},"lastSeenMs":${e.lastSeenMs},"source":${JSON.stringify(e.source)},"revision":${e.revision},"shared":${e.shared},"groupsStale":${e.groupsStale},"userSeenMs":${e.userSeenMs},"contested":${e.contested}}`;
-}
-
-/** An entry of the change log (older rows hold the whole entry; newer ones no evidence or claims). */
-function readChangeEntry(json: string): Entry {
-  const raw = JSON.parse(json) as Omit<Entry, 'groups' | 'groupDns'> & { groups: unknown[]; groupDns?: string[] };
-  const g =
-    raw.groupDns !== undefined ? { groups: raw.groups.map(String), groupDns: raw.groupDns } : groupsOf(raw.groups);
-  return { ...raw, ...g, evidence: raw.evidence ?? [], claims: raw.claims ?? [] };
 }
