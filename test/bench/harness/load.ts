@@ -3,7 +3,7 @@
  * certificate: the agent protocol (hello, batches, acks) spoken by hand, as test/support/flood.ts
  * does, so the collector does exactly what it does for a DC agent.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { AgentServiceClient, CollectorMessage__Output, Event } from '@fsso/common';
 
 /** Limits high enough that the bench measures the collector, not its flood protection. */

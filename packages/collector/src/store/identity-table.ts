@@ -6,9 +6,9 @@ import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry'
 import { HistoryLog } from './history';
 import { Interner } from './intern';
 import { changeJson, readChangeEntry, toEntry, writeGroups, type GroupParses, type LogonRow } from './entry-json';
+import { placeholders, RowBuffer } from './row-buffer';
 
 export { writeGroups } from './entry-json';
-import { placeholders, RowBuffer } from './row-buffer';
 
 /** Evidence items kept per entry. */
 const EVIDENCE_DEPTH = 6;
@@ -80,7 +80,7 @@ export class IdentityTable {
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
     const page = this.db.prepare('SELECT * FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000');
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       const rows = page.all(after) as LogonRow[];
       for (const r of rows) this.remember(toEntry(r, this.interner, groups));
       const last = rows[rows.length - 1];
