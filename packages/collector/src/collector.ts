@@ -32,7 +32,7 @@ import { AgentRegistry } from './agents/registry';
 import { agentService } from './services/agent-service';
 import { identityService } from './services/identity-service';
 import { adminService } from './services/admin-service';
-import { guard } from './services/guard';
+import { ConnectionCallers, guard } from './services/guard';
 import { StreamCounter } from './services/limits';
 import { streamQuota } from './services/stream-quota';
 import { countOversizeMessages } from './services/oversize';
@@ -40,6 +40,7 @@ import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
+import { EvidenceWriter } from './store/evidence-writer';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -157,7 +158,9 @@ export class Collector {
     });
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
+    const callers = new ConnectionCallers();
     const g = {
+      connections: callers,
       insecure: cfg.insecure === true,
       pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),
       log: this.log,
@@ -270,6 +273,7 @@ export class Collector {
       !cfg.insecure,
       this.log,
       this.limitHits,
+      callers,
     );
     this.boundPort = await this.gate.listen(cfg.listen);
     this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events, agents), cfg.sweepIntervalMs);
@@ -294,13 +298,17 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
+  private evidence: EvidenceWriter | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
       const changes = ingestor.expire();
       if (changes.length) this.log.info('entries expired', { count: changes.length });
       table.pruneChanges(this.config.syncHistory);
-      this.db?.transaction(() => table.persistEvidence())();
+      if (this.db) {
+        this.evidence ??= new EvidenceWriter(this.db, table, () => this.stateValue === 'RUNNING', this.log);
+        this.evidence.run();
+      }
       events.prune(this.clock.now() - this.config.eventRetentionMs);
       table.history.prune(this.clock.now() - this.config.historyRetentionMs);
       const gone = agents.prune(

@@ -77,6 +77,8 @@ export class Ingestor {
     const agent = this.d.agents.get(agentId);
     if (!agent) throw new Error(`agent ${agentId} sent a batch before its hello was recorded`);
     this.outcomes = [];
+    // Rows a failed batch left behind were rolled back with it.
+    this.d.events.discard();
     // Committed and published as one: the ack that follows is the truth, and firewalls hear of it at once.
     const r = this.d.writer.commit(
       () => this.applyInTx(agent, batch, headSeq, scope),
@@ -129,6 +131,7 @@ export class Ingestor {
       this.d.events.append(agent.agentId, agent.spoolId, ev, now);
       changes.push(...this.d.engine.apply(ev, now, auth));
     }
+    this.d.events.flush();
     this.d.table.flush();
     this.d.agents.save({
       ...agent,

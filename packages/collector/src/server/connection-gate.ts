@@ -1,9 +1,11 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
+import type { TLSSocket } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { InternalError, TlsUnavailableError, ListenError, errorMessage, type Logger } from '@fsso/common';
 import type { Limits } from '../limits-config';
 import { countHit, RateLimitedWarn } from '../services/limits';
+import { callerOfCertificate, type ConnectionCallers } from '../services/guard';
 
 type GateLimits = Pick<Limits, 'handshakeTimeoutMs' | 'maxPendingHandshakesPerSource' | 'maxPendingHandshakes'>;
 
@@ -38,6 +40,8 @@ export class ConnectionGate {
     private readonly tls: boolean,
     private readonly log: Logger,
     private readonly limitHits: Record<string, number>,
+    /** Filled with each verified connection's caller at its handshake, for the role checks. */
+    private readonly callers?: ConnectionCallers,
   ) {
     this.warn = new RateLimitedWarn(log, (n, s) => `TLS handshakes refused/timed out: ${n} in the last ${s} s`);
     this.injector = server.createConnectionInjector(credentials);
@@ -140,6 +144,7 @@ export class ConnectionGate {
     socket.once('close', () => {
       this.settle(key);
       this.open.delete(socket);
+      this.callers?.delete(key);
     });
     this.injector.injectConnection(socket);
   }
@@ -168,7 +173,19 @@ export class ConnectionGate {
         'cannot watch TLS handshakes: this @grpc/grpc-js version hides its TLS server; install the version in package-lock.json',
       );
     }
-    tlsServer.on('secureConnection', (s: Socket) => this.settle(keyOf(s)));
+    tlsServer.on('secureConnection', (s: TLSSocket) => {
+      const key = keyOf(s);
+      this.settle(key);
+      // Only a connection verified by the CA and still open; either socket's close removes the entry.
+      if (this.callers && s.authorized && !s.destroyed) {
+        const cert = s.getPeerCertificate();
+        const caller = cert.raw ? callerOfCertificate(cert) : undefined;
+        if (caller) {
+          this.callers.set(key, caller);
+          s.once('close', () => this.callers?.delete(key));
+        }
+      }
+    });
     tlsServer.on('tlsClientError', (err: Error, s: Socket) => {
       // A socket we cut at the deadline is counted there already.
       if (!this.pending.has(keyOf(s))) return;

@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { endWithStatus } from './status';
 import { EKU_CLIENT, certAgentId, identityFromSan, normaliseThumbprint, type Logger, type Role } from '@fsso/common';
@@ -17,10 +18,39 @@ export interface Caller {
   thumbprint: string;
 }
 
+/**
+ * The caller of each open TLS connection, worked out once at its handshake (ConnectionGate):
+ * reading and parsing the client certificate on every call was most of the difference between a
+ * Lookup and a plain echo (bench/README.md, "lookup-rpc"). Keyed by the peer's address and port,
+ * which no two open connections to one listener share; removed when the connection closes, so a
+ * later connection from the same port is parsed afresh.
+ */
+export class ConnectionCallers {
+  private readonly byPeer = new Map<string, Caller>();
+  set(peer: string, caller: Caller): void {
+    this.byPeer.set(peer, caller);
+  }
+  delete(peer: string): void {
+    this.byPeer.delete(peer);
+  }
+  get(peer: string): Caller | undefined {
+    return this.byPeer.get(peer);
+  }
+  get size(): number {
+    return this.byPeer.size;
+  }
+}
+
 type AnyCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>;
 
-export function callerOf(call: AnyCall): Caller | undefined {
-  const cert = call.getAuthContext().sslPeerCertificate;
+export function callerOf(call: AnyCall, connections?: ConnectionCallers): Caller | undefined {
+  const known = connections?.get(call.getPeer());
+  if (known) return known;
+  return callerOfCertificate(call.getAuthContext().sslPeerCertificate);
+}
+
+/** The caller a verified client certificate stands for. */
+export function callerOfCertificate(cert: PeerCertificate | undefined): Caller | undefined {
   if (!cert) return undefined;
   const id = identityFromSan(cert.subjectaltname);
   const eku = (cert as { ext_key_usage?: string[] }).ext_key_usage;
@@ -42,6 +72,8 @@ export interface GuardOptions {
   pins: string[];
   log: Logger;
   denied: { count: number };
+  /** Callers of open connections, from their handshake; absent: every call reads its certificate. */
+  connections?: ConnectionCallers | undefined;
 }
 
 /**
@@ -65,7 +97,7 @@ export function guard<H extends object>(service: string, handlers: H, roles: rea
         }
         return fn(call, callback);
       }
-      const who = callerOf(call);
+      const who = callerOf(call, o.connections);
       const pinned = o.pins.length === 0 || (who !== undefined && o.pins.includes(who.thumbprint));
       if (who && pinned && who.roles.some((r) => roles.includes(r))) return fn(call, callback);
       o.denied.count++;

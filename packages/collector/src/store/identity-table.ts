@@ -4,58 +4,11 @@ import type { Db } from './database';
 import { readMeta } from './database';
 import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
+import { Interner } from './intern';
+import { changeJson, readChangeEntry, toEntry, writeGroups, type GroupParses, type LogonRow } from './entry-json';
+import { placeholders, RowBuffer } from './row-buffer';
 
-interface LogonRow {
-  ip: string;
-  user: string;
-  domain: string;
-  workstation: string;
-  groups: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  source: string;
-  revision: number;
-  shared: number;
-  groups_stale: number;
-  evidence: string;
-  user_seen_ms: number;
-  contested: number;
-  claims: string;
-}
-
-/**
- * The `groups` column: a JSON list of names, or of `{name, dn}` where the DNs are known (one
- * column, so an older table needs no migration and older rows read as "DN unknown").
- */
-function readGroups(json: string): { groups: string[]; groupDns: string[] | undefined } {
-  const raw = JSON.parse(json) as unknown[];
-  if (!raw.some((g) => typeof g === 'object' && g !== null)) return { groups: raw.map(String), groupDns: undefined };
-  const list = raw.map((g) => (typeof g === 'string' ? { name: g, dn: '' } : (g as { name: string; dn?: string })));
-  return { groups: list.map((g) => g.name), groupDns: list.map((g) => g.dn ?? '') };
-}
-
-export function writeGroups(groups: readonly string[], groupDns: readonly string[] | undefined): string {
-  if (!groupDns || groupDns.length !== groups.length || groupDns.every((d) => d === '')) return JSON.stringify(groups);
-  return JSON.stringify(groups.map((name, i) => ({ name, dn: groupDns[i] ?? '' })));
-}
-
-const toEntry = (r: LogonRow): Entry => ({
-  ip: r.ip,
-  user: r.user,
-  domain: r.domain,
-  workstation: r.workstation,
-  ...readGroups(r.groups),
-  firstSeenMs: r.first_seen_ms,
-  lastSeenMs: r.last_seen_ms,
-  source: r.source,
-  revision: r.revision,
-  shared: r.shared === 1,
-  groupsStale: r.groups_stale === 1,
-  evidence: JSON.parse(r.evidence) as EvidenceItem[],
-  userSeenMs: r.user_seen_ms,
-  contested: r.contested === 1,
-  claims: JSON.parse(r.claims) as Claim[],
-});
+export { writeGroups } from './entry-json';
 
 /** Evidence items kept per entry. */
 const EVIDENCE_DEPTH = 6;
@@ -77,10 +30,16 @@ export interface LogonFilter {
 export class IdentityTable {
   readonly tableId: string;
   private rev: number;
-  private readonly st: Record<'upsert' | 'refresh' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
+  /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
+  private revWritten: number;
+  private readonly st: Record<'upsert' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
+  /** Last-seen refreshes, written per batch with multi-row UPDATEs (one per 64 addresses). */
+  private readonly refreshes: RowBuffer;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
-  private readonly byUser = new Map<string, Set<string>>();
+  /** Addresses per user: one address as itself (most users have one), several as a set. */
+  private readonly byUser = new Map<string, string | Set<string>>();
+  private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
   private readonly dirty = new Set<string>();
@@ -89,23 +48,26 @@ export class IdentityTable {
 
   constructor(private readonly db: Db) {
     this.tableId = readMeta(db, 'table_id') ?? '';
-    this.rev = Number(readMeta(db, 'revision') ?? '0');
+    this.rev = this.storedRevision();
+    this.revWritten = this.rev;
     this.st = {
       upsert:
         db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
-        VALUES (@ip, @user, @domain, @workstation, @groups, @firstSeenMs, @lastSeenMs, @source, @revision, @shared, @groupsStale, @evidence, @userSeenMs, @contested, @claims)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
           evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
-      refresh: db.prepare(
-        'UPDATE logons SET last_seen_ms = @lastSeenMs, user_seen_ms = @userSeenMs, source = @source WHERE ip = @ip',
-      ),
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       del: db.prepare('DELETE FROM logons WHERE ip = ?'),
       change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
     };
+    this.refreshes = new RowBuffer(
+      db,
+      (n) =>
+        `WITH v (ip, l, u, s) AS (VALUES ${placeholders(n, 4)}) UPDATE logons SET last_seen_ms = v.l, user_seen_ms = v.u, source = v.s FROM v WHERE logons.ip = v.ip`,
+    );
     this.history = new HistoryLog(db);
     this.loadCache();
   }
@@ -115,19 +77,39 @@ export class IdentityTable {
     this.byUser.clear();
     this.perDomain.clear();
     this.dirty.clear();
-    for (const r of this.db.prepare('SELECT * FROM logons').iterate() as IterableIterator<LogonRow>)
-      this.remember(toEntry(r));
+    const groups: GroupParses = new Map();
+    // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
+    const page = this.db.prepare('SELECT * FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000');
+    for (let after = ''; ;) {
+      const rows = page.all(after) as LogonRow[];
+      for (const r of rows) this.remember(toEntry(r, this.interner, groups));
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < 5000) break;
+      after = last.ip;
+    }
   }
 
   private remember(e: Entry): void {
     const old = this.cache.get(e.ip);
     if (old) this.countDomain(old.domain, -1);
     this.countDomain(e.domain, 1);
-    if (old && old.user !== e.user) this.byUser.get(old.user)?.delete(e.ip);
+    if (old && old.user !== e.user) this.unlinkUser(old.user, e.ip);
     this.cache.set(e.ip, e);
-    let set = this.byUser.get(e.user);
-    if (!set) this.byUser.set(e.user, (set = new Set()));
-    set.add(e.ip);
+    const have = this.byUser.get(e.user);
+    if (have === undefined) this.byUser.set(e.user, e.ip);
+    else if (typeof have === 'string') {
+      if (have !== e.ip) this.byUser.set(e.user, new Set([have, e.ip]));
+    } else have.add(e.ip);
+  }
+
+  private unlinkUser(user: string, ip: string): void {
+    const have = this.byUser.get(user);
+    if (have === ip) this.byUser.delete(user);
+    else if (typeof have === 'object') {
+      have.delete(ip);
+      if (have.size === 1) this.byUser.set(user, [...have][0] ?? '');
+      else if (have.size === 0) this.byUser.delete(user);
+    }
   }
 
   private forget(ip: string): void {
@@ -137,9 +119,7 @@ export class IdentityTable {
     this.cache.delete(ip);
     this.dirty.delete(ip);
     this.evidenceDirty.delete(ip);
-    const set = this.byUser.get(old.user);
-    set?.delete(ip);
-    if (set?.size === 0) this.byUser.delete(old.user);
+    this.unlinkUser(old.user, ip);
   }
 
   private countDomain(domain: string, by: number): void {
@@ -172,16 +152,38 @@ export class IdentityTable {
   upsert(entry: Omit<Entry, 'revision'>, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
-    const full: Entry = { ...entry, evidence: entry.evidence.slice(-EVIDENCE_DEPTH), revision };
-    this.st.upsert.run({
-      ...full,
-      groups: writeGroups(full.groups, full.groupDns),
-      shared: full.shared ? 1 : 0,
-      groupsStale: full.groupsStale ? 1 : 0,
-      evidence: JSON.stringify(full.evidence),
-      contested: full.contested ? 1 : 0,
-      claims: JSON.stringify(full.claims),
-    });
+    const i = this.interner;
+    const evidence = entry.evidence.slice(-EVIDENCE_DEPTH);
+    // Older items came from the entry before, already shared; the newest is the event's own copy.
+    const newest = evidence[evidence.length - 1];
+    if (newest) i.item(newest);
+    const full: Entry = {
+      ...entry,
+      domain: i.s(entry.domain),
+      source: i.s(entry.source),
+      groups: i.list(entry.groups),
+      groupDns: entry.groupDns && i.list(entry.groupDns),
+      evidence,
+      revision,
+    };
+    const groups = writeGroups(full.groups, full.groupDns);
+    this.st.upsert.run(
+      full.ip,
+      full.user,
+      full.domain,
+      full.workstation,
+      groups,
+      full.firstSeenMs,
+      full.lastSeenMs,
+      full.source,
+      revision,
+      full.shared ? 1 : 0,
+      full.groupsStale ? 1 : 0,
+      JSON.stringify(full.evidence),
+      full.userSeenMs,
+      full.contested ? 1 : 0,
+      full.claims.length ? JSON.stringify(full.claims) : '[]',
+    );
     this.dirty.delete(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
@@ -195,7 +197,7 @@ export class IdentityTable {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
     }
-    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs });
+    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs }, groups);
   }
 
   /**
@@ -207,7 +209,8 @@ export class IdentityTable {
     if (!e) return;
     e.lastSeenMs = Math.max(e.lastSeenMs, t);
     if (userEvidence) e.userSeenMs = Math.max(e.userSeenMs, t);
-    e.source = source;
+    e.source = this.interner.s(source);
+    this.interner.item(item);
     // In place: a refresh is the commonest write of a logon storm, and this array is ours.
     e.evidence.push(item);
     if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
@@ -226,26 +229,38 @@ export class IdentityTable {
     this.evidenceDirty.add(e.ip);
   }
 
-  /** Writes the refreshes collected since the last flush. Call inside the batch's transaction. */
+  /**
+   * Writes what the transaction collected: the refreshes since the last flush and the revision.
+   * Call inside the transaction; TableWriter does at the end of every write.
+   */
   flush(): void {
     for (const ip of this.dirty) {
       const e = this.cache.get(ip);
-      if (e) this.st.refresh.run({ ip, lastSeenMs: e.lastSeenMs, userSeenMs: e.userSeenMs, source: e.source });
+      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
     }
+    this.refreshes.flush();
     this.dirty.clear();
+    if (this.revWritten !== this.rev) {
+      this.st.setRev.run(String(this.rev));
+      this.revWritten = this.rev;
+    }
   }
 
   /**
    * Writes grown evidence chains (and the claims of shared and contested addresses, which grow with them). Rewriting the chain at every refresh doubled the cost of a
    * logon storm, so it is written with each upsert and by the periodic sweep; after a crash an
-   * entry's chain may lack its last refreshes, never its user.
+   * entry's chain may lack its last refreshes, never its user. Writes at most `max` chains and
+   * returns how many are left, so the sweep can write them in slices.
    */
-  persistEvidence(): void {
+  persistEvidence(max = Infinity): number {
+    let n = 0;
     for (const ip of this.evidenceDirty) {
+      if (n++ >= max) break;
       const e = this.cache.get(ip);
-      if (e) this.st.evidence.run(JSON.stringify(e.evidence), JSON.stringify(e.claims), ip);
+      if (e) this.st.evidence.run(JSON.stringify(e.evidence), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
+      this.evidenceDirty.delete(ip);
     }
-    this.evidenceDirty.clear();
+    return this.evidenceDirty.size;
   }
 
   delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
@@ -269,7 +284,8 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    return [...(this.byUser.get(user) ?? [])]
+    const have = this.byUser.get(user);
+    return (have === undefined ? [] : typeof have === 'string' ? [have] : [...have])
       .map((ip) => this.cache.get(ip))
       .filter((e): e is Entry => e !== undefined);
   }
@@ -311,7 +327,7 @@ export class IdentityTable {
       revision: r.revision,
       op: r.op,
       ip: r.ip,
-      entry: r.entry ? (JSON.parse(r.entry) as Entry) : undefined,
+      entry: r.entry ? readChangeEntry(r.entry) : undefined,
       reason: r.reason,
       atMs: r.at_ms,
     }));
@@ -319,27 +335,40 @@ export class IdentityTable {
 
   /** Keeps the newest `keep` changes. */
   pruneChanges(keep: number): number {
+    // The revision survives in meta even when every change row is pruned.
+    this.flush();
     return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.rev - keep).changes;
   }
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
   reloadRevision(): void {
-    this.rev = Number(readMeta(this.db, 'revision') ?? '0');
+    this.refreshes.discard();
+    this.rev = this.storedRevision();
+    this.revWritten = this.rev;
     this.loadCache();
+  }
+
+  /**
+   * The committed revision: `meta` holds it as of the last flush; a change row written in a
+   * transaction that committed without one (a caller's own transaction) is newer.
+   */
+  private storedRevision(): number {
+    const meta = Number(readMeta(this.db, 'revision') ?? '0');
+    const row = this.db.prepare('SELECT MAX(revision) AS r FROM changes').get() as { r: number | null };
+    return Math.max(meta, row.r ?? 0);
   }
 
   private nextRevision(): number {
     this.rev += 1;
-    this.st.setRev.run(String(this.rev));
     return this.rev;
   }
 
-  private record(change: TableChange): TableChange {
+  private record(change: TableChange, groups?: string): TableChange {
     this.st.change.run(
       change.revision,
       change.op,
       change.ip,
-      change.entry ? JSON.stringify(change.entry) : null,
+      change.entry ? changeJson(change.entry, groups) : null,
       change.reason,
       change.atMs,
     );

@@ -19,7 +19,12 @@ export class TableWriter {
   commit<R>(write: () => R, changesOf: (r: R) => readonly TableChange[]): R {
     let result: R;
     try {
-      result = this.deps.db.transaction(write)();
+      result = this.deps.db.transaction(() => {
+        const r = write();
+        // Rows the table collects per transaction (refreshes, the revision) commit with it.
+        this.deps.table.flush();
+        return r;
+      })();
     } catch (err) {
       this.deps.table.reloadRevision();
       throw err;
