@@ -40,6 +40,7 @@ import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
+import { ProxyAuth } from './ntlm';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -141,6 +142,22 @@ export class Collector {
       writer,
       agentNetworks: cfg.agentNetworks,
     });
+    const proxyAuth = cfg.ntlm.enabled
+      ? new ProxyAuth(
+          cfg.ntlm,
+          {
+            writer,
+            engine,
+            table,
+            names: cfg.identity.domains,
+            clock: this.clock,
+            directoryEnabled: groups.enabled,
+            groupWaitMs: cfg.ntlm.groupWaitMs,
+          },
+          this.log,
+        )
+      : undefined;
+    this.proxyAuth = proxyAuth;
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -198,10 +215,18 @@ export class Collector {
           limitHits: this.limitHits,
           budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes),
         }),
-        ['firewall', 'admin'],
+        // A proxy reads the table as a firewall does: known addresses pass without a challenge.
+        ['firewall', 'admin', 'proxy'],
         g,
       ),
     );
+    if (proxyAuth) {
+      server.addService(
+        proto.fsso.v1.ProxyAuthService.service,
+        guard(SERVICE_NAMES.proxyAuth, proxyAuth.handlers, ['proxy'], g),
+      );
+      proxyAuth.start();
+    }
     server.addService(
       proto.fsso.v1.AdminService.service,
       guard(
@@ -222,6 +247,7 @@ export class Collector {
           streams,
           names: cfg.identity.domains,
           agentRetentionMs: cfg.agentRetentionMs,
+          ntlm: proxyAuth ? () => proxyAuth.counters : undefined,
         }),
         ['admin'],
         g,
@@ -294,6 +320,7 @@ export class Collector {
   private groups: GroupService | undefined;
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
+  private proxyAuth: ProxyAuth | undefined;
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
@@ -332,6 +359,7 @@ export class Collector {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.groups?.stop();
     this.verifier?.stop();
+    this.proxyAuth?.stop();
     for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();
