@@ -72,6 +72,7 @@ export const FW_TOP: ConfigSection = {
     },
     { key: 'nft', type: 'object', doc: 'The nftables adapter (`fsso-fw nft-sync`); validated by that adapter.' },
     { key: 'squid', type: 'object', doc: 'The squid helper (`fsso-fw squid-helper`); validated by that helper.' },
+    { key: 'proxy', type: 'object', doc: 'The authenticating web proxy (`fsso-fw proxy`); validated by it (below).' },
   ],
 };
 
@@ -90,7 +91,7 @@ export interface FwConfig {
 }
 
 /** The sections owned by the adapters; present ones are handed over as they are. */
-export const EXTRA_SECTIONS = ['nft', 'squid'] as const;
+export const EXTRA_SECTIONS = ['nft', 'squid', 'proxy'] as const;
 
 /** Values from the command line and the environment that override the file. */
 export interface FwOverrides {

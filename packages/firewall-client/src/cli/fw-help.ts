@@ -16,6 +16,8 @@ Usage:
                                         (exit 0 allow, 1 deny)
   fsso-fw status [--watch] [--json]     collector in use, state, revision, entries, age, last switch
 ${ADAPTER_HELP}
+  fsso-fw proxy --config FILE           explicit web proxy: known addresses pass by the policy,
+                                        unknown ones authenticate (NTLM/Negotiate) through the collector
 
 Configuration:
   --config FILE        collectors (in priority order), tls, policy, grace, failMode [FSSO_CONFIG];
@@ -95,6 +97,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
     about:
       'Keeps nftables sets (in table inet fsso, its own) equal to the addresses whose identity matches each\nconfigured set; each change is one atomic nft transaction. --cleanup removes the table and exits.',
     examples: ['fsso-fw nft-sync --config /etc/fsso/fw.json', 'fsso-fw nft-sync --config /etc/fsso/fw.json --cleanup'],
+  },
+  proxy: {
+    usage: 'proxy --config FILE',
+    args: 1,
+    more: T,
+    about:
+      'An explicit HTTP proxy (plain HTTP and CONNECT) on proxy.listen. Addresses the table knows are decided by the\npolicy at once (403 outside it); unknown ones get 407 Proxy-Authenticate: Negotiate/NTLM, and their tokens are\nverified by the collector (ProxyAuthService; a certificate with role proxy), which records the user there.',
+    examples: ['fsso-fw proxy --config /etc/fsso/proxy.json'],
   },
   'squid-helper': {
     usage: 'squid-helper --config FILE',

@@ -23,6 +23,7 @@ import { decide } from '../decision';
 import type { ModeEvent, SwitchEvent } from '../client';
 import { clientConfig, decideCommand, makeClient, statusCommand } from './client-commands';
 import { nftSync, squidHelper } from './adapters';
+import { proxyCommand } from '../proxy/command';
 import { COMMANDS, HELP } from './fw-help';
 
 const OPTIONS = {
@@ -52,6 +53,7 @@ export function main(argv: string[]): void {
     const timeoutMs = parseDuration(values['timeout'] ?? '10s', '--timeout');
     if (command === 'nft-sync') return nftSync(values, timeoutMs);
     if (command === 'squid-helper') return squidHelper(values, timeoutMs);
+    if (command === 'proxy') return proxyCommand(values, timeoutMs);
     const json = values['json'] === true;
     const useClient =
       command === 'decide' ||
