@@ -30,7 +30,7 @@ export interface RecordDeps {
 }
 
 export type RecordResult =
-  | { ok: true; groups: string[]; groupDns: string[] }
+  | { ok: true; domain: string; groups: string[]; groupDns: string[] }
   | { ok: false; reason: string; outOfAuthority: boolean };
 
 /**
@@ -86,5 +86,5 @@ export async function recordLogon(d: RecordDeps, v: VerifiedLogon): Promise<Reco
     if (!next || next.user !== v.user) break;
     cur = next;
   }
-  return { ok: true, groups: [...cur.groups], groupDns: [...(cur.groupDns ?? cur.groups.map(() => ''))] };
+  return { ok: true, domain: cur.domain, groups: [...cur.groups], groupDns: [...(cur.groupDns ?? cur.groups.map(() => ''))] };
 }

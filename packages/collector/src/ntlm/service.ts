@@ -45,9 +45,25 @@ type AuthCall = grpc.ServerDuplexStream<ProxyAuthRequest__Output, ProxyAuthReply
 interface Exchange {
   helper: Helper;
   scheme: AuthScheme;
+  /** What the client's first token is (an operator retiring NTLM wants to see who still uses it). */
+  mechanism: Mechanism;
   ip: string;
   timer: NodeJS.Timeout;
   busy: boolean;
+}
+
+type Mechanism = 'kerberos' | 'ntlm' | 'unknown';
+
+/** Kerberos V5's OID as DER (1.2.840.113554.1.2.2), and its Microsoft variant (1.2.840.48018.1.2.2). */
+const KRB5_OIDS = [
+  Buffer.from('06092a864886f712010202', 'hex'),
+  Buffer.from('06092a864882f712010202', 'hex'),
+];
+
+/** The mechanism a first token asks for: a raw or SPNEGO-wrapped NTLMSSP message, or Kerberos. */
+export function mechanismOf(scheme: AuthScheme, token: Buffer): Mechanism {
+  if (scheme === 'ntlm' || token.includes('NTLMSSP\0', 0, 'latin1')) return 'ntlm';
+  return KRB5_OIDS.some((oid) => token.includes(oid)) ? 'kerberos' : 'unknown';
 }
 
 /** ProxyAuthService.Authenticate: one stream per client connection, exchanges one after another. */
@@ -112,7 +128,7 @@ function handle(call: AuthCall, d: NtlmServiceDeps): void {
         scheme,
       });
     }, d.cfg.exchangeTimeoutMs);
-    ex = { helper, scheme, ip, timer, busy: false };
+    ex = { helper, scheme, mechanism: mechanismOf(scheme, token), ip, timer, busy: false };
     await step(`YR ${token.toString('base64')}`);
   };
 
@@ -130,7 +146,7 @@ function handle(call: AuthCall, d: NtlmServiceDeps): void {
     }
     cur.busy = false;
     if (ex !== cur) return; // expired meanwhile: the verdict is out
-    const fields = { ip: cur.ip, scheme: cur.scheme };
+    const fields = { ip: cur.ip, scheme: cur.scheme, mechanism: cur.mechanism };
     if (reply.kind === 'continue') {
       if (!closed) call.write({ challenge: { token: reply.token } });
       return;
@@ -153,7 +169,7 @@ function handle(call: AuthCall, d: NtlmServiceDeps): void {
       if (r.outOfAuthority) d.counters.outOfAuthority++;
       return fail(r.reason, { ...fields, user, domain });
     }
-    verdict({ ok: true, user, domain, groups: r.groups, groupDns: r.groupDns, token: reply.token }, fields);
+    verdict({ ok: true, user, domain: r.domain, groups: r.groups, groupDns: r.groupDns, token: reply.token }, fields);
   };
 
   const answer = async (token: Buffer): Promise<void> => {
