@@ -14,6 +14,7 @@ export interface PoolCounters {
 /** A helper that died within this long of its start is restarted only after RESTART_DELAY_MS (no spin). */
 const QUICK_DEATH_MS = 1000;
 const RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 60_000;
 
 interface Waiter {
   resolve: (h: Helper | undefined) => void;
@@ -32,6 +33,10 @@ export class HelperPool {
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private warnedBroken = false;
+  /** Why helpers die right after their start (a wrong ntlm.command, no winbindd); cleared once one lives. */
+  private broken: string | undefined;
+  /** Helpers in a row that died right after their start: the restart backoff. */
+  private quickDeaths = 0;
 
   constructor(
     readonly scheme: AuthScheme,
@@ -56,6 +61,8 @@ export class HelperPool {
   acquire(waitMs: number): Promise<Helper | undefined> {
     const h = this.idle.pop();
     if (h) return Promise.resolve(h);
+    // Waiting for helpers that cannot start helps nobody: say why at once.
+    if (this.broken !== undefined) return Promise.resolve(undefined);
     if (this.stopped || this.waiters.length >= this.cfg.queue) {
       this.counters.busy++;
       return Promise.resolve(undefined);
@@ -71,6 +78,11 @@ export class HelperPool {
       };
       this.waiters.push(w);
     });
+  }
+
+  /** Why no helper can run, when they die right after their start; undefined otherwise. */
+  get brokenReason(): string | undefined {
+    return this.broken;
   }
 
   /** Gives a helper back; `healthy: false` (a timeout, a broken reply) kills it, and a new one takes its place. */
@@ -102,6 +114,17 @@ export class HelperPool {
     const h = new Helper(this.cfg.command, this.scheme, (dead, why) => this.exited(dead, why));
     this.all.add(h);
     this.counters.helpersStarted++;
+    // A helper still running after QUICK_DEATH_MS proves the command works.
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (h.alive) {
+        this.broken = undefined;
+        this.quickDeaths = 0;
+        this.warnedBroken = false;
+      }
+    }, QUICK_DEATH_MS);
+    t.unref();
+    this.timers.add(t);
     this.release(h, true);
   }
 
@@ -112,21 +135,22 @@ export class HelperPool {
     if (this.stopped) return;
     this.counters.helperRestarts++;
     const quick = Date.now() - h.startedMs < QUICK_DEATH_MS;
+    this.broken = quick ? `${why}${h.stderr.length ? `: ${h.stderr.join(' | ')}` : ''}` : undefined;
     const fields = { scheme: this.scheme, pid: h.pid, reason: why, stderr: h.stderr.join(' | ') };
+    // A command that cannot run is said once, then retried with backoff (1 s doubling to 60 s), not spun.
+    this.quickDeaths = quick ? this.quickDeaths + 1 : 0;
     if (quick && !this.warnedBroken) {
       this.warnedBroken = true;
       this.log.error(
         'ntlm helper exits right after its start; check ntlm.command, that winbindd runs and the host is joined (wbinfo -t)',
         fields,
       );
-    } else this.log.warn('ntlm helper exited; starting a new one', fields);
-    const t = setTimeout(
-      () => {
-        this.timers.delete(t);
-        this.spawn();
-      },
-      quick ? RESTART_DELAY_MS : 0,
-    );
+    } else if (!quick) this.log.warn('ntlm helper exited; starting a new one', fields);
+    const delay = quick ? Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** Math.min(this.quickDeaths - 1, 10)) : 0;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.spawn();
+    }, delay);
     this.timers.add(t);
   }
 }

@@ -114,11 +114,16 @@ function handle(call: AuthCall, d: NtlmServiceDeps): void {
     const pool = d.pools.get(scheme);
     const helper = pool ? await pool.acquire(Math.min(d.cfg.exchangeTimeoutMs, 5000)) : undefined;
     if (closed) return void (helper && pool?.release(helper, true));
-    if (!helper)
-      return fail(`every ${scheme} helper is busy (ntlm.helpers ${d.cfg.helpers}, ntlm.queue ${d.cfg.queue}); retry`, {
-        ip,
-        scheme,
-      });
+    if (!helper) {
+      const broken = pool?.brokenReason;
+      if (broken !== undefined) d.counters.helperErrors++;
+      return fail(
+        broken !== undefined
+          ? `no ${scheme} helper can run (${broken.slice(0, 200)}); check ntlm.command and winbindd ('wbinfo -t')`
+          : `every ${scheme} helper is busy (ntlm.helpers ${d.cfg.helpers}, ntlm.queue ${d.cfg.queue}); retry`,
+        { ip, scheme },
+      );
+    }
     const timer = setTimeout(() => {
       if (ex?.timer !== timer) return;
       d.counters.expired++;
