@@ -56,7 +56,7 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
           timeout: '2s',
         },
       ],
-      ntlm: { enabled: true, command: kerberos.helperCommand, helpers: 2, groupWait: '3s' },
+      ntlm: { enabled: true, command: kerberos.helperCommand, helpers: 2, groupWait: '3s', exchangeTimeout: '3s' },
     },
   });
   t.after(() => collector.daemon.stop());
@@ -165,14 +165,29 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
     const vy = await sy.send({ token: await other.type3(Buffer.from(cx.challenge?.token ?? [])) });
     assert.equal(vy.verdict?.ok, false);
     assert.match(vy.verdict?.reason ?? '', /the domain refused the credentials/);
+    sx.end(); // X's exchange ends with its connection, unanswered
+    sy.end();
+    // A challenge expires with its exchange (ntlm.exchangeTimeout, 3 s here): its answer then finds no exchange.
+    const late = new NtlmClient('carol', dc.domain, dc.userPassword);
+    t.after(() => late.stop());
+    const sl = authStream(collector, proxyCert);
+    const cl = await sl.send({ begin: { clientIp: '198.18.200.13', scheme: 'ntlm', token: await late.type1() } });
+    const lateAnswer = await late.type3(Buffer.from(cl.challenge?.token ?? []));
+    const expired = await sl.next();
+    assert.match(expired.verdict?.reason ?? '', /took over 3000 ms \(ntlm\.exchangeTimeout\); its challenge is void/);
+    const vl = await sl.send({ token: lateAnswer });
+    assert.match(vl.verdict?.reason ?? '', /no exchange in progress/);
+    sl.end();
+    assert.equal((await table())['198.18.200.13'], undefined);
     // A type 3 with no exchange in progress (its challenge is gone).
     const sz = authStream(collector, proxyCert);
     const vz = await sz.send({ token: await client.type3(Buffer.from(c1.challenge.token)) });
     assert.match(vz.verdict?.reason ?? '', /no exchange in progress/);
-    for (const s of [s2, sx, sy, sz]) s.end();
+    for (const s of [s2, sz]) s.end();
     assert.equal((await table())['198.18.200.11'], undefined);
     assert.equal((await table())['198.18.200.12'], undefined);
     assert.equal((await ntlmStats())['replayed'], 1);
+    assert.equal((await ntlmStats())['expired'], 1);
   });
 
   await t.test('only a proxy certificate may authenticate, and only for the domains it names', async () => {

@@ -134,6 +134,8 @@ export function authStream(
   cert: { cert: string; key: string },
 ): {
   send(msg: { begin?: { clientIp: string; scheme: string; token: Buffer }; token?: Buffer }): Promise<ProxyAuthReply__Output>;
+  /** The next reply, asked for or not. */
+  next(): Promise<ProxyAuthReply__Output>;
   end(): void;
 } {
   // One channel per certificate, as a proxy holds one: many streams, one TLS connection.
@@ -149,17 +151,31 @@ export function authStream(
     clients.set(key, client);
   }
   const call = client.Authenticate();
+  // Replies in order; one that comes unasked (an expired exchange's verdict) waits for next().
   const waiting: { resolve: (r: ProxyAuthReply__Output) => void; reject: (e: Error) => void }[] = [];
-  call.on('data', (r: ProxyAuthReply__Output) => waiting.shift()?.resolve(r));
+  const early: ProxyAuthReply__Output[] = [];
+  let failed: Error | undefined;
+  call.on('data', (r: ProxyAuthReply__Output) => {
+    const w = waiting.shift();
+    if (w) w.resolve(r);
+    else early.push(r);
+  });
   call.on('error', (e: grpc.ServiceError) => {
+    failed = e;
     for (const w of waiting.splice(0)) w.reject(e);
   });
+  const next = (): Promise<ProxyAuthReply__Output> => {
+    const r = early.shift();
+    if (r) return Promise.resolve(r);
+    if (failed) return Promise.reject(failed);
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  };
   return {
-    send: (msg) =>
-      new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        call.write(msg);
-      }),
+    send: (msg) => {
+      call.write(msg);
+      return next();
+    },
+    next,
     end: () => call.end(),
   };
 }

@@ -158,6 +158,8 @@ export class Collector {
         )
       : undefined;
     this.proxyAuth = proxyAuth;
+    // Health and reflection name only what is served: ProxyAuthService only with ntlm.enabled.
+    this.served = Object.values(SERVICE_NAMES).filter((n) => n !== SERVICE_NAMES.proxyAuth || proxyAuth);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -255,7 +257,7 @@ export class Collector {
     );
     this.health = addHealthAndReflection(
       server,
-      Object.values(SERVICE_NAMES),
+      this.served,
       (call) => quota.acquire(call, 'watch'),
       'NOT_SERVING',
     );
@@ -302,7 +304,7 @@ export class Collector {
     this.sweepTimer.unref();
     this.sweep(ingestor, table, events, agents);
     this.stateValue = 'RUNNING';
-    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health.setStatus(s, 'SERVING');
+    for (const s of ['', ...this.served]) this.health.setStatus(s, 'SERVING');
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
       address: `${host}:${this.boundPort}`,
@@ -321,6 +323,7 @@ export class Collector {
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
   private proxyAuth: ProxyAuth | undefined;
+  private served: string[] = [];
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
@@ -360,7 +363,7 @@ export class Collector {
     this.groups?.stop();
     this.verifier?.stop();
     this.proxyAuth?.stop();
-    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
+    for (const s of ['', ...this.served]) this.health?.setStatus(s, 'NOT_SERVING');
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();
     const server = this.server;
