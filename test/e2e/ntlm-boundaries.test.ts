@@ -82,7 +82,10 @@ test('ProxyAuthService: a firewall certificate is refused; a helper that cannot 
   const dir = tempDir('ntlm-edge');
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path, {
-    config: { ntlm: { enabled: true, command: [join(dir.path, 'no-such-ntlm_auth')], helpers: 1 } },
+    config: {
+      ntlm: { enabled: true, command: [join(dir.path, 'no-such-ntlm_auth')], helpers: 1 },
+      limits: { streamsPerCertificate: { auth: 2 } },
+    },
   });
   t.after(() => collector.daemon.stop());
   t.after(closeAuthClients);
@@ -100,7 +103,8 @@ test('ProxyAuthService: a firewall certificate is refused; a helper that cannot 
   assert.equal(refused['service'], 'fsso.v1.ProxyAuthService');
 
   await collector.daemon.waitFor((l) => l.message?.startsWith('ntlm helper exits right after its start') === true);
-  const proxy = authStream(collector, pki.issue('proxy', 'proxy-edge', ['CORP']));
+  const edge = pki.issue('proxy', 'proxy-edge', ['CORP']);
+  const proxy = authStream(collector, edge);
   const v = await proxy.send({ begin: { clientIp: '198.18.7.2', scheme: 'ntlm', token: NTLM_TYPE1 } });
   assert.equal(v.verdict?.ok, false);
   assert.match(v.verdict?.reason ?? '', /^no ntlm helper can run \(could not run .*no-such-ntlm_auth: spawn .* ENOENT\); check ntlm\.command/);
@@ -109,13 +113,28 @@ test('ProxyAuthService: a firewall certificate is refused; a helper that cannot 
   assert.match(bad.verdict?.reason ?? '', /client address "not-an-ip" is not an IP address/);
   const basic = await proxy.send({ begin: { clientIp: '198.18.7.2', scheme: 'basic', token: NTLM_TYPE1 } });
   assert.match(basic.verdict?.reason ?? '', /scheme "basic" is not served here; the collector verifies ntlm, negotiate/);
-  proxy.end();
+  // Exchanges in progress per proxy certificate are bounded (limits.streamsPerCertificate.auth, 2 here).
+  const second = authStream(collector, edge);
+  await second.send({ begin: { clientIp: '198.18.7.4', scheme: 'ntlm', token: NTLM_TYPE1 } });
+  const third = authStream(collector, edge);
+  await assert.rejects(
+    third.send({ begin: { clientIp: '198.18.7.5', scheme: 'ntlm', token: NTLM_TYPE1 } }),
+    (e: grpc.ServiceError) =>
+      e.code === grpc.status.RESOURCE_EXHAUSTED &&
+      /this certificate already has 2 open auth streams \(limits\.streamsPerCertificate\.auth is 2\)/.test(e.details),
+  );
+  for (const s of [proxy, second, third]) s.end();
 
   const stats = await runCommand(BIN.ctl, ['stats', '--json', ...collector.args()]);
-  const s = JSON.parse(stats.stdout) as { denied: number; ntlm: Record<string, number> };
+  const s = JSON.parse(stats.stdout) as {
+    denied: number;
+    ntlm: Record<string, number>;
+    limitHits: Record<string, number>;
+  };
   assert.equal(s.denied, 1);
-  assert.equal(s.ntlm['helperErrors'], 1);
-  assert.equal(s.ntlm['failed'], 3);
+  assert.equal(s.limitHits['streamsPerCertificate.auth'], 1);
+  assert.equal(s.ntlm['helperErrors'], 2);
+  assert.equal(s.ntlm['failed'], 4);
   assert.equal(s.ntlm['succeeded'], 0);
   // A proxy certificate reads the table as a firewall does (its known addresses pass unchallenged).
   const cert = pki.issue('proxy', 'proxy-reader', ['CORP']);

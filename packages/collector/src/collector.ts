@@ -142,24 +142,6 @@ export class Collector {
       writer,
       agentNetworks: cfg.agentNetworks,
     });
-    const proxyAuth = cfg.ntlm.enabled
-      ? new ProxyAuth(
-          cfg.ntlm,
-          {
-            writer,
-            engine,
-            table,
-            names: cfg.identity.domains,
-            clock: this.clock,
-            directoryEnabled: groups.enabled,
-            groupWaitMs: cfg.ntlm.groupWaitMs,
-          },
-          this.log,
-        )
-      : undefined;
-    this.proxyAuth = proxyAuth;
-    // Health and reflection name only what is served: ProxyAuthService only with ntlm.enabled.
-    this.served = Object.values(SERVICE_NAMES).filter((n) => n !== SERVICE_NAMES.proxyAuth || proxyAuth);
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
@@ -176,6 +158,25 @@ export class Collector {
     });
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
+    const proxyAuth = cfg.ntlm.enabled
+      ? new ProxyAuth(
+          cfg.ntlm,
+          {
+            writer,
+            engine,
+            table,
+            names: cfg.identity.domains,
+            clock: this.clock,
+            directoryEnabled: groups.enabled,
+            groupWaitMs: cfg.ntlm.groupWaitMs,
+          },
+          this.log,
+          quota,
+        )
+      : undefined;
+    this.proxyAuth = proxyAuth;
+    // Health and reflection name only what is served: ProxyAuthService only with ntlm.enabled.
+    this.served = Object.values(SERVICE_NAMES).filter((n) => n !== SERVICE_NAMES.proxyAuth || proxyAuth);
     const g = {
       insecure: cfg.insecure === true,
       pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),

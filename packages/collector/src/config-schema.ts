@@ -165,7 +165,10 @@ const LIMIT_DOCS: Record<string, [string, string]> = {
     'whole number < maxStreams',
     'Of maxStreams, only agent Report streams may use these. Default 200, at most a fifth of maxStreams.',
   ],
-  streamsPerCertificate: ['{"report", "sync", "watch"}', 'Open streams of each kind per client certificate.'],
+  streamsPerCertificate: [
+    '{"report", "sync", "watch", "auth"}',
+    'Open streams of each kind per client certificate (`auth`: NTLM/Negotiate exchanges in progress of one proxy).',
+  ],
   maxSyncBufferBytes: ['bytes', 'Bytes queued for one Sync client that does not read.'],
   maxSyncBufferTotalBytes: ['bytes ≥ maxSyncBufferBytes', 'The same for all Sync streams together.'],
   handshakeTimeout: ['duration ≥ 100 ms', 'A connection that has not finished its TLS handshake by then is closed.'],

@@ -4,6 +4,7 @@ import { HelperPool, type PoolCounters } from './pool';
 import { UsedAnswers } from './replay';
 import { recordLogon, type RecordDeps } from './record';
 import { ntlmService, type ExchangeCounters } from './service';
+import type { StreamQuota } from '../services/stream-quota';
 
 /** Used answers are remembered this long: far past any exchange, whose challenge dies with it. */
 const USED_TTL_MS = 3_600_000;
@@ -23,7 +24,7 @@ export class ProxyAuth {
   };
   readonly handlers: ProxyAuthServiceHandlers;
 
-  constructor(cfg: NtlmConfig, record: RecordDeps, log: Logger) {
+  constructor(cfg: NtlmConfig, record: RecordDeps, log: Logger, quota: StreamQuota) {
     for (const s of cfg.schemes) this.pools.set(s, new HelperPool(s, cfg, log, this.pool));
     this.handlers = ntlmService({
       cfg,
@@ -33,6 +34,7 @@ export class ProxyAuth {
       counters: this.exchanges,
       log,
       now: () => record.clock.now(),
+      quota,
     });
   }
 

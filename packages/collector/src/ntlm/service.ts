@@ -15,6 +15,7 @@ import { parseHelperReply, splitAccount, type Helper } from './helper';
 import type { HelperPool } from './pool';
 import type { RecordResult, VerifiedLogon } from './record';
 import type { UsedAnswers } from './replay';
+import type { StreamQuota } from '../services/stream-quota';
 
 /** Counters in `fssoctl stats` (`ntlm`): exchanges and how they ended. */
 export interface ExchangeCounters {
@@ -35,6 +36,8 @@ export interface NtlmServiceDeps {
   counters: ExchangeCounters;
   log: Logger;
   now: () => number;
+  /** Streams per proxy certificate (limits.streamsPerCertificate.auth) and in all (limits.maxStreams). */
+  quota: StreamQuota;
 }
 
 /** A token larger than this is no NTLM or SPNEGO message (a Kerberos ticket with a big PAC stays well under it). */
@@ -72,6 +75,7 @@ export function ntlmService(deps: NtlmServiceDeps): ProxyAuthServiceHandlers {
 }
 
 function handle(call: AuthCall, d: NtlmServiceDeps): void {
+  if (!d.quota.acquire(call, 'auth')) return;
   const caller = callerOf(call);
   const reporter = caller ? ('id' in caller.agent ? caller.agent.id : caller.name) : 'plaintext-proxy';
   const scope = caller?.domains;

@@ -93,6 +93,9 @@ export class ProxyGate {
       const token = step.token.toString('base64');
       return { kind: 'challenge', headers: [`${HEADER_NAME[creds.scheme]}${token ? ` ${token}` : ''}`] };
     }
+    // The verdict ends the exchange: its stream goes, so only exchanges in progress hold one.
+    session.close();
+    state.session = undefined;
     if (!step.ok) {
       this.counters.authFailed++;
       const n = this.fail(ip);
