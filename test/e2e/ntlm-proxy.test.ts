@@ -10,6 +10,7 @@ import { testPki } from '../support/pki';
 import { pickClientIps, sambaAvailable, startSambaDc, type SambaDc } from '../support/samba';
 import { authStream, closeAuthClients, curlFrom, NtlmClient, startOrigin, startProxy } from '../support/ntlm';
 import { negotiateSetup } from '../support/ntlm-kerberos';
+import { joinMember } from '../support/ntlm-member';
 import { run } from '../support/samba/exec';
 
 interface Row {
@@ -23,8 +24,9 @@ interface Row {
 /**
  * NTLM and Negotiate through the collector, against the real Samba AD DC: `fsso-fw proxy`
  * challenges an unknown address, the collector verifies the tokens with Samba's ntlm_auth and
- * records the user, and the policy decides. The helper runs against the DC's own winbindd (the
- * fallback the issue allows: ntlm_auth in the DC's mount namespace, with its smb.conf).
+ * records the user, and the policy decides. The helper verifies as a domain member does: the
+ * collector host is a member joined with `net ads join`, its winbindd running in a network
+ * namespace of its own (ntlm_auth runs in that host's namespaces, with its smb.conf).
  */
 test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 240_000 }, async (t) => {
   const available = sambaAvailable();
@@ -32,8 +34,9 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
     t.skip(`Samba AD DC not installed: ${available.reason}; install the Debian packages listed in .ci/run`);
     return;
   }
-  const ips = await pickClientIps(6);
-  const [ipA, ipB, ipC, ipD, ipE, ipF] = ips as [string, string, string, string, string, string];
+  // A to F are browsers; G is the collector host, joined to the domain in a namespace of its own.
+  const ips = await pickClientIps(7);
+  const [ipA, ipB, ipC, ipD, ipE, ipF, ipG] = ips as [string, string, string, string, string, string, string];
   const dc: SambaDc = await startSambaDc({ clientIps: ips });
   t.after(() => dc.stop());
   const ns = (ip: string): string => dc.namespaces[ips.indexOf(ip)] ?? '';
@@ -41,6 +44,8 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
   t.after(dir.cleanup);
   writeFileSync(join(dir.path, 'ldap.pw'), dc.bindPassword, { mode: 0o600 });
   const kerberos = await negotiateSetup(dc, dir.path);
+  const member = await joinMember(dc, ns(ipG), ipG, dir.path, kerberos.keytab);
+  t.after(() => member.stop());
   const collector: CollectorHandle = await startCollector(dir.path, {
     config: {
       directories: [
@@ -56,7 +61,7 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
           timeout: '2s',
         },
       ],
-      ntlm: { enabled: true, command: kerberos.helperCommand, helpers: 2, groupWait: '3s', exchangeTimeout: '3s' },
+      ntlm: { enabled: true, command: member.helperCommand, helpers: 2, groupWait: '3s', exchangeTimeout: '3s' },
     },
   });
   t.after(() => collector.daemon.stop());

@@ -1,6 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setGlobals } from './samba/config';
 import { run, runOk, type RunResult } from './samba/exec';
 import type { SambaDc } from './samba';
 
@@ -8,8 +7,8 @@ import type { SambaDc } from './samba';
 export const PROXY_NAME = 'proxy.corp.example.test';
 
 export type NegotiateSetup = {
-  /** ntlm.command for the collector: ntlm_auth against the DC's winbindd, with the HTTP keytab. */
-  helperCommand: string[];
+  /** The keytab of HTTP/<proxyName>, for the collector host's helper. */
+  keytab: string;
   proxyName: string;
 } & (
   | {
@@ -21,31 +20,21 @@ export type NegotiateSetup = {
 );
 
 /**
- * The deployment Negotiate needs, on the lab DC: a service account holding the SPN
- * HTTP/proxy.corp.example.test, its keytab exported (samba-tool domain exportkeytab), and an
- * smb.conf for the helper that uses that keytab ("kerberos method = dedicated keytab"). The
- * helper runs in the DC's mount namespace, where its winbindd pipe and private files are.
+ * What Negotiate needs from the domain: a service account holding the SPN
+ * HTTP/proxy.corp.example.test and its keytab (samba-tool domain exportkeytab), which the
+ * collector host's smb.conf then names ("kerberos method = dedicated keytab").
  */
 export async function negotiateSetup(dc: SambaDc, dir: string): Promise<NegotiateSetup> {
   const smbConf = join(dc.dir, 'etc/smb.conf');
-  const keytab = join(dc.dir, 'private/http-proxy.keytab');
-  const helperConf = join(dc.dir, 'etc/smb-helper.conf');
+  const keytab = join(dir, 'http-proxy.keytab');
   const inDc = (args: string[]): Promise<string> =>
     runOk('nsenter', ['-t', String(dc.pid), '-m', '--', ...args], { timeoutMs: 60_000 });
-  writeFileSync(
-    helperConf,
-    setGlobals(readFileSync(smbConf, 'utf8'), {
-      'kerberos method': 'dedicated keytab',
-      'dedicated keytab file': `FILE:${keytab}`,
-    }),
-  );
-  const helperCommand = ['nsenter', '-t', String(dc.pid), '-m', '--', 'ntlm_auth', `--configfile=${helperConf}`];
   try {
     await inDc(['samba-tool', 'user', 'add', 'proxy-svc', 'ProxySvc1!Pass', '-s', smbConf]);
     await inDc(['samba-tool', 'spn', 'add', `HTTP/${PROXY_NAME}`, 'proxy-svc', '-s', smbConf]);
     await inDc(['samba-tool', 'domain', 'exportkeytab', keytab, `--principal=HTTP/${PROXY_NAME}`, '-s', smbConf]);
   } catch (err) {
-    return { ok: false, reason: `could not make the HTTP keytab: ${String(err)}`, helperCommand, proxyName: PROXY_NAME };
+    return { ok: false, reason: `could not make the HTTP keytab: ${String(err)}`, keytab, proxyName: PROXY_NAME };
   }
   const hosts = join(dir, 'hosts-negotiate');
   writeFileSync(hosts, `127.0.0.1 localhost\n${dc.gateway} dc1.${dc.dnsDomain} dc1 ${PROXY_NAME}\n`);
@@ -76,7 +65,7 @@ export async function negotiateSetup(dc: SambaDc, dir: string): Promise<Negotiat
     );
   return {
     ok: true,
-    helperCommand,
+    keytab,
     proxyName: PROXY_NAME,
     curl: async (ns, args) => {
       const k = await inClient(ns, ['kinit', `alice@${dc.realm}`], `${dc.userPassword}\n`);
