@@ -107,12 +107,18 @@ test('ProxyAuthService: a firewall certificate is refused; a helper that cannot 
   const proxy = authStream(collector, edge);
   const v = await proxy.send({ begin: { clientIp: '198.18.7.2', scheme: 'ntlm', token: NTLM_TYPE1 } });
   assert.equal(v.verdict?.ok, false);
-  assert.match(v.verdict?.reason ?? '', /^no ntlm helper can run \(could not run .*no-such-ntlm_auth: spawn .* ENOENT\); check ntlm\.command/);
+  assert.match(
+    v.verdict?.reason ?? '',
+    /^no ntlm helper can run \(could not run .*no-such-ntlm_auth: spawn .* ENOENT\); check ntlm\.command/,
+  );
   // A scheme the collector does not serve, and a token with no exchange, are refused with the reason.
   const bad = await proxy.send({ begin: { clientIp: 'not-an-ip', scheme: 'ntlm', token: NTLM_TYPE1 } });
   assert.match(bad.verdict?.reason ?? '', /client address "not-an-ip" is not an IP address/);
   const basic = await proxy.send({ begin: { clientIp: '198.18.7.2', scheme: 'basic', token: NTLM_TYPE1 } });
-  assert.match(basic.verdict?.reason ?? '', /scheme "basic" is not served here; the collector verifies ntlm, negotiate/);
+  assert.match(
+    basic.verdict?.reason ?? '',
+    /scheme "basic" is not served here; the collector verifies ntlm, negotiate/,
+  );
   // Exchanges in progress per proxy certificate are bounded (limits.streamsPerCertificate.auth, 2 here).
   const second = authStream(collector, edge);
   await second.send({ begin: { clientIp: '198.18.7.4', scheme: 'ntlm', token: NTLM_TYPE1 } });
@@ -161,7 +167,14 @@ test('fsso-fw proxy: a missing policy or a bad proxy section is named; an unknow
   const pki = testPki();
   const cfg = (extra: Record<string, unknown>): string => {
     const path = join(dir.path, `fw-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(path, JSON.stringify({ collectors: [collector.address], tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key }, ...extra }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        collectors: [collector.address],
+        tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
+        ...extra,
+      }),
+    );
     return path;
   };
   const noPolicy = await runCommand(BIN.fw, ['proxy', '--config', cfg({})]);
@@ -177,12 +190,17 @@ test('fsso-fw proxy: a missing policy or a bad proxy section is named; an unknow
   t.after(() => proxy.daemon.stop());
   const [host, port] = proxy.address.split(':');
   const res = await new Promise<{ status: number; auth: string[]; connection: string }>((resolve, reject) => {
-    const req = request({ host, port: Number(port), path: 'http://127.0.0.1:9/x', headers: { host: '127.0.0.1:9' } }, (r) => {
-      r.resume();
-      // One header line per scheme, as browsers expect them (rawHeaders: Node joins repeated ones).
-      const auth = r.rawHeaders.filter((_, i) => i % 2 === 1 && r.rawHeaders[i - 1]?.toLowerCase() === 'proxy-authenticate');
-      resolve({ status: r.statusCode ?? 0, auth, connection: String(r.headers['connection']) });
-    });
+    const req = request(
+      { host, port: Number(port), path: 'http://127.0.0.1:9/x', headers: { host: '127.0.0.1:9' } },
+      (r) => {
+        r.resume();
+        // One header line per scheme, as browsers expect them (rawHeaders: Node joins repeated ones).
+        const auth = r.rawHeaders.filter(
+          (_, i) => i % 2 === 1 && r.rawHeaders[i - 1]?.toLowerCase() === 'proxy-authenticate',
+        );
+        resolve({ status: r.statusCode ?? 0, auth, connection: String(r.headers['connection']) });
+      },
+    );
     req.on('error', reject);
     req.end();
   });

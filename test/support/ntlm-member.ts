@@ -21,7 +21,13 @@ export interface MemberHost {
  * ("kerberos method = dedicated keytab"). Every process of the member is in that mount namespace,
  * which is how stop() finds them (winbindd starts samba-dcerpcd and rpcd_* helpers of its own).
  */
-export async function joinMember(dc: SambaDc, ns: string, ip: string, dir: string, keytab: string): Promise<MemberHost> {
+export async function joinMember(
+  dc: SambaDc,
+  ns: string,
+  ip: string,
+  dir: string,
+  keytab: string,
+): Promise<MemberHost> {
   const m = join(dir, 'member');
   for (const d of ['private', 'lock', 'state', 'cache', 'run', 'run-samba', 'ncalrpc', 'log', 'etc'])
     mkdirSync(join(m, d), { recursive: true });
@@ -77,9 +83,24 @@ export async function joinMember(dc: SambaDc, ns: string, ip: string, dir: strin
     `KRB5_CONFIG=${krb5}`,
     ...cmd,
   ];
-  await runOk('ip', wrap(['net', 'ads', 'join', '-s', smbConf, '-S', `dc1.${dc.dnsDomain}`, '-U', `Administrator%${dc.adminPassword}`, '--no-dns-updates']), {
-    timeoutMs: 60_000,
-  });
+  await runOk(
+    'ip',
+    wrap([
+      'net',
+      'ads',
+      'join',
+      '-s',
+      smbConf,
+      '-S',
+      `dc1.${dc.dnsDomain}`,
+      '-U',
+      `Administrator%${dc.adminPassword}`,
+      '--no-dns-updates',
+    ]),
+    {
+      timeoutMs: 60_000,
+    },
+  );
   const child = spawn('ip', wrap(['winbindd', '-F', '--no-process-group', '-s', smbConf]), { stdio: 'ignore' });
   const winbindd = await waitUntil(
     "the member's winbindd",
@@ -104,7 +125,10 @@ export async function joinMember(dc: SambaDc, ns: string, ip: string, dir: strin
     // The trust works (the member's machine secret is good) before any test relies on it.
     await waitUntil(
       'the member trusting the domain (wbinfo -t)',
-      async () => ((await run(inMember[0] ?? '', [...inMember.slice(1), 'wbinfo', '-t'], { timeoutMs: 10_000 })).code === 0 ? true : undefined),
+      async () =>
+        (await run(inMember[0] ?? '', [...inMember.slice(1), 'wbinfo', '-t'], { timeoutMs: 10_000 })).code === 0
+          ? true
+          : undefined,
       20_000,
       250,
     );

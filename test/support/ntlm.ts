@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { channelCredentials, loadFsso, type ProxyAuthReply__Output, type ProxyAuthServiceClient } from '@fsso/common';
 import { BIN } from './paths';
 import { testPki } from './pki';
@@ -133,7 +133,10 @@ export function authStream(
   collector: CollectorHandle,
   cert: { cert: string; key: string },
 ): {
-  send(msg: { begin?: { clientIp: string; scheme: string; token: Buffer }; token?: Buffer }): Promise<ProxyAuthReply__Output>;
+  send(msg: {
+    begin?: { clientIp: string; scheme: string; token: Buffer };
+    token?: Buffer;
+  }): Promise<ProxyAuthReply__Output>;
   /** The next reply, asked for or not. */
   next(): Promise<ProxyAuthReply__Output>;
   end(): void;

@@ -256,12 +256,7 @@ export class Collector {
         g,
       ),
     );
-    this.health = addHealthAndReflection(
-      server,
-      this.served,
-      (call) => quota.acquire(call, 'watch'),
-      'NOT_SERVING',
-    );
+    this.health = addHealthAndReflection(server, this.served, (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
     if (cfg.metrics) {
       const metrics = new CollectorMetrics({
         state: () => this.stateValue,

@@ -200,4 +200,9 @@ export const COLLECTOR_LIMITS: ConfigSection = {
   }),
 };
 
-export const COLLECTOR_SCHEMA: readonly ConfigSection[] = [COLLECTOR_TOP, COLLECTOR_IDENTITY, COLLECTOR_LIMITS, COLLECTOR_NTLM];
+export const COLLECTOR_SCHEMA: readonly ConfigSection[] = [
+  COLLECTOR_TOP,
+  COLLECTOR_IDENTITY,
+  COLLECTOR_LIMITS,
+  COLLECTOR_NTLM,
+];

@@ -61,7 +61,10 @@ test('the ntlm section: defaults, and each wrong value named with the fix', () =
   const c = validateNtlm({ enabled: true, helpers: 8, exchangeTimeout: '5s', schemes: ['ntlm'] });
   assert.deepEqual([c.helpers, c.exchangeTimeoutMs, c.schemes, c.command], [8, 5000, ['ntlm'], ['ntlm_auth']]);
   const bad = (raw: unknown, re: RegExp): void =>
-    assert.throws(() => validateNtlm(raw), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+    assert.throws(
+      () => validateNtlm(raw),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   bad('yes', /^ntlm: expected an object/);
   bad({ helpers: 65 }, /ntlm\.helpers: expected a whole number from 1 to 64/);
   bad({ queue: -1 }, /ntlm\.queue/);

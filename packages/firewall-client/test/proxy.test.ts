@@ -20,7 +20,10 @@ test('the proxy section: defaults, and each wrong value named', () => {
   const c = validateProxyConfig(undefined);
   assert.deepEqual([c.listen, c.schemes, c.maxFailures], ['127.0.0.1:3128', ['negotiate', 'ntlm'], 3]);
   const bad = (raw: unknown, re: RegExp): void =>
-    assert.throws(() => validateProxyConfig(raw), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+    assert.throws(
+      () => validateProxyConfig(raw),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   bad({ listen: 'nowhere' }, /proxy\.listen/);
   bad({ schemes: ['basic'] }, /proxy\.schemes: expected a non-empty list of "negotiate" and "ntlm"/);
   bad({ maxFailures: 0 }, /proxy\.maxFailures: expected a whole number from 1 to 100/);

@@ -112,7 +112,10 @@ export function validateNtlm(raw: unknown): NtlmConfig {
     );
   const exchangeTimeoutMs = parseDuration(o['exchangeTimeout'] ?? '10s', 'ntlm.exchangeTimeout');
   if (exchangeTimeoutMs < 100)
-    throw new ConfigError('ntlm.exchangeTimeout: must be at least "100ms"; write it like "10s"', 'ntlm.exchangeTimeout');
+    throw new ConfigError(
+      'ntlm.exchangeTimeout: must be at least "100ms"; write it like "10s"',
+      'ntlm.exchangeTimeout',
+    );
   return {
     enabled: optionalBool(o, 'enabled', 'ntlm.') ?? false,
     command: command as string[],

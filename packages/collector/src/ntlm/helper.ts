@@ -25,7 +25,8 @@ export type HelperReply =
  */
 export function parseHelperReply(scheme: AuthScheme, line: string): HelperReply {
   const [code = '', ...rest] = line.trim().split(' ');
-  const tokenOf = (s: string | undefined): Buffer => (s === undefined || s === '*' ? Buffer.alloc(0) : Buffer.from(s, 'base64'));
+  const tokenOf = (s: string | undefined): Buffer =>
+    s === undefined || s === '*' ? Buffer.alloc(0) : Buffer.from(s, 'base64');
   switch (code) {
     case 'TT':
       return { kind: 'continue', token: tokenOf(rest[0]) };
@@ -47,7 +48,8 @@ export function parseHelperReply(scheme: AuthScheme, line: string): HelperReply 
 /** "CORP\alice", "alice@CORP.EXAMPLE.TEST" (Kerberos principal) or "alice" as user and domain. */
 export function splitAccount(account: string): { user: string; domain: string } {
   const slash = account.indexOf('\\');
-  if (slash >= 0) return { user: account.slice(slash + 1).toLowerCase(), domain: account.slice(0, slash).toUpperCase() };
+  if (slash >= 0)
+    return { user: account.slice(slash + 1).toLowerCase(), domain: account.slice(0, slash).toUpperCase() };
   const at = account.lastIndexOf('@');
   if (at >= 0) return { user: account.slice(0, at).toLowerCase(), domain: account.slice(at + 1).toUpperCase() };
   return { user: account.toLowerCase(), domain: '' };

@@ -146,7 +146,9 @@ export class HelperPool {
         fields,
       );
     } else if (!quick) this.log.warn('ntlm helper exited; starting a new one', fields);
-    const delay = quick ? Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** Math.min(this.quickDeaths - 1, 10)) : 0;
+    const delay = quick
+      ? Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** Math.min(this.quickDeaths - 1, 10))
+      : 0;
     const t = setTimeout(() => {
       this.timers.delete(t);
       this.spawn();

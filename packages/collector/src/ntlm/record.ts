@@ -86,5 +86,10 @@ export async function recordLogon(d: RecordDeps, v: VerifiedLogon): Promise<Reco
     if (!next || next.user !== v.user) break;
     cur = next;
   }
-  return { ok: true, domain: cur.domain, groups: [...cur.groups], groupDns: [...(cur.groupDns ?? cur.groups.map(() => ''))] };
+  return {
+    ok: true,
+    domain: cur.domain,
+    groups: [...cur.groups],
+    groupDns: [...(cur.groupDns ?? cur.groups.map(() => ''))],
+  };
 }

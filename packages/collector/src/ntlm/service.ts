@@ -58,10 +58,7 @@ interface Exchange {
 type Mechanism = 'kerberos' | 'ntlm' | 'unknown';
 
 /** Kerberos V5's OID as DER (1.2.840.113554.1.2.2), and its Microsoft variant (1.2.840.48018.1.2.2). */
-const KRB5_OIDS = [
-  Buffer.from('06092a864886f712010202', 'hex'),
-  Buffer.from('06092a864882f712010202', 'hex'),
-];
+const KRB5_OIDS = [Buffer.from('06092a864886f712010202', 'hex'), Buffer.from('06092a864882f712010202', 'hex')];
 
 /** The mechanism a first token asks for: a raw or SPNEGO-wrapped NTLMSSP message, or Kerberos. */
 export function mechanismOf(scheme: AuthScheme, token: Buffer): Mechanism {
@@ -165,9 +162,11 @@ function handle(call: AuthCall, d: NtlmServiceDeps): void {
       d.counters.helperErrors++;
       return fail(`the verifying helper could not work: ${reply.reason.slice(0, 200)}`, fields);
     }
-    if (reply.kind === 'failed') return fail(`the domain refused the credentials: ${reply.reason.slice(0, 200)}`, fields);
+    if (reply.kind === 'failed')
+      return fail(`the domain refused the credentials: ${reply.reason.slice(0, 200)}`, fields);
     const { user, domain } = splitAccount(reply.account);
-    if (user === '' || domain === '') return fail(`the helper named no domain account (${reply.account.slice(0, 60)})`, fields);
+    if (user === '' || domain === '')
+      return fail(`the helper named no domain account (${reply.account.slice(0, 60)})`, fields);
     let r: RecordResult;
     try {
       r = await d.record({ ip: cur.ip, user, domain, scheme: cur.scheme, reporter, scope });

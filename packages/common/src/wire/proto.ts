@@ -22,7 +22,11 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-const PROTO_FILES = ['fsso/v1/event.proto', 'fsso/v1/agent.proto', 'fsso/v1/identity.proto', 'fsso/v1/admin.proto',
+const PROTO_FILES = [
+  'fsso/v1/event.proto',
+  'fsso/v1/agent.proto',
+  'fsso/v1/identity.proto',
+  'fsso/v1/admin.proto',
   'fsso/v1/ntlm.proto',
 ];
 

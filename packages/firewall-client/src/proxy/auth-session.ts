@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import {
   errorMessage,
   loadFsso,
@@ -111,7 +111,7 @@ export class AuthSession {
       p?.reject(err);
     };
     call.on('error', (err) => gone(new Error(`the collector's ProxyAuthService: ${errorMessage(err)}`)));
-    call.on('end', () => gone(new Error("the collector ended the authentication stream")));
+    call.on('end', () => gone(new Error('the collector ended the authentication stream')));
     return call;
   }
 }

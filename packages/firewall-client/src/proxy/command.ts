@@ -17,7 +17,9 @@ export async function proxyCommand(values: Values, timeoutMs: number): Promise<n
     throw new UsageError('proxy needs --config FILE (a JSON file with "collectors", "tls", "policy" and "proxy")');
   const cfg = clientConfig(values);
   if (!cfg.policy)
-    throw new UsageError('proxy needs a policy: "policy" in the --config file (or --policy FILE); it decides who passes');
+    throw new UsageError(
+      'proxy needs a policy: "policy" in the --config file (or --policy FILE); it decides who passes',
+    );
   const proxy = validateProxyConfig(cfg.extra['proxy']);
   const log = createLogger('fsso-fw proxy', cfg.log);
   const client = makeClient(cfg, 'proxy', log);
