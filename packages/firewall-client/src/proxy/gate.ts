@@ -85,7 +85,13 @@ export class ProxyGate {
     } catch (err) {
       state.session = undefined;
       session.close();
-      this.d.log.warn('cannot reach the collector to authenticate a client', { ip, error: errorMessage(err) });
+      const denied = /PERMISSION_DENIED|needs proxy/.test(errorMessage(err));
+      this.d.log.warn(
+        denied
+          ? "the collector refuses this proxy's certificate for authentication; issue one with 'fssoctl pki issue --role proxy --domain DOMAIN'"
+          : 'cannot reach the collector to authenticate a client',
+        { ip, error: errorMessage(err) },
+      );
       return { kind: 'unavailable', reason: `authentication is unavailable: ${errorMessage(err)}` };
     }
     if (step.kind === 'challenge') {
