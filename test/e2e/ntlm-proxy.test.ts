@@ -155,6 +155,28 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
   });
 
   await t.test(
+    'Negotiate without a Kerberos ticket: SPNEGO falls back to NTLM and is verified the same way',
+    async () => {
+      const client = new NtlmClient('carol', dc.domain, dc.userPassword, true);
+      t.after(() => client.stop());
+      const s = authStream(collector, testPki().issue('proxy', 'proxy-spnego', ['CORP']));
+      const c = await s.send({
+        begin: { clientIp: '198.18.200.30', scheme: 'negotiate', token: await client.type1() },
+      });
+      assert.ok(c.challenge, JSON.stringify(c));
+      const v = await s.send({ token: await client.type3(Buffer.from(c.challenge.token)) });
+      s.end();
+      assert.equal(v.verdict?.ok, true, JSON.stringify(v));
+      assert.equal(v.verdict?.user, 'carol');
+      const ok = await collector.daemon.waitFor(
+        (l) => l.message === 'proxy authentication succeeded' && l['ip'] === '198.18.200.30',
+      );
+      assert.equal(ok['mechanism'], 'ntlm');
+      assert.equal((await table())['198.18.200.30']?.source, 'negotiate');
+    },
+  );
+
+  await t.test(
     "a replayed type 3 fails, so does one answering another exchange's challenge, and one with no exchange",
     async () => {
       const proxyCert = testPki().issue('proxy', 'proxy-replay', ['CORP']);
@@ -244,21 +266,36 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
     },
   );
 
-  await t.test('a helper killed mid-run is replaced, and the next exchange succeeds', async () => {
-    const children = (await run('pgrep', ['-P', String(collector.daemon.pid)])).stdout.split('\n').filter(Boolean);
-    assert.ok(children.length >= 2, `helpers: ${children.join(' ')}`);
-    for (const pid of children) process.kill(Number(pid), 'SIGKILL');
-    await collector.daemon.waitFor((l) => l.message === 'ntlm helper exited; starting a new one');
-    await until(
-      'the helpers replaced',
-      async () => ((await ntlmStats())['helperRestarts'] ?? 0) >= children.length,
-      10_000,
-      100,
-    );
-    const r = await curlFrom(ns(ipD), [...ntlm('carol', dc.userPassword), origin.url]);
-    assert.equal(r.stdout, '200', r.stderr);
-    assert.equal((await table())[ipD]?.user, 'carol');
-  });
+  await t.test(
+    'a helper killed mid-exchange fails that exchange, is replaced, and the next exchange succeeds',
+    async () => {
+      // An exchange holds one helper between its challenge and the answer: kill them all right then.
+      const client = new NtlmClient('carol', dc.domain, dc.userPassword);
+      t.after(() => client.stop());
+      const s = authStream(collector, testPki().issue('proxy', 'proxy-kill', ['CORP']));
+      const c = await s.send({ begin: { clientIp: '198.18.200.40', scheme: 'ntlm', token: await client.type1() } });
+      const children = (await run('pgrep', ['-P', String(collector.daemon.pid)])).stdout.split('\n').filter(Boolean);
+      assert.ok(children.length >= 2, `helpers: ${children.join(' ')}`);
+      for (const pid of children) process.kill(Number(pid), 'SIGKILL');
+      await collector.daemon.waitFor((l) => l.message === 'ntlm helper exited; starting a new one');
+      const v = await s.send({ token: await client.type3(Buffer.from(c.challenge?.token ?? [])) });
+      s.end();
+      assert.equal(v.verdict?.ok, false);
+      assert.match(
+        v.verdict?.reason ?? '',
+        /^the verifying helper failed \(helper (is not running|killed by SIGKILL)\); retry/,
+      );
+      await until(
+        'the helpers replaced',
+        async () => ((await ntlmStats())['helperRestarts'] ?? 0) >= children.length,
+        10_000,
+        100,
+      );
+      const r = await curlFrom(ns(ipD), [...ntlm('carol', dc.userPassword), origin.url]);
+      assert.equal(r.stdout, '200', r.stderr);
+      assert.equal((await table())[ipD]?.user, 'carol');
+    },
+  );
 
   await t.test(
     'throughput: exchanges per second through one collector with 2 helpers (reported, not asserted)',

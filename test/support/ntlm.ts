@@ -85,9 +85,10 @@ export class NtlmClient {
   private readonly child;
   private readonly replies: ((line: string) => void)[] = [];
 
-  constructor(user: string, domain: string, password: string) {
+  /** `spnego`: the same wrapped in SPNEGO (gss-spnego-client), as a browser without a Kerberos ticket sends Negotiate. */
+  constructor(user: string, domain: string, password: string, spnego = false) {
     this.child = spawn('ntlm_auth', [
-      '--helper-protocol=ntlmssp-client-1',
+      `--helper-protocol=${spnego ? 'gss-spnego-client' : 'ntlmssp-client-1'}`,
       `--username=${user}`,
       `--domain=${domain}`,
       `--password=${password}`,
