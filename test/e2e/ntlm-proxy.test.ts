@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +33,14 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
   const available = sambaAvailable();
   if (!available.ok) {
     t.skip(`Samba AD DC not installed: ${available.reason}; install the Debian packages listed in .ci/run`);
+    return;
+  }
+  // The member host and the browsers: winbind (ntlm_auth, winbindd), samba-common-bin (net), curl.
+  const missing = ['ntlm_auth', 'winbindd', 'net', 'curl'].filter(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status !== 0,
+  );
+  if (missing.length > 0) {
+    t.skip(`missing commands: ${missing.join(', ')}; install the Debian packages winbind and curl`);
     return;
   }
   // A to F are browsers; G is the collector host, joined to the domain in a namespace of its own.
