@@ -26,7 +26,7 @@ export function renderConfigReference(): string {
       AGENT_SCHEMA,
     ),
     renderConfigDoc(
-      'Firewall client (`fsso-fw --config FILE`: status, decide, nft-sync, squid-helper, push)',
+      'Firewall client (`fsso-fw --config FILE`: status, decide, nft-sync, squid-helper, push, proxy)',
       'Flags (`--collector`, `--ca`/`--cert`/`--key`, `--policy`, `--grace`, `--fail-mode`) and `FSSO_*` variables override the file.',
       FW_SCHEMA,
     ),

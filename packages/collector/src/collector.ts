@@ -41,6 +41,7 @@ import { ConnectionGate } from './server/connection-gate';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
 import { EvidenceWriter } from './store/evidence-writer';
+import { ProxyAuth } from './ntlm';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
 
@@ -159,6 +160,25 @@ export class Collector {
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
     const callers = new ConnectionCallers();
+    const proxyAuth = cfg.ntlm.enabled
+      ? new ProxyAuth(
+          cfg.ntlm,
+          {
+            writer,
+            engine,
+            table,
+            names: cfg.identity.domains,
+            clock: this.clock,
+            directoryEnabled: groups.enabled,
+            groupWaitMs: cfg.ntlm.groupWaitMs,
+          },
+          this.log,
+          quota,
+        )
+      : undefined;
+    this.proxyAuth = proxyAuth;
+    // Health and reflection name only what is served: ProxyAuthService only with ntlm.enabled.
+    this.served = Object.values(SERVICE_NAMES).filter((n) => n !== SERVICE_NAMES.proxyAuth || proxyAuth);
     const g = {
       connections: callers,
       insecure: cfg.insecure === true,
@@ -201,10 +221,18 @@ export class Collector {
           limitHits: this.limitHits,
           budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes),
         }),
-        ['firewall', 'admin'],
+        // A proxy reads the table as a firewall does: known addresses pass without a challenge.
+        ['firewall', 'admin', 'proxy'],
         g,
       ),
     );
+    if (proxyAuth) {
+      server.addService(
+        proto.fsso.v1.ProxyAuthService.service,
+        guard(SERVICE_NAMES.proxyAuth, proxyAuth.handlers, ['proxy'], g),
+      );
+      proxyAuth.start();
+    }
     server.addService(
       proto.fsso.v1.AdminService.service,
       guard(
@@ -225,17 +253,13 @@ export class Collector {
           streams,
           names: cfg.identity.domains,
           agentRetentionMs: cfg.agentRetentionMs,
+          ntlm: proxyAuth ? () => proxyAuth.counters : undefined,
         }),
         ['admin'],
         g,
       ),
     );
-    this.health = addHealthAndReflection(
-      server,
-      Object.values(SERVICE_NAMES),
-      (call) => quota.acquire(call, 'watch'),
-      'NOT_SERVING',
-    );
+    this.health = addHealthAndReflection(server, this.served, (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
     if (cfg.metrics) {
       const metrics = new CollectorMetrics({
         state: () => this.stateValue,
@@ -280,7 +304,7 @@ export class Collector {
     this.sweepTimer.unref();
     this.sweep(ingestor, table, events, agents);
     this.stateValue = 'RUNNING';
-    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health.setStatus(s, 'SERVING');
+    for (const s of ['', ...this.served]) this.health.setStatus(s, 'SERVING');
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
       address: `${host}:${this.boundPort}`,
@@ -299,6 +323,8 @@ export class Collector {
   private table: IdentityTable | undefined;
   private verifier: Verifier | undefined;
   private evidence: EvidenceWriter | undefined;
+  private proxyAuth: ProxyAuth | undefined;
+  private served: string[] = [];
 
   private sweep(ingestor: Ingestor, table: IdentityTable, events: EventLog, agents: AgentStore): void {
     try {
@@ -340,7 +366,8 @@ export class Collector {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.groups?.stop();
     this.verifier?.stop();
-    for (const s of ['', ...Object.values(SERVICE_NAMES)]) this.health?.setStatus(s, 'NOT_SERVING');
+    this.proxyAuth?.stop();
+    for (const s of ['', ...this.served]) this.health?.setStatus(s, 'NOT_SERVING');
     this.registry.closeAll('collector shutting down');
     this.hub.shutdown();
     const server = this.server;

@@ -1,5 +1,6 @@
 import type { ConfigSection } from '@fsso/common';
 import { DEFAULT_LIMITS } from './limits-config';
+import { COLLECTOR_NTLM } from './ntlm/config';
 
 /*
  * The collector config's keys, defaults and checks in one place: config.ts takes its known keys
@@ -97,6 +98,11 @@ export const COLLECTOR_TOP: ConfigSection = {
       type: '{"listen"}',
       doc: 'Prometheus endpoint (`GET /metrics`, plain HTTP); off unless given; `{}` listens on 127.0.0.1:9464. A non-loopback address is warned about; a taken port stops the start.',
     },
+    {
+      key: 'ntlm',
+      type: 'object',
+      doc: 'Proxy authentication (NTLM, Negotiate) for `fsso-fw proxy` through `ntlm_auth` (below); off unless `ntlm.enabled`.',
+    },
   ],
 };
 
@@ -159,7 +165,10 @@ const LIMIT_DOCS: Record<string, [string, string]> = {
     'whole number < maxStreams',
     'Of maxStreams, only agent Report streams may use these. Default 200, at most a fifth of maxStreams.',
   ],
-  streamsPerCertificate: ['{"report", "sync", "watch"}', 'Open streams of each kind per client certificate.'],
+  streamsPerCertificate: [
+    '{"report", "sync", "watch", "auth"}',
+    'Open streams of each kind per client certificate (`auth`: NTLM/Negotiate exchanges in progress of one proxy).',
+  ],
   maxSyncBufferBytes: ['bytes', 'Bytes queued for one Sync client that does not read.'],
   maxSyncBufferTotalBytes: ['bytes ≥ maxSyncBufferBytes', 'The same for all Sync streams together.'],
   handshakeTimeout: ['duration ≥ 100 ms', 'A connection that has not finished its TLS handshake by then is closed.'],
@@ -191,4 +200,9 @@ export const COLLECTOR_LIMITS: ConfigSection = {
   }),
 };
 
-export const COLLECTOR_SCHEMA: readonly ConfigSection[] = [COLLECTOR_TOP, COLLECTOR_IDENTITY, COLLECTOR_LIMITS];
+export const COLLECTOR_SCHEMA: readonly ConfigSection[] = [
+  COLLECTOR_TOP,
+  COLLECTOR_IDENTITY,
+  COLLECTOR_LIMITS,
+  COLLECTOR_NTLM,
+];

@@ -11,6 +11,7 @@ import {
   type GroupSettings,
 } from './directory/config';
 import { validateAgentAuthority, validateDomains } from './authority/config';
+import { validateNtlm, type NtlmConfig } from './ntlm/config';
 import {
   ConfigError,
   defaultOf,
@@ -141,6 +142,8 @@ export interface CollectorConfig extends LinkSecurity {
   log: LogOptions;
   /** undefined: no metrics listener. */
   metrics: MetricsConfig | undefined;
+  /** Proxy authentication (ProxyAuthService through ntlm_auth); off unless `ntlm.enabled`. */
+  ntlm: NtlmConfig;
 }
 
 /** Known keys and defaults: config-schema.ts, the same lists docs/config.md is rendered from. */
@@ -219,6 +222,7 @@ export function resolveCollectorConfig(raw: Record<string, unknown>, baseDir = p
     agentRetentionMs,
     log: validateLogOptions(raw['log']),
     metrics: validateMetricsOptions(raw['metrics'], '127.0.0.1:9464'),
+    ntlm: validateNtlm(raw['ntlm']),
   };
 }
 

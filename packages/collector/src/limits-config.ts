@@ -1,7 +1,8 @@
 import { ConfigError, optionalInt, parseDuration, rejectUnknownKeys } from '@fsso/common';
 
 /** Long-lived stream kinds with their own per-certificate quota. */
-export type StreamKind = 'report' | 'sync' | 'watch';
+/** `auth`: ProxyAuthService streams, one per client connection in an NTLM/Negotiate exchange. */
+export type StreamKind = 'report' | 'sync' | 'watch' | 'auth';
 
 /** The collector's `limits` section, validated. README, "Security", "Limits". */
 export interface Limits {
@@ -47,7 +48,7 @@ export type LimitsOptions = Partial<
   idleTimeout?: string | number;
   /** @default "10s" */
   negativeCacheTtl?: string | number;
-  /** @default {"report": 4, "sync": 8, "watch": 8} */
+  /** @default {"report": 4, "sync": 8, "watch": 8, "auth": 256} */
   streamsPerCertificate?: Partial<Record<StreamKind, number>>;
 };
 
@@ -58,7 +59,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxEventsPerSecond: 250_000,
   maxStreams: 1000,
   reservedAgentStreams: 200,
-  streamsPerCertificate: { report: 4, sync: 8, watch: 8 },
+  streamsPerCertificate: { report: 4, sync: 8, watch: 8, auth: 256 },
   maxSyncBufferBytes: 16 * 1024 * 1024,
   maxSyncBufferTotalBytes: 256 * 1024 * 1024,
   handshakeTimeoutMs: 5000,
@@ -137,16 +138,17 @@ function validatePerCertificate(raw: unknown): Record<StreamKind, number> {
   if (raw === undefined) return { ...d };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(
-      'limits.streamsPerCertificate: expected an object like {"report": 4, "sync": 8, "watch": 8}',
+      'limits.streamsPerCertificate: expected an object like {"report": 4, "sync": 8, "watch": 8, "auth": 256}',
       'limits.streamsPerCertificate',
     );
   }
   const o = raw as Record<string, unknown>;
-  rejectUnknownKeys(o, ['report', 'sync', 'watch'], 'limits.streamsPerCertificate');
+  rejectUnknownKeys(o, ['report', 'sync', 'watch', 'auth'], 'limits.streamsPerCertificate');
   const f = 'limits.streamsPerCertificate.';
   return {
     report: optionalInt(o, 'report', f, 1, 100_000) ?? d.report,
     sync: optionalInt(o, 'sync', f, 1, 100_000) ?? d.sync,
     watch: optionalInt(o, 'watch', f, 1, 100_000) ?? d.watch,
+    auth: optionalInt(o, 'auth', f, 1, 100_000) ?? d.auth,
   };
 }

@@ -49,7 +49,7 @@ test('stream quotas: per certificate and kind, a total, and a reserve only agent
   const c = new StreamCounter({
     maxStreams: 10,
     reservedAgentStreams: 4,
-    streamsPerCertificate: { report: 2, sync: 3, watch: 3 },
+    streamsPerCertificate: { report: 2, sync: 3, watch: 3, auth: 3 },
   });
   const ok = (g: ReturnType<StreamCounter['acquire']>) => ('release' in g ? g : assert.fail(`refused: ${g.message}`));
   const fw1 = [1, 2, 3].map(() => ok(c.acquire('sync', 'fw1')));
@@ -90,6 +90,7 @@ test('limits config: defaults, durations, and errors that name the key and the f
     report: 4,
     sync: 2,
     watch: 8,
+    auth: 256,
   });
   const bad: [unknown, RegExp][] = [
     [{ maxStreams: 'lots' }, /^limits\.maxStreams: expected a whole number/],

@@ -131,6 +131,16 @@ export {
   type UserResponse,
   type UserResponse__Output,
 } from './wire/types';
+export type {
+  ProxyAuthReply,
+  ProxyAuthReply__Output,
+  ProxyAuthRequest,
+  ProxyAuthRequest__Output,
+  ProxyAuthServiceClient,
+  ProxyAuthServiceHandlers,
+  ProxyAuthVerdict,
+  ProxyAuthVerdict__Output,
+} from './wire/ntlm-types';
 export { VERSION } from './version';
 export {
   call,

@@ -132,9 +132,13 @@ test('planCertificate: the agent id defaults to the name, and is only for agents
   );
   assert.equal(planCertificate({ role: 'collector', name: 'localhost' }).days, 825);
   assert.throws(() => planCertificate({ role: 'agent', name: 'dc1' }), usage(/add --domain CORP/));
+  assert.throws(() => planCertificate({ role: 'proxy', name: 'proxy1' }), usage(/whose users it may vouch for/));
+  assert.ok(
+    planCertificate({ role: 'proxy', name: 'proxy1', domains: ['CORP'] }).san.uris.includes('urn:fsso:domain:CORP'),
+  );
   assert.throws(
     () => planCertificate({ role: 'firewall', name: 'fw1', domains: ['CORP'] }),
-    usage(/--domain is for agent certificates/),
+    usage(/--domain is for agent and proxy certificates/),
   );
   assert.throws(
     () => planCertificate({ role: 'admin', name: 'ops', agentId: 'x' }),

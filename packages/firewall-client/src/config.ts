@@ -19,6 +19,7 @@ import { compilePolicy, type CompiledPolicy } from './policy';
 import { NFT_SECTION, NFT_SET_SECTION } from './nft/config';
 import { SQUID_SECTION } from './squid/config';
 import { PUSH_SECTION, PUSH_TARGET } from './push/config';
+import { PROXY_SECTION } from './proxy/config';
 import type { CollectorTarget, FailMode } from './client';
 
 /*
@@ -76,6 +77,7 @@ export const FW_TOP: ConfigSection = {
     { key: 'nft', type: 'object', doc: 'The nftables sets `fsso-fw nft-sync` keeps (below).' },
     { key: 'squid', type: 'object', doc: 'The squid helper, `fsso-fw squid-helper` (below).' },
     { key: 'push', type: 'object', doc: 'The targets `fsso-fw push` keeps equal to the replica (below).' },
+    { key: 'proxy', type: 'object', doc: 'The authenticating web proxy, `fsso-fw proxy` (below).' },
   ],
 };
 
@@ -86,6 +88,7 @@ export const FW_SCHEMA: readonly ConfigSection[] = [
   SQUID_SECTION,
   PUSH_SECTION,
   PUSH_TARGET,
+  PROXY_SECTION,
 ];
 
 export interface FwConfig {
@@ -101,7 +104,7 @@ export interface FwConfig {
 }
 
 /** The sections owned by the adapters; present ones are handed over as they are. */
-export const EXTRA_SECTIONS = ['nft', 'squid', 'push'] as const;
+export const EXTRA_SECTIONS = ['nft', 'squid', 'push', 'proxy'] as const;
 
 /** Values from the command line and the environment that override the file. */
 export interface FwOverrides {

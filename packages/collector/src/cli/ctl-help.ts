@@ -71,7 +71,7 @@ export const CTL_COMMANDS: Readonly<Record<string, CommandHelp>> = {
   },
   'pki issue': {
     usage:
-      'pki issue --role agent|firewall|admin|collector --name HOST [--domain D]... [--ip IP]... [--dns NAME]...\n                  [--agent-id ID] [--days N] [--force] [--dir pki] [--json]',
+      'pki issue --role agent|firewall|admin|collector|proxy --name HOST [--domain D]... [--ip IP]... [--dns NAME]...\n                  [--agent-id ID] [--days N] [--force] [--dir pki] [--json]',
     args: 2,
     about:
       'A certificate and key for one role, from the CA in --dir. N: 1-825 days (default 365; collector 825).\nAn agent certificate names the domains it may report for (--domain, repeatable). Refuses to overwrite without --force.',
@@ -113,7 +113,7 @@ Usage:
   fssoctl stats [--json]           every counter, in words
   fssoctl pki init [--dir pki] [--name NAME] [--days 3650] [--force]
                                                    a private CA (ca.pem, ca.key; folder 0700)
-  fssoctl pki issue --role agent|firewall|admin|collector --name HOST [--domain D]...
+  fssoctl pki issue --role agent|firewall|admin|collector|proxy --name HOST [--domain D]...
                     [--ip IP]... [--dns NAME]... [--agent-id ID] [--days N] [--force] [--dir pki]
                                                    a certificate and key for a role (N: 1-825,
                                                    default 365; collector 825)

@@ -22,6 +22,7 @@ const LABELS: readonly (readonly [keyof Stats__Output | string, string])[] = [
   ['openStreams', 'open streams'],
   ['denied', 'calls denied (role)'],
   ['limitHits', 'limit hits'],
+  ['ntlm', 'proxy authentication'],
 ];
 
 /** "eventsAccepted" -> "events accepted", for fields a newer collector sends that this list does not know. */

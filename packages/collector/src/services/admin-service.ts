@@ -32,6 +32,8 @@ export interface AdminDeps {
   state: () => string;
   denied: { count: number };
   limitHits: Record<string, number>;
+  /** Proxy authentication counters (`ntlm` in stats); absent when it is off. */
+  ntlm?: () => Record<string, number>;
   streams: StreamCounter;
   /** NetBIOS/DNS equivalences (config `domains`, directories): `--domain corp.example` finds CORP. */
   names?: DomainNames;
@@ -176,6 +178,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       clockSkewed: d.ingestor.counters.skewed,
       contested: d.ingestor.authority.contested,
       outOfAuthority: d.ingestor.authority.outOfAuthority,
+      ntlm: d.ntlm?.() ?? {},
       agentsConnected: d.registry.size,
       syncSubscribers: d.hub.size,
       startedMs: d.startedMs,

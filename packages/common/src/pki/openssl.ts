@@ -134,7 +134,7 @@ export interface IssueOptions {
   role: Role;
   /** The certificate's CN: a host name (then also a DNS SAN) or an IP address (then an IP SAN). */
   name: string;
-  /** Agent certificates: domains it may report for ('*' for all). */
+  /** Agent and proxy certificates: domains it may report (vouch) for ('*' for all). */
   domains?: string[] | undefined;
   /** Extra SANs for servers: addresses clients connect to. */
   ips?: string[] | undefined;
@@ -189,8 +189,13 @@ export function planCertificate(o: IssueOptions): {
     throw new UsageError(
       "an agent certificate names the domains it may report for: add --domain CORP (or --domain '*' for a forest-wide agent)",
     );
-  if (o.role !== 'agent' && domains.length > 0)
-    throw new UsageError(`--domain is for agent certificates; a ${o.role} certificate reports for no domain`);
+  // A proxy vouches for the users it authenticated, so it names the domains it may vouch for, as an agent does.
+  if (o.role === 'proxy' && domains.length === 0)
+    throw new UsageError(
+      "a proxy certificate names the domains whose users it may vouch for: add --domain CORP (or --domain '*' for every domain)",
+    );
+  if (o.role !== 'agent' && o.role !== 'proxy' && domains.length > 0)
+    throw new UsageError(`--domain is for agent and proxy certificates; a ${o.role} certificate reports for no domain`);
   if (o.role !== 'agent' && o.agentId !== undefined)
     throw new UsageError(`--agent-id is for agent certificates, not ${o.role}`);
   const uris = [`${ROLE_URI}${o.role}`, ...[...new Set(domains)].map((d) => `${DOMAIN_URI}${d}`)];

@@ -1,8 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 
 /** What a certificate lets its holder do. */
-export type Role = 'agent' | 'firewall' | 'admin' | 'collector';
-export const ROLES: readonly Role[] = ['agent', 'firewall', 'admin', 'collector'];
+export type Role = 'agent' | 'firewall' | 'admin' | 'collector' | 'proxy';
+/**
+ * `proxy`: an authenticating web proxy (`fsso-fw proxy`). Apart from `firewall` because it writes:
+ * it vouches for the users it authenticated (NTLM/Negotiate), for the domains its certificate
+ * names, while a firewall certificate only reads the table.
+ */
+export const ROLES: readonly Role[] = ['agent', 'firewall', 'admin', 'collector', 'proxy'];
 
 /** Roles and agent domains are carried as SAN URIs: urn:fsso:role:agent, urn:fsso:domain:CORP ('*' = any). */
 export const ROLE_URI = 'urn:fsso:role:';

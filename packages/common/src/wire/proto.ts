@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as AgentProto } from '../generated/agent';
 import type { ProtoGrpcType as IdentityProto } from '../generated/identity';
 import type { ProtoGrpcType as AdminProto } from '../generated/admin';
+import type { ProtoGrpcType as NtlmProto } from '../generated/ntlm';
 
 /** Where the `.proto` sources live: the repository's `proto/` folder is the one source of truth. */
 export const PROTO_DIR = join(__dirname, '../../../../../proto');
@@ -21,9 +22,15 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-const PROTO_FILES = ['fsso/v1/event.proto', 'fsso/v1/agent.proto', 'fsso/v1/identity.proto', 'fsso/v1/admin.proto'];
+const PROTO_FILES = [
+  'fsso/v1/event.proto',
+  'fsso/v1/agent.proto',
+  'fsso/v1/identity.proto',
+  'fsso/v1/admin.proto',
+  'fsso/v1/ntlm.proto',
+];
 
-export type FssoProto = AgentProto & IdentityProto & AdminProto;
+export type FssoProto = AgentProto & IdentityProto & AdminProto & NtlmProto;
 
 let cached: { packageDefinition: protoLoader.PackageDefinition; proto: FssoProto } | undefined;
 
@@ -42,4 +49,5 @@ export const SERVICE_NAMES = {
   agent: 'fsso.v1.AgentService',
   identity: 'fsso.v1.IdentityService',
   admin: 'fsso.v1.AdminService',
+  proxyAuth: 'fsso.v1.ProxyAuthService',
 } as const;

@@ -18,6 +18,8 @@ Usage:
   fsso-fw status [--watch] [--json]     collector in use, state, revision, entries, age, last switch
 ${ADAPTER_HELP}
 ${PUSH_HELP}
+  fsso-fw proxy --config FILE           explicit web proxy: known addresses pass by the policy,
+                                        unknown ones authenticate (NTLM/Negotiate) through the collector
 
 Configuration:
   --config FILE        collectors (in priority order), tls, policy, grace, failMode [FSSO_CONFIG];
@@ -116,6 +118,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
       'fsso-fw push status --config /etc/fsso/fw-push.json',
       'fsso-fw push status --config fw-push.json --json',
     ],
+  },
+  proxy: {
+    usage: 'proxy --config FILE',
+    args: 1,
+    more: T,
+    about:
+      'An explicit HTTP proxy (plain HTTP and CONNECT) on proxy.listen. Addresses the table knows are decided by the\npolicy at once (403 outside it); unknown ones get 407 Proxy-Authenticate: Negotiate/NTLM, and their tokens are\nverified by the collector (ProxyAuthService; a certificate with role proxy), which records the user there.',
+    examples: ['fsso-fw proxy --config /etc/fsso/proxy.json'],
   },
   'squid-helper': {
     usage: 'squid-helper --config FILE',

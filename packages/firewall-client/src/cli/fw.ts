@@ -23,6 +23,7 @@ import { decide } from '../decision';
 import type { ModeEvent, SwitchEvent } from '../client';
 import { clientConfig, decideCommand, makeClient, statusCommand } from './client-commands';
 import { nftSync, squidHelper } from './adapters';
+import { proxyCommand } from '../proxy/command';
 import { COMMANDS, HELP } from './fw-help';
 import { pushCommand } from './push';
 
@@ -54,6 +55,7 @@ export function main(argv: string[]): void {
     if (command === 'nft-sync') return nftSync(values, timeoutMs);
     if (command === 'squid-helper') return squidHelper(values, timeoutMs);
     if (command === 'push') return pushCommand(values, arg, timeoutMs);
+    if (command === 'proxy') return proxyCommand(values, timeoutMs);
     const json = values['json'] === true;
     const useClient =
       command === 'decide' ||
