@@ -19,14 +19,14 @@ function ms(fn: () => unknown): number {
 /**
  * How much longer `run(8)` takes than `run(1)`, best of 5 each (so a GC pause or a busy core does
  * not decide): about 8 for linear work, 64 for quadratic, 512 for cubic. A ratio over the linear
- * bound is measured again, up to three times, and the lowest kept: a core taken by another process
+ * bound is measured again, up to five times, and the lowest kept: a core taken by another process
  * for one measurement inflates one ratio, while quadratic code is slow every time.
  */
 function growth(run: (scale: number) => unknown): number {
   run(1);
   const best = (scale: number): number => Math.min(...Array.from({ length: 5 }, () => ms(() => run(scale))));
   let lowest = Infinity;
-  for (let i = 0; i < 3 && lowest >= LINEAR; i++) lowest = Math.min(lowest, best(8) / Math.max(best(1), 0.05));
+  for (let i = 0; i < 5 && lowest >= LINEAR; i++) lowest = Math.min(lowest, best(8) / Math.max(best(1), 0.05));
   return lowest;
 }
 
