@@ -8,6 +8,7 @@ import {
   connectionFailureReason,
   loadFsso,
   normaliseIp,
+  type Change__Output,
   type Identity__Output,
   type IdentityServiceClient,
   type StreamLoss,
@@ -17,6 +18,9 @@ import {
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
+
+/** The HTTP/2 flow-control window of the replica's connection and stream, in bytes. */
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 /** gRPC status codes (grpc-js is imported for types only here). */
 const PERMISSION_DENIED = 7;
@@ -101,7 +105,14 @@ export class IdentityReplica extends EventEmitter {
       credentials: opts.credentials,
       makeClient: (address, credentials, options) =>
         new (loadFsso().proto.fsso.v1.IdentityService)(address, credentials, options) as IdentityServiceClient,
-      channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+      channelOptions: {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        // HTTP/2's default 64 KiB window lets the collector send 64 KiB per round trip: a busy
+        // firewall process (or collector) stretches the round trip, and a 20 k changes/s feed or
+        // a 1 M-entry snapshot then falls seconds behind. The collector bounds what it sends ahead
+        // (1 MiB per stream), so a larger window costs no memory here beyond that.
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+      },
       // A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart
       // (the agent's 15 s cap would leave a restarted collector unused for that long).
       backoff: { initialMs: 250, maxMs: 2000 },
@@ -115,6 +126,7 @@ export class IdentityReplica extends EventEmitter {
           fromRevision: this.revisionValue,
           tableId: this.tableIdValue,
           clientName: opts.clientName ?? 'fsso-fw',
+          acceptBatches: true,
         });
       },
       onMessage: (m) => this.onMessage(m),
@@ -237,20 +249,26 @@ export class IdentityReplica extends EventEmitter {
     } else if (m.resume) {
       this.goLive();
     } else if (m.change) {
-      const c = m.change;
-      if (c.revision <= this.revisionValue) return;
-      const before = this.table.get(c.ip);
-      if (c.op === 'UPSERT' && c.identity) this.table.set(c.ip, c.identity);
-      else if (c.op === 'DELETE') this.table.delete(c.ip);
-      this.revisionValue = c.revision;
-      this.emit('change', {
-        revision: c.revision,
-        op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
-        ip: c.ip,
-        identity: c.op === 'DELETE' ? before : (c.identity ?? undefined),
-        reason: c.reason,
-      } satisfies ReplicaChange);
+      this.apply(m.change);
+    } else if (m.changeBatch) {
+      // One committed batch (or several coalesced), in revision order: applied as single changes.
+      for (const c of m.changeBatch.changes) this.apply(c);
     }
+  }
+
+  private apply(c: Change__Output): void {
+    if (c.revision <= this.revisionValue) return;
+    const before = this.table.get(c.ip);
+    if (c.op === 'UPSERT' && c.identity) this.table.set(c.ip, c.identity);
+    else if (c.op === 'DELETE') this.table.delete(c.ip);
+    this.revisionValue = c.revision;
+    this.emit('change', {
+      revision: c.revision,
+      op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
+      ip: c.ip,
+      identity: c.op === 'DELETE' ? before : (c.identity ?? undefined),
+      reason: c.reason,
+    } satisfies ReplicaChange);
   }
 
   private goLive(): void {

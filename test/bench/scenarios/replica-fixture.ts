@@ -39,6 +39,8 @@ export function logon(i: number, seq: number, now: number, user = `user${i}`): E
   };
 }
 
+let spools = 0;
+
 /** An agent stream as `fsso-dc-agent` speaks it: hello, then batches, each acked after its commit. */
 export class BenchAgent {
   private readonly client: AgentServiceClient;
@@ -61,9 +63,12 @@ export class BenchAgent {
       this.call.on('error', reject);
     });
     this.call.on('error', () => undefined);
-    // The id is the test agent certificate's: the collector refuses a hello naming another.
+    // The id is the test agent certificate's: the collector refuses a hello naming another. Each
+    // stream is a new spool: seqs start at 1 again, which the collector would take for duplicates
+    // of a spool it already acknowledged.
+    const spoolId = `bench-${process.pid}-${++spools}`;
     this.call.write({
-      hello: { agentId: 'dc1', domains: ['CORP'], hostname: 'bench', version: 'bench', spoolId: 'bench', headSeq: head },
+      hello: { agentId: 'dc1', domains: ['CORP'], hostname: 'bench', version: 'bench', spoolId, headSeq: head },
     });
   }
 

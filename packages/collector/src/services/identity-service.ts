@@ -115,14 +115,9 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
         prefix = snapshotMessages(table.tableId, table.revision, [...table.all()]);
         d.log.info('sync snapshot sent', { client: peer, revision: table.revision });
       }
-      const sender = new SyncSender(call, d.budget, prefix, overflow);
+      const sender = new SyncSender(call, d.budget, prefix, overflow, req.acceptBatches);
       const unsubscribe = hub.subscribe(
-        (changes) => {
-          for (const c of changes) {
-            const { m, bytes } = changeMessage(c);
-            sender.push(m, bytes);
-          }
-        },
+        (changes) => sender.pushChanges(changes),
         () => sender.close(true),
       );
       const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), heartbeatMs);
