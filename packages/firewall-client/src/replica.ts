@@ -15,6 +15,7 @@ import {
   type StreamState,
   type SyncMessage__Output,
 } from '@fsso/common';
+import { RecordStore } from './replica-records';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
@@ -78,6 +79,7 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  */
 export class IdentityReplica extends EventEmitter {
   private table = new Map<string, Identity__Output>();
+  private readonly records = new RecordStore();
   private building: Map<string, Identity__Output> | undefined;
   private tableIdValue = '';
   private revisionValue = 0;
@@ -153,8 +155,12 @@ export class IdentityReplica extends EventEmitter {
 
   /** Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid). */
   lookup(ip: string): Identity__Output | undefined {
+    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
+    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
+    const hit = this.table.get(ip);
+    if (hit !== undefined) return hit;
     const key = normaliseIp(ip);
-    return key === null ? undefined : this.table.get(key);
+    return key === null || key === ip ? undefined : this.table.get(key);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
@@ -239,7 +245,7 @@ export class IdentityReplica extends EventEmitter {
       this.building = new Map();
       this.tableIdValue = m.snapshotBegin.tableId;
     } else if (m.snapshotChunk && this.building) {
-      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, e);
+      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, this.records.compact(e));
     } else if (m.snapshotEnd && this.building) {
       this.table = this.building;
       this.building = undefined;
@@ -259,14 +265,16 @@ export class IdentityReplica extends EventEmitter {
   private apply(c: Change__Output): void {
     if (c.revision <= this.revisionValue) return;
     const before = this.table.get(c.ip);
-    if (c.op === 'UPSERT' && c.identity) this.table.set(c.ip, c.identity);
+    const stored = c.op === 'UPSERT' && c.identity ? this.records.compact(c.identity) : undefined;
+    if (stored) this.table.set(c.ip, stored);
     else if (c.op === 'DELETE') this.table.delete(c.ip);
     this.revisionValue = c.revision;
     this.emit('change', {
       revision: c.revision,
       op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
       ip: c.ip,
-      identity: c.op === 'DELETE' ? before : (c.identity ?? undefined),
+      // The stored object itself, so a decision cached on it by a listener serves later look-ups.
+      identity: c.op === 'DELETE' ? before : stored,
       reason: c.reason,
     } satisfies ReplicaChange);
   }

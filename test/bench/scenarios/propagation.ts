@@ -107,7 +107,9 @@ async function steady(collector: CollectorHandle, rate: number, seconds: number)
   for (let i = 0; i < 200 && sentAt.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
   if (process.env['FSSO_BENCH_DEBUG'] && sentAt.size > 0) {
     const missing = [...sentAt.keys()];
-    console.error(`never seen: ${missing.length}, e.g. ${missing.slice(0, 3).join(' ')} .. ${missing.slice(-3).join(' ')}`);
+    console.error(
+      `never seen: ${missing.length}, e.g. ${missing.slice(0, 3).join(' ')} .. ${missing.slice(-3).join(' ')}`,
+    );
     const ip = benchIp(Number(missing[0]?.slice(5)));
     console.error(`the replica at ${ip}: ${JSON.stringify(replica.lookup(ip))}`);
   }

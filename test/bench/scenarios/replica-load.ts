@@ -18,7 +18,6 @@ function sqliteRead(dir: string): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-
 async function measure(n: number, runs: number): Promise<BenchRow> {
   const s = await seededCollector(n);
   const base = await medianOf(runs, () => sqliteRead(s.dir));
