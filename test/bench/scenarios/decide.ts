@@ -57,11 +57,22 @@ async function measure(n: number, runs: number, withLookup: boolean): Promise<Be
     const map = plainMap(replica);
     // The first pass computes each identity's keys once; the figures are for the passes after it.
     perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0));
-    const base = await medianOf(runs, () => perSecond(keys, (k) => (map.get(k) === undefined ? 0 : 1)));
-    const decide = await medianOf(runs, () =>
-      perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0)),
-    );
-    const lookup = await medianOf(runs, () => perSecond(keys, (k) => (replica.lookup(k) === undefined ? 0 : 1)));
+    // Baseline and figures back to back in each round, so a busy machine slows all three alike.
+    const rounds: { base: number; decide: number; lookup: number }[] = [];
+    await medianOf(runs, () => {
+      const base = perSecond(keys, (k) => (map.get(k) === undefined ? 0 : 1));
+      const decide = perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0));
+      const lookup = perSecond(keys, (k) => (replica.lookup(k) === undefined ? 0 : 1));
+      rounds.push({ base, decide, lookup });
+      return decide / base;
+    });
+    const mid = (f: (r: { base: number; decide: number; lookup: number }) => number): number =>
+      rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
+    const base = mid((r) => r.base);
+    const decide = mid((r) => r.decide);
+    const lookup = mid((r) => r.lookup);
+    const decideRatio = mid((r) => r.decide / r.base);
+    const lookupRatio = mid((r) => r.lookup / r.base);
     const label = n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`;
     const baseline = { name: 'Map.get on the same keys', value: base, unit: 'calls/s' };
     const rows: BenchRow[] = [
@@ -70,9 +81,9 @@ async function measure(n: number, runs: number, withLookup: boolean): Promise<Be
         value: decide,
         unit: 'calls/s',
         baseline,
-        ratio: decide / base,
+        ratio: decideRatio,
         target: n >= 1e6 ? '>= 5 M/s and >= 0.5 x Map.get' : '>= 0.5 x Map.get',
-        met: decide / base >= 0.5 && (n < 1e6 || decide >= 5e6),
+        met: decideRatio >= 0.5 && (n < 1e6 || decide >= 5e6),
         notes: '1 in 10 addresses unknown; decisions cached per stored identity, policy compiled once',
       },
     ];
@@ -82,9 +93,9 @@ async function measure(n: number, runs: number, withLookup: boolean): Promise<Be
         value: lookup,
         unit: 'calls/s',
         baseline,
-        ratio: lookup / base,
+        ratio: lookupRatio,
         target: '>= 0.5 x Map.get',
-        met: lookup / base >= 0.5,
+        met: lookupRatio >= 0.5,
       });
     return rows;
   } finally {
@@ -102,7 +113,7 @@ export const decideScenario: Scenario = {
   async run(opts) {
     const rows: BenchRow[] = [];
     const sizes = opts.quick ? SIZES_QUICK : SIZES;
-    for (const n of sizes) rows.push(...(await measure(n, opts.quick ? 1 : 3, n === sizes[sizes.length - 1])));
+    for (const n of sizes) rows.push(...(await measure(n, opts.quick ? 1 : 5, n === sizes[sizes.length - 1])));
     return rows;
   },
 };

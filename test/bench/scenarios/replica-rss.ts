@@ -10,7 +10,13 @@ import { seededCollector } from './replica-fixture';
 
 /** RSS of a `fsso-fw watch` once it holds the table (after a GC settles, as a long-running firewall would). */
 async function watchRss(collector: CollectorHandle, n: number): Promise<number> {
-  const watch = startProcess('fsso-fw watch', BIN.fw, ['watch', '--json', ...collector.args('firewall')]);
+  const watch = startProcess('fsso-fw watch', BIN.fw, [
+    'watch',
+    '--json',
+    '--timeout',
+    '300s',
+    ...collector.args('firewall'),
+  ]);
   try {
     await watch.waitFor((l) => l['event'] === 'ready', 120_000);
     // Decoding the snapshot leaves garbage the next GC returns; a firewall's steady state is after it.

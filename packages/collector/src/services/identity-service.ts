@@ -11,6 +11,7 @@ import {
 import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry, TableChange } from '../identity/entry';
+import type { Sized } from '../sync/queue';
 import { toIdentity } from './convert';
 import { toServiceError } from './status';
 import type { OnDemandResolver } from '../identity/on-demand';
@@ -107,7 +108,7 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
       // The snapshot's entries are taken now and encoded later, as the client reads.
       const resumeFrom =
         req.tableId === table.tableId && req.fromRevision > 0 ? table.changesSince(req.fromRevision) : undefined;
-      let prefix: Iterator<SyncMessage>;
+      let prefix: Iterator<SyncMessage | Sized>;
       if (resumeFrom) {
         prefix = resumeMessages(table.tableId, req.fromRevision, resumeFrom);
         d.log.info('sync resumed', { client: peer, from: req.fromRevision, changes: resumeFrom.length });
@@ -138,9 +139,26 @@ function* resumeMessages(tableId: string, fromRevision: number, changes: TableCh
   for (const c of changes) yield changeMessage(c).m;
 }
 
-function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage> {
+function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage | Sized> {
   yield { snapshotBegin: { tableId, revision, total: entries.length } };
-  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK)
-    yield { snapshotChunk: { entries: entries.slice(i, i + SNAPSHOT_CHUNK).map(toIdentity) } };
+  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
+    const part = entries.slice(i, i + SNAPSHOT_CHUNK);
+    let bytes = 0;
+    for (const e of part) bytes += estimatedSize(e);
+    yield { m: { snapshotChunk: { entries: part.map(toIdentity) } }, bytes };
+  }
   yield { snapshotEnd: { revision } };
+}
+
+/**
+ * An entry's encoded size, without encoding it (the Sync budget counts bytes; the snapshot is
+ * then encoded once, by grpc-js): the UTF-8 bytes of its strings, 3 bytes of tag and length per
+ * string and 48 for the numbers, flags and the entry's own tag (their most), so it errs high.
+ */
+function estimatedSize(e: Entry): number {
+  let bytes = 48;
+  for (const s of [e.ip, e.user, e.domain, e.workstation, e.source]) bytes += Buffer.byteLength(s) + 3;
+  for (const g of e.groups) bytes += Buffer.byteLength(g) + 3;
+  for (const dn of e.groupDns ?? []) bytes += Buffer.byteLength(dn) + 3;
+  return bytes;
 }

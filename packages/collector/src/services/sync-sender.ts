@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadFsso, type Change, type SyncMessage, type SyncRequest__Output } from '@fsso/common';
 import type { TableChange } from '../identity/entry';
-import { SyncQueue } from '../sync/queue';
+import { SyncQueue, type Sized } from '../sync/queue';
 import { toChange } from './convert';
 import { endWithStatus } from './status';
 
@@ -56,7 +56,7 @@ export class SyncSender {
   constructor(
     private readonly call: SyncCall,
     private readonly budget: SyncBudget,
-    private prefix: Iterator<SyncMessage> | undefined,
+    private prefix: Iterator<SyncMessage | Sized> | undefined,
     private readonly overflow: Overflow,
     private readonly batches = false,
   ) {
@@ -128,8 +128,14 @@ export class SyncSender {
       let bytes: number;
       const next = this.prefix?.next();
       if (next && !next.done) {
-        m = next.value;
-        bytes = encodedSize(m);
+        // A snapshot chunk comes with an estimate of its size: encoding it once to count its bytes
+        // and again to send it made a 1 M-entry snapshot encode 2 M entries.
+        const v = next.value;
+        if ('bytes' in v && 'm' in v) ({ m, bytes } = v as Sized);
+        else {
+          m = v as SyncMessage;
+          bytes = encodedSize(m);
+        }
         this.budget.total += bytes;
       } else {
         this.prefix = undefined;
