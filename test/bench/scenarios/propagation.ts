@@ -5,7 +5,7 @@
  * queue) to the moment the replica applied it (one process, one clock). Baseline: the
  * round trip of a unary Lookup on the same collector, in the same run.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { loadFsso, type Event, type IdentityServiceClient } from '@fsso/common';
 import type { ReplicaChange } from '@fsso/firewall-client';
 import { medianOf, type BenchRow, type Scenario } from '../harness/types';

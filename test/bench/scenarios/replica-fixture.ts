@@ -4,7 +4,7 @@
  * IdentityReplica following it. Seeding 1 M mappings takes a while, so a seeded collector is kept
  * for the other scenarios of the same run and stopped (by pid) when the bench process exits.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AgentServiceClient, type CollectorMessage__Output, type Event } from '@fsso/common';
 import { IdentityReplica } from '@fsso/firewall-client';
 import { startCollector, tempDir, type CollectorHandle } from '../../support/processes';
