@@ -10,7 +10,7 @@ import { loadFsso, type Event, type IdentityServiceClient } from '@fsso/common';
 import type { ReplicaChange } from '@fsso/firewall-client';
 import { medianOf, type BenchRow, type Scenario } from '../harness/types';
 import { startCollector, tempDir, type CollectorHandle } from '../../support/processes';
-import { BENCH_LIMITS, BenchAgent, benchIp, logon, percentile, syncedReplica } from './replica-fixture';
+import { BENCH_LIMITS, BenchAgent, logon, percentile, syncedReplica } from './replica-fixture';
 
 /**
  * Each event names a new user at an address no earlier event used, so each is a change of one
@@ -27,6 +27,8 @@ interface Lag {
   p99: number;
   /** p99 of the time from the agent's ack (the commit) to the replica: the firewall stream's own lag. */
   afterAckP99: number;
+  /** How long after the last event the last ack came: above a few ms, ingest did not keep up. */
+  ackLagMs: number;
   seen: number;
   sent: number;
 }
@@ -54,10 +56,6 @@ async function steady(collector: CollectorHandle, rate: number, seconds: number)
     ackedAt.delete(user);
   };
   replica.on('change', onChange);
-  if (process.env['FSSO_BENCH_DEBUG']) {
-    replica.on('disconnected', (why: string) => console.error(`replica lost its stream: ${why}`));
-    replica.on('snapshot', (n: number) => console.error(`replica snapshot of ${n}`));
-  }
   let made = 0;
   let inFlight = 0;
   const spool: Event[] = [];
@@ -100,19 +98,10 @@ async function steady(collector: CollectorHandle, rate: number, seconds: number)
     }, TICK_MS);
   });
   const sendDone = performance.now();
-  for (let i = 0; i < 2000 && (inFlight > 0 || spool.length > 0); i++) await new Promise((r) => setTimeout(r, 5));
-  if (process.env['FSSO_BENCH_DEBUG'])
-    console.error(`acks ${(performance.now() - sendDone).toFixed(0)} ms after the last event; timed ${lags.length}`);
+  for (let i = 0; i < 6000 && (inFlight > 0 || spool.length > 0); i++) await new Promise((r) => setTimeout(r, 5));
+  const ackLagMs = performance.now() - sendDone;
   // The last changes still on their way: wait for them, boundedly.
   for (let i = 0; i < 200 && sentAt.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
-  if (process.env['FSSO_BENCH_DEBUG'] && sentAt.size > 0) {
-    const missing = [...sentAt.keys()];
-    console.error(
-      `never seen: ${missing.length}, e.g. ${missing.slice(0, 3).join(' ')} .. ${missing.slice(-3).join(' ')}`,
-    );
-    const ip = benchIp(Number(missing[0]?.slice(5)));
-    console.error(`the replica at ${ip}: ${JSON.stringify(replica.lookup(ip))}`);
-  }
   replica.off('change', onChange);
   replica.stop();
   agent.close();
@@ -122,6 +111,7 @@ async function steady(collector: CollectorHandle, rate: number, seconds: number)
     p50: percentile(lags, 50),
     p99: percentile(lags, 99),
     afterAckP99: percentile(fwLegs, 99),
+    ackLagMs,
     seen: lags.length,
     sent: total,
   };
@@ -191,7 +181,16 @@ export const propagationScenario: Scenario = {
             ratio: base / r.p99,
             target: `p99 <= ${target} ms`,
             met: r.p99 <= target && r.seen > 0,
-            notes: `${r.seen} of ${r.sent} changes timed; p99 from the agent's ack (commit) to the replica ${r.afterAckP99.toFixed(1)} ms`,
+            notes: `${r.seen} of ${r.sent} changes timed; the last ack came ${Math.round(r.ackLagMs)} ms after the last event (ingest keeping up: a few ms)`,
+          },
+          {
+            figure: `propagation commit (the agent's ack) -> firewall replica, steady ${label}, p99`,
+            value: r.afterAckP99,
+            unit: 'ms',
+            baseline,
+            ratio: base / Math.max(r.afterAckP99, 0.001),
+            notes:
+              "the Sync stream's own part: 0 where the change reached the replica before the ack reached the agent",
           },
         );
       }
