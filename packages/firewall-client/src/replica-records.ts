@@ -2,6 +2,7 @@ import type { Identity__Output } from '@fsso/common';
 
 /** Past this many distinct values an interning map starts afresh (values already shared stay shared). */
 const MAX_INTERNED = 200_000;
+const SMALL = 2 ** 30;
 const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 
 /**
@@ -26,7 +27,9 @@ export class RecordStore {
       firstSeenMs: id.firstSeenMs,
       lastSeenMs: id.lastSeenMs,
       source: this.string(id.source),
-      revision: id.revision,
+      // The decoder computes a uint64 as a double: as such each entry would hold a 16-byte box
+      // for it. Below 2^30 it fits V8's small integers, stored in the object itself.
+      revision: id.revision < SMALL ? id.revision | 0 : id.revision,
       shared: id.shared,
       groupsStale: id.groupsStale,
       inferred: id.inferred,
