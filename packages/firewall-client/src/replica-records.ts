@@ -1,4 +1,7 @@
 import type { Identity__Output } from '@fsso/common';
+import { DECISION_SLOTS, hideDecisionSlots } from './policy';
+
+const [K, D, B] = DECISION_SLOTS;
 
 /** Past this many distinct values an interning map starts afresh (values already shared stay shared). */
 const MAX_INTERNED = 200_000;
@@ -18,7 +21,7 @@ export class RecordStore {
 
   /** A stored identity with the same fields as `id` (own, enumerable: JSON and spreads see them all). */
   compact(id: Identity__Output): Identity__Output {
-    return {
+    return hideDecisionSlots({
       ip: id.ip,
       user: id.user,
       domain: this.string(id.domain),
@@ -35,7 +38,10 @@ export class RecordStore {
       inferred: id.inferred,
       contested: id.contested,
       groupDns: this.list(id.groupDns),
-    };
+      [K]: undefined,
+      [D]: undefined,
+      [B]: undefined,
+    });
   }
 
   private string(s: string): string {

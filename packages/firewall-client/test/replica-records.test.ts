@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Identity__Output } from '@fsso/common';
 import { RecordStore } from '../src/replica-records';
+import { compilePolicy } from '../src/policy';
 
 const identity = (ip: string, user: string, groups: string[]): Identity__Output => ({
   ip,
@@ -27,6 +28,12 @@ test('a stored identity has every field of the message, as own enumerable proper
   assert.deepStrictEqual(stored, id);
   assert.deepStrictEqual(JSON.parse(JSON.stringify(stored)), id);
   assert.deepStrictEqual({ ...stored }, id);
+  // The decision cached on it (in slots made with the object) stays out of sight too.
+  const policy = compilePolicy({ rules: [{ action: 'allow', groups: ['CORP\\VPN-Users'] }] });
+  assert.equal(policy.decide(stored).action, 'allow');
+  assert.equal(policy.decide(stored), policy.decide(stored), 'the cached decision is served');
+  assert.deepStrictEqual(stored, id);
+  assert.deepStrictEqual(Object.keys(stored), Object.keys(id));
 });
 
 test('identities with the same groups share one frozen list', () => {
