@@ -10,7 +10,7 @@ import {
 } from '@fsso/common';
 import { IdentityReplica } from '@fsso/firewall-client';
 import { AgentStream } from '../support/agent-stream';
-import { until } from '../support/grpc';
+import { adminClient, getStats, until } from '../support/grpc';
 import { testPki } from '../support/pki';
 import { startCollector, tempDir, type CollectorHandle } from '../support/processes';
 
@@ -49,7 +49,8 @@ async function agent(c: CollectorHandle): Promise<AgentStream> {
   return a;
 }
 
-const at = (i: number): string => `198.18.${i >> 8}.${i & 255}`;
+/** The i-th address of 198.18.0.0/15 (i < 131 072). */
+const at = (i: number): string => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 
 test('a replica that asks gets one ChangeBatch per committed batch; an older client still gets single Change messages', async (t) => {
   const dir = tempDir('sync-batches');
@@ -175,4 +176,66 @@ test('a replica that falls behind gets each address once with its newest state, 
   t.diagnostic(
     `${changes.length} of ${total} changes sent to the slow stream, in ${slow.messages.filter((x) => x.changeBatch).length} batches`,
   );
+});
+
+test('a replica taking batches that stops reading while new addresses keep changing is still cut at limits.maxSyncBufferBytes, with the log line and the counter; a reading replica keeps up', async (t) => {
+  const dir = tempDir('sync-batch-stuck');
+  t.after(dir.cleanup);
+  const collector = await startCollector(dir.path, {
+    config: { durability: 'normal', limits: { maxSyncBufferBytes: 2 * 1024 * 1024 } },
+  });
+  t.after(() => collector.daemon.stop());
+  const client = identityClient(collector);
+  t.after(() => client.close());
+  const stuck = new SyncReader(client, true);
+  t.after(() => stuck.call.cancel());
+  await until('the stuck stream has the (empty) table', () => stuck.snapshotEnded(), 10_000, 20);
+  stuck.call.pause();
+  const replica = new IdentityReplica({
+    address: collector.address,
+    credentials: collector.credentials('firewall'),
+    clientName: 'reading-firewall',
+  });
+  t.after(() => replica.stop());
+  replica.start();
+  await replica.whenReady();
+
+  const line = collector.daemon.waitFor(
+    (l) => l.message === 'sync client not reading; its stream ends so it resumes later',
+    60_000,
+  );
+  let cut = false;
+  void line.then(
+    () => (cut = true),
+    () => undefined,
+  );
+  // Coalescing cannot help here: every change is of a new address.
+  const a = await agent(collector);
+  t.after(() => a.close());
+  let sent = 0;
+  for (let round = 0; !cut && round < 40; round++) {
+    const events: Partial<Event>[] = [];
+    for (let i = 0; i < 2500; i++, sent++)
+      events.push({ kind: 'USER_LOGON', user: `churn${sent}`, domain: 'CORP', ip: at(sent) });
+    const r = await a.send(events);
+    assert.ok(r.ok && r.message.ack, `round ${round} is acknowledged`);
+  }
+  const l = await line;
+  assert.equal(l['client'], 'raw batches=true');
+  assert.equal(l['limit'], 'limits.maxSyncBufferBytes');
+  const ended = new Promise<grpc.ServiceError>((resolve) => stuck.call.on('error', resolve));
+  stuck.call.resume();
+  const err = await ended;
+  assert.equal(err.code, 8, 'RESOURCE_EXHAUSTED');
+  assert.match(
+    err.details,
+    /the client is not reading: \d+ bytes queued for it, over limits\.maxSyncBufferBytes \(2097152\)/,
+  );
+  const admin = adminClient(collector);
+  t.after(() => admin.close());
+  const s = await getStats(admin);
+  assert.ok((s.limitHits['maxSyncBufferBytes'] ?? 0) >= 1, 'counted in fssoctl stats');
+  await until('the reading replica holds every entry', () => replica.size === sent, 30_000, 50);
+  assert.equal(replica.state, 'LIVE');
+  assert.equal(replica.lookup(at(sent - 1))?.user, `churn${sent - 1}`);
 });
