@@ -68,11 +68,6 @@ export class SyncSender {
     return this.inFlight + this.live.bytes;
   }
 
-  /** Changes a subscriber's queue dropped because a newer change of the same address replaced them. */
-  get coalesced(): number {
-    return this.live.coalesced;
-  }
-
   push(m: SyncMessage, bytes = encodedSize(m)): void {
     if (!this.admit(bytes)) return;
     this.live.push(m, bytes);
