@@ -286,6 +286,22 @@ export class CompiledPolicy {
   }
 }
 
+const HIDDEN: PropertyDescriptor = { enumerable: false };
+
+/**
+ * The slots decide() caches an identity's keys and decision in. An object made with them (the
+ * replica makes every stored identity so: `{ ...fields, [k]: undefined }` for each, then
+ * `hideDecisionSlots`) holds them in the object itself; slots added later go to a separate
+ * property array, one more memory access per decision (a cache miss on a large table).
+ */
+export const DECISION_SLOTS = [KEYS, DECISION, BY] as const;
+
+/** Makes the slots non-enumerable: JSON, spreads and deep-equal comparisons see only the identity. */
+export function hideDecisionSlots<T extends object>(o: T): T {
+  for (const k of DECISION_SLOTS) Object.defineProperty(o, k, HIDDEN);
+  return o;
+}
+
 /** Sets a property JSON, spreads and deep-equal comparisons do not see. */
 function hide<K extends typeof KEYS | typeof BY | typeof DECISION>(o: Keyed, key: K, value: Keyed[K]): void {
   if (Object.prototype.hasOwnProperty.call(o, key)) o[key] = value;

@@ -8,15 +8,20 @@ import {
   connectionFailureReason,
   loadFsso,
   normaliseIp,
+  type Change__Output,
   type Identity__Output,
   type IdentityServiceClient,
   type StreamLoss,
   type StreamState,
   type SyncMessage__Output,
 } from '@fsso/common';
+import { RecordStore } from './replica-records';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
+
+/** The HTTP/2 flow-control window of the replica's connection and stream, in bytes. */
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 /** gRPC status codes (grpc-js is imported for types only here). */
 const PERMISSION_DENIED = 7;
@@ -74,6 +79,7 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  */
 export class IdentityReplica extends EventEmitter {
   private table = new Map<string, Identity__Output>();
+  private readonly records = new RecordStore();
   private building: Map<string, Identity__Output> | undefined;
   private tableIdValue = '';
   private revisionValue = 0;
@@ -101,7 +107,14 @@ export class IdentityReplica extends EventEmitter {
       credentials: opts.credentials,
       makeClient: (address, credentials, options) =>
         new (loadFsso().proto.fsso.v1.IdentityService)(address, credentials, options) as IdentityServiceClient,
-      channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+      channelOptions: {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        // HTTP/2's default 64 KiB window lets the collector send 64 KiB per round trip: a busy
+        // firewall process (or collector) stretches the round trip, and a 20 k changes/s feed or
+        // a 1 M-entry snapshot then falls seconds behind. The collector bounds what it sends ahead
+        // (1 MiB per stream), so a larger window costs no memory here beyond that.
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+      },
       // A firewall is blind while its replica is down, so retries stay frequent: at most 2 s apart
       // (the agent's 15 s cap would leave a restarted collector unused for that long).
       backoff: { initialMs: 250, maxMs: 2000 },
@@ -115,6 +128,7 @@ export class IdentityReplica extends EventEmitter {
           fromRevision: this.revisionValue,
           tableId: this.tableIdValue,
           clientName: opts.clientName ?? 'fsso-fw',
+          acceptBatches: true,
         });
       },
       onMessage: (m) => this.onMessage(m),
@@ -141,8 +155,12 @@ export class IdentityReplica extends EventEmitter {
 
   /** Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid). */
   lookup(ip: string): Identity__Output | undefined {
+    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
+    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
+    const hit = this.table.get(ip);
+    if (hit !== undefined) return hit;
     const key = normaliseIp(ip);
-    return key === null ? undefined : this.table.get(key);
+    return key === null || key === ip ? undefined : this.table.get(key);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
@@ -227,7 +245,7 @@ export class IdentityReplica extends EventEmitter {
       this.building = new Map();
       this.tableIdValue = m.snapshotBegin.tableId;
     } else if (m.snapshotChunk && this.building) {
-      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, e);
+      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, this.records.compact(e));
     } else if (m.snapshotEnd && this.building) {
       this.table = this.building;
       this.building = undefined;
@@ -237,20 +255,28 @@ export class IdentityReplica extends EventEmitter {
     } else if (m.resume) {
       this.goLive();
     } else if (m.change) {
-      const c = m.change;
-      if (c.revision <= this.revisionValue) return;
-      const before = this.table.get(c.ip);
-      if (c.op === 'UPSERT' && c.identity) this.table.set(c.ip, c.identity);
-      else if (c.op === 'DELETE') this.table.delete(c.ip);
-      this.revisionValue = c.revision;
-      this.emit('change', {
-        revision: c.revision,
-        op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
-        ip: c.ip,
-        identity: c.op === 'DELETE' ? before : (c.identity ?? undefined),
-        reason: c.reason,
-      } satisfies ReplicaChange);
+      this.apply(m.change);
+    } else if (m.changeBatch) {
+      // One committed batch (or several coalesced), in revision order: applied as single changes.
+      for (const c of m.changeBatch.changes) this.apply(c);
     }
+  }
+
+  private apply(c: Change__Output): void {
+    if (c.revision <= this.revisionValue) return;
+    const before = this.table.get(c.ip);
+    const stored = c.op === 'UPSERT' && c.identity ? this.records.compact(c.identity) : undefined;
+    if (stored) this.table.set(c.ip, stored);
+    else if (c.op === 'DELETE') this.table.delete(c.ip);
+    this.revisionValue = c.revision;
+    this.emit('change', {
+      revision: c.revision,
+      op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
+      ip: c.ip,
+      // The stored object itself, so a decision cached on it by a listener serves later look-ups.
+      identity: c.op === 'DELETE' ? before : stored,
+      reason: c.reason,
+    } satisfies ReplicaChange);
   }
 
   private goLive(): void {

@@ -5,5 +5,19 @@ import { lookupRpc } from './lookup-rpc';
 import { collectorRss } from './collector-rss';
 import { restart } from './restart';
 import { nft } from './nft';
+import { decideScenario } from './decide';
+import { propagationScenario } from './propagation';
+import { replicaLoadScenario } from './replica-load';
+import { replicaRssScenario } from './replica-rss';
 
-export const SCENARIOS: Scenario[] = [ingest, lookupRpc, collectorRss, restart, nft];
+export const SCENARIOS: Scenario[] = [
+  ingest,
+  propagationScenario,
+  lookupRpc,
+  decideScenario,
+  replicaLoadScenario,
+  replicaRssScenario,
+  collectorRss,
+  restart,
+  nft,
+];

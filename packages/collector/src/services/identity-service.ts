@@ -11,6 +11,7 @@ import {
 import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry, TableChange } from '../identity/entry';
+import type { Sized } from '../sync/queue';
 import { toIdentity } from './convert';
 import { toServiceError } from './status';
 import type { OnDemandResolver } from '../identity/on-demand';
@@ -107,7 +108,7 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
       // The snapshot's entries are taken now and encoded later, as the client reads.
       const resumeFrom =
         req.tableId === table.tableId && req.fromRevision > 0 ? table.changesSince(req.fromRevision) : undefined;
-      let prefix: Iterator<SyncMessage>;
+      let prefix: Iterator<SyncMessage | Sized>;
       if (resumeFrom) {
         prefix = resumeMessages(table.tableId, req.fromRevision, resumeFrom);
         d.log.info('sync resumed', { client: peer, from: req.fromRevision, changes: resumeFrom.length });
@@ -115,14 +116,9 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
         prefix = snapshotMessages(table.tableId, table.revision, [...table.all()]);
         d.log.info('sync snapshot sent', { client: peer, revision: table.revision });
       }
-      const sender = new SyncSender(call, d.budget, prefix, overflow);
+      const sender = new SyncSender(call, d.budget, prefix, overflow, req.acceptBatches);
       const unsubscribe = hub.subscribe(
-        (changes) => {
-          for (const c of changes) {
-            const { m, bytes } = changeMessage(c);
-            sender.push(m, bytes);
-          }
-        },
+        (changes) => sender.pushChanges(changes),
         () => sender.close(true),
       );
       const beat = setInterval(() => sender.push({ heartbeat: { revision: table.revision } }), heartbeatMs);
@@ -143,9 +139,26 @@ function* resumeMessages(tableId: string, fromRevision: number, changes: TableCh
   for (const c of changes) yield changeMessage(c).m;
 }
 
-function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage> {
+function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage | Sized> {
   yield { snapshotBegin: { tableId, revision, total: entries.length } };
-  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK)
-    yield { snapshotChunk: { entries: entries.slice(i, i + SNAPSHOT_CHUNK).map(toIdentity) } };
+  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
+    const part = entries.slice(i, i + SNAPSHOT_CHUNK);
+    let bytes = 0;
+    for (const e of part) bytes += estimatedSize(e);
+    yield { m: { snapshotChunk: { entries: part.map(toIdentity) } }, bytes };
+  }
   yield { snapshotEnd: { revision } };
+}
+
+/**
+ * An entry's encoded size, without encoding it (the Sync budget counts bytes; the snapshot is
+ * then encoded once, by grpc-js): 2 bytes a character (UTF-8 of Latin scripts takes at most that)
+ * plus tags, lengths and numbers. Only what is in flight is counted from it, at most the
+ * sender's window, so an estimate off for other scripts cannot let a stream hold much more.
+ */
+function estimatedSize(e: Entry): number {
+  let chars = e.ip.length + e.user.length + e.domain.length + e.workstation.length + e.source.length;
+  for (const g of e.groups) chars += g.length + 2;
+  if (e.groupDns) for (const dn of e.groupDns) chars += dn.length + 2;
+  return 2 * chars + 64;
 }

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadFsso, type SyncMessage, type SyncRequest__Output } from '@fsso/common';
+import { loadFsso, type Change, type SyncMessage, type SyncRequest__Output } from '@fsso/common';
 import type { TableChange } from '../identity/entry';
+import { SyncQueue, type Sized } from '../sync/queue';
 import { toChange } from './convert';
 import { endWithStatus } from './status';
 
@@ -47,40 +48,66 @@ export type Overflow = (limit: 'maxSyncBufferBytes' | 'maxSyncBufferTotalBytes',
  * Before, a firewall that stopped reading made the collector hold every message it was sent.
  */
 export class SyncSender {
-  private readonly live: { m: SyncMessage; bytes: number }[] = [];
-  private liveBytes = 0;
+  private readonly live = new SyncQueue();
   private inFlight = 0;
   private ended = false;
 
+  /** `batches`: the client set accept_batches, so committed batches go out as ChangeBatch messages. */
   constructor(
     private readonly call: SyncCall,
     private readonly budget: SyncBudget,
-    private prefix: Iterator<SyncMessage> | undefined,
+    private prefix: Iterator<SyncMessage | Sized> | undefined,
     private readonly overflow: Overflow,
+    private readonly batches = false,
   ) {
     budget.senders.add(this);
     this.pump();
   }
 
   get buffered(): number {
-    return this.inFlight + this.liveBytes;
+    return this.inFlight + this.live.bytes;
   }
 
   push(m: SyncMessage, bytes = encodedSize(m)): void {
-    if (this.ended) return;
-    if (this.buffered + bytes > this.budget.perStream) return this.fail('maxSyncBufferBytes');
+    if (!this.admit(bytes)) return;
+    this.live.push(m, bytes);
+    this.budget.total += bytes;
+    this.pump();
+  }
+
+  /** One committed batch's changes: one ChangeBatch message, or (older clients) one message each. */
+  pushChanges(changes: readonly TableChange[]): void {
+    const sized = changes.map(changeMessage);
+    if (!this.batches) {
+      for (const { m, bytes } of sized) this.push(m, bytes);
+      return;
+    }
+    let bytes = 0;
+    for (const s of sized) bytes += s.bytes;
+    // Admitted on the size before coalescing: an estimate that errs high, never low.
+    if (!this.admit(bytes)) return;
+    this.budget.total += this.live.pushBatch(sized.map((s) => ({ change: s.m.change as Change, bytes: s.bytes })));
+    this.pump();
+  }
+
+  /** Whether `bytes` more fit this stream's and the shared budget; if not, the stream (or the slowest) ends. */
+  private admit(bytes: number): boolean {
+    if (this.ended) return false;
+    if (this.buffered + bytes > this.budget.perStream) {
+      this.fail('maxSyncBufferBytes');
+      return false;
+    }
     if (this.budget.total + bytes > this.budget.maxTotal) {
       // The slowest reader goes first: it holds the most, and ending it frees the most.
       let worst: SyncSender = this;
       for (const s of this.budget.senders) if (s.buffered > worst.buffered) worst = s;
       worst.fail('maxSyncBufferTotalBytes');
-      if (worst === this || this.budget.total + bytes > this.budget.maxTotal)
-        return this.ended ? undefined : this.fail('maxSyncBufferTotalBytes');
+      if (worst === this || this.budget.total + bytes > this.budget.maxTotal) {
+        if (!this.ended) this.fail('maxSyncBufferTotalBytes');
+        return false;
+      }
     }
-    this.live.push({ m, bytes });
-    this.liveBytes += bytes;
-    this.budget.total += bytes;
-    this.pump();
+    return true;
   }
 
   /** Ends the stream cleanly (collector stopping) or forgets it (client gone). */
@@ -96,15 +123,20 @@ export class SyncSender {
       let bytes: number;
       const next = this.prefix?.next();
       if (next && !next.done) {
-        m = next.value;
-        bytes = encodedSize(m);
+        // A snapshot chunk comes with an estimate of its size: encoding it once to count its bytes
+        // and again to send it made a 1 M-entry snapshot encode 2 M entries.
+        const v = next.value;
+        if ('bytes' in v && 'm' in v) ({ m, bytes } = v as Sized);
+        else {
+          m = v as SyncMessage;
+          bytes = encodedSize(m);
+        }
         this.budget.total += bytes;
       } else {
         this.prefix = undefined;
         const q = this.live.shift();
         if (!q) return;
         ({ m, bytes } = q);
-        this.liveBytes -= bytes;
       }
       this.inFlight += bytes;
       this.call.write(m, () => {
@@ -132,8 +164,7 @@ export class SyncSender {
   private release(): void {
     this.ended = true;
     this.budget.total -= this.buffered;
-    this.live.length = 0;
-    this.liveBytes = 0;
+    this.live.clear();
     this.inFlight = 0;
     this.budget.senders.delete(this);
   }

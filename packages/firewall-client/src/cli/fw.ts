@@ -73,7 +73,11 @@ export function main(argv: string[]): void {
     replica.start();
     const out = (s: string): boolean => process.stdout.write(`${s}\n`);
     try {
-      await replica.whenReady(timeoutMs);
+      await replica.whenReady(timeoutMs).catch((err: unknown) => {
+        // Without a table `watch` has nothing to watch: stop retrying so the process exits with the error.
+        replica.stop();
+        throw err;
+      });
       switch (command) {
         case 'lookup':
           return printLookup(
