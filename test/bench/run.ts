@@ -121,6 +121,9 @@ async function main(): Promise<void> {
   for (const r of rows.filter((x) => x.notes)) console.log(`\n- ${r.figure}: ${r.notes}`);
   const missed = rows.filter((r) => r.met === false).length;
   console.log(`\n${missed ? `${missed} target(s) missed` : 'every target met'}; results in bench/results.json`);
+  // Scenarios share seeded collectors and replicas across the run (stopped by pid on 'exit');
+  // exiting here is what stops them, instead of waiting on their open streams for ever.
+  process.exit(0);
 }
 
 void main();
