@@ -13,6 +13,10 @@ test('every spelling of one address gives one key', () => {
     ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
     ['fe80::1%eth0', 'fe80::1'],
     ['10.1.2.3:5555', '10.1.2.3'],
+    // Dotted quads at the fast path's edges.
+    ['0.1.2.3', '0.1.2.3'],
+    ['255.255.255.254', '255.255.255.254'],
+    [' 10.1.2.3 ', '10.1.2.3'],
   ];
   for (const [raw, want] of cases) assert.equal(normaliseIp(raw), want, raw);
 });
@@ -31,6 +35,14 @@ test('addresses that name no client are dropped', () => {
     'ipv6::::0',
     'garbage',
     '::ffff:127.0.0.1',
+    '010.001.002.003', // leading zeros: octal to some parsers, so no key at all
+    '256.1.2.3',
+    '1.2.3',
+    '1.2.3.4.5',
+    '1..2.3',
+    '1.2.3.',
+    '1.2.3.1000',
+    '255.255.255.255',
     undefined,
     null,
   ]) {
