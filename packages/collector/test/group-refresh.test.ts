@@ -260,6 +260,7 @@ test("an entry's group DNs are stored with it and come back after a restart; DNs
       'logon',
       1,
     );
+    table.flush();
   })();
   db.close();
   const again = new IdentityTable(openDatabase(dbPath, 'normal'));

@@ -49,6 +49,8 @@ test('every write is a revision, kept in the change log in order; a restart read
     changes.push(a.table.upsert(entry('198.18.50.2', 'bob'), 'logon', T));
     const gone = a.table.delete('198.18.50.1', 'logoff', T);
     if (gone) changes.push(gone);
+    // Rows are collected and written at flush, inside the transaction (TableWriter does this).
+    a.table.flush();
   })();
   assert.deepEqual(
     changes.map((c) => [c.revision, c.op, c.ip, c.reason]),
@@ -93,6 +95,7 @@ test('refreshes move last-seen without a revision and reach SQLite at flush; sha
       'contested',
       T,
     );
+    a.table.flush();
   })();
   const cur = a.table.get('198.18.50.3');
   assert.ok(cur);
@@ -131,6 +134,7 @@ test('per-domain counts follow upserts, replacements and deletes (the quota read
     table.upsert(entry('198.18.50.6', 'a'), 'logon', T);
     table.upsert(entry('198.18.50.7', 'b'), 'logon', T);
     table.upsert(entry('198.18.50.7', 'c', { domain: 'SALES' }), 'replaced', T);
+    table.flush();
   })();
   assert.deepEqual([table.countOf('CORP'), table.countOf('SALES')], [1, 1]);
   db.transaction(() => table.delete('198.18.50.6', 'logoff', T))();
@@ -142,10 +146,14 @@ test('a rolled-back transaction leaves memory as SQLite has it (reloadRevision)'
   t.after(d.cleanup);
   const { db, table } = d.open();
   t.after(() => db.close());
-  db.transaction(() => table.upsert(entry('198.18.50.8', 'dora'), 'logon', T))();
+  db.transaction(() => {
+    table.upsert(entry('198.18.50.8', 'dora'), 'logon', T);
+    table.flush();
+  })();
   assert.throws(() =>
     db.transaction(() => {
       table.upsert(entry('198.18.50.9', 'eve'), 'logon', T);
+      table.flush();
       throw new Error('disk full');
     })(),
   );

@@ -5,8 +5,8 @@ import { readMeta } from './database';
 import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
 import { Interner } from './intern';
-import { changeJson, readChangeEntry, toEntry, writeGroups, type GroupParses, type LogonRow } from './entry-json';
-import { placeholders, RowBuffer } from './row-buffer';
+import { changeJson, readChangeEntry, toEntry, type GroupParses, type LogonRow } from './entry-json';
+import { LogonRows } from './logon-rows';
 
 export { writeGroups } from './entry-json';
 
@@ -24,17 +24,17 @@ export interface LogonFilter {
  * revision and a row in `changes`; callers run writes inside a transaction.
  *
  * Reads come from an in-memory copy (the table is small: one row per active address), so the hot
- * path of ingest does no SELECT; SQLite is written through. Last-seen refreshes, the commonest
- * write by far, are collected and written once per batch by `flush()`.
+ * path of ingest does no SELECT; SQLite is written through, once per transaction: rows, refreshes
+ * (the commonest write by far) and change rows are collected and written by `flush()`.
  */
 export class IdentityTable {
   readonly tableId: string;
   private rev: number;
   /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
   private revWritten: number;
-  private readonly st: Record<'upsert' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
-  /** Last-seen refreshes, written per batch with multi-row UPDATEs (one per 64 addresses). */
-  private readonly refreshes: RowBuffer;
+  private readonly st: Record<'evidence' | 'setRev', Statement>;
+  /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
+  private readonly rows: LogonRows;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
   /** Addresses per user: one address as itself (most users have one), several as a set. */
@@ -42,7 +42,6 @@ export class IdentityTable {
   private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
-  private readonly dirty = new Set<string>();
   /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
   private readonly evidenceDirty = new Set<string>();
 
@@ -51,23 +50,10 @@ export class IdentityTable {
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.st = {
-      upsert:
-        db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
-          groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
-          source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
-          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
-      del: db.prepare('DELETE FROM logons WHERE ip = ?'),
-      change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
     };
-    this.refreshes = new RowBuffer(
-      db,
-      (n) =>
-        `WITH v (ip, l, u, s) AS (VALUES ${placeholders(n, 4)}) UPDATE logons SET last_seen_ms = v.l, user_seen_ms = v.u, source = v.s FROM v WHERE logons.ip = v.ip`,
-    );
+    this.rows = new LogonRows(db);
     this.history = new HistoryLog(db);
     this.loadCache();
   }
@@ -76,7 +62,6 @@ export class IdentityTable {
     this.cache.clear();
     this.byUser.clear();
     this.perDomain.clear();
-    this.dirty.clear();
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
     const page = this.db.prepare('SELECT * FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000');
@@ -117,7 +102,6 @@ export class IdentityTable {
     if (!old) return;
     this.countDomain(old.domain, -1);
     this.cache.delete(ip);
-    this.dirty.delete(ip);
     this.evidenceDirty.delete(ip);
     this.unlinkUser(old.user, ip);
   }
@@ -166,25 +150,9 @@ export class IdentityTable {
       evidence,
       revision,
     };
-    const groups = writeGroups(full.groups, full.groupDns);
-    this.st.upsert.run(
-      full.ip,
-      full.user,
-      full.domain,
-      full.workstation,
-      groups,
-      full.firstSeenMs,
-      full.lastSeenMs,
-      full.source,
-      revision,
-      full.shared ? 1 : 0,
-      full.groupsStale ? 1 : 0,
-      JSON.stringify(full.evidence),
-      full.userSeenMs,
-      full.contested ? 1 : 0,
-      full.claims.length ? JSON.stringify(full.claims) : '[]',
-    );
-    this.dirty.delete(full.ip);
+    const groups = this.rows.groups(full);
+    // Written at flush with the transaction's other rows, evidence and claims included.
+    this.rows.upsert(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
     if (
@@ -214,8 +182,8 @@ export class IdentityTable {
     // In place: a refresh is the commonest write of a logon storm, and this array is ours.
     e.evidence.push(item);
     if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
-    this.dirty.add(e.ip);
-    this.evidenceDirty.add(e.ip);
+    this.rows.refresh(e.ip);
+    if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
 
   /**
@@ -226,20 +194,16 @@ export class IdentityTable {
     const e = this.cache.get(current.ip);
     if (!e) return;
     e.claims = claims;
-    this.evidenceDirty.add(e.ip);
+    if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
 
   /**
-   * Writes what the transaction collected: the refreshes since the last flush and the revision.
-   * Call inside the transaction; TableWriter does at the end of every write.
+   * Writes what the transaction collected: rows, refreshes, change and history rows since the
+   * last flush, and the revision. Call inside the transaction; TableWriter does at the end of every write.
    */
   flush(): void {
-    for (const ip of this.dirty) {
-      const e = this.cache.get(ip);
-      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
-    }
-    this.refreshes.flush();
-    this.dirty.clear();
+    this.rows.flush((ip) => this.cache.get(ip));
+    this.history.flush();
     if (this.revWritten !== this.rev) {
       this.st.setRev.run(String(this.rev));
       this.revWritten = this.rev;
@@ -253,6 +217,7 @@ export class IdentityTable {
    * returns how many are left, so the sweep can write them in slices.
    */
   persistEvidence(max = Infinity): number {
+    this.flush();
     let n = 0;
     for (const ip of this.evidenceDirty) {
       if (n++ >= max) break;
@@ -266,7 +231,7 @@ export class IdentityTable {
   delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
     const gone = this.get(ip);
     if (!gone) return undefined;
-    this.st.del.run(ip);
+    this.rows.delete(ip);
     this.forget(ip);
     this.history.close(ip, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
@@ -342,7 +307,8 @@ export class IdentityTable {
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
   reloadRevision(): void {
-    this.refreshes.discard();
+    this.rows.discard();
+    this.history.discard();
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.loadCache();
@@ -364,7 +330,7 @@ export class IdentityTable {
   }
 
   private record(change: TableChange, groups?: string): TableChange {
-    this.st.change.run(
+    this.rows.change(
       change.revision,
       change.op,
       change.ip,
