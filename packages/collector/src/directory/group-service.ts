@@ -142,7 +142,12 @@ export class GroupService implements GroupLookup {
   }
 
   private load(r: StoredGroups): Cached {
-    const c: Cached = { groups: readGroups(r.groups), fetchedMs: r.fetched_ms, stale: r.fetched_ms === 0, unconfirmed: true };
+    const c: Cached = {
+      groups: readGroups(r.groups),
+      fetchedMs: r.fetched_ms,
+      stale: r.fetched_ms === 0,
+      unconfirmed: true,
+    };
     this.cache.set(r.account, c);
     // Due at fetched + ttl: an account whose groups expired while the collector was down (or
     // whose first look-up failed) is asked as soon as the service starts.

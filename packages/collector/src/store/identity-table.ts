@@ -5,7 +5,15 @@ import { readMeta } from './database';
 import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
 import { Interner } from './intern';
-import { changeJson, LOGON_COLUMNS, NO_CLAIMS, readChangeEntry, toEntry, type GroupParses, type LogonRow } from './entry-json';
+import {
+  changeJson,
+  LOGON_COLUMNS,
+  NO_CLAIMS,
+  readChangeEntry,
+  toEntry,
+  type GroupParses,
+  type LogonRow,
+} from './entry-json';
 import { LogonRows } from './logon-rows';
 
 export { writeGroups } from './entry-json';
@@ -65,9 +73,7 @@ export class IdentityTable {
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
     // Rows as arrays (raw): an object of 15 named properties per row was most of the garbage.
-    const page = this.db
-      .prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000`)
-      .raw(true);
+    const page = this.db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000`).raw(true);
     for (let after = ''; ;) {
       const rows = page.all(after) as LogonRow[];
       for (const r of rows) this.remember(toEntry(r, this.interner, groups));
