@@ -7,7 +7,7 @@ import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import { ChangeHub } from '../src/sync/hub';
 import { TableWriter } from '../src/store/table-writer';
-import type { Entry, TableChange } from '../src/identity/entry';
+import { evidenceOf, type Entry, type EvidenceItem, type TableChange } from '../src/identity/entry';
 
 const T = Date.UTC(2026, 11, 1, 9);
 const entry = (ip: string, user: string, over: Partial<Entry> = {}): Omit<Entry, 'revision'> => ({
@@ -219,4 +219,55 @@ test('the table writer publishes what committed, and nothing of a write that fai
   assert.deepEqual(seen, ['UPSERT 198.18.50.20'], 'the rolled-back upsert never reached a subscriber');
   assert.equal(table.get('198.18.50.21'), undefined);
   assert.equal(table.revision, 1);
+});
+
+test("after a restart an entry's evidence is read when first asked for; a rewrite without new evidence keeps it, a refresh adds to it", (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const item = (timeMs: number, rule: string): EvidenceItem => ({
+    kind: 'USER_LOGON',
+    source: 'test',
+    sourceEventId: '4624',
+    reporter: 'dc1',
+    timeMs,
+    user: 'frank',
+    workstation: '',
+    rule,
+  });
+  const chain = (e: Entry | undefined): string[][] => (e ? evidenceOf(e) : []).map((i) => [i.user, i.rule]);
+  const a = d.open();
+  a.db.transaction(() => {
+    a.table.upsert(entry('198.18.50.20', 'frank', { evidence: [item(T, 'logon')] }), 'logon', T);
+    a.table.flush();
+  })();
+  a.db.close();
+
+  // Restarted: the entry is rewritten for its groups before anything read its evidence.
+  const b = d.open();
+  const before = b.table.get('198.18.50.20');
+  assert.ok(before);
+  b.db.transaction(() => {
+    b.table.upsert({ ...before, groups: ['CORP\\Admins'] }, 'groups', T + 500);
+    b.table.flush();
+  })();
+  b.db.close();
+
+  const c = d.open();
+  const e = c.table.get('198.18.50.20');
+  assert.deepEqual(e?.groups, ['CORP\\Admins']);
+  assert.deepEqual(chain(e), [['frank', 'logon']], 'the chain survived the rewrite, as stored');
+  assert.ok(e);
+  c.db.transaction(() => {
+    c.table.refresh(e, T + 1000, true, 'test', item(T + 1000, 'activity'));
+    c.table.flush();
+    c.table.persistEvidence();
+  })();
+  c.db.close();
+
+  const r = d.open();
+  t.after(() => r.db.close());
+  assert.deepEqual(chain(r.table.get('198.18.50.20')), [
+    ['frank', 'logon'],
+    ['frank', 'activity'],
+  ]);
 });

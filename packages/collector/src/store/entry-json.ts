@@ -1,4 +1,4 @@
-import type { Claim, Entry, EvidenceItem } from '../identity/entry';
+import type { Claim, Entry } from '../identity/entry';
 import type { Interner } from './intern';
 
 /**
@@ -27,6 +27,11 @@ export function writeGroups(groups: readonly string[], groupDns: readonly string
  */
 export function changeJson(e: Entry, groups = writeGroups(e.groups, e.groupDns)): string {
   return `{"ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user)},"domain":${JSON.stringify(e.domain)},"workstation":${JSON.stringify(e.workstation)},"groups":${groups},"firstSeenMs":${e.firstSeenMs},"lastSeenMs":${e.lastSeenMs},"source":${JSON.stringify(e.source)},"revision":${e.revision},"shared":${e.shared},"groupsStale":${e.groupsStale},"userSeenMs":${e.userSeenMs},"contested":${e.contested}}`;
+}
+
+/** The `evidence` column of an entry: its chain, or the stored JSON it still holds. */
+export function evidenceJson(e: Pick<Entry, 'evidence'>): string {
+  return typeof e.evidence === 'string' ? e.evidence : JSON.stringify(e.evidence);
 }
 
 /** An entry of the change log (older rows hold the whole entry; newer ones no evidence or claims). */
@@ -82,13 +87,6 @@ export function toEntry(r: LogonRow, i: Interner, groups: GroupParses): Entry {
     g = { groups: i.list(parsed.groups), groupDns: parsed.groupDns && i.list(parsed.groupDns) };
     if (groups.size < 20_000) groups.set(r[4], g);
   }
-  const evidence = JSON.parse(r[11]) as EvidenceItem[];
-  for (const item of evidence) {
-    i.item(item);
-    // Most evidence names the entry's own user and machine: one copy of each, not one per item.
-    if (item.user === user) item.user = user;
-    if (item.workstation === workstation) item.workstation = workstation;
-  }
   return {
     ip: r[0],
     user,
@@ -102,7 +100,8 @@ export function toEntry(r: LogonRow, i: Interner, groups: GroupParses): Entry {
     revision: r[8],
     shared: r[9] === 1,
     groupsStale: r[10] === 1,
-    evidence,
+    // Parsed when first read (evidenceOf): most chains are never read before they are rewritten.
+    evidence: r[11],
     userSeenMs: r[12],
     contested: r[13] === 1,
     // Nearly every row has none: skip the parse.

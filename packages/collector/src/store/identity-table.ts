@@ -2,11 +2,12 @@ import type { Statement } from 'better-sqlite3';
 import { networkContains, type Network } from '@fsso/common';
 import type { Db } from './database';
 import { readMeta } from './database';
-import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
+import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
 import { Interner } from './intern';
 import {
   changeJson,
+  evidenceJson,
   LOGON_COLUMNS,
   NO_CLAIMS,
   readChangeEntry,
@@ -45,8 +46,12 @@ export class IdentityTable {
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
-  /** Addresses per user: one address as itself (most users have one), several as a set. */
-  private readonly byUser = new Map<string, string | Set<string>>();
+  /**
+   * Addresses per user: one address as itself (most users have one), several as a set. Built at
+   * the first `ofUser` (group updates, `fssoctl user`), not at load: a restart with 1 M mappings
+   * spent a sixth of its time on it, and a collector without a directory may never ask.
+   */
+  private byUser: Map<string, string | Set<string>> | undefined;
   private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
@@ -68,7 +73,7 @@ export class IdentityTable {
 
   private loadCache(): void {
     this.cache.clear();
-    this.byUser.clear();
+    this.byUser = undefined;
     this.perDomain.clear();
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
@@ -89,21 +94,26 @@ export class IdentityTable {
     this.countDomain(e.domain, 1);
     if (old && old.user !== e.user) this.unlinkUser(old.user, e.ip);
     this.cache.set(e.ip, e);
-    const have = this.byUser.get(e.user);
-    if (have === undefined) this.byUser.set(e.user, e.ip);
-    else if (typeof have === 'string') {
-      if (have !== e.ip) this.byUser.set(e.user, new Set([have, e.ip]));
-    } else have.add(e.ip);
+    if (this.byUser) linkUser(this.byUser, e);
   }
 
   private unlinkUser(user: string, ip: string): void {
-    const have = this.byUser.get(user);
-    if (have === ip) this.byUser.delete(user);
+    const m = this.byUser;
+    const have = m?.get(user);
+    if (!m || have === undefined) return;
+    if (have === ip) m.delete(user);
     else if (typeof have === 'object') {
       have.delete(ip);
-      if (have.size === 1) this.byUser.set(user, [...have][0] ?? '');
-      else if (have.size === 0) this.byUser.delete(user);
+      if (have.size === 1) m.set(user, [...have][0] ?? '');
+      else if (have.size === 0) m.delete(user);
     }
+  }
+
+  private users(): Map<string, string | Set<string>> {
+    if (this.byUser) return this.byUser;
+    const m = new Map<string, string | Set<string>>();
+    for (const e of this.cache.values()) linkUser(m, e);
+    return (this.byUser = m);
   }
 
   private forget(ip: string): void {
@@ -146,9 +156,10 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const i = this.interner;
-    const evidence = entry.evidence.slice(-EVIDENCE_DEPTH);
+    // Still the stored JSON (an entry rewritten with no new evidence, as for its groups): kept as is.
+    const evidence = typeof entry.evidence === 'string' ? entry.evidence : entry.evidence.slice(-EVIDENCE_DEPTH);
     // Older items came from the entry before, already shared; the newest is the event's own copy.
-    const newest = evidence[evidence.length - 1];
+    const newest = typeof evidence === 'string' ? undefined : evidence[evidence.length - 1];
     if (newest) i.item(newest);
     // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
@@ -200,8 +211,9 @@ export class IdentityTable {
     e.source = this.interner.s(source);
     this.interner.item(item);
     // In place: a refresh is the commonest write of a logon storm, and this array is ours.
-    e.evidence.push(item);
-    if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
+    const chain = evidenceOf(e);
+    chain.push(item);
+    if (chain.length > EVIDENCE_DEPTH) chain.shift();
     this.rows.refresh(e.ip);
     if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
@@ -242,7 +254,7 @@ export class IdentityTable {
     for (const ip of this.evidenceDirty) {
       if (n++ >= max) break;
       const e = this.cache.get(ip);
-      if (e) this.st.evidence.run(JSON.stringify(e.evidence), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
+      if (e) this.st.evidence.run(evidenceJson(e), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
       this.evidenceDirty.delete(ip);
     }
     return this.evidenceDirty.size;
@@ -269,7 +281,7 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    const have = this.byUser.get(user);
+    const have = this.users().get(user);
     return (have === undefined ? [] : typeof have === 'string' ? [have] : [...have])
       .map((ip) => this.cache.get(ip))
       .filter((e): e is Entry => e !== undefined);
@@ -360,4 +372,12 @@ export class IdentityTable {
     );
     return change;
   }
+}
+
+function linkUser(m: Map<string, string | Set<string>>, e: Entry): void {
+  const have = m.get(e.user);
+  if (have === undefined) m.set(e.user, e.ip);
+  else if (typeof have === 'string') {
+    if (have !== e.ip) m.set(e.user, new Set([have, e.ip]));
+  } else have.add(e.ip);
 }

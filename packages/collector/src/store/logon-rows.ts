@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import type { Entry } from '../identity/entry';
+import { evidenceJson } from './entry-json';
 import { writeGroups } from './entry-json';
 import { placeholders, RowBuffer } from './row-buffer';
 
@@ -99,7 +100,7 @@ export class LogonRows {
         e.revision,
         e.shared ? 1 : 0,
         e.groupsStale ? 1 : 0,
-        JSON.stringify(e.evidence),
+        evidenceJson(e),
         e.userSeenMs,
         e.contested ? 1 : 0,
         e.claims.length ? JSON.stringify(e.claims) : '[]',
