@@ -109,6 +109,8 @@ export class Collector {
         limitHits: this.limitHits,
       },
       cfg.identity.domains,
+      // Cached groups are loaded for users with a live entry; the others at their next logon.
+      (user, domain) => table.ofUser(user).some((e) => cfg.identity.domains.same(e.domain, domain)),
     );
     this.groups = groups;
     groups.start();

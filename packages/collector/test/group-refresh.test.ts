@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import ldap from 'ldapjs';
 import type { Clock, Logger } from '@fsso/common';
 import { openDatabase } from '../src/store/database';
-import { GroupService } from '../src/directory/group-service';
+import { GroupService, type IsLive } from '../src/directory/group-service';
 import { IdentityTable } from '../src/store/identity-table';
 import { toIdentity } from '../src/services/convert';
 import type { DirectoryConfig } from '../src/directory/config';
@@ -67,7 +67,7 @@ async function startDirectory(): Promise<{
   return { port: srv.address().port, members, up, searches: () => searches, close: () => Promise.resolve(srv.close()) };
 }
 
-function setup(port: number, dbPath: string, now: { value: number }) {
+function setup(port: number, dbPath: string, now: { value: number }, live?: IsLive) {
   const warnings: Warning[] = [];
   const log = {
     debug: () => undefined,
@@ -99,6 +99,8 @@ function setup(port: number, dbPath: string, now: { value: number }) {
     log,
     (user, _d, groups, stale, dns) => changes.push({ user, groups, stale, dns }),
     { concurrency: 2, queue: 100, negativeTtlMs: FIRST_RETRY, limitHits: {} },
+    undefined,
+    live,
   );
   return {
     g,
@@ -260,6 +262,7 @@ test("an entry's group DNs are stored with it and come back after a restart; DNs
       'logon',
       1,
     );
+    table.flush();
   })();
   db.close();
   const again = new IdentityTable(openDatabase(dbPath, 'normal'));
@@ -284,4 +287,35 @@ test("an entry's group DNs are stored with it and come back after a restart; DNs
     [],
     'misaligned DNs are dropped, never paired with the wrong name',
   );
+});
+
+test("after a restart only accounts with a live entry are loaded and refreshed; another account's cached groups come back from SQLite at its next logon", async (t) => {
+  const d = await startDirectory();
+  t.after(d.close);
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-groups-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'collector.db');
+  const now = { value: Date.UTC(2026, 11, 1, 9) };
+  const s = setup(d.port, dbPath, now);
+  d.members.set('grace', [ENG]);
+  d.members.set('henry', [SALES]);
+  s.g.groupsFor('grace', 'CORP');
+  s.g.groupsFor('henry', 'CORP');
+  await settle(s.g);
+  s.close();
+
+  // Restart with only grace logged on, and the directory down: henry's groups can come only from SQLite.
+  d.up.value = false;
+  const r = setup(d.port, dbPath, now, (user, domain) => user === 'grace' && domain === 'CORP');
+  t.after(r.close);
+  assert.equal(r.g.nextLookupAt('grace', 'CORP'), now.value + TTL, 'grace (logged on) is loaded, due at fetched + ttl');
+  assert.equal(r.g.nextLookupAt('henry', 'CORP'), undefined, 'henry (not logged on) is neither loaded nor asked for');
+  assert.deepEqual(
+    r.g.groupsFor('henry', 'CORP'),
+    { groups: ['CORP\\Sales'], groupDns: [SALES], stale: false },
+    'his last known groups at his next logon, read from SQLite',
+  );
+  assert.equal(r.g.nextLookupAt('henry', 'CORP'), now.value + TTL, 'and from then on refreshed like any other');
+  await settle(r.g);
+  assert.deepEqual(r.changes, [], 'nothing was asked of the directory: both were fresh');
 });

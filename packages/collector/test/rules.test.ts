@@ -6,7 +6,7 @@ import { WorkstationStore } from '../src/store/workstations';
 import { IdentityEngine } from '../src/identity/engine';
 import { DomainNames } from '@fsso/common';
 import { DEFAULT_IDENTITY } from '../src/identity/settings';
-import type { Evidence } from '../src/identity/entry';
+import { evidenceOf, type Evidence } from '../src/identity/entry';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const HOUR = 3600_000;
@@ -73,7 +73,7 @@ test('an evidence chain is kept per entry, and history records who held the addr
   const e = s.table.get('10.0.0.5');
   assert.equal(e?.user, 'bob');
   assert.deepEqual(
-    e?.evidence.map((i) => [i.user, i.sourceEventId, i.rule]),
+    (e ? evidenceOf(e) : []).map((i) => [i.user, i.sourceEventId, i.rule]),
     [['bob', '4624', 'logon']],
   );
   const h = s.table.history.at('10.0.0.5', NOW - 1500);

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import { ChangeHub } from '../src/sync/hub';
 import { TableWriter } from '../src/store/table-writer';
-import type { Entry, TableChange } from '../src/identity/entry';
+import { evidenceOf, type Entry, type EvidenceItem, type TableChange } from '../src/identity/entry';
 
 const T = Date.UTC(2026, 11, 1, 9);
 const entry = (ip: string, user: string, over: Partial<Entry> = {}): Omit<Entry, 'revision'> => ({
@@ -49,6 +49,8 @@ test('every write is a revision, kept in the change log in order; a restart read
     changes.push(a.table.upsert(entry('198.18.50.2', 'bob'), 'logon', T));
     const gone = a.table.delete('198.18.50.1', 'logoff', T);
     if (gone) changes.push(gone);
+    // Rows are collected and written at flush, inside the transaction (TableWriter does this).
+    a.table.flush();
   })();
   assert.deepEqual(
     changes.map((c) => [c.revision, c.op, c.ip, c.reason]),
@@ -93,6 +95,7 @@ test('refreshes move last-seen without a revision and reach SQLite at flush; sha
       'contested',
       T,
     );
+    a.table.flush();
   })();
   const cur = a.table.get('198.18.50.3');
   assert.ok(cur);
@@ -131,6 +134,7 @@ test('per-domain counts follow upserts, replacements and deletes (the quota read
     table.upsert(entry('198.18.50.6', 'a'), 'logon', T);
     table.upsert(entry('198.18.50.7', 'b'), 'logon', T);
     table.upsert(entry('198.18.50.7', 'c', { domain: 'SALES' }), 'replaced', T);
+    table.flush();
   })();
   assert.deepEqual([table.countOf('CORP'), table.countOf('SALES')], [1, 1]);
   db.transaction(() => table.delete('198.18.50.6', 'logoff', T))();
@@ -142,10 +146,14 @@ test('a rolled-back transaction leaves memory as SQLite has it (reloadRevision)'
   t.after(d.cleanup);
   const { db, table } = d.open();
   t.after(() => db.close());
-  db.transaction(() => table.upsert(entry('198.18.50.8', 'dora'), 'logon', T))();
+  db.transaction(() => {
+    table.upsert(entry('198.18.50.8', 'dora'), 'logon', T);
+    table.flush();
+  })();
   assert.throws(() =>
     db.transaction(() => {
       table.upsert(entry('198.18.50.9', 'eve'), 'logon', T);
+      table.flush();
       throw new Error('disk full');
     })(),
   );
@@ -211,4 +219,55 @@ test('the table writer publishes what committed, and nothing of a write that fai
   assert.deepEqual(seen, ['UPSERT 198.18.50.20'], 'the rolled-back upsert never reached a subscriber');
   assert.equal(table.get('198.18.50.21'), undefined);
   assert.equal(table.revision, 1);
+});
+
+test("after a restart an entry's evidence is read when first asked for; a rewrite without new evidence keeps it, a refresh adds to it", (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const item = (timeMs: number, rule: string): EvidenceItem => ({
+    kind: 'USER_LOGON',
+    source: 'test',
+    sourceEventId: '4624',
+    reporter: 'dc1',
+    timeMs,
+    user: 'frank',
+    workstation: '',
+    rule,
+  });
+  const chain = (e: Entry | undefined): string[][] => (e ? evidenceOf(e) : []).map((i) => [i.user, i.rule]);
+  const a = d.open();
+  a.db.transaction(() => {
+    a.table.upsert(entry('198.18.50.20', 'frank', { evidence: [item(T, 'logon')] }), 'logon', T);
+    a.table.flush();
+  })();
+  a.db.close();
+
+  // Restarted: the entry is rewritten for its groups before anything read its evidence.
+  const b = d.open();
+  const before = b.table.get('198.18.50.20');
+  assert.ok(before);
+  b.db.transaction(() => {
+    b.table.upsert({ ...before, groups: ['CORP\\Admins'] }, 'groups', T + 500);
+    b.table.flush();
+  })();
+  b.db.close();
+
+  const c = d.open();
+  const e = c.table.get('198.18.50.20');
+  assert.deepEqual(e?.groups, ['CORP\\Admins']);
+  assert.deepEqual(chain(e), [['frank', 'logon']], 'the chain survived the rewrite, as stored');
+  assert.ok(e);
+  c.db.transaction(() => {
+    c.table.refresh(e, T + 1000, true, 'test', item(T + 1000, 'activity'));
+    c.table.flush();
+    c.table.persistEvidence();
+  })();
+  c.db.close();
+
+  const r = d.open();
+  t.after(() => r.db.close());
+  assert.deepEqual(chain(r.table.get('198.18.50.20')), [
+    ['frank', 'logon'],
+    ['frank', 'activity'],
+  ]);
 });

@@ -12,6 +12,7 @@ import { Shaper, formatNames, getFormat, validateFilters, type AgentEvent, type 
 import { validateIdentity } from '../config';
 import { validateDomains } from '../authority/config';
 import { simulate } from '../simulate/simulator';
+import { evidenceOf } from '../identity/entry';
 import { parseWhen } from './ctl';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -67,7 +68,7 @@ export function simulateCommand(values: Values, files: string[]): number {
           shared: e.shared,
           contested: e.contested,
           lastSeen: new Date(e.lastSeenMs).toISOString(),
-          rule: e.evidence[e.evidence.length - 1]?.rule ?? '',
+          rule: evidenceOf(e).at(-1)?.rule ?? '',
         })),
       })}\n`,
     );
@@ -87,7 +88,7 @@ export function simulateCommand(values: Values, files: string[]): number {
           e.shared ? '(shared)' : e.contested ? '(contested)' : formatAccount(e.user, e.domain),
           e.workstation || '-',
           formatTime(e.lastSeenMs),
-          e.evidence[e.evidence.length - 1]?.rule ?? '',
+          evidenceOf(e).at(-1)?.rule ?? '',
         ]),
       )}\n`,
     );

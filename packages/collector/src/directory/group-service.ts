@@ -40,6 +40,9 @@ const NO_LIMITS: LookupLimits = { concurrency: 4, queue: 10_000, negativeTtlMs: 
 /** Failed accounts remembered at most; the oldest is forgotten (and may be asked again) past it. */
 const MAX_NEGATIVE = 100_000;
 
+/** Whether an account (its directory's domain and user) has a live entry in the table. */
+export type IsLive = (user: string, domain: string) => boolean;
+
 /** Called when an account's groups (or their staleness) changed. */
 export type GroupsChanged = (
   user: string,
@@ -68,7 +71,7 @@ export class GroupService implements GroupLookup {
   private readonly retryAt = new Map<string, { atMs: number; failures: number }>();
   private readonly due: DueQueue;
   private readonly dirs: LdapDirectory[];
-  private readonly st: { save: Statement; all: Statement };
+  private readonly st: { save: Statement; all: Statement; one: Statement };
   private readonly filter: ((g: DirectoryGroup) => boolean) | undefined;
   readonly counters = { lookups: 0, failures: 0, dropped: 0, logonRefreshes: 0 };
   /** Set by the metrics: each finished LDAP look-up's duration and outcome. */
@@ -83,6 +86,8 @@ export class GroupService implements GroupLookup {
     private readonly changed: GroupsChanged,
     private readonly limits: LookupLimits = NO_LIMITS,
     private readonly names: DomainNames = DomainNames.NONE,
+    /** Accounts loaded (and refreshed) at start: those with a live entry; the others are read at their next logon. @default every account */
+    live: IsLive = () => true,
   ) {
     this.dirs = directories.map((d) => new LdapDirectory(d));
     this.due = new DueQueue(
@@ -94,17 +99,13 @@ export class GroupService implements GroupLookup {
         'INSERT INTO group_cache (account, groups, fetched_ms) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET groups = excluded.groups, fetched_ms = excluded.fetched_ms',
       ),
       all: db.prepare('SELECT account, groups, fetched_ms FROM group_cache'),
+      one: db.prepare('SELECT account, groups, fetched_ms FROM group_cache WHERE account = ?'),
     };
-    for (const r of this.st.all.all() as { account: string; groups: string; fetched_ms: number }[]) {
-      this.cache.set(r.account, {
-        groups: readGroups(r.groups),
-        fetchedMs: r.fetched_ms,
-        stale: r.fetched_ms === 0,
-        unconfirmed: true,
-      });
-      // Due at fetched + ttl: an account whose groups expired while the collector was down (or
-      // whose first look-up failed) is asked as soon as the service starts.
-      this.due.set(r.account, r.fetched_ms + settings.ttlMs);
+    // Only accounts someone is logged on as: the cache keeps every account ever seen, and parsing
+    // (and refreshing) all of them held a restart up for users who are not there.
+    for (const r of this.st.all.all() as StoredGroups[]) {
+      const [domain = '', user = ''] = splitKey(r.account);
+      if (live(user, domain)) this.load(r);
     }
     const wanted = settings.filter.map((g) => parseGroupName(g, names));
     this.filter = wanted.length
@@ -123,7 +124,7 @@ export class GroupService implements GroupLookup {
     const dir = this.directoryFor(domain);
     if (!dir) return { groups: [], groupDns: [], stale: false };
     const key = accountKey(dir.cfg.domain, user);
-    const c = this.cache.get(key);
+    const c = this.cache.get(key) ?? this.loadStored(key);
     // groupsFor runs for each new entry, i.e. at a logon: groups older than refreshAge are asked
     // again in the background (the entry gets the cached ones now, and the answer when it comes).
     const age = c ? this.clock.now() - c.fetchedMs : Infinity;
@@ -132,6 +133,26 @@ export class GroupService implements GroupLookup {
     if (!c) return { groups: [], groupDns: [], stale: false };
     const shown = this.shown(c.groups);
     return { groups: shown.map((g) => g.name), groupDns: shown.map((g) => g.dn), stale: c.stale };
+  }
+
+  /** An account not loaded at start (nobody was logged on as it): its row, if it has one. */
+  private loadStored(key: string): Cached | undefined {
+    const r = this.st.one.get(key) as StoredGroups | undefined;
+    return r && this.load(r);
+  }
+
+  private load(r: StoredGroups): Cached {
+    const c: Cached = {
+      groups: readGroups(r.groups),
+      fetchedMs: r.fetched_ms,
+      stale: r.fetched_ms === 0,
+      unconfirmed: true,
+    };
+    this.cache.set(r.account, c);
+    // Due at fetched + ttl: an account whose groups expired while the collector was down (or
+    // whose first look-up failed) is asked as soon as the service starts.
+    this.due.set(r.account, r.fetched_ms + this.settings.ttlMs);
+    return c;
   }
 
   /** Looks up every account due by now (the timer does this by itself once started). */
@@ -280,6 +301,12 @@ export class GroupService implements GroupLookup {
     if (this.dirs.length === 1 && domain === '') return this.dirs[0];
     return this.dirs.find((d) => this.names.same(d.cfg.domain, domain) || this.names.same(d.cfg.dnsDomain, domain));
   }
+}
+
+interface StoredGroups {
+  account: string;
+  groups: string;
+  fetched_ms: number;
 }
 
 const accountKey = (domain: string, user: string): string => `${domain}\\${user.toLowerCase()}`;

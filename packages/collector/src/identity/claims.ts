@@ -1,4 +1,4 @@
-import type { Claim, Entry } from './entry';
+import { evidenceOf, type Claim, type Entry } from './entry';
 
 /** Claims kept per address: enough to explain a contest or a shared host, bounded whatever agents send. */
 const MAX_CLAIMS = 16;
@@ -8,7 +8,7 @@ export function holderClaim(e: Entry): Claim {
   return {
     user: e.user,
     domain: e.domain,
-    reporter: e.evidence[e.evidence.length - 1]?.reporter ?? '',
+    reporter: evidenceOf(e).at(-1)?.reporter ?? '',
     timeMs: Math.max(e.userSeenMs, e.firstSeenMs),
   };
 }

@@ -1,7 +1,7 @@
 import type { DomainNames, Logger } from '@fsso/common';
 import type { IdentityTable } from '../store/identity-table';
 import type { WorkstationStore } from '../store/workstations';
-import type { Claim, Entry, Evidence, EvidenceItem, TableChange } from './entry';
+import { evidenceOf, type Claim, type Entry, type Evidence, type EvidenceItem, type TableChange } from './entry';
 import { SharedDetector } from './shared';
 import type { IdentitySettings } from './settings';
 import { FULL_AUTHORITY, mayAffect, type Authority } from '../authority/authority';
@@ -177,7 +177,7 @@ export class IdentityEngine {
             ...cur,
             workstation: name,
             lastSeenMs: Math.max(cur.lastSeenMs, t),
-            evidence: [...cur.evidence, item(c, rule)],
+            evidence: [...evidenceOf(cur), item(c, rule)],
           },
           rule,
         );
@@ -275,7 +275,7 @@ export class IdentityEngine {
           shared: true,
           workstation,
           claims: members.items,
-          evidence: [...(cur?.evidence ?? []), it],
+          evidence: [...(cur ? evidenceOf(cur) : []), it],
         },
         'shared',
       );
@@ -290,7 +290,7 @@ export class IdentityEngine {
             workstation,
             lastSeenMs: Math.max(cur.lastSeenMs, t),
             userSeenMs: Math.max(cur.userSeenMs, t),
-            evidence: [...cur.evidence, it],
+            evidence: [...evidenceOf(cur), it],
           },
           rule,
         );
@@ -369,7 +369,7 @@ export class IdentityEngine {
         contested: true,
         claims,
         lastSeenMs: Math.max(cur.lastSeenMs, c.t),
-        evidence: [...cur.evidence, it],
+        evidence: [...evidenceOf(cur), it],
       },
       'contested',
     );

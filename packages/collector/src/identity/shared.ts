@@ -34,11 +34,14 @@ export class SharedDetector {
     const threshold = this.s.sharedThreshold;
     const wasShared = this.shared.get(ip);
     const map = wasShared ? this.shared : this.recent;
-    const seen = wasShared ?? this.recent.get(ip) ?? { who: [], t: [] };
+    const have = wasShared ?? this.recent.get(ip);
+    // Lists of one to start with: an empty [] grown by push() reserves 17 slots, ~300 bytes per
+    // address for the two lists (bench/README.md, "collector-rss"), and most addresses see one user.
+    const seen = have ?? { who: [who], t: [t] };
     // Re-inserting keeps each map in least-recently-seen order, for the eviction below.
     map.delete(ip);
     map.set(ip, seen);
-    const i = seen.who.indexOf(who);
+    const i = have ? seen.who.indexOf(who) : 0;
     if (i >= 0) seen.t[i] = Math.max(seen.t[i] ?? t, t);
     else if (seen.who.length < threshold) {
       seen.who.push(who);

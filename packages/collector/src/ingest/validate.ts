@@ -14,6 +14,10 @@ export interface ValidEvent extends NormalisedEvent {
 }
 
 const MAX_FIELD = 256;
+/** Checked per event: constants, so no array is built per event. */
+const BOUNDED = ['user', 'domain', 'ip', 'workstation', 'mac', 'source', 'sourceEventId', 'reporter'] as const;
+const PRINTABLE = ['user', 'domain', 'workstation', 'source', 'sourceEventId', 'reporter'] as const;
+const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
 
 /** Domain names: letters, digits, '.', '-', '_', spaces; never '\\', '@' or '/'. */
 const DOMAIN = /^[A-Za-z0-9][A-Za-z0-9._ -]*$/;
@@ -32,8 +36,8 @@ export function validateEvent(
   names: DomainNames = DomainNames.NONE,
 ): ValidEvent | string {
   if (!Number.isSafeInteger(e.seq) || e.seq <= 0) return `seq ${e.seq} is not a positive integer`;
-  if (!(EVENT_KINDS as readonly string[]).includes(e.kind)) return `kind ${String(e.kind)} is unknown`;
-  for (const f of ['user', 'domain', 'ip', 'workstation', 'mac', 'source', 'sourceEventId', 'reporter'] as const) {
+  if (!KINDS.has(e.kind)) return `kind ${String(e.kind)} is unknown`;
+  for (const f of BOUNDED) {
     if (e[f].length > MAX_FIELD) return `${f} is longer than ${MAX_FIELD} characters`;
   }
   let ip = '';
@@ -43,7 +47,7 @@ export function validateEvent(
     ip = n;
   }
   if (!Number.isFinite(e.eventTimeMs) || e.eventTimeMs <= 0) return 'eventTimeMs is missing';
-  for (const f of ['user', 'domain', 'workstation', 'source', 'sourceEventId', 'reporter'] as const) {
+  for (const f of PRINTABLE) {
     if (/[\x00-\x1f\x7f-\x9f]/.test(e[f])) return `${f} contains control characters`;
   }
   const account = parseAccountName(e.user);

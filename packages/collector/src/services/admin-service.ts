@@ -15,6 +15,7 @@ import type { Ingestor } from '../ingest/ingestor';
 import type { ChangeHub } from '../sync/hub';
 import type { AgentRegistry } from '../agents/registry';
 import { toHistoryItem, toIdentity } from './convert';
+import { evidenceOf } from '../identity/entry';
 import { parseRequestIp } from './identity-service';
 import { unary } from './status';
 import type { StreamCounter } from './limits';
@@ -118,7 +119,7 @@ export function adminService(d: AdminDeps): AdminServiceHandlers {
       const e = d.table.get(ip);
       if (!e)
         throw new NotFoundError(`no user is known at ${ip}; 'fssoctl who ${ip} --at TIME' shows who had it before`);
-      return { identity: toIdentity(e), evidence: e.evidence, claims: e.claims };
+      return { identity: toIdentity(e), evidence: evidenceOf(e), claims: e.claims };
     }),
 
     GetLogonAt: unary((req) => {

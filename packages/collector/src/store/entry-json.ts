@@ -1,4 +1,4 @@
-import type { Claim, Entry, EvidenceItem } from '../identity/entry';
+import type { Claim, Entry } from '../identity/entry';
 import type { Interner } from './intern';
 
 /**
@@ -29,6 +29,11 @@ export function changeJson(e: Entry, groups = writeGroups(e.groups, e.groupDns))
   return `{"ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user)},"domain":${JSON.stringify(e.domain)},"workstation":${JSON.stringify(e.workstation)},"groups":${groups},"firstSeenMs":${e.firstSeenMs},"lastSeenMs":${e.lastSeenMs},"source":${JSON.stringify(e.source)},"revision":${e.revision},"shared":${e.shared},"groupsStale":${e.groupsStale},"userSeenMs":${e.userSeenMs},"contested":${e.contested}}`;
 }
 
+/** The `evidence` column of an entry: its chain, or the stored JSON it still holds. */
+export function evidenceJson(e: Pick<Entry, 'evidence'>): string {
+  return typeof e.evidence === 'string' ? e.evidence : JSON.stringify(e.evidence);
+}
+
 /** An entry of the change log (older rows hold the whole entry; newer ones no evidence or claims). */
 export function readChangeEntry(json: string): Entry {
   const raw = JSON.parse(json) as Omit<Entry, 'groups' | 'groupDns'> & { groups: unknown[]; groupDns?: string[] };
@@ -37,54 +42,69 @@ export function readChangeEntry(json: string): Entry {
   return { ...raw, ...g, evidence: raw.evidence ?? [], claims: raw.claims ?? [] };
 }
 
-export interface LogonRow {
-  ip: string;
-  user: string;
-  domain: string;
-  workstation: string;
-  groups: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  source: string;
-  revision: number;
-  shared: number;
-  groups_stale: number;
-  evidence: string;
-  user_seen_ms: number;
-  contested: number;
-  claims: string;
-}
+/**
+ * The one empty claim list entries share: nearly every entry has none, and a fresh `[]` each was
+ * 32 bytes per mapping. Claim lists are replaced, never changed in place (ClaimList copies).
+ */
+export const NO_CLAIMS: Claim[] = [];
+
+/** The columns of `logons` a load reads, in the order of `LogonRow`. */
+export const LOGON_COLUMNS =
+  'ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims';
+
+/**
+ * A row of `logons` as better-sqlite3's `raw()` gives it: an array, in `LOGON_COLUMNS` order. An
+ * object per row (15 named properties) was most of the allocation of a restart.
+ */
+export type LogonRow = [
+  ip: string,
+  user: string,
+  domain: string,
+  workstation: string,
+  groups: string,
+  firstSeenMs: number,
+  lastSeenMs: number,
+  source: string,
+  revision: number,
+  shared: number,
+  groupsStale: number,
+  evidence: string,
+  userSeenMs: number,
+  contested: number,
+  claims: string,
+];
 
 /** Parsed group columns by their text: rows of users in the same groups share one parse. */
 export type GroupParses = Map<string, ReturnType<typeof readGroups>>;
 
 /** A row of `logons` as an entry, its repeated values shared through `i`. */
 export function toEntry(r: LogonRow, i: Interner, groups: GroupParses): Entry {
-  let g = groups.get(r.groups);
+  const user = r[1];
+  const workstation = r[3];
+  let g = groups.get(r[4]);
   if (!g) {
-    const parsed = readGroups(r.groups);
+    const parsed = readGroups(r[4]);
     g = { groups: i.list(parsed.groups), groupDns: parsed.groupDns && i.list(parsed.groupDns) };
-    if (groups.size < 20_000) groups.set(r.groups, g);
+    if (groups.size < 20_000) groups.set(r[4], g);
   }
-  const evidence = JSON.parse(r.evidence) as EvidenceItem[];
-  for (const item of evidence) i.item(item);
   return {
-    ip: r.ip,
-    user: r.user,
-    domain: i.s(r.domain),
-    workstation: r.workstation,
+    ip: r[0],
+    user,
+    domain: i.s(r[2]),
+    workstation,
     groups: g.groups,
     groupDns: g.groupDns,
-    firstSeenMs: r.first_seen_ms,
-    lastSeenMs: r.last_seen_ms,
-    source: i.s(r.source),
-    revision: r.revision,
-    shared: r.shared === 1,
-    groupsStale: r.groups_stale === 1,
-    evidence,
-    userSeenMs: r.user_seen_ms,
-    contested: r.contested === 1,
+    firstSeenMs: r[5],
+    lastSeenMs: r[6],
+    source: i.s(r[7]),
+    revision: r[8],
+    shared: r[9] === 1,
+    groupsStale: r[10] === 1,
+    // Parsed when first read (evidenceOf): most chains are never read before they are rewritten.
+    evidence: r[11],
+    userSeenMs: r[12],
+    contested: r[13] === 1,
     // Nearly every row has none: skip the parse.
-    claims: r.claims === '[]' ? [] : (JSON.parse(r.claims) as Claim[]),
+    claims: r[14] === '[]' ? NO_CLAIMS : (JSON.parse(r[14]) as Claim[]),
   };
 }

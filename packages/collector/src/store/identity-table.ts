@@ -2,11 +2,20 @@ import type { Statement } from 'better-sqlite3';
 import { networkContains, type Network } from '@fsso/common';
 import type { Db } from './database';
 import { readMeta } from './database';
-import type { Claim, Entry, EvidenceItem, TableChange } from '../identity/entry';
+import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
 import { Interner } from './intern';
-import { changeJson, readChangeEntry, toEntry, writeGroups, type GroupParses, type LogonRow } from './entry-json';
-import { placeholders, RowBuffer } from './row-buffer';
+import {
+  changeJson,
+  evidenceJson,
+  LOGON_COLUMNS,
+  NO_CLAIMS,
+  readChangeEntry,
+  toEntry,
+  type GroupParses,
+  type LogonRow,
+} from './entry-json';
+import { LogonRows } from './logon-rows';
 
 export { writeGroups } from './entry-json';
 
@@ -24,25 +33,28 @@ export interface LogonFilter {
  * revision and a row in `changes`; callers run writes inside a transaction.
  *
  * Reads come from an in-memory copy (the table is small: one row per active address), so the hot
- * path of ingest does no SELECT; SQLite is written through. Last-seen refreshes, the commonest
- * write by far, are collected and written once per batch by `flush()`.
+ * path of ingest does no SELECT; SQLite is written through, once per transaction: rows, refreshes
+ * (the commonest write by far) and change rows are collected and written by `flush()`.
  */
 export class IdentityTable {
   readonly tableId: string;
   private rev: number;
   /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
   private revWritten: number;
-  private readonly st: Record<'upsert' | 'evidence' | 'del' | 'change' | 'setRev', Statement>;
-  /** Last-seen refreshes, written per batch with multi-row UPDATEs (one per 64 addresses). */
-  private readonly refreshes: RowBuffer;
+  private readonly st: Record<'evidence' | 'setRev', Statement>;
+  /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
+  private readonly rows: LogonRows;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
-  /** Addresses per user: one address as itself (most users have one), several as a set. */
-  private readonly byUser = new Map<string, string | Set<string>>();
+  /**
+   * Addresses per user: one address as itself (most users have one), several as a set. Built at
+   * the first `ofUser` (group updates, `fssoctl user`), not at load: a restart with 1 M mappings
+   * spent a sixth of its time on it, and a collector without a directory may never ask.
+   */
+  private byUser: Map<string, string | Set<string>> | undefined;
   private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
-  private readonly dirty = new Set<string>();
   /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
   private readonly evidenceDirty = new Set<string>();
 
@@ -51,41 +63,28 @@ export class IdentityTable {
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.st = {
-      upsert:
-        db.prepare(`INSERT INTO logons (ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
-          groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
-          source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
-          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`),
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
-      del: db.prepare('DELETE FROM logons WHERE ip = ?'),
-      change: db.prepare('INSERT INTO changes (revision, op, ip, entry, reason, at_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
     };
-    this.refreshes = new RowBuffer(
-      db,
-      (n) =>
-        `WITH v (ip, l, u, s) AS (VALUES ${placeholders(n, 4)}) UPDATE logons SET last_seen_ms = v.l, user_seen_ms = v.u, source = v.s FROM v WHERE logons.ip = v.ip`,
-    );
+    this.rows = new LogonRows(db);
     this.history = new HistoryLog(db);
     this.loadCache();
   }
 
   private loadCache(): void {
     this.cache.clear();
-    this.byUser.clear();
+    this.byUser = undefined;
     this.perDomain.clear();
-    this.dirty.clear();
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
-    const page = this.db.prepare('SELECT * FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000');
+    // Rows as arrays (raw): an object of 15 named properties per row was most of the garbage.
+    const page = this.db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000`).raw(true);
     for (let after = ''; ;) {
       const rows = page.all(after) as LogonRow[];
       for (const r of rows) this.remember(toEntry(r, this.interner, groups));
       const last = rows[rows.length - 1];
       if (!last || rows.length < 5000) break;
-      after = last.ip;
+      after = last[0];
     }
   }
 
@@ -95,21 +94,26 @@ export class IdentityTable {
     this.countDomain(e.domain, 1);
     if (old && old.user !== e.user) this.unlinkUser(old.user, e.ip);
     this.cache.set(e.ip, e);
-    const have = this.byUser.get(e.user);
-    if (have === undefined) this.byUser.set(e.user, e.ip);
-    else if (typeof have === 'string') {
-      if (have !== e.ip) this.byUser.set(e.user, new Set([have, e.ip]));
-    } else have.add(e.ip);
+    if (this.byUser) linkUser(this.byUser, e);
   }
 
   private unlinkUser(user: string, ip: string): void {
-    const have = this.byUser.get(user);
-    if (have === ip) this.byUser.delete(user);
+    const m = this.byUser;
+    const have = m?.get(user);
+    if (!m || have === undefined) return;
+    if (have === ip) m.delete(user);
     else if (typeof have === 'object') {
       have.delete(ip);
-      if (have.size === 1) this.byUser.set(user, [...have][0] ?? '');
-      else if (have.size === 0) this.byUser.delete(user);
+      if (have.size === 1) m.set(user, [...have][0] ?? '');
+      else if (have.size === 0) m.delete(user);
     }
+  }
+
+  private users(): Map<string, string | Set<string>> {
+    if (this.byUser) return this.byUser;
+    const m = new Map<string, string | Set<string>>();
+    for (const e of this.cache.values()) linkUser(m, e);
+    return (this.byUser = m);
   }
 
   private forget(ip: string): void {
@@ -117,7 +121,6 @@ export class IdentityTable {
     if (!old) return;
     this.countDomain(old.domain, -1);
     this.cache.delete(ip);
-    this.dirty.delete(ip);
     this.evidenceDirty.delete(ip);
     this.unlinkUser(old.user, ip);
   }
@@ -153,38 +156,34 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const i = this.interner;
-    const evidence = entry.evidence.slice(-EVIDENCE_DEPTH);
+    // Still the stored JSON (an entry rewritten with no new evidence, as for its groups): kept as is.
+    const evidence = typeof entry.evidence === 'string' ? entry.evidence : entry.evidence.slice(-EVIDENCE_DEPTH);
     // Older items came from the entry before, already shared; the newest is the event's own copy.
-    const newest = evidence[evidence.length - 1];
+    const newest = typeof evidence === 'string' ? undefined : evidence[evidence.length - 1];
     if (newest) i.item(newest);
+    // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
+    // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
-      ...entry,
+      ip: entry.ip,
+      user: entry.user,
       domain: i.s(entry.domain),
-      source: i.s(entry.source),
+      workstation: entry.workstation,
       groups: i.list(entry.groups),
       groupDns: entry.groupDns && i.list(entry.groupDns),
+      firstSeenMs: entry.firstSeenMs,
+      lastSeenMs: entry.lastSeenMs,
+      source: i.s(entry.source),
+      revision,
+      shared: entry.shared,
+      groupsStale: entry.groupsStale,
       evidence,
-      revision,
+      userSeenMs: entry.userSeenMs,
+      contested: entry.contested,
+      claims: entry.claims.length ? entry.claims : NO_CLAIMS,
     };
-    const groups = writeGroups(full.groups, full.groupDns);
-    this.st.upsert.run(
-      full.ip,
-      full.user,
-      full.domain,
-      full.workstation,
-      groups,
-      full.firstSeenMs,
-      full.lastSeenMs,
-      full.source,
-      revision,
-      full.shared ? 1 : 0,
-      full.groupsStale ? 1 : 0,
-      JSON.stringify(full.evidence),
-      full.userSeenMs,
-      full.contested ? 1 : 0,
-      full.claims.length ? JSON.stringify(full.claims) : '[]',
-    );
-    this.dirty.delete(full.ip);
+    const groups = this.rows.groups(full);
+    // Written at flush with the transaction's other rows, evidence and claims included.
+    this.rows.upsert(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
     if (
@@ -212,10 +211,11 @@ export class IdentityTable {
     e.source = this.interner.s(source);
     this.interner.item(item);
     // In place: a refresh is the commonest write of a logon storm, and this array is ours.
-    e.evidence.push(item);
-    if (e.evidence.length > EVIDENCE_DEPTH) e.evidence.shift();
-    this.dirty.add(e.ip);
-    this.evidenceDirty.add(e.ip);
+    const chain = evidenceOf(e);
+    chain.push(item);
+    if (chain.length > EVIDENCE_DEPTH) chain.shift();
+    this.rows.refresh(e.ip);
+    if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
 
   /**
@@ -226,20 +226,16 @@ export class IdentityTable {
     const e = this.cache.get(current.ip);
     if (!e) return;
     e.claims = claims;
-    this.evidenceDirty.add(e.ip);
+    if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
 
   /**
-   * Writes what the transaction collected: the refreshes since the last flush and the revision.
-   * Call inside the transaction; TableWriter does at the end of every write.
+   * Writes what the transaction collected: rows, refreshes, change and history rows since the
+   * last flush, and the revision. Call inside the transaction; TableWriter does at the end of every write.
    */
   flush(): void {
-    for (const ip of this.dirty) {
-      const e = this.cache.get(ip);
-      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
-    }
-    this.refreshes.flush();
-    this.dirty.clear();
+    this.rows.flush((ip) => this.cache.get(ip));
+    this.history.flush();
     if (this.revWritten !== this.rev) {
       this.st.setRev.run(String(this.rev));
       this.revWritten = this.rev;
@@ -253,11 +249,12 @@ export class IdentityTable {
    * returns how many are left, so the sweep can write them in slices.
    */
   persistEvidence(max = Infinity): number {
+    this.flush();
     let n = 0;
     for (const ip of this.evidenceDirty) {
       if (n++ >= max) break;
       const e = this.cache.get(ip);
-      if (e) this.st.evidence.run(JSON.stringify(e.evidence), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
+      if (e) this.st.evidence.run(evidenceJson(e), e.claims.length ? JSON.stringify(e.claims) : '[]', ip);
       this.evidenceDirty.delete(ip);
     }
     return this.evidenceDirty.size;
@@ -266,7 +263,7 @@ export class IdentityTable {
   delete(ip: string, reason: string, atMs: number, evidenceTimeMs = atMs): TableChange | undefined {
     const gone = this.get(ip);
     if (!gone) return undefined;
-    this.st.del.run(ip);
+    this.rows.delete(ip);
     this.forget(ip);
     this.history.close(ip, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
@@ -284,7 +281,7 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    const have = this.byUser.get(user);
+    const have = this.users().get(user);
     return (have === undefined ? [] : typeof have === 'string' ? [have] : [...have])
       .map((ip) => this.cache.get(ip))
       .filter((e): e is Entry => e !== undefined);
@@ -342,7 +339,8 @@ export class IdentityTable {
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
   reloadRevision(): void {
-    this.refreshes.discard();
+    this.rows.discard();
+    this.history.discard();
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.loadCache();
@@ -364,7 +362,7 @@ export class IdentityTable {
   }
 
   private record(change: TableChange, groups?: string): TableChange {
-    this.st.change.run(
+    this.rows.change(
       change.revision,
       change.op,
       change.ip,
@@ -374,4 +372,12 @@ export class IdentityTable {
     );
     return change;
   }
+}
+
+function linkUser(m: Map<string, string | Set<string>>, e: Entry): void {
+  const have = m.get(e.user);
+  if (have === undefined) m.set(e.user, e.ip);
+  else if (typeof have === 'string') {
+    if (have !== e.ip) m.set(e.user, new Set([have, e.ip]));
+  } else have.add(e.ip);
 }
