@@ -71,6 +71,7 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
         },
       ],
       ntlm: { enabled: true, command: member.helperCommand, helpers: 2, groupWait: '3s', exchangeTimeout: '3s' },
+      metrics: { listen: '127.0.0.1:0' },
     },
   });
   t.after(() => collector.daemon.stop());
@@ -342,4 +343,16 @@ test('NTLM and Negotiate through fsso-fw proxy and the collector', { timeout: 24
       );
     },
   );
+
+  await t.test('Prometheus counts the same exchanges as fssoctl stats', async () => {
+    const line = await collector.daemon.waitFor((l) => l.message === 'metrics listening');
+    const text = await (await fetch(`http://${String(line['address'])}/metrics`)).text();
+    const stats = await ntlmStats();
+    for (const counter of ['succeeded', 'failed', 'replayed', 'helperRestarts']) {
+      const m = new RegExp(`^fsso_collector_proxy_auth_total\\{counter="${counter}"\\} (\\d+)$`, 'm').exec(text);
+      assert.ok(m, `${counter} in the scrape`);
+      assert.equal(Number(m[1]), stats[counter], counter);
+    }
+    assert.ok((stats['succeeded'] ?? 0) > 50, 'the exchanges of this run');
+  });
 });

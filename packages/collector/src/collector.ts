@@ -276,6 +276,7 @@ export class Collector {
         ldap: () => groups.counters,
         limitHits: () => this.limitHits,
         denied: () => this.denied.count,
+        proxyAuth: proxyAuth ? () => proxyAuth.counters : undefined,
       });
       ingestor.onOutcomes = metrics.onOutcomes;
       groups.onLookup = metrics.onLookup;

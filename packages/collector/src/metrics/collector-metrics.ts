@@ -23,6 +23,8 @@ export interface CollectorView {
   ldap: () => { lookups: number; failures: number; dropped: number };
   limitHits: () => Readonly<Record<string, number>>;
   denied: () => number;
+  /** Proxy authentication counters (`ntlm` in stats: exchanges, succeeded, failed, replayed, …); {} when off. */
+  proxyAuth?: () => Readonly<Record<string, number>>;
 }
 
 /**
@@ -47,6 +49,7 @@ export const COLLECTOR_METRICS = [
   'fsso_collector_ldap_queue_dropped_total',
   'fsso_collector_limit_hits_total',
   'fsso_collector_denied_calls_total',
+  'fsso_collector_proxy_auth_total',
 ] as const;
 
 const STATES = ['STARTING', 'RUNNING', 'DRAINING', 'STOPPED'] as const;
@@ -96,6 +99,13 @@ export class CollectorMetrics {
     );
     gauge(r, 'fsso_collector_state', 'The daemon state: 1 for the current one', ['state'], () =>
       STATES.map((s) => [{ state: s }, view.state() === s ? 1 : 0]),
+    );
+    mirror(
+      r,
+      'fsso_collector_proxy_auth_total',
+      'NTLM/Negotiate proxy authentication, by counter (exchanges, succeeded, failed, replayed, expired, outOfAuthority, busy, helperErrors, helpersStarted, helperRestarts); none while ntlm is off',
+      ['counter'],
+      () => Object.entries(view.proxyAuth?.() ?? {}).map(([counter, v]) => [{ counter }, v] as const),
     );
     mirror(r, 'fsso_collector_changes_published_total', 'Table changes pushed to Sync subscribers', [], () => [
       [{}, view.changesPublished()],
