@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import {
   MetricsEndpoint,
   PLAINTEXT_WARNING,
@@ -7,7 +7,6 @@ import {
   normaliseThumbprint,
   warnIfReadableByOthers,
   addHealthAndReflection,
-  loadFsso,
   serverCredentials,
   systemClock,
   type Clock,
@@ -29,15 +28,12 @@ import { Verifier } from './identity/verifier';
 import { applyGroups } from './directory/apply-groups';
 import { ChangeHub } from './sync/hub';
 import { AgentRegistry } from './agents/registry';
-import { agentService } from './services/agent-service';
-import { identityService } from './services/identity-service';
-import { adminService } from './services/admin-service';
-import { ConnectionCallers, guard } from './services/guard';
+import { ConnectionCallers } from './services/guard';
 import { StreamCounter } from './services/limits';
 import { streamQuota } from './services/stream-quota';
-import { countOversizeMessages } from './services/oversize';
 import { SyncBudget } from './services/sync-sender';
 import { ConnectionGate } from './server/connection-gate';
+import { addServices, createGrpcServer } from './server/services';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
 import { EvidenceWriter } from './store/evidence-writer';
@@ -148,17 +144,7 @@ export class Collector {
     const collectorId = readMeta(db, 'table_id') ?? randomUUID();
     const startedMs = this.clock.now();
 
-    const { proto } = loadFsso();
-    const server = new grpc.Server({
-      'grpc.max_receive_message_length': cfg.limits.maxMessageBytes,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-      // Authenticated connections that make no call for this long are closed (streams keep theirs open).
-      'grpc.max_connection_idle_ms': cfg.limits.idleTimeoutMs,
-      interceptors: [countOversizeMessages(this.limitHits, this.log, cfg.limits.maxMessageBytes)],
-    });
+    const server = createGrpcServer(cfg.limits, this.limitHits, this.log);
     const streams = new StreamCounter(cfg.limits);
     const quota = streamQuota(streams, this.limitHits, this.log);
     const callers = new ConnectionCallers();
@@ -181,18 +167,10 @@ export class Collector {
     this.proxyAuth = proxyAuth;
     // Health and reflection name only what is served: ProxyAuthService only with ntlm.enabled.
     this.served = Object.values(SERVICE_NAMES).filter((n) => n !== SERVICE_NAMES.proxyAuth || proxyAuth);
-    const g = {
-      connections: callers,
-      insecure: cfg.insecure === true,
-      pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),
-      log: this.log,
-      denied: this.denied,
-    };
-    server.addService(
-      proto.fsso.v1.AgentService.service,
-      guard(
-        SERVICE_NAMES.agent,
-        agentService({
+    addServices(
+      server,
+      {
+        agent: {
           agents,
           ingestor,
           storage: new StorageHealth(cfg.database, this.log),
@@ -205,16 +183,8 @@ export class Collector {
           quota,
           limitHits: this.limitHits,
           denied: this.denied,
-        }),
-        ['agent'],
-        g,
-      ),
-    );
-    server.addService(
-      proto.fsso.v1.IdentityService.service,
-      guard(
-        SERVICE_NAMES.identity,
-        identityService({
+        },
+        identity: {
           table,
           hub: this.hub,
           onDemand,
@@ -222,24 +192,8 @@ export class Collector {
           quota,
           limitHits: this.limitHits,
           budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes),
-        }),
-        // A proxy reads the table as a firewall does: known addresses pass without a challenge.
-        ['firewall', 'admin', 'proxy'],
-        g,
-      ),
-    );
-    if (proxyAuth) {
-      server.addService(
-        proto.fsso.v1.ProxyAuthService.service,
-        guard(SERVICE_NAMES.proxyAuth, proxyAuth.handlers, ['proxy'], g),
-      );
-      proxyAuth.start();
-    }
-    server.addService(
-      proto.fsso.v1.AdminService.service,
-      guard(
-        SERVICE_NAMES.admin,
-        adminService({
+        },
+        admin: {
           table,
           agents,
           ingestor,
@@ -256,11 +210,18 @@ export class Collector {
           names: cfg.identity.domains,
           agentRetentionMs: cfg.agentRetentionMs,
           ntlm: proxyAuth ? () => proxyAuth.counters : undefined,
-        }),
-        ['admin'],
-        g,
-      ),
+        },
+        proxyAuth,
+      },
+      {
+        connections: callers,
+        insecure: cfg.insecure === true,
+        pins: (cfg.tls?.pins ?? []).map(normaliseThumbprint),
+        log: this.log,
+        denied: this.denied,
+      },
     );
+    proxyAuth?.start();
     this.health = addHealthAndReflection(server, this.served, (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
     if (cfg.metrics) {
       const metrics = new CollectorMetrics({
