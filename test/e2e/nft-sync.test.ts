@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
-import { runCommand, startCollector, startProcess, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
-import { AgentStream, type Reply } from '../support/agent-stream';
+import { runCommand, startProcess, tempDir } from '../support/processes';
+import { startFedCollector } from '../support/agent-stream';
 import { netnsUnavailable, TestNetns } from '../support/netns';
 
 const skip = netnsUnavailable(['nft']);
@@ -28,19 +27,11 @@ test(
       ['nft', '-f', '-'],
       'table inet filter { set keep { type ipv4_addr; elements = { 198.18.9.9 }; }; chain input { type filter hook input priority 0; policy accept; }; }\n',
     );
-    const pki = testPki();
-    const collector = await startCollector(dir.path);
-    t.after(() => collector.daemon.stop());
-    const agent = new AgentStream(collector.address, pki.ca, pki.agent);
-    t.after(() => agent.close());
-    assert.ok((await agent.hello('dc1', ['CORP'])).ok);
-    const acked = (r: Reply): void => assert.ok(r.ok && r.message.ack, JSON.stringify(r));
-    acked(
-      await agent.send([
-        { user: 'alice', domain: 'CORP', ip: '198.18.1.10', workstation: 'WS-ALICE' },
-        { user: 'bob', domain: 'CORP', ip: '198.18.1.11' },
-      ]),
-    );
+    const { pki, collector, agent } = await startFedCollector(t, dir.path);
+    await agent.sendAcked([
+      { user: 'alice', domain: 'CORP', ip: '198.18.1.10', workstation: 'WS-ALICE' },
+      { user: 'bob', domain: 'CORP', ip: '198.18.1.11' },
+    ]);
 
     const config = join(dir.path, 'fw.json');
     writeFileSync(
@@ -76,11 +67,11 @@ test(
     assert.deepEqual(sets(), [['198.18.1.10'], ['198.18.1.11']], 'adopted at start');
 
     await t.test('a logon joins, a roam moves the address', async () => {
-      acked(await agent.send([{ user: 'carol', domain: 'CORP', ip: '198.18.1.12' }]));
+      await agent.sendAcked([{ user: 'carol', domain: 'CORP', ip: '198.18.1.12' }]);
       await applied();
       assert.deepEqual(sets()[0], ['198.18.1.10', '198.18.1.12']);
       // alice's laptop WS-ALICE roams from .10 to .20: the collector releases .10 (reason roamed).
-      acked(await agent.send([{ user: 'alice', domain: 'CORP', ip: '198.18.1.20', workstation: 'WS-ALICE' }]));
+      await agent.sendAcked([{ user: 'alice', domain: 'CORP', ip: '198.18.1.20', workstation: 'WS-ALICE' }]);
       for (
         let i = 0;
         i < 100 && ns.setElements('inet', 'fsso', 'fsso_vpn_users').join() !== '198.18.1.12,198.18.1.20';
@@ -93,10 +84,10 @@ test(
     await t.test(
       "bob logs on at carol's address: it leaves one set and joins the other in one transaction",
       async () => {
-        acked(await agent.send([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.1.11' }]));
+        await agent.sendAcked([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.1.11' }]);
         for (let i = 0; i < 100 && sets()[1].length > 0; i++) await new Promise((r) => setTimeout(r, 50));
         const before = sync.lines.filter((l) => l.message === 'nft applied').length;
-        acked(await agent.send([{ user: 'bob', domain: 'CORP', ip: '198.18.1.12' }]));
+        await agent.sendAcked([{ user: 'bob', domain: 'CORP', ip: '198.18.1.12' }]);
         const line = await sync.waitFor(
           (l) => l.message === 'nft applied' && l['kind'] === 'change' && l['adds'] === 1 && l['deletes'] === 1,
         );
@@ -107,7 +98,7 @@ test(
     );
 
     await t.test('a logoff leaves; the other table is untouched', async () => {
-      acked(await agent.send([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.1.12' }]));
+      await agent.sendAcked([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.1.12' }]);
       for (let i = 0; i < 100 && sets()[1].length > 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(sets(), [['198.18.1.20'], []]);
       assert.deepEqual(ns.setElements('inet', 'filter', 'keep'), ['198.18.9.9']);

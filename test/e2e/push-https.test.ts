@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { caPaths, initCa } from '@fsso/common';
 import type { PushStatus } from '@fsso/firewall-client';
 import { BIN } from '../support/paths';
-import { runCommand, startCollector, startProcess, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
-import { AgentStream, type Reply } from '../support/agent-stream';
+import { runCommand, startProcess, tempDir } from '../support/processes';
+import { startFedCollector } from '../support/agent-stream';
 import { CheckpointStandIn, PanosStandIn, WebhookStandIn, type StandIn } from '../support/push-standins';
 
 const KEY = 'panos-Key-91be';
@@ -35,7 +34,6 @@ const held = (s: StandIn): Record<string, string> =>
 test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to the replica through batches, retries, a reboot and an outage', async (t) => {
   const dir = tempDir('push-https');
   t.after(dir.cleanup);
-  const pki = testPki();
   const panos = new PanosStandIn(KEY);
   const cp = new CheckpointStandIn(CP);
   const hook = new WebhookStandIn(TOKEN);
@@ -46,21 +44,14 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
   }
   // A CA that did not sign the stand-ins' certificate: a target pinned to it must refuse them.
   initCa(join(dir.path, 'other-ca'), 'Another CA');
-  const collector = await startCollector(dir.path);
-  t.after(() => collector.daemon.stop());
-  const agent = new AgentStream(collector.address, pki.ca, pki.agent);
-  t.after(() => agent.close());
-  assert.ok((await agent.hello('dc1', ['CORP'])).ok);
-  const acked = (r: Reply): void => assert.ok(r.ok && r.message.ack, JSON.stringify(r));
+  const { pki, collector, agent } = await startFedCollector(t, dir.path);
   const want: Record<string, string> = {};
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
-  acked(
-    await agent.send(
-      users.map((u, i) => {
-        want[`198.18.20.${10 + i}`] = `CORP\\${u}`;
-        return { user: u, domain: 'CORP', ip: `198.18.20.${10 + i}`, workstation: `WS-${u.toUpperCase()}` };
-      }),
-    ),
+  await agent.sendAcked(
+    users.map((u, i) => {
+      want[`198.18.20.${10 + i}`] = `CORP\\${u}`;
+      return { user: u, domain: 'CORP', ip: `198.18.20.${10 + i}`, workstation: `WS-${u.toUpperCase()}` };
+    }),
   );
   writeFileSync(join(dir.path, 'panos.key'), KEY, { mode: 0o600 });
   writeFileSync(join(dir.path, 'cp.secret'), `${CP}\n`, { mode: 0o600 });
@@ -148,10 +139,10 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
   });
 
   await t.test('a roam and a logoff: deltas reach every target', async () => {
-    acked(await agent.send([{ user: 'alice', domain: 'CORP', ip: '198.18.20.50', workstation: 'WS-ALICE' }]));
+    await agent.sendAcked([{ user: 'alice', domain: 'CORP', ip: '198.18.20.50', workstation: 'WS-ALICE' }]);
     delete want['198.18.20.10'];
     want['198.18.20.50'] = 'CORP\\alice';
-    acked(await agent.send([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.20.11' }]));
+    await agent.sendAcked([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.20.11' }]);
     delete want['198.18.20.11'];
     await until('all three equal after the roam and logoff', allEqual);
   });
@@ -159,7 +150,7 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
   await t.test('PAN-OS answers errors: retried with backoff; the others are not held back', async () => {
     panos.failNext(4);
     const before = target('pa')?.counters.failures ?? 0;
-    acked(await agent.send([{ user: 'mallory', domain: 'CORP', ip: '198.18.20.60' }]));
+    await agent.sendAcked([{ user: 'mallory', domain: 'CORP', ip: '198.18.20.60' }]);
     want['198.18.20.60'] = 'CORP\\mallory';
     await until(
       'cp and hook have it',
@@ -179,7 +170,7 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
   await t.test('the webhook is down for a while, then back: it ends equal; the others never stalled', async () => {
     const port = hook.port;
     await hook.stop();
-    acked(await agent.send([{ kind: 'USER_LOGOFF', user: 'carol', domain: 'CORP', ip: '198.18.20.12' }]));
+    await agent.sendAcked([{ kind: 'USER_LOGOFF', user: 'carol', domain: 'CORP', ip: '198.18.20.12' }]);
     delete want['198.18.20.12'];
     await until('pa and cp without carol', () => !held(panos)['198.18.20.12'] && !held(cp)['198.18.20.12']);
     await until('the webhook shown failing', () => target('hook')?.state === 'FAILING');

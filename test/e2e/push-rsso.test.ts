@@ -4,9 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RssoDriver, validatePushConfig, type PushStatus } from '@fsso/firewall-client';
 import { BIN } from '../support/paths';
-import { runCommand, startCollector, startProcess, tempDir } from '../support/processes';
-import { testPki } from '../support/pki';
-import { AgentStream, type Reply } from '../support/agent-stream';
+import { runCommand, startProcess, tempDir } from '../support/processes';
+import { startFedCollector } from '../support/agent-stream';
 import { FreeRadius, freeradiusUnavailable, type DetailRecord } from '../support/freeradius';
 
 const skip = freeradiusUnavailable();
@@ -38,19 +37,11 @@ test(
     const radius = new FreeRadius(join(dir.path, 'radius'), SECRET);
     await radius.start();
     t.after(() => radius.stop());
-    const pki = testPki();
-    const collector = await startCollector(dir.path);
-    t.after(() => collector.daemon.stop());
-    const agent = new AgentStream(collector.address, pki.ca, pki.agent);
-    t.after(() => agent.close());
-    assert.ok((await agent.hello('dc1', ['CORP'])).ok);
-    const acked = (r: Reply): void => assert.ok(r.ok && r.message.ack, JSON.stringify(r));
-    acked(
-      await agent.send([
-        { user: 'alice', domain: 'CORP', ip: '198.18.10.10', workstation: 'WS-ALICE' },
-        { user: 'bob', domain: 'CORP', ip: '198.18.10.11' },
-      ]),
-    );
+    const { pki, collector, agent } = await startFedCollector(t, dir.path);
+    await agent.sendAcked([
+      { user: 'alice', domain: 'CORP', ip: '198.18.10.10', workstation: 'WS-ALICE' },
+      { user: 'bob', domain: 'CORP', ip: '198.18.10.11' },
+    ]);
     writeFileSync(join(dir.path, 'fgt.secret'), `${SECRET}\n`, { mode: 0o600 });
     const statusFile = join(dir.path, 'state', 'push-status.json');
     const config = join(dir.path, 'fw.json');
@@ -104,12 +95,12 @@ test(
     });
 
     await t.test('a roam is Stop at the old address and Start at the new; a logoff is Stop', async () => {
-      acked(await agent.send([{ user: 'alice', domain: 'CORP', ip: '198.18.10.20', workstation: 'WS-ALICE' }]));
+      await agent.sendAcked([{ user: 'alice', domain: 'CORP', ip: '198.18.10.20', workstation: 'WS-ALICE' }]);
       await until('the roam', () => (starts().includes('Start CORP\\alice 198.18.10.20') ? true : undefined));
       await until('the Stop of the old address', () =>
         starts().includes('Stop CORP\\alice 198.18.10.10') ? true : undefined,
       );
-      acked(await agent.send([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.10.11' }]));
+      await agent.sendAcked([{ kind: 'USER_LOGOFF', user: 'bob', domain: 'CORP', ip: '198.18.10.11' }]);
       await until('bob Stop', () => (starts().includes('Stop CORP\\bob 198.18.10.11') ? true : undefined));
       const all = radius.records();
       const stop = all.find((r) => pick(r) === 'Stop CORP\\alice 198.18.10.10');

@@ -1,7 +1,11 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AgentServiceClient, type CollectorMessage__Output, type Event } from '@fsso/common';
 import type { Issued } from '@fsso/common';
+import { startCollector, type CollectorHandle } from './processes';
+import { testPki, type TestPki } from './pki';
 
 /** What the collector answered a hello or a batch with. */
 export type Reply = { ok: true; message: CollectorMessage__Output } | { ok: false; code: number; details: string };
@@ -68,8 +72,31 @@ export class AgentStream {
     return r;
   }
 
+  /** As `send`, and asserts the collector acknowledged the batch (committed it). */
+  async sendAcked(events: Partial<Event>[]): Promise<void> {
+    const r = await this.send(events);
+    assert.ok(r.ok && r.message.ack, JSON.stringify(r));
+  }
+
   close(): void {
     this.call.end();
     this.client.close();
   }
+}
+
+/**
+ * A real collector in `dir` fed by a CORP agent stream (certificate dc1) that has said hello: the
+ * start of every test that drives a firewall-side consumer with logons. Both stop after the test.
+ */
+export async function startFedCollector(
+  t: TestContext,
+  dir: string,
+): Promise<{ pki: TestPki; collector: CollectorHandle; agent: AgentStream }> {
+  const pki = testPki();
+  const collector = await startCollector(dir);
+  t.after(() => collector.daemon.stop());
+  const agent = new AgentStream(collector.address, pki.ca, pki.agent);
+  t.after(() => agent.close());
+  assert.ok((await agent.hello('dc1', ['CORP'])).ok);
+  return { pki, collector, agent };
 }
