@@ -10,7 +10,8 @@ import { loadFsso, type Event, type IdentityServiceClient } from '@fsso/common';
 import type { ReplicaChange } from '@fsso/firewall-client';
 import { medianOf, type BenchRow, type Scenario } from '../harness/types';
 import { startCollector, tempDir, type CollectorHandle } from '../../support/processes';
-import { BENCH_LIMITS, BenchAgent, logon, percentile, syncedReplica } from './replica-fixture';
+import { BENCH_LIMITS } from '../harness/load';
+import { BenchAgent, logon, percentile, syncedReplica } from './replica-fixture';
 
 /**
  * Each event names a new user at an address no earlier event used, so each is a change of one

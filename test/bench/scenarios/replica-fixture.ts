@@ -8,14 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadFsso, type AgentServiceClient, type CollectorMessage__Output, type Event } from '@fsso/common';
 import { IdentityReplica } from '@fsso/firewall-client';
 import { startCollector, tempDir, type CollectorHandle } from '../../support/processes';
-
-/** Limits high enough for a bench load (the defaults guard production collectors, not benches). */
-export const BENCH_LIMITS = {
-  maxEventsPerSecond: 100_000_000,
-  maxBatchEvents: 100_000,
-  maxMessageBytes: 64 * 1024 * 1024,
-  maxEntriesPerDomain: 10_000_000,
-};
+import { BENCH_LIMITS } from '../harness/load';
 
 /** The `i`-th bench address: table data only, never contacted (nothing resolves or connects to it). */
 export function benchIp(i: number): string {
