@@ -39,3 +39,32 @@ export class TestNetns {
     spawnSync('ip', ['netns', 'del', this.name]);
   }
 }
+
+/**
+ * `ip` arguments that run `cmd` in network namespace `ns` with a private mount namespace in
+ * which each `[file, target]` of `binds` is bind-mounted over its target (a client's own
+ * /etc/hosts, resolv.conf, /run/samba), so the host's files stay as they are.
+ */
+export function inNamespaceWithMounts(
+  ns: string,
+  binds: readonly (readonly [string, string])[],
+  cmd: readonly string[],
+): string[] {
+  const mounts = binds.map(([, target], i) => `mount --bind "$${i + 1}" ${target}`).join(' && ');
+  return [
+    'netns',
+    'exec',
+    ns,
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    `${mounts} && shift ${binds.length} && exec "$@"`,
+    'sh',
+    ...binds.map(([file]) => file),
+    ...cmd,
+  ];
+}

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk, type RunResult } from './samba/exec';
 import type { SambaDc } from './samba';
+import { inNamespaceWithMounts } from './netns';
+import { curlStatus } from './ntlm';
 
 /** The proxy's DNS name: Kerberos names the service HTTP/<name>, so browsers must use the name, not the address. */
 export const PROXY_NAME = 'proxy.corp.example.test';
@@ -42,25 +44,11 @@ export async function negotiateSetup(dc: SambaDc, dir: string): Promise<Negotiat
   const inClient = (ns: string, cmd: string[], input?: string): Promise<RunResult> =>
     run(
       'ip',
-      [
-        'netns',
-        'exec',
+      inNamespaceWithMounts(
         ns,
-        'unshare',
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        'sh',
-        '-c',
-        'mount --bind "$1" /etc/hosts && shift && exec "$@"',
-        'sh',
-        hosts,
-        'env',
-        `KRB5_CONFIG=${krb5}`,
-        `KRB5CCNAME=FILE:${join(dir, `ccache-${ns}`)}`,
-        ...cmd,
-      ],
+        [[hosts, '/etc/hosts']],
+        ['env', `KRB5_CONFIG=${krb5}`, `KRB5CCNAME=FILE:${join(dir, `ccache-${ns}`)}`, ...cmd],
+      ),
       { timeoutMs: 30_000, input },
     );
   return {
@@ -70,19 +58,7 @@ export async function negotiateSetup(dc: SambaDc, dir: string): Promise<Negotiat
     curl: async (ns, args) => {
       const k = await inClient(ns, ['kinit', `alice@${dc.realm}`], `${dc.userPassword}\n`);
       if (k.code !== 0) return { code: k.code, stdout: 'kinit failed', stderr: k.stderr };
-      return inClient(ns, [
-        'curl',
-        '-sS',
-        '--noproxy',
-        '',
-        '--max-time',
-        '20',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        ...args,
-      ]);
+      return inClient(ns, curlStatus(args));
     },
   };
 }

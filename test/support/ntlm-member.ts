@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { SambaDc } from './samba';
+import { inNamespaceWithMounts } from './netns';
 import { run, runOk, waitUntil } from './samba/exec';
 import { alive, allPids, mountNsOf, terminate } from './samba/proc';
 
@@ -65,24 +66,16 @@ export async function joinMember(
   );
   writeFileSync(join(m, 'etc/resolv.conf'), `nameserver ${dc.gateway}\noptions timeout:1 attempts:1\n`);
   const krb5 = join(dc.dir, 'etc/krb5-clients.conf');
-  const wrap = (cmd: string[]): string[] => [
-    'netns',
-    'exec',
-    ns,
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    '--',
-    'sh',
-    '-c',
-    'm=$1; shift; mount --bind "$m/etc/hosts" /etc/hosts && mount --bind "$m/etc/resolv.conf" /etc/resolv.conf && mount --bind "$m/run-samba" /run/samba && exec "$@"',
-    'sh',
-    m,
-    'env',
-    `KRB5_CONFIG=${krb5}`,
-    ...cmd,
-  ];
+  const wrap = (cmd: string[]): string[] =>
+    inNamespaceWithMounts(
+      ns,
+      [
+        [join(m, 'etc/hosts'), '/etc/hosts'],
+        [join(m, 'etc/resolv.conf'), '/etc/resolv.conf'],
+        [join(m, 'run-samba'), '/run/samba'],
+      ],
+      ['env', `KRB5_CONFIG=${krb5}`, ...cmd],
+    );
   await runOk(
     'ip',
     wrap([

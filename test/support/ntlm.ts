@@ -50,31 +50,15 @@ export async function startProxy(
   return { daemon, address: `${listenHost}:${String(line['port'])}` };
 }
 
+/** A curl command line that prints only the HTTP status (`-w`), through the given proxy arguments, never a proxy from the environment. */
+export function curlStatus(args: readonly string[]): string[] {
+  return ['curl', '-sS', '--noproxy', '', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', ...args];
+}
+
 /** curl from inside a client namespace (so the proxy sees the client's own address); `-w` prints the status. */
 export function curlFrom(ns: string, args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  return run(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns,
-      'env',
-      ...envArgs,
-      'curl',
-      '-sS',
-      '--noproxy',
-      '',
-      '--max-time',
-      '20',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      ...args,
-    ],
-    { timeoutMs: 30_000 },
-  );
+  return run('ip', ['netns', 'exec', ns, 'env', ...envArgs, ...curlStatus(args)], { timeoutMs: 30_000 });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { runOk, type RunOptions } from './exec';
+import { inNamespaceWithMounts } from '../netns';
 import { runPaths } from './config';
 import type { LabNetwork } from './net';
 import { dnsDomainOf, type DomainSettings } from './settings';
@@ -21,30 +22,16 @@ export function runAsClient(
 ): Promise<string> {
   const p = runPaths(dir);
   const ns = net.clientNs(from);
-  const script = 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"';
   return runOk(
     'ip',
-    [
-      'netns',
-      'exec',
+    inNamespaceWithMounts(
       ns,
-      'unshare',
-      '--mount',
-      '--propagation',
-      'private',
-      '--',
-      'sh',
-      '-c',
-      script,
-      'sh',
-      p.clientFiles.hosts,
-      p.clientFiles.resolv,
-      'env',
-      `KRB5_CONFIG=${p.clientFiles.krb5}`,
-      `KRB5CCNAME=FILE:${join(p.ccacheDir, ns)}`,
-      cmd,
-      ...args,
-    ],
+      [
+        [p.clientFiles.hosts, '/etc/hosts'],
+        [p.clientFiles.resolv, '/etc/resolv.conf'],
+      ],
+      ['env', `KRB5_CONFIG=${p.clientFiles.krb5}`, `KRB5CCNAME=FILE:${join(p.ccacheDir, ns)}`, cmd, ...args],
+    ),
     { timeoutMs: 30_000, ...opts },
   );
 }
