@@ -52,12 +52,13 @@ export async function nftSync(values: Values, timeoutMs: number): Promise<number
   await whenReady(client, timeoutMs);
   const sync = new NftSync(client, nft, new SetMembership(nft.sets, cfg.domains), run, log);
   sync.start();
+  const { collector, entries, revision } = client.status();
   log.info('nft-sync running', {
     table: `${nft.family} ${nft.table}`,
     sets: nft.sets.map((s) => s.name),
-    collector: client.collector,
-    entries: client.status().entries,
-    revision: client.status().revision,
+    collector,
+    entries,
+    revision,
   });
   return new Promise((resolve) => {
     const stop = (): void => {
