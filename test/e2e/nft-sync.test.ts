@@ -135,6 +135,18 @@ test(
         e.stderr.trim(),
         'fsso-fw: nft.sets[0].grups: unknown key; the keys here are name, groups, users, unknown, shared, contested, inferred [FSSO_CONFIG_INVALID]',
       );
+      const noFile = await runCommand(BIN.fw, ['nft-sync'], { FSSO_CONFIG: '' });
+      assert.equal(noFile.code, 2);
+      assert.equal(
+        noFile.stderr.trim(),
+        'fsso-fw: nft-sync needs --config FILE (a JSON file with "collectors", "tls" and "nft"; see docs/config.md)',
+      );
+      const noSection = join(dir.path, 'no-nft.json');
+      writeFileSync(noSection, JSON.stringify({ collectors: [collector.address], insecure: true }));
+      const n = await runCommand(BIN.fw, ['nft-sync', '--config', noSection]);
+      assert.equal(n.code, 2);
+      assert.match(n.stderr, /^fsso-fw: nft-sync needs an "nft" section in the config, e\.g\. "nft": \{"sets": /);
+      assert.doesNotMatch(n.stderr, /\n\s+at /, 'no stack trace');
     });
   },
 );
