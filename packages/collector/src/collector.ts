@@ -37,6 +37,7 @@ import { addServices, createGrpcServer } from './server/services';
 import { CollectorMetrics } from './metrics/collector-metrics';
 import { StorageHealth } from './store/storage-health';
 import { EvidenceWriter } from './store/evidence-writer';
+import { TableLoader } from './store/table-load';
 import { ProxyAuth } from './ntlm';
 
 export type CollectorState = 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED';
@@ -81,8 +82,11 @@ export class Collector {
     const cfg = this.config;
     const db = openDatabase(cfg.database, cfg.durability);
     this.db = db;
-    const table = new IdentityTable(db);
+    // The rows load a page at a time after the first: Lookup is served meanwhile (store/table-load.ts).
+    const table = new IdentityTable(db, { deferLoad: true });
     this.table = table;
+    const load = new TableLoader(table, this.log, () => this.stopping !== undefined);
+    load.first();
     // Every write of the table commits and publishes through this one path.
     const writer = new TableWriter({ db, table, hub: this.hub });
     const agents = new AgentStore(db);
@@ -109,7 +113,6 @@ export class Collector {
       (user, domain) => table.ofUser(user).some((e) => cfg.identity.domains.same(e.domain, domain)),
     );
     this.groups = groups;
-    groups.start();
     const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
     this.verifier = new Verifier(
@@ -122,7 +125,6 @@ export class Collector {
         ),
       this.log,
     );
-    this.verifier.start();
     const onDemand = cfg.onDemand.networks.length
       ? new OnDemandResolver(cfg.onDemand, workstations, cfg.identity, groups, this.clock, this.log, {
           concurrency: cfg.limits.onDemandConcurrency,
@@ -192,6 +194,7 @@ export class Collector {
           quota,
           limitHits: this.limitHits,
           budget: new SyncBudget(cfg.limits.maxSyncBufferBytes, cfg.limits.maxSyncBufferTotalBytes),
+          load,
         },
         admin: {
           table,
@@ -220,6 +223,7 @@ export class Collector {
         log: this.log,
         denied: this.denied,
       },
+      load,
     );
     proxyAuth?.start();
     this.health = addHealthAndReflection(server, this.served, (call) => quota.acquire(call, 'watch'), 'NOT_SERVING');
@@ -264,17 +268,31 @@ export class Collector {
       callers,
     );
     this.boundPort = await this.gate.listen(cfg.listen);
+    const deferred = !load.done();
+    if (deferred) {
+      this.health.setStatus(SERVICE_NAMES.identity, 'SERVING');
+      this.logListening(table, true);
+      await load.rest();
+    }
+    groups.start();
+    this.verifier.start();
     this.sweepTimer = setInterval(() => this.sweep(ingestor, table, events, agents), cfg.sweepIntervalMs);
     this.sweepTimer.unref();
     this.sweep(ingestor, table, events, agents);
     this.stateValue = 'RUNNING';
     for (const s of ['', ...this.served]) this.health.setStatus(s, 'SERVING');
+    if (!deferred) this.logListening(table, false);
+  }
+
+  /** With `loading`, only Lookup is answered until "identity table loaded". */
+  private logListening(table: IdentityTable, loading: boolean): void {
+    const cfg = this.config;
     const host = cfg.listen.replace(/:\d+$/, '');
     this.log.info('collector listening', {
       address: `${host}:${this.boundPort}`,
       port: this.boundPort,
       database: cfg.database,
-      logons: table.count(),
+      ...(loading ? { loading: true } : { logons: table.count() }),
       revision: table.revision,
       tls: !cfg.insecure,
     });

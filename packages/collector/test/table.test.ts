@@ -36,7 +36,7 @@ function onDisk() {
     const db = openDatabase(file, 'normal');
     return { db, table: new IdentityTable(db) };
   };
-  return { open, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { file, open, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 test('every write is a revision, kept in the change log in order; a restart reads the same table and revision', (t) => {
@@ -270,4 +270,39 @@ test("after a restart an entry's evidence is read when first asked for; a rewrit
     ['frank', 'logon'],
     ['frank', 'activity'],
   ]);
+});
+
+test('a deferred load: find answers from SQLite before the rows are in memory, the same entries as after the load', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const a = d.open();
+  const ips = Array.from({ length: 12_000 }, (_, i) => `198.18.${60 + Math.floor(i / 250)}.${(i % 250) + 1}`);
+  a.db.transaction(() => {
+    ips.forEach((ip, i) => a.table.upsert(entry(ip, `user${i}`, { groups: i % 2 ? ['CORP\\Staff'] : [] }), 'logon', T));
+    a.table.flush();
+  })();
+  a.db.close();
+
+  const db = openDatabase(d.file, 'normal');
+  t.after(() => db.close());
+  const table = new IdentityTable(db, { deferLoad: true });
+  assert.equal(table.loaded, false);
+  assert.equal(table.count(), 0, 'nothing in memory yet');
+  const last = ips.at(-1) as string;
+  const before = table.find(last);
+  assert.equal(before?.user, 'user11999', 'read from SQLite');
+  assert.equal(table.find('198.18.200.1'), undefined, 'an address nobody holds is not found');
+  const steps = table.loadSteps();
+  const first = steps.next();
+  assert.deepEqual([first.value, first.done], [5000, false], 'a page at a time');
+  assert.equal(table.find(ips[1] as string)?.user, 'user1', 'loaded rows from memory');
+  assert.equal(table.find(last)?.user, 'user11999', 'the rest still from SQLite');
+  let done = steps.next();
+  while (done.done !== true) done = steps.next();
+  assert.equal(done.value, 12_000);
+  assert.equal(table.loaded, true);
+  const after = table.get(last);
+  assert.ok(after);
+  assert.deepEqual({ ...before, evidence: [] }, { ...after, evidence: [] });
+  assert.deepEqual(evidenceOf(before as Entry), evidenceOf(after));
 });

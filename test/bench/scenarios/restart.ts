@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { IdentityServiceClient } from '@fsso/common';
 import { ROOT } from '../../support/paths';
 import { medianOf, type BenchRow, type Scenario } from '../harness/types';
-import { benchIp, fill } from '../harness/load';
+import { benchEvents, benchIp, fill, pump } from '../harness/load';
 import { benchCollector } from '../harness/procs';
 
 const TARGET_S = 5;
@@ -24,13 +24,21 @@ function lookup(client: IdentityServiceClient, ip: string, deadlineMs: number): 
   );
 }
 
-/** Seconds from spawning a collector on `dir` until Lookup of `ip` answers with a user. */
-async function timeToLookup(dir: string, ip: string): Promise<number> {
+/**
+ * Seconds from spawning a collector on `dir` (holding `n` mappings) until Lookup of the last one
+ * answers with a user, and until an agent's next batch is acknowledged: Lookup is served while
+ * the table loads, ingest only once it is loaded.
+ */
+async function timeToServe(dir: string, n: number): Promise<{ lookup: number; ack: number }> {
   const t0 = process.hrtime.bigint();
+  const since = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
   const c = await benchCollector(dir);
   try {
-    await lookup(c.identity, ip, Date.now() + 120_000);
-    return Number(process.hrtime.bigint() - t0) / 1e9;
+    await lookup(c.identity, benchIp(n - 1), Date.now() + 120_000);
+    const atLookup = since();
+    // A new address, with a sequence number past the fill's.
+    await pump(c.agent, 'dc1', [benchEvents(1, n + 10, 1, Date.now(), n)]);
+    return { lookup: atLookup, ack: since() };
   } finally {
     await c.stop();
   }
@@ -66,7 +74,14 @@ export const restart: Scenario = {
       await first.stop();
       const file = join(dir, 'collector-data', 'collector.db');
       const base = await medianOf(runs, () => countRows(file));
-      const value = await medianOf(runs, () => timeToLookup(dir, benchIp(n - 1)));
+      const times: { lookup: number; ack: number }[] = [];
+      const value = await medianOf(runs, async () => {
+        const t = await timeToServe(dir, n);
+        times.push(t);
+        return t.lookup;
+      });
+      const acks = times.map((t) => t.ack).sort((a, b) => a - b);
+      const ack = acks[Math.floor(acks.length / 2)] ?? 0;
       const row: BenchRow = {
         figure: `restart with ${n.toLocaleString('en-US')} mappings on disk, until Lookup answers`,
         value,
@@ -74,7 +89,13 @@ export const restart: Scenario = {
         baseline: { name: 'open the file and count its rows', value: base, unit: 's' },
         ...(n >= 1_000_000 ? { target: '<= 5 s', met: value <= TARGET_S } : {}),
       };
-      return [row];
+      const loaded: BenchRow = {
+        figure: `restart with ${n.toLocaleString('en-US')} mappings on disk, until an agent's batch is acknowledged (table loaded)`,
+        value: ack,
+        unit: 's',
+        baseline: { name: 'open the file and count its rows', value: base, unit: 's' },
+      };
+      return [row, loaded];
     } finally {
       await first.stop();
       rmSync(dir, { recursive: true, force: true });

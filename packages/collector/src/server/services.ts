@@ -7,6 +7,7 @@ import { adminService, type AdminDeps } from '../services/admin-service';
 import { guard, type GuardOptions } from '../services/guard';
 import { identityService, type IdentityDeps } from '../services/identity-service';
 import { countOversizeMessages } from '../services/oversize';
+import { untilLoaded, type TableLoad } from './until-loaded';
 
 /** The collector's gRPC server: message size, keepalive and idle limits, oversize messages counted. */
 export function createGrpcServer(limits: Limits, limitHits: Record<string, number>, log: Logger): grpc.Server {
@@ -34,24 +35,31 @@ export interface ServedServices {
  * Every service the collector serves, each behind the roles that may call it: the one place
  * that says which certificate may call what (README "Security", the role table).
  */
-export function addServices(server: grpc.Server, s: ServedServices, g: GuardOptions): void {
+export function addServices(server: grpc.Server, s: ServedServices, g: GuardOptions, load: TableLoad): void {
   const { proto } = loadFsso();
+  // Until the table is in memory only Lookup runs (from SQLite); every other call waits for it.
+  // Inside the guard: a caller without the role is refused at once, loaded or not.
   server.addService(
     proto.fsso.v1.AgentService.service,
-    guard(SERVICE_NAMES.agent, agentService(s.agent), ['agent'], g),
+    guard(SERVICE_NAMES.agent, untilLoaded(agentService(s.agent), load), ['agent'], g),
   );
   server.addService(
     proto.fsso.v1.IdentityService.service,
     // A proxy reads the table as a firewall does: known addresses pass without a challenge.
-    guard(SERVICE_NAMES.identity, identityService(s.identity), ['firewall', 'admin', 'proxy'], g),
+    guard(
+      SERVICE_NAMES.identity,
+      untilLoaded(identityService(s.identity), load, ['Lookup']),
+      ['firewall', 'admin', 'proxy'],
+      g,
+    ),
   );
   if (s.proxyAuth)
     server.addService(
       proto.fsso.v1.ProxyAuthService.service,
-      guard(SERVICE_NAMES.proxyAuth, s.proxyAuth.handlers, ['proxy'], g),
+      guard(SERVICE_NAMES.proxyAuth, untilLoaded(s.proxyAuth.handlers, load), ['proxy'], g),
     );
   server.addService(
     proto.fsso.v1.AdminService.service,
-    guard(SERVICE_NAMES.admin, adminService(s.admin), ['admin'], g),
+    guard(SERVICE_NAMES.admin, untilLoaded(adminService(s.admin), load), ['admin'], g),
   );
 }

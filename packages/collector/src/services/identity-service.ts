@@ -8,6 +8,7 @@ import {
   type SyncMessage,
   type SyncRequest__Output,
 } from '@fsso/common';
+import type { TableLoad } from '../server/until-loaded';
 import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry, TableChange } from '../identity/entry';
@@ -30,6 +31,8 @@ export interface IdentityDeps {
   quota: StreamQuota;
   budget: SyncBudget;
   limitHits: Record<string, number>;
+  /** The start-up load (Lookup runs during it; resolving on demand waits for it). */
+  load?: TableLoad | undefined;
 }
 
 const SNAPSHOT_CHUNK = 500;
@@ -77,17 +80,31 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
       } catch (err) {
         return callback(toServiceError(err));
       }
-      const e = table.get(ip);
+      // find: during the start-up load, rows not yet in memory are read from SQLite.
+      const e = table.find(ip);
       if (e) return callback(null, toIdentity(e));
       if (!onDemand?.covers(ip)) return callback(toServiceError(new NotFoundError(`no user is known at ${ip}`)));
-      // Tell the firewall how long the answer may take, before it starts waiting.
-      const md = new grpc.Metadata();
-      md.set('fsso-on-demand-timeout-ms', String(onDemand.s.timeoutMs));
-      call.sendMetadata(md);
-      void onDemand.resolve(ip).then((r) => {
-        if ('entry' in r) callback(null, { ...toIdentity(r.entry), inferred: true });
-        else callback(toServiceError(new NotFoundError(`no user is known at ${ip} (${r.why})`)));
-      });
+      // Resolving on demand writes the table: after the load.
+      if (!table.loaded && d.load) {
+        d.load.settled.then(
+          () => lookupOnDemand(ip),
+          () => callback({ code: grpc.status.UNAVAILABLE, details: 'the collector could not load its table' }),
+        );
+        return;
+      }
+      lookupOnDemand(ip);
+
+      function lookupOnDemand(ip: string): void {
+        if (!onDemand) return;
+        // Tell the firewall how long the answer may take, before it starts waiting.
+        const md = new grpc.Metadata();
+        md.set('fsso-on-demand-timeout-ms', String(onDemand.s.timeoutMs));
+        call.sendMetadata(md);
+        void onDemand.resolve(ip).then((r) => {
+          if ('entry' in r) callback(null, { ...toIdentity(r.entry), inferred: true });
+          else callback(toServiceError(new NotFoundError(`no user is known at ${ip} (${r.why})`)));
+        });
+      }
     },
 
     Sync: (call: grpc.ServerWritableStream<SyncRequest__Output, SyncMessage>) => {

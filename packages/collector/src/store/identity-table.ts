@@ -22,6 +22,17 @@ export { writeGroups } from './entry-json';
 /** Evidence items kept per entry. */
 const EVIDENCE_DEPTH = 6;
 
+/** Rows per page of the start-up load: between pages a deferred load lets Lookups through. */
+const LOAD_PAGE = 5000;
+
+export interface TableOpenOptions {
+  /**
+   * Leave the rows on disk: the caller loads them with `loadSteps()`, and `find` reads SQLite
+   * until then (Collector.start serves Lookup during a long load). @default false
+   */
+  deferLoad?: boolean;
+}
+
 export interface LogonFilter {
   user?: string | undefined;
   domain?: string | undefined;
@@ -41,7 +52,8 @@ export class IdentityTable {
   private rev: number;
   /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
   private revWritten: number;
-  private readonly st: Record<'evidence' | 'setRev', Statement>;
+  private readonly st: Record<'evidence' | 'setRev' | 'one', Statement>;
+  private loadedValue = false;
   /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
@@ -58,34 +70,73 @@ export class IdentityTable {
   /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
   private readonly evidenceDirty = new Set<string>();
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    opts: TableOpenOptions = {},
+  ) {
     this.tableId = readMeta(db, 'table_id') ?? '';
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.st = {
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
+      one: db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip = ?`).raw(true),
     };
     this.rows = new LogonRows(db);
     this.history = new HistoryLog(db);
-    this.loadCache();
+    if (!opts.deferLoad) this.loadCache();
+  }
+
+  /** Every row is in memory (false only during a deferred load). */
+  get loaded(): boolean {
+    return this.loadedValue;
   }
 
   private loadCache(): void {
+    const steps = this.loadSteps();
+    while (steps.next().done !== true);
+  }
+
+  /**
+   * Reads the rows into memory a page at a time, yielding the count so far after each page. A
+   * restart with 1 M mappings spends seconds here, SQLite's own stepping most of it (bench/README.md,
+   * "restart"), so the collector runs it between Lookups instead of before them.
+   */
+  *loadSteps(): Generator<number, number> {
+    this.loadedValue = false;
     this.cache.clear();
     this.byUser = undefined;
     this.perDomain.clear();
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
     // Rows as arrays (raw): an object of 15 named properties per row was most of the garbage.
-    const page = this.db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip > ? ORDER BY ip LIMIT 5000`).raw(true);
+    const page = this.db
+      .prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip > ? ORDER BY ip LIMIT ${LOAD_PAGE}`)
+      .raw(true);
+    let n = 0;
     for (let after = ''; ;) {
       const rows = page.all(after) as LogonRow[];
       for (const r of rows) this.remember(toEntry(r, this.interner, groups));
+      n += rows.length;
       const last = rows[rows.length - 1];
-      if (!last || rows.length < 5000) break;
+      if (!last || rows.length < LOAD_PAGE) break;
       after = last[0];
+      yield n;
     }
+    this.loadedValue = true;
+    return n;
+  }
+
+  /**
+   * Who is at `ip`, for a reader that may come before the load is complete (Lookup at start-up):
+   * rows not yet in memory are read from SQLite, which holds the same committed table (nothing
+   * writes before the load ends).
+   */
+  find(ip: string): Entry | undefined {
+    const e = this.cache.get(ip);
+    if (e !== undefined || this.loadedValue) return e;
+    const row = this.st.one.get(ip) as LogonRow | undefined;
+    return row && toEntry(row, this.interner, new Map());
   }
 
   private remember(e: Entry): void {

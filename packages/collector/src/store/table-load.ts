@@ -1,0 +1,63 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Logger } from '@fsso/common';
+import type { TableLoad } from '../server/until-loaded';
+import type { IdentityTable } from './identity-table';
+
+/**
+ * Loads a table opened with `deferLoad` a page at a time, giving the event loop a turn between
+ * pages, so Lookups are answered (from SQLite, `IdentityTable.find`) while a large table loads.
+ * `first()` loads the first page before the collector listens: a table of one page is loaded
+ * before any call, as it always was.
+ */
+export class TableLoader implements TableLoad {
+  private readonly steps: Generator<number, number>;
+  private finished = false;
+  private settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  readonly settled: Promise<void>;
+  private readonly t0 = Date.now();
+  private deferred = false;
+
+  constructor(
+    private readonly table: IdentityTable,
+    private readonly log: Logger,
+    private readonly stopping: () => boolean,
+  ) {
+    this.steps = table.loadSteps();
+    this.settled = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Held calls handle a failed load themselves; the start-up reports it through run().
+    this.settled.catch(() => undefined);
+  }
+
+  done(): boolean {
+    return this.finished;
+  }
+
+  /** The first page, synchronously; true when that was the whole table. */
+  first(): boolean {
+    return this.step();
+  }
+
+  /** The rest of the table, a page per turn of the event loop. */
+  async rest(): Promise<void> {
+    try {
+      while (!this.finished) {
+        this.deferred = true;
+        await nextTurn();
+        if (this.stopping()) throw new Error('the collector was stopped while loading its table');
+        this.step();
+      }
+      if (this.deferred)
+        this.log.info('identity table loaded', { logons: this.table.count(), ms: Date.now() - this.t0 });
+      this.settle?.resolve();
+    } catch (err) {
+      this.settle?.reject(err);
+      throw err;
+    }
+  }
+
+  private step(): boolean {
+    if (this.finished) return true;
+    if (this.steps.next().done === true) this.finished = true;
+    return this.finished;
+  }
+}
