@@ -3,6 +3,9 @@ import type { Logger } from '@fsso/common';
 import type { TableLoad } from '../server/until-loaded';
 import type { IdentityTable } from './identity-table';
 
+/** A long load logs its progress this often. */
+const PROGRESS_EVERY_MS = 2000;
+
 /**
  * Loads a table opened with `deferLoad` a page at a time, giving the event loop a turn between
  * pages, so Lookups are answered (from SQLite, `IdentityTable.find`) while a large table loads.
@@ -16,6 +19,7 @@ export class TableLoader implements TableLoad {
   readonly settled: Promise<void>;
   private readonly t0 = Date.now();
   private deferred = false;
+  private rows = 0;
 
   constructor(
     private readonly table: IdentityTable,
@@ -32,6 +36,10 @@ export class TableLoader implements TableLoad {
     return this.finished;
   }
 
+  progress(): number {
+    return this.rows;
+  }
+
   /** The first page, synchronously; true when that was the whole table. */
   first(): boolean {
     return this.step();
@@ -39,12 +47,18 @@ export class TableLoader implements TableLoad {
 
   /** The rest of the table, a page per turn of the event loop. */
   async rest(): Promise<void> {
+    let told = Date.now();
     try {
       while (!this.finished) {
         this.deferred = true;
         await nextTurn();
         if (this.stopping()) throw new Error('the collector was stopped while loading its table');
         this.step();
+        // Long work shows progress.
+        if (Date.now() - told >= PROGRESS_EVERY_MS && !this.finished) {
+          told = Date.now();
+          this.log.info('loading identity table', { logons: this.rows, ms: told - this.t0 });
+        }
       }
       if (this.deferred)
         this.log.info('identity table loaded', { logons: this.table.count(), ms: Date.now() - this.t0 });
@@ -57,7 +71,9 @@ export class TableLoader implements TableLoad {
 
   private step(): boolean {
     if (this.finished) return true;
-    if (this.steps.next().done === true) this.finished = true;
+    const r = this.steps.next();
+    this.rows = r.value;
+    if (r.done === true) this.finished = true;
     return this.finished;
   }
 }
