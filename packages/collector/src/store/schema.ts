@@ -154,4 +154,31 @@ export const MIGRATIONS: readonly string[] = [
   -- fssoctl user NAME: where one user was, without reading the whole history.
   CREATE INDEX history_by_user ON history (user, from_ms);
   `,
+  `
+  -- The event log as one row per batch: an INSERT per event was a B-tree insert per event, the
+  -- largest per-event cost of ingest after the table itself (bench/README.md, "ingest"). A batch's
+  -- events are a JSON array of rows [seq, kind, user, domain, ip, workstation, mac, event_time_ms,
+  -- source, source_event_id, logon_type, reporter]; the view events reads them back with the
+  -- columns the table had, so queries of the old table keep working.
+  CREATE TABLE event_batches (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    spool_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    rows TEXT NOT NULL
+  );
+  INSERT INTO event_batches (agent_id, spool_id, received_ms, n, rows)
+    SELECT agent_id, spool_id, received_ms, 1,
+      json_array(json_array(seq, kind, user, domain, ip, workstation, mac, event_time_ms, source, source_event_id,
+        logon_type, reporter))
+    FROM events ORDER BY id;
+  DROP TABLE events;
+  CREATE VIEW events (batch_id, agent_id, spool_id, seq, kind, user, domain, ip, workstation, mac, event_time_ms, source,
+      source_event_id, logon_type, reporter, received_ms) AS
+    SELECT b.id, b.agent_id, b.spool_id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
+      e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10, e.value ->> 11,
+      b.received_ms
+    FROM event_batches b, json_each(b.rows) e;
+  `,
 ];
