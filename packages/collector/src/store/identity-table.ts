@@ -30,7 +30,11 @@ export interface LogonFilter {
 
 /**
  * The IP → user table and its change log. Every write that firewalls must hear of gets the next
- * revision and a row in `changes`; callers run writes inside a transaction.
+ * revision; callers run writes inside a transaction. The change log is derived (migration 9): an
+ * entry keeps the revision of its last change, so the changes after R are the entries with a newer
+ * revision plus the deletes after R, which alone keep a row in `changes` (tombstones). A change row
+ * per revision, a copy of the entry, was a B-tree insert per new address; a resuming firewall needs
+ * only the current entry of each address, in revision order.
  *
  * Reads come from an in-memory copy (the table is small: one row per active address), so the hot
  * path of ingest does no SELECT; SQLite is written through, once per transaction: rows, refreshes
@@ -41,7 +45,9 @@ export class IdentityTable {
   private rev: number;
   /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
   private revWritten: number;
-  private readonly st: Record<'evidence' | 'setRev', Statement>;
+  private readonly st: Record<'evidence' | 'setRev' | 'tombstones' | 'setFloor', Statement>;
+  /** Resumes from revisions below this need a snapshot: tombstones before it were pruned. */
+  private floor: number;
   /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
@@ -65,7 +71,12 @@ export class IdentityTable {
     this.st = {
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
+      tombstones: db.prepare(
+        "SELECT revision, ip, entry, reason, at_ms FROM changes WHERE revision > ? AND op = 'DELETE' ORDER BY revision",
+      ),
+      setFloor: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('change_floor', ?)"),
     };
+    this.floor = Number(readMeta(db, 'change_floor') ?? '0');
     this.rows = new LogonRows(db);
     this.history = new HistoryLog(db);
     this.loadCache();
@@ -181,7 +192,6 @@ export class IdentityTable {
       contested: entry.contested,
       claims: entry.claims.length ? entry.claims : NO_CLAIMS,
     };
-    const groups = this.rows.groups(full);
     // Written at flush with the transaction's other rows, evidence and claims included.
     this.rows.upsert(full.ip);
     this.evidenceDirty.delete(full.ip);
@@ -196,7 +206,8 @@ export class IdentityTable {
       if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
       this.history.open(full, evidenceTimeMs);
     }
-    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs }, groups);
+    // No change row: the entry carries its revision, and changesSince reads it from there.
+    return { revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs };
   }
 
   /**
@@ -304,37 +315,49 @@ export class IdentityTable {
     yield* this.cache.values();
   }
 
-  /** Changes after `revision`, or `undefined` if some of them are no longer kept. */
+  /**
+   * What a replica at `revision` needs to hold the table as it is now, in revision order: the
+   * current entry of every address changed after it (reason `resumed`: several changes of one
+   * address come as its last one) and the deletes after it. `undefined` if some of them are no
+   * longer kept (a snapshot is needed).
+   */
   changesSince(revision: number): TableChange[] | undefined {
-    if (revision > this.rev) return undefined;
+    if (revision > this.rev || revision < this.floor) return undefined;
     if (revision === this.rev) return [];
-    const first = this.db.prepare('SELECT MIN(revision) AS r FROM changes WHERE revision > ?').get(revision) as {
-      r: number | null;
-    };
-    if (first.r !== revision + 1) return undefined;
-    const rows = this.db.prepare('SELECT * FROM changes WHERE revision > ? ORDER BY revision').all(revision) as {
+    this.flush();
+    const out: TableChange[] = [];
+    for (const e of this.cache.values())
+      if (e.revision > revision)
+        out.push({ revision: e.revision, op: 'UPSERT', ip: e.ip, entry: e, reason: 'resumed', atMs: e.lastSeenMs });
+    const gone = this.st.tombstones.all(revision) as {
       revision: number;
-      op: 'UPSERT' | 'DELETE';
       ip: string;
       entry: string | null;
       reason: string;
       at_ms: number;
     }[];
-    return rows.map((r) => ({
-      revision: r.revision,
-      op: r.op,
-      ip: r.ip,
-      entry: r.entry ? readChangeEntry(r.entry) : undefined,
-      reason: r.reason,
-      atMs: r.at_ms,
-    }));
+    for (const r of gone)
+      out.push({
+        revision: r.revision,
+        op: 'DELETE',
+        ip: r.ip,
+        entry: r.entry ? readChangeEntry(r.entry) : undefined,
+        reason: r.reason,
+        atMs: r.at_ms,
+      });
+    return out.sort((a, b) => a.revision - b.revision);
   }
 
-  /** Keeps the newest `keep` changes. */
+  /** Keeps the deletes of the newest `keep` revisions: a resume from before them gets a snapshot. */
   pruneChanges(keep: number): number {
     // The revision survives in meta even when every change row is pruned.
     this.flush();
-    return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.rev - keep).changes;
+    const floor = Math.max(this.floor, this.rev - keep);
+    if (floor !== this.floor) {
+      this.st.setFloor.run(String(floor));
+      this.floor = floor;
+    }
+    return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(floor).changes;
   }
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
@@ -343,6 +366,7 @@ export class IdentityTable {
     this.history.discard();
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
+    this.floor = Number(readMeta(this.db, 'change_floor') ?? '0');
     this.loadCache();
   }
 
@@ -361,12 +385,13 @@ export class IdentityTable {
     return this.rev;
   }
 
-  private record(change: TableChange, groups?: string): TableChange {
+  /** A delete's tombstone, written at flush. */
+  private record(change: TableChange): TableChange {
     this.rows.change(
       change.revision,
       change.op,
       change.ip,
-      change.entry ? changeJson(change.entry, groups) : null,
+      change.entry ? changeJson(change.entry) : null,
       change.reason,
       change.atMs,
     );

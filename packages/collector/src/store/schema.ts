@@ -181,4 +181,18 @@ export const MIGRATIONS: readonly string[] = [
       b.received_ms
     FROM event_batches b, json_each(b.rows) e;
   `,
+  `
+  -- The change log derived from logons (each row keeps the revision of its last change): only
+  -- deletes keep a row in changes, as tombstones. A resume from revision R is the entries with a
+  -- newer revision plus the tombstones after R; change_floor is the oldest R that can resume (the
+  -- rows before it were pruned), which was MIN(revision) - 1 of the change rows.
+  INSERT OR REPLACE INTO meta (key, value) VALUES ('change_floor', CAST(COALESCE(
+    (SELECT MIN(revision) - 1 FROM changes),
+    (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'),
+    0) AS TEXT));
+  -- A change row newer than meta (committed by a caller's own transaction) must not be reused.
+  UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), COALESCE((SELECT MAX(revision) FROM changes), 0)) AS TEXT)
+    WHERE key = 'revision';
+  DELETE FROM changes WHERE op = 'UPSERT';
+  `,
 ];
