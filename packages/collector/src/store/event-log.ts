@@ -12,7 +12,7 @@ interface Pending {
 
 /**
  * Every event received, kept for `eventRetention` so operators can see what agents sent. A batch's
- * events are one row (a JSON array of event rows; schema migration 8): a row per event was a
+ * events are one row (a JSON array of event rows; schema migration 7): a row per event was a
  * B-tree insert per event, a fifth of ingest's SQLite work. The view `events` reads them back
  * with the old table's columns.
  */

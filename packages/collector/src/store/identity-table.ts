@@ -30,7 +30,7 @@ export interface LogonFilter {
 
 /**
  * The IP → user table and its change log. Every write that firewalls must hear of gets the next
- * revision; callers run writes inside a transaction. The change log is derived (migration 9): an
+ * revision; callers run writes inside a transaction. The change log is derived (migration 8): an
  * entry keeps the revision of its last change, so the changes after R are the entries with a newer
  * revision plus the deletes after R, which alone keep a row in `changes` (tombstones). A change row
  * per revision, a copy of the entry, was a B-tree insert per new address; a resuming firewall needs
