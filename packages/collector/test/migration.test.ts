@@ -57,7 +57,8 @@ function version6(file: string): void {
   );
   history.run('198.18.70.1', 'alice', 'CORP', 'WKS1', T + 1, null, null);
   history.run('198.18.70.3', 'carol', 'CORP', 'WKS1', T + 2, T + 4, 'logoff');
-  history.run('198.18.70.2', 'bob', 'CORP', 'WKS1', T + 3, null, null);
+  // Bob came with WKS0 and moved to WKS1 since: his history row names WKS0.
+  history.run('198.18.70.2', 'bob', 'CORP', 'WKS0', T + 3, null, null);
   const event = db.prepare(
     `INSERT INTO events (agent_id, spool_id, seq, kind, user, domain, ip, workstation, mac, event_time_ms, source,
       source_event_id, logon_type, reporter, received_ms) VALUES ('dc1', 's1', ?, ?, ?, 'CORP', ?, 'WKS1', '', ?,
@@ -89,6 +90,16 @@ test('a database of schema version 6 keeps its table, revision, history, events 
     );
     assert.equal(table.history.at('198.18.70.3', T + 3).at?.user, 'carol', 'who had the address then');
     assert.equal(table.history.at('198.18.70.1', T + 9).at?.user, 'alice');
+    assert.equal(table.history.at('198.18.70.1', T).at, undefined, 'alice held it from her history row, T + 1');
+    assert.deepEqual(
+      table.history.ofUser('bob', T).map((h) => [h.ip, h.workstation, h.fromMs, h.toMs]),
+      [['198.18.70.2', 'WKS0', T + 3, undefined]],
+    );
+    assert.deepEqual(
+      db.prepare('SELECT ip FROM history WHERE to_ms IS NULL').all(),
+      [],
+      'current holdings moved into logons',
+    );
 
     // The event log reads as before, old rows and new ones.
     const events = new EventLog(db);

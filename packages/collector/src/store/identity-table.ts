@@ -78,7 +78,7 @@ export class IdentityTable {
     };
     this.floor = Number(readMeta(db, 'change_floor') ?? '0');
     this.rows = new LogonRows(db);
-    this.history = new HistoryLog(db);
+    this.history = new HistoryLog(db, { get: (ip) => this.cache.get(ip), ofUser: (user) => this.ofUser(user) });
     this.loadCache();
   }
 
@@ -172,6 +172,15 @@ export class IdentityTable {
     // Older items came from the entry before, already shared; the newest is the event's own copy.
     const newest = typeof evidence === 'string' ? undefined : evidence[evidence.length - 1];
     if (newest) i.item(newest);
+    // A new holding (history): a new address, or another user, domain or shared/contested state.
+    const held =
+      !before ||
+      before.user !== entry.user ||
+      before.domain !== i.s(entry.domain) ||
+      before.shared !== entry.shared ||
+      before.contested !== entry.contested
+        ? undefined
+        : before;
     // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
@@ -191,21 +200,15 @@ export class IdentityTable {
       userSeenMs: entry.userSeenMs,
       contested: entry.contested,
       claims: entry.claims.length ? entry.claims : NO_CLAIMS,
+      heldFromMs: held ? (held.heldFromMs ?? held.firstSeenMs) : evidenceTimeMs,
+      heldWorkstation: held ? (held.heldWorkstation ?? held.workstation) : entry.workstation,
     };
     // Written at flush with the transaction's other rows, evidence and claims included.
     this.rows.upsert(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
-    if (
-      !before ||
-      before.user !== full.user ||
-      before.domain !== full.domain ||
-      before.shared !== full.shared ||
-      before.contested !== full.contested
-    ) {
-      if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
-      this.history.open(full, evidenceTimeMs);
-    }
+    // The holding that ended gets its history row; the new one lives in the entry until it ends.
+    if (before && !held) this.history.close(before, evidenceTimeMs, reason);
     // No change row: the entry carries its revision, and changesSince reads it from there.
     return { revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs };
   }
@@ -276,7 +279,7 @@ export class IdentityTable {
     if (!gone) return undefined;
     this.rows.delete(ip);
     this.forget(ip);
-    this.history.close(ip, evidenceTimeMs, reason);
+    this.history.close(gone, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
   }
 
