@@ -10,12 +10,12 @@ import {
   evidenceJson,
   LOGON_COLUMNS,
   NO_CLAIMS,
-  readChangeEntry,
   toEntry,
   type GroupParses,
   type LogonRow,
 } from './entry-json';
 import { LogonRows } from './logon-rows';
+import { Tombstones } from './tombstones';
 
 export { writeGroups } from './entry-json';
 
@@ -45,9 +45,8 @@ export class IdentityTable {
   private rev: number;
   /** The revision last written to `meta`: written once per transaction (at `flush`), not per change. */
   private revWritten: number;
-  private readonly st: Record<'evidence' | 'setRev' | 'tombstones' | 'setFloor', Statement>;
-  /** Resumes from revisions below this need a snapshot: tombstones before it were pruned. */
-  private floor: number;
+  private readonly st: Record<'evidence' | 'setRev', Statement>;
+  private readonly tombstones: Tombstones;
   /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
@@ -71,12 +70,8 @@ export class IdentityTable {
     this.st = {
       evidence: db.prepare('UPDATE logons SET evidence = ?, claims = ? WHERE ip = ?'),
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
-      tombstones: db.prepare(
-        "SELECT revision, ip, entry, reason, at_ms FROM changes WHERE revision > ? AND op = 'DELETE' ORDER BY revision",
-      ),
-      setFloor: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('change_floor', ?)"),
     };
-    this.floor = Number(readMeta(db, 'change_floor') ?? '0');
+    this.tombstones = new Tombstones(db);
     this.rows = new LogonRows(db);
     this.history = new HistoryLog(db, { get: (ip) => this.cache.get(ip), ofUser: (user) => this.ofUser(user) });
     this.loadCache();
@@ -325,29 +320,14 @@ export class IdentityTable {
    * longer kept (a snapshot is needed).
    */
   changesSince(revision: number): TableChange[] | undefined {
-    if (revision > this.rev || revision < this.floor) return undefined;
+    if (revision > this.rev || revision < this.tombstones.floor) return undefined;
     if (revision === this.rev) return [];
     this.flush();
     const out: TableChange[] = [];
     for (const e of this.cache.values())
       if (e.revision > revision)
         out.push({ revision: e.revision, op: 'UPSERT', ip: e.ip, entry: e, reason: 'resumed', atMs: e.lastSeenMs });
-    const gone = this.st.tombstones.all(revision) as {
-      revision: number;
-      ip: string;
-      entry: string | null;
-      reason: string;
-      at_ms: number;
-    }[];
-    for (const r of gone)
-      out.push({
-        revision: r.revision,
-        op: 'DELETE',
-        ip: r.ip,
-        entry: r.entry ? readChangeEntry(r.entry) : undefined,
-        reason: r.reason,
-        atMs: r.at_ms,
-      });
+    for (const c of this.tombstones.since(revision)) out.push(c);
     return out.sort((a, b) => a.revision - b.revision);
   }
 
@@ -355,12 +335,7 @@ export class IdentityTable {
   pruneChanges(keep: number): number {
     // The revision survives in meta even when every change row is pruned.
     this.flush();
-    const floor = Math.max(this.floor, this.rev - keep);
-    if (floor !== this.floor) {
-      this.st.setFloor.run(String(floor));
-      this.floor = floor;
-    }
-    return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(floor).changes;
+    return this.tombstones.prune(this.rev - keep);
   }
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
@@ -369,7 +344,7 @@ export class IdentityTable {
     this.history.discard();
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
-    this.floor = Number(readMeta(this.db, 'change_floor') ?? '0');
+    this.tombstones.reload();
     this.loadCache();
   }
 
