@@ -35,7 +35,8 @@ export interface Entry {
   claims: Claim[];
   /**
    * Since when (event time) the current holder has held the address, and the workstation then: the
-   * history row written when the holding ends (store/history.ts). Set by the table, not the rules.
+   * history row written when the holding ends (store/history.ts). Set by the table, not the rules;
+   * undefined: since `firstSeenMs`, at `workstation`.
    */
   heldFromMs?: number;
   heldWorkstation?: string;

@@ -108,7 +108,7 @@ export function toEntry(r: LogonRow, i: Interner, groups: GroupParses): Entry {
     contested: r[13] === 1,
     // Nearly every row has none: skip the parse.
     claims: r[14] === '[]' ? NO_CLAIMS : (JSON.parse(r[14]) as Claim[]),
-    heldFromMs: r[15],
+    heldFromMs: r[15] === r[5] ? undefined : r[15],
     // Most holders are still at the workstation they came with: one string, not two.
     heldWorkstation: r[16] === workstation ? workstation : r[16],
   };

@@ -176,6 +176,7 @@ export class IdentityTable {
       before.contested !== entry.contested
         ? undefined
         : before;
+    const from = held ? (held.heldFromMs ?? held.firstSeenMs) : evidenceTimeMs;
     // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
@@ -195,7 +196,8 @@ export class IdentityTable {
       userSeenMs: entry.userSeenMs,
       contested: entry.contested,
       claims: entry.claims.length ? entry.claims : NO_CLAIMS,
-      heldFromMs: held ? (held.heldFromMs ?? held.firstSeenMs) : evidenceTimeMs,
+      // Undefined when it is firstSeenMs (a new holder's entry starts then): a boxed double less per entry.
+      heldFromMs: from === entry.firstSeenMs ? undefined : from,
       heldWorkstation: held ? (held.heldWorkstation ?? held.workstation) : entry.workstation,
     };
     // Written at flush with the transaction's other rows, evidence and claims included.
