@@ -49,15 +49,15 @@ export class IdentityEngine {
     return this.s.domains;
   }
 
-  apply(raw: Evidence, now: number, auth: Authority = FULL_AUTHORITY): TableChange[] {
+  /** Applies one event; its changes are appended to `out` (a batch passes its own list: no array per event). */
+  apply(raw: Evidence, now: number, auth: Authority = FULL_AUTHORITY, out: TableChange[] = []): TableChange[] {
     // A clock-skewed agent must not pin an entry into the future.
     const t = Math.min(raw.eventTimeMs, now);
     // Evidence older than the timeout would be stale on arrival.
-    if (t < now - this.s.deadEntryTimeoutMs) return [];
+    if (t < now - this.s.deadEntryTimeoutMs) return out;
     const domain = this.s.domains.canonical(raw.domain);
     const ev = domain === raw.domain ? raw : { ...raw, domain };
     const reporter = auth.reporter || raw.reporter;
-    const out: TableChange[] = [];
     const ctx: Ctx = { ev, t, now, out, auth, reporter };
     switch (ev.kind) {
       case 'USER_LOGON':

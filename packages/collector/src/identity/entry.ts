@@ -33,6 +33,13 @@ export interface Entry {
   contested: boolean;
   /** Shared: its users. Contested: the holder first, then the claimants. Newest evidence per account. */
   claims: Claim[];
+  /**
+   * Since when (event time) the current holder has held the address, and the workstation then: the
+   * history row written when the holding ends (store/history.ts). Set by the table, not the rules;
+   * undefined: since `firstSeenMs`, at `workstation`.
+   */
+  heldFromMs?: number;
+  heldWorkstation?: string;
 }
 
 /** One account's claim to an address: who, by whose report, and when last. */

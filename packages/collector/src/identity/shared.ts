@@ -85,8 +85,23 @@ export class SharedDetector {
   }
 }
 
+/**
+ * One live iterator per map, at its oldest key: V8 leaves a hole per deleted entry until the table
+ * is rebuilt, and a fresh `keys()` skipped them all from the start at every event, so past
+ * MAX_RECENT addresses each event cost a scan (ingest of 1 M new addresses fell to ~4 k events/s).
+ * Every key the iterator passed was deleted, and a re-inserted key moves to the end, so the next
+ * key it yields is the least recently seen.
+ */
+const cursors = new WeakMap<Map<string, Seen>, Iterator<string>>();
+
 function trim(map: Map<string, Seen>, max: number): void {
   if (map.size <= max) return;
-  const first = map.keys().next();
-  if (!first.done) map.delete(first.value);
+  let it = cursors.get(map);
+  let next = it?.next();
+  if (!it || !next || next.done) {
+    it = map.keys();
+    cursors.set(map, it);
+    next = it.next();
+  }
+  if (!next.done) map.delete(next.value);
 }

@@ -50,7 +50,7 @@ export const NO_CLAIMS: Claim[] = [];
 
 /** The columns of `logons` a load reads, in the order of `LogonRow`. */
 export const LOGON_COLUMNS =
-  'ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims';
+  'ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims, held_from_ms, held_workstation';
 
 /**
  * A row of `logons` as better-sqlite3's `raw()` gives it: an array, in `LOGON_COLUMNS` order. An
@@ -72,6 +72,8 @@ export type LogonRow = [
   userSeenMs: number,
   contested: number,
   claims: string,
+  heldFromMs: number,
+  heldWorkstation: string,
 ];
 
 /** Parsed group columns by their text: rows of users in the same groups share one parse. */
@@ -106,5 +108,8 @@ export function toEntry(r: LogonRow, i: Interner, groups: GroupParses): Entry {
     contested: r[13] === 1,
     // Nearly every row has none: skip the parse.
     claims: r[14] === '[]' ? NO_CLAIMS : (JSON.parse(r[14]) as Claim[]),
+    heldFromMs: r[15] === r[5] ? undefined : r[15],
+    // Most holders are still at the workstation they came with: one string, not two.
+    heldWorkstation: r[16] === workstation ? workstation : r[16],
   };
 }

@@ -10,12 +10,12 @@ import {
   evidenceJson,
   LOGON_COLUMNS,
   NO_CLAIMS,
-  readChangeEntry,
   toEntry,
   type GroupParses,
   type LogonRow,
 } from './entry-json';
 import { LogonRows } from './logon-rows';
+import { Tombstones } from './tombstones';
 
 export { writeGroups } from './entry-json';
 
@@ -41,7 +41,11 @@ export interface LogonFilter {
 
 /**
  * The IP → user table and its change log. Every write that firewalls must hear of gets the next
- * revision and a row in `changes`; callers run writes inside a transaction.
+ * revision; callers run writes inside a transaction. The change log is derived (migration 8): an
+ * entry keeps the revision of its last change, so the changes after R are the entries with a newer
+ * revision plus the deletes after R, which alone keep a row in `changes` (tombstones). A change row
+ * per revision, a copy of the entry, was a B-tree insert per new address; a resuming firewall needs
+ * only the current entry of each address, in revision order.
  *
  * Reads come from an in-memory copy (the table is small: one row per active address), so the hot
  * path of ingest does no SELECT; SQLite is written through, once per transaction: rows, refreshes
@@ -54,6 +58,7 @@ export class IdentityTable {
   private revWritten: number;
   private readonly st: Record<'evidence' | 'setRev' | 'one', Statement>;
   private loadedValue = false;
+  private readonly tombstones: Tombstones;
   /** Rows, refreshes and change rows of the transaction, written by `flush()` with multi-row statements. */
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
@@ -82,8 +87,9 @@ export class IdentityTable {
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
       one: db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip = ?`).raw(true),
     };
+    this.tombstones = new Tombstones(db);
     this.rows = new LogonRows(db);
-    this.history = new HistoryLog(db);
+    this.history = new HistoryLog(db, { get: (ip) => this.cache.get(ip), ofUser: (user) => this.ofUser(user) });
     if (!opts.deferLoad) this.loadCache();
   }
 
@@ -212,6 +218,16 @@ export class IdentityTable {
     // Older items came from the entry before, already shared; the newest is the event's own copy.
     const newest = typeof evidence === 'string' ? undefined : evidence[evidence.length - 1];
     if (newest) i.item(newest);
+    // A new holding (history): a new address, or another user, domain or shared/contested state.
+    const held =
+      !before ||
+      before.user !== entry.user ||
+      before.domain !== i.s(entry.domain) ||
+      before.shared !== entry.shared ||
+      before.contested !== entry.contested
+        ? undefined
+        : before;
+    const from = held ? (held.heldFromMs ?? held.firstSeenMs) : evidenceTimeMs;
     // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
@@ -231,23 +247,18 @@ export class IdentityTable {
       userSeenMs: entry.userSeenMs,
       contested: entry.contested,
       claims: entry.claims.length ? entry.claims : NO_CLAIMS,
+      // Undefined when it is firstSeenMs (a new holder's entry starts then): a boxed double less per entry.
+      heldFromMs: from === entry.firstSeenMs ? undefined : from,
+      heldWorkstation: held ? (held.heldWorkstation ?? held.workstation) : entry.workstation,
     };
-    const groups = this.rows.groups(full);
     // Written at flush with the transaction's other rows, evidence and claims included.
     this.rows.upsert(full.ip);
     this.evidenceDirty.delete(full.ip);
     this.remember(full);
-    if (
-      !before ||
-      before.user !== full.user ||
-      before.domain !== full.domain ||
-      before.shared !== full.shared ||
-      before.contested !== full.contested
-    ) {
-      if (before) this.history.close(entry.ip, evidenceTimeMs, reason);
-      this.history.open(full, evidenceTimeMs);
-    }
-    return this.record({ revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs }, groups);
+    // The holding that ended gets its history row; the new one lives in the entry until it ends.
+    if (before && !held) this.history.close(before, evidenceTimeMs, reason);
+    // No change row: the entry carries its revision, and changesSince reads it from there.
+    return { revision, op: 'UPSERT', ip: entry.ip, entry: full, reason, atMs };
   }
 
   /**
@@ -316,7 +327,7 @@ export class IdentityTable {
     if (!gone) return undefined;
     this.rows.delete(ip);
     this.forget(ip);
-    this.history.close(ip, evidenceTimeMs, reason);
+    this.history.close(gone, evidenceTimeMs, reason);
     return this.record({ revision: this.nextRevision(), op: 'DELETE', ip, entry: gone, reason, atMs });
   }
 
@@ -355,37 +366,29 @@ export class IdentityTable {
     yield* this.cache.values();
   }
 
-  /** Changes after `revision`, or `undefined` if some of them are no longer kept. */
+  /**
+   * What a replica at `revision` needs to hold the table as it is now, in revision order: the
+   * current entry of every address changed after it (reason `resumed`: several changes of one
+   * address come as its last one) and the deletes after it. `undefined` if some of them are no
+   * longer kept (a snapshot is needed).
+   */
   changesSince(revision: number): TableChange[] | undefined {
-    if (revision > this.rev) return undefined;
+    if (revision > this.rev || revision < this.tombstones.floor) return undefined;
     if (revision === this.rev) return [];
-    const first = this.db.prepare('SELECT MIN(revision) AS r FROM changes WHERE revision > ?').get(revision) as {
-      r: number | null;
-    };
-    if (first.r !== revision + 1) return undefined;
-    const rows = this.db.prepare('SELECT * FROM changes WHERE revision > ? ORDER BY revision').all(revision) as {
-      revision: number;
-      op: 'UPSERT' | 'DELETE';
-      ip: string;
-      entry: string | null;
-      reason: string;
-      at_ms: number;
-    }[];
-    return rows.map((r) => ({
-      revision: r.revision,
-      op: r.op,
-      ip: r.ip,
-      entry: r.entry ? readChangeEntry(r.entry) : undefined,
-      reason: r.reason,
-      atMs: r.at_ms,
-    }));
+    this.flush();
+    const out: TableChange[] = [];
+    for (const e of this.cache.values())
+      if (e.revision > revision)
+        out.push({ revision: e.revision, op: 'UPSERT', ip: e.ip, entry: e, reason: 'resumed', atMs: e.lastSeenMs });
+    for (const c of this.tombstones.since(revision)) out.push(c);
+    return out.sort((a, b) => a.revision - b.revision);
   }
 
-  /** Keeps the newest `keep` changes. */
+  /** Keeps the deletes of the newest `keep` revisions: a resume from before them gets a snapshot. */
   pruneChanges(keep: number): number {
     // The revision survives in meta even when every change row is pruned.
     this.flush();
-    return this.db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.rev - keep).changes;
+    return this.tombstones.prune(this.rev - keep);
   }
 
   /** After a rolled-back transaction: what it changed in memory was never written. */
@@ -394,6 +397,7 @@ export class IdentityTable {
     this.history.discard();
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
+    this.tombstones.reload();
     this.loadCache();
   }
 
@@ -412,12 +416,13 @@ export class IdentityTable {
     return this.rev;
   }
 
-  private record(change: TableChange, groups?: string): TableChange {
+  /** A delete's tombstone, written at flush. */
+  private record(change: TableChange): TableChange {
     this.rows.change(
       change.revision,
       change.op,
       change.ip,
-      change.entry ? changeJson(change.entry, groups) : null,
+      change.entry ? changeJson(change.entry) : null,
       change.reason,
       change.atMs,
     );

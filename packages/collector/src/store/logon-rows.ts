@@ -6,7 +6,7 @@ import { writeGroups } from './entry-json';
 import { placeholders, RowBuffer } from './row-buffer';
 
 const COLUMNS =
-  'ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims';
+  'ip, user, domain, workstation, groups, first_seen_ms, last_seen_ms, source, revision, shared, groups_stale, evidence, user_seen_ms, contested, claims, held_from_ms, held_workstation';
 
 /**
  * The `logons` rows a transaction wrote, collected and written at its end with multi-row
@@ -31,11 +31,12 @@ export class LogonRows {
     // Each address is in `upserted` once, so one statement never names an address twice.
     this.upserts = new RowBuffer(
       db,
-      (n) => `INSERT INTO logons (${COLUMNS}) VALUES ${placeholders(n, 15)}
+      (n) => `INSERT INTO logons (${COLUMNS}) VALUES ${placeholders(n, 17)}
         ON CONFLICT (ip) DO UPDATE SET user = excluded.user, domain = excluded.domain, workstation = excluded.workstation,
           groups = excluded.groups, first_seen_ms = excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms,
           source = excluded.source, revision = excluded.revision, shared = excluded.shared, groups_stale = excluded.groups_stale,
-          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims`,
+          evidence = excluded.evidence, user_seen_ms = excluded.user_seen_ms, contested = excluded.contested, claims = excluded.claims,
+          held_from_ms = excluded.held_from_ms, held_workstation = excluded.held_workstation`,
     );
     this.refreshes = new RowBuffer(
       db,
@@ -104,6 +105,8 @@ export class LogonRows {
         e.userSeenMs,
         e.contested ? 1 : 0,
         e.claims.length ? JSON.stringify(e.claims) : '[]',
+        e.heldFromMs ?? e.firstSeenMs,
+        e.heldWorkstation ?? e.workstation,
       );
     }
     this.upserts.flush();

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 
-/** Rows per multi-row statement: 64 rows of 15 columns stay far below SQLite's 32 766 parameters. */
+/** Rows per multi-row statement: 64 rows of 17 columns stay far below SQLite's 32 766 parameters. */
 const CHUNK = 64;
 
 /**

@@ -154,4 +154,60 @@ export const MIGRATIONS: readonly string[] = [
   -- fssoctl user NAME: where one user was, without reading the whole history.
   CREATE INDEX history_by_user ON history (user, from_ms);
   `,
+  `
+  -- The event log as one row per batch: an INSERT per event was a B-tree insert per event, the
+  -- largest per-event cost of ingest after the table itself (bench/README.md, "ingest"). A batch's
+  -- events are a JSON array of rows [seq, kind, user, domain, ip, workstation, mac, event_time_ms,
+  -- source, source_event_id, logon_type, reporter]; the view events reads them back with the
+  -- columns the table had, so queries of the old table keep working.
+  CREATE TABLE event_batches (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    spool_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    rows TEXT NOT NULL
+  );
+  INSERT INTO event_batches (agent_id, spool_id, received_ms, n, rows)
+    SELECT agent_id, spool_id, received_ms, 1,
+      json_array(json_array(seq, kind, user, domain, ip, workstation, mac, event_time_ms, source, source_event_id,
+        logon_type, reporter))
+    FROM events ORDER BY id;
+  DROP TABLE events;
+  CREATE VIEW events (batch_id, agent_id, spool_id, seq, kind, user, domain, ip, workstation, mac, event_time_ms, source,
+      source_event_id, logon_type, reporter, received_ms) AS
+    SELECT b.id, b.agent_id, b.spool_id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
+      e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10, e.value ->> 11,
+      b.received_ms
+    FROM event_batches b, json_each(b.rows) e;
+  `,
+  `
+  -- The change log derived from logons (each row keeps the revision of its last change): only
+  -- deletes keep a row in changes, as tombstones. A resume from revision R is the entries with a
+  -- newer revision plus the tombstones after R; change_floor is the oldest R that can resume (the
+  -- rows before it were pruned), which was MIN(revision) - 1 of the change rows.
+  INSERT OR REPLACE INTO meta (key, value) VALUES ('change_floor', CAST(COALESCE(
+    (SELECT MIN(revision) - 1 FROM changes),
+    (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'),
+    0) AS TEXT));
+  -- A change row newer than meta (committed by a caller's own transaction) must not be reused.
+  UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), COALESCE((SELECT MAX(revision) FROM changes), 0)) AS TEXT)
+    WHERE key = 'revision';
+  DELETE FROM changes WHERE op = 'UPSERT';
+  `,
+  `
+  -- History without a row per new address: the current holding (since when, at which workstation)
+  -- is kept in the logons row the upsert writes anyway, and history gets its row, closed, when the
+  -- holding ends. An open history row per new address (with three indexes) cost as much as the
+  -- logons row itself (bench/README.md, "ingest"). Open rows move into logons; history_open
+  -- served only the close of an open row.
+  ALTER TABLE logons ADD COLUMN held_from_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE logons ADD COLUMN held_workstation TEXT NOT NULL DEFAULT '';
+  UPDATE logons SET held_from_ms = first_seen_ms, held_workstation = workstation;
+  UPDATE logons SET held_from_ms = h.from_ms, held_workstation = h.workstation
+    FROM (SELECT ip, MAX(from_ms) AS from_ms, workstation FROM history WHERE to_ms IS NULL GROUP BY ip) AS h
+    WHERE h.ip = logons.ip;
+  DELETE FROM history WHERE to_ms IS NULL AND ip IN (SELECT ip FROM logons);
+  DROP INDEX history_open;
+  `,
 ];
