@@ -7,6 +7,7 @@ import {
   parseGroupName,
   type Identity__Output,
 } from '@fsso/common';
+import { StoredIdentity } from './stored-identity';
 
 /** One rule of a policy: who it names, and what happens to them. */
 export interface PolicyRule {
@@ -84,20 +85,9 @@ interface IdentityKeys {
 }
 
 /**
- * Where an identity's keys are kept: on the identity itself, as a non-enumerable property (JSON,
- * spreads and deep-equal comparisons do not see it). A WeakMap beside the table costs a second
- * hash look-up with its own cache miss on a 1 M-entry table and halved the decision rate.
- */
-const KEYS: unique symbol = Symbol('fsso.policyKeys');
-/** The last policy that decided this identity, and its decision: the fast path reads only the identity. */
-const BY: unique symbol = Symbol('fsso.decidedBy');
-const DECISION: unique symbol = Symbol('fsso.decision');
-type Keyed = Identity__Output & { [KEYS]?: IdentityKeys; [BY]?: CompiledPolicy; [DECISION]?: PolicyDecision };
-
-/**
  * A policy compiled once into sets of normalised names, so that a decision is a few Set look-ups:
  * a firewall's decision path runs for every new connection, millions a second. Each identity's
- * keys (and its last decision) are kept on the identity object, which the replica replaces on
+ * keys (and its last decision) are kept with the identity (StoredIdentity), which the replica replaces on
  * every change rather than editing, so a cached decision never outlives the identity it was for.
  */
 export class CompiledPolicy {
@@ -128,26 +118,25 @@ export class CompiledPolicy {
   /** The decision for whoever is at an address (`undefined`: nobody known). */
   decide(identity: Identity__Output | undefined): PolicyDecision {
     if (identity === undefined) return this.unknownDecision;
-    const c = identity as Keyed;
-    if (c[BY] === this) return c[DECISION] as PolicyDecision;
-    return this.decideAfresh(c);
+    const hit = StoredIdentity.cachedDecision(identity, this);
+    if (hit !== undefined) return hit as PolicyDecision;
+    return this.decideAfresh(identity);
   }
 
-  private decideAfresh(identity: Keyed): PolicyDecision {
+  private decideAfresh(identity: Identity__Output): PolicyDecision {
     let d: PolicyDecision;
     if (identity.shared) d = this.sharedDecision;
     else if (identity.contested) d = this.contestedDecision;
     else if (identity.user === '') d = this.unknownDecision;
     else {
-      let k = identity[KEYS];
+      let k = StoredIdentity.cachedKeys(identity) as IdentityKeys | undefined;
       if (k === undefined || k.names !== this.names) {
         k = this.identityKeys(identity);
-        hide(identity, KEYS, k);
+        StoredIdentity.cacheKeys(identity, k);
       }
       d = this.decideKnown(k, identity.inferred);
     }
-    hide(identity, DECISION, d);
-    hide(identity, BY, this);
+    StoredIdentity.cacheDecision(identity, this, d);
     return d;
   }
 
@@ -284,28 +273,6 @@ export class CompiledPolicy {
     }
     return r;
   }
-}
-
-const HIDDEN: PropertyDescriptor = { enumerable: false };
-
-/**
- * The slots decide() caches an identity's keys and decision in. An object made with them (the
- * replica makes every stored identity so: `{ ...fields, [k]: undefined }` for each, then
- * `hideDecisionSlots`) holds them in the object itself; slots added later go to a separate
- * property array, one more memory access per decision (a cache miss on a large table).
- */
-export const DECISION_SLOTS = [KEYS, DECISION, BY] as const;
-
-/** Makes the slots non-enumerable: JSON, spreads and deep-equal comparisons see only the identity. */
-export function hideDecisionSlots<T extends object>(o: T): T {
-  for (const k of DECISION_SLOTS) Object.defineProperty(o, k, HIDDEN);
-  return o;
-}
-
-/** Sets a property JSON, spreads and deep-equal comparisons do not see. */
-function hide<K extends typeof KEYS | typeof BY | typeof DECISION>(o: Keyed, key: K, value: Keyed[K]): void {
-  if (Object.prototype.hasOwnProperty.call(o, key)) o[key] = value;
-  else Object.defineProperty(o, key, { value, enumerable: false, writable: true, configurable: true });
 }
 
 /** Whether a known identity's keys meet a rule's names; the words for the reason if so. */

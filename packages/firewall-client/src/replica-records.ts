@@ -1,11 +1,8 @@
 import type { Identity__Output } from '@fsso/common';
-import { DECISION_SLOTS, hideDecisionSlots } from './policy';
-
-const [K, D, B] = DECISION_SLOTS;
+import { StoredIdentity } from './stored-identity';
 
 /** Past this many distinct values an interning map starts afresh (values already shared stay shared). */
 const MAX_INTERNED = 200_000;
-const SMALL = 2 ** 30;
 const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 
 /**
@@ -20,28 +17,14 @@ export class RecordStore {
   private lists = new Map<string, string[]>();
 
   /** A stored identity with the same fields as `id` (own, enumerable: JSON and spreads see them all). */
-  compact(id: Identity__Output): Identity__Output {
-    return hideDecisionSlots({
-      ip: id.ip,
-      user: id.user,
-      domain: this.string(id.domain),
-      groups: this.list(id.groups),
-      workstation: id.workstation,
-      firstSeenMs: id.firstSeenMs,
-      lastSeenMs: id.lastSeenMs,
-      source: this.string(id.source),
-      // The decoder computes a uint64 as a double: as such each entry would hold a 16-byte box
-      // for it. Below 2^30 it fits V8's small integers, stored in the object itself.
-      revision: id.revision < SMALL ? id.revision | 0 : id.revision,
-      shared: id.shared,
-      groupsStale: id.groupsStale,
-      inferred: id.inferred,
-      contested: id.contested,
-      groupDns: this.list(id.groupDns),
-      [K]: undefined,
-      [D]: undefined,
-      [B]: undefined,
-    });
+  compact(id: Identity__Output): StoredIdentity {
+    return new StoredIdentity(
+      id,
+      this.string(id.domain),
+      this.list(id.groups),
+      this.string(id.source),
+      this.list(id.groupDns),
+    );
   }
 
   private string(s: string): string {
