@@ -1,8 +1,10 @@
-import type { Identity__Output } from '@fsso/common';
+import type { Identity__Output, SyncMessage__Output } from '@fsso/common';
 import { StoredIdentity } from './stored-identity';
 
 /** Past this many distinct values an interning map starts afresh (values already shared stay shared). */
 const MAX_INTERNED = 200_000;
+type SnapshotColumns = NonNullable<SyncMessage__Output['snapshotColumns']>;
+
 const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 
 /**
@@ -18,13 +20,72 @@ export class RecordStore {
 
   /** A stored identity with the same fields as `id` (own, enumerable: JSON and spreads see them all). */
   compact(id: Identity__Output): StoredIdentity {
+    const flags = (id.shared ? 1 : 0) | (id.groupsStale ? 2 : 0) | (id.inferred ? 4 : 0) | (id.contested ? 8 : 0);
     return new StoredIdentity(
-      id,
+      id.ip,
+      id.user,
       this.string(id.domain),
       this.list(id.groups),
+      id.workstation,
+      id.firstSeenMs,
+      id.lastSeenMs,
       this.string(id.source),
+      id.revision,
+      flags,
       this.list(id.groupDns),
     );
+  }
+
+  /**
+   * Stores the entries of a SnapshotColumns chunk in `into`, straight from its columns. False
+   * (and nothing stored) when the columns do not line up: a table built from them could name
+   * the wrong user, so the caller drops the stream instead.
+   */
+  addColumns(c: SnapshotColumns, into: Map<string, StoredIdentity>): boolean {
+    const n = c.ip.length;
+    for (const col of [c.user, c.workstation, c.domain, c.source, c.firstSeenMs, c.lastSeenMs, c.revision, c.flags])
+      if (col.length !== n) return false;
+    if (c.groupSet.length !== n || c.setDnCount.length !== c.setGroupCount.length) return false;
+    const strings = c.strings.map((x) => this.string(x));
+    const sets: { groups: string[]; dns: string[] }[] = [];
+    let at = 0;
+    for (let k = 0; k < c.setGroupCount.length; k++) {
+      const ng = c.setGroupCount[k] as number;
+      const nd = c.setDnCount[k] as number;
+      const names = c.setItems.slice(at, at + ng).map((i) => strings[i]);
+      const dns = c.setItems.slice(at + ng, at + ng + nd).map((i) => strings[i]);
+      at += ng + nd;
+      if (names.length !== ng || dns.length !== nd || names.includes(undefined) || dns.includes(undefined))
+        return false;
+      sets.push({ groups: this.list(names as string[]), dns: this.list(dns as string[]) });
+    }
+    for (let i = 0; i < n; i++) {
+      const domain = strings[c.domain[i] as number];
+      const source = strings[c.source[i] as number];
+      const set = sets[c.groupSet[i] as number];
+      if (domain === undefined || source === undefined || set === undefined) return false;
+    }
+    for (let i = 0; i < n; i++) {
+      const set = sets[c.groupSet[i] as number] as { groups: string[]; dns: string[] };
+      const ip = c.ip[i] as string;
+      into.set(
+        ip,
+        new StoredIdentity(
+          ip,
+          c.user[i] as string,
+          strings[c.domain[i] as number] as string,
+          set.groups,
+          c.workstation[i] as string,
+          c.firstSeenMs[i] as number,
+          c.lastSeenMs[i] as number,
+          strings[c.source[i] as number] as string,
+          c.revision[i] as number,
+          c.flags[i] as number,
+          set.dns,
+        ),
+      );
+    }
+    return true;
   }
 
   private string(s: string): string {

@@ -16,6 +16,7 @@ import {
   type SyncMessage__Output,
 } from '@fsso/common';
 import { RecordStore } from './replica-records';
+import type { StoredIdentity } from './stored-identity';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
@@ -78,9 +79,10 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  * through 'disconnected' (reason).
  */
 export class IdentityReplica extends EventEmitter {
-  private table = new Map<string, Identity__Output>();
+  private table = new Map<string, StoredIdentity>();
   private readonly records = new RecordStore();
-  private building: Map<string, Identity__Output> | undefined;
+  private building: Map<string, StoredIdentity> | undefined;
+  private buildingTableId = '';
   private tableIdValue = '';
   private revisionValue = 0;
   private stateValue: ReplicaState = 'STOPPED';
@@ -129,9 +131,10 @@ export class IdentityReplica extends EventEmitter {
           tableId: this.tableIdValue,
           clientName: opts.clientName ?? 'fsso-fw',
           acceptBatches: true,
+          acceptColumns: true,
         });
       },
-      onMessage: (m) => this.onMessage(m),
+      onMessage: (m, call) => this.onMessage(m, call),
       onLost: (loss) => this.onLost(loss),
       onState: (s) => this.onStreamState(s),
     });
@@ -239,16 +242,26 @@ export class IdentityReplica extends EventEmitter {
     this.emit('disconnected', loss.details, loss.code);
   }
 
-  private onMessage(m: SyncMessage__Output): void {
+  private onMessage(m: SyncMessage__Output, call: { cancel(): void }): void {
     if (m.snapshotBegin) {
       this.setState('SYNCING');
       this.building = new Map();
-      this.tableIdValue = m.snapshotBegin.tableId;
+      // Taken on at the end only: a stream cut before it would otherwise reconnect naming the new
+      // table's id with the old table's revision, and be resumed onto a table it does not hold.
+      this.buildingTableId = m.snapshotBegin.tableId;
     } else if (m.snapshotChunk && this.building) {
       for (const e of m.snapshotChunk.entries) this.building.set(e.ip, this.records.compact(e));
+    } else if (m.snapshotColumns && this.building) {
+      if (!this.records.addColumns(m.snapshotColumns, this.building)) {
+        // Misaligned columns could pair an address with another entry's user: the old table
+        // stays, and the stream is cut, so the replica reconnects for a fresh snapshot.
+        this.building = undefined;
+        call.cancel();
+      }
     } else if (m.snapshotEnd && this.building) {
       this.table = this.building;
       this.building = undefined;
+      this.tableIdValue = this.buildingTableId;
       this.revisionValue = m.snapshotEnd.revision;
       this.emit('snapshot', this.table.size);
       this.goLive();

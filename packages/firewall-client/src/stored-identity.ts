@@ -26,22 +26,35 @@ export class StoredIdentity implements Identity__Output {
   #by: unknown = undefined;
   #decision: unknown = undefined;
 
-  constructor(id: Identity__Output, domain: string, groups: string[], source: string, groupDns: string[]) {
-    this.ip = id.ip;
-    this.user = id.user;
+  /** `flags`: bit 0 shared, 1 groupsStale, 2 inferred, 3 contested (as SnapshotColumns carries them). */
+  constructor(
+    ip: string,
+    user: string,
+    domain: string,
+    groups: string[],
+    workstation: string,
+    firstSeenMs: number,
+    lastSeenMs: number,
+    source: string,
+    revision: number,
+    flags: number,
+    groupDns: string[],
+  ) {
+    this.ip = ip;
+    this.user = user;
     this.domain = domain;
     this.groups = groups;
-    this.workstation = id.workstation;
-    this.firstSeenMs = id.firstSeenMs;
-    this.lastSeenMs = id.lastSeenMs;
+    this.workstation = workstation;
+    this.firstSeenMs = firstSeenMs;
+    this.lastSeenMs = lastSeenMs;
     this.source = source;
     // The decoder computes a uint64 as a double: as such each entry would hold a 16-byte box
     // for it. Below 2^30 it fits V8's small integers, stored in the object itself.
-    this.revision = id.revision < SMALL ? id.revision | 0 : id.revision;
-    this.shared = id.shared;
-    this.groupsStale = id.groupsStale;
-    this.inferred = id.inferred;
-    this.contested = id.contested;
+    this.revision = revision < SMALL ? revision | 0 : revision;
+    this.shared = (flags & 1) !== 0;
+    this.groupsStale = (flags & 2) !== 0;
+    this.inferred = (flags & 4) !== 0;
+    this.contested = (flags & 8) !== 0;
     this.groupDns = groupDns;
     // A plain object to its users (deepStrictEqual compares prototypes): every instance still
     // shares one hidden class, and the private fields stay reachable by the statics below.
