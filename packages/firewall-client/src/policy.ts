@@ -7,7 +7,7 @@ import {
   parseGroupName,
   type Identity__Output,
 } from '@fsso/common';
-import { StoredIdentity } from './stored-identity';
+import { ROW_FLAGS, type ReplicaTable } from './replica-table';
 
 /** One rule of a policy: who it names, and what happens to them. */
 export interface PolicyRule {
@@ -73,6 +73,25 @@ interface CompiledRule {
   named: boolean;
 }
 
+/**
+ * decide()'s cache for an identity object a caller holds (a replica's table caches per slot
+ * instead: see decideAt), beside it, so the object's own fields stay as they are.
+ */
+const cache = new WeakMap<
+  object,
+  { keys: IdentityKeys | undefined; by: CompiledPolicy | undefined; decision: PolicyDecision | undefined }
+>();
+
+function cacheOf(o: object): {
+  keys: IdentityKeys | undefined;
+  by: CompiledPolicy | undefined;
+  decision: PolicyDecision | undefined;
+} {
+  let c = cache.get(o);
+  if (c === undefined) cache.set(o, (c = { keys: undefined, by: undefined, decision: undefined }));
+  return c;
+}
+
 /** What decide() needs of an identity, computed once per identity object. */
 interface IdentityKeys {
   who: string;
@@ -86,9 +105,9 @@ interface IdentityKeys {
 
 /**
  * A policy compiled once into sets of normalised names, so that a decision is a few Set look-ups:
- * a firewall's decision path runs for every new connection, millions a second. Each identity's
- * keys (and its last decision) are kept with the identity (StoredIdentity), which the replica replaces on
- * every change rather than editing, so a cached decision never outlives the identity it was for.
+ * a firewall's decision path runs for every new connection, millions a second. A replica's table
+ * caches the last decision per entry and clears it when the entry changes (decideAt); an identity
+ * object decided directly has its keys and decision cached beside it.
  */
 export class CompiledPolicy {
   private readonly rules: CompiledRule[];
@@ -118,26 +137,44 @@ export class CompiledPolicy {
   /** The decision for whoever is at an address (`undefined`: nobody known). */
   decide(identity: Identity__Output | undefined): PolicyDecision {
     if (identity === undefined) return this.unknownDecision;
-    const hit = StoredIdentity.cachedDecision(identity, this);
-    if (hit !== undefined) return hit as PolicyDecision;
-    return this.decideAfresh(identity);
+    const c = cache.get(identity);
+    if (c !== undefined && c.by === this && c.decision !== undefined) return c.decision;
+    const d = this.decideIdentity(identity, c?.keys);
+    const slot = c ?? cacheOf(identity);
+    slot.keys = d.keys;
+    slot.by = this;
+    slot.decision = d.decision;
+    return d.decision;
   }
 
-  private decideAfresh(identity: Identity__Output): PolicyDecision {
+  /**
+   * The decision for the entry at `slot` of a replica's table, cached per slot (the table clears
+   * it when the entry changes): the decision path of a firewall, with no Identity built on a hit.
+   */
+  decideAt(table: ReplicaTable, slot: number): PolicyDecision {
+    const cache = table.decisionCache();
+    if (cache.by[slot] === this) return cache.decided[slot] as PolicyDecision;
+    const f = table.flagsAt(slot);
     let d: PolicyDecision;
-    if (identity.shared) d = this.sharedDecision;
-    else if (identity.contested) d = this.contestedDecision;
-    else if (identity.user === '') d = this.unknownDecision;
-    else {
-      let k = StoredIdentity.cachedKeys(identity) as IdentityKeys | undefined;
-      if (k === undefined || k.names !== this.names) {
-        k = this.identityKeys(identity);
-        StoredIdentity.cacheKeys(identity, k);
-      }
-      d = this.decideKnown(k, identity.inferred);
-    }
-    StoredIdentity.cacheDecision(identity, this, d);
+    if ((f & ROW_FLAGS.SHARED) !== 0) d = this.sharedDecision;
+    else if ((f & ROW_FLAGS.CONTESTED) !== 0) d = this.contestedDecision;
+    else if (table.userAt(slot) === '') d = this.unknownDecision;
+    else d = this.decideIdentity(table.at(slot), undefined).decision;
+    cache.by[slot] = this;
+    cache.decided[slot] = d;
     return d;
+  }
+
+  /** `keys`: the identity's keys if known (computed, and returned, when not, or for other domain names). */
+  private decideIdentity(
+    identity: Identity__Output,
+    keys: IdentityKeys | undefined,
+  ): { decision: PolicyDecision; keys: IdentityKeys | undefined } {
+    if (identity.shared) return { decision: this.sharedDecision, keys };
+    if (identity.contested) return { decision: this.contestedDecision, keys };
+    if (identity.user === '') return { decision: this.unknownDecision, keys };
+    const k = keys === undefined || keys.names !== this.names ? this.identityKeys(identity) : keys;
+    return { decision: this.decideKnown(k, identity.inferred), keys: k };
   }
 
   private decideKnown(k: IdentityKeys, inferred: boolean): PolicyDecision {

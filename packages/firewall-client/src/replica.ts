@@ -15,8 +15,9 @@ import {
   type StreamState,
   type SyncMessage__Output,
 } from '@fsso/common';
-import { RecordStore } from './replica-records';
-import type { StoredIdentity } from './stored-identity';
+import { putColumns, putIdentity } from './replica-records';
+import { Dictionary, ReplicaTable } from './replica-table';
+import type { CompiledPolicy, PolicyDecision } from './policy';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
@@ -79,9 +80,9 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  * through 'disconnected' (reason).
  */
 export class IdentityReplica extends EventEmitter {
-  private table = new Map<string, StoredIdentity>();
-  private readonly records = new RecordStore();
-  private building: Map<string, StoredIdentity> | undefined;
+  private readonly dict = new Dictionary();
+  private table = new ReplicaTable(this.dict);
+  private building: ReplicaTable | undefined;
   private buildingTableId = '';
   private tableIdValue = '';
   private revisionValue = 0;
@@ -156,14 +157,14 @@ export class IdentityReplica extends EventEmitter {
     return this.table.size;
   }
 
-  /** Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid). */
+  /**
+   * Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid).
+   * A new object each call, built from the table's columns: to decide on an address, `decide`
+   * needs none.
+   */
   lookup(ip: string): Identity__Output | undefined {
-    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
-    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
-    const hit = this.table.get(ip);
-    if (hit !== undefined) return hit;
-    const key = normaliseIp(ip);
-    return key === null || key === ip ? undefined : this.table.get(key);
+    const s = this.slotOf(ip);
+    return s === undefined ? undefined : this.table.at(s);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
@@ -171,8 +172,31 @@ export class IdentityReplica extends EventEmitter {
     return this.table.get(key);
   }
 
+  /** `policy.decide(this.lookup(ip))`, read from the table's slot (cached per entry): no object is built. */
+  decide(policy: CompiledPolicy, ip: string): PolicyDecision {
+    const s = this.slotOf(ip);
+    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, s);
+  }
+
+  /** As `decide`, for an address already normalised. */
+  decideKey(policy: CompiledPolicy, key: string): PolicyDecision {
+    const s = this.table.slotOf(key);
+    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, s);
+  }
+
   entries(): Identity__Output[] {
-    return [...this.table.values()];
+    const out: Identity__Output[] = [];
+    for (const s of this.table.slotList()) out.push(this.table.at(s));
+    return out;
+  }
+
+  private slotOf(ip: string): number | undefined {
+    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
+    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
+    const hit = this.table.slotOf(ip);
+    if (hit !== undefined) return hit;
+    const key = normaliseIp(ip);
+    return key === null || key === ip ? undefined : this.table.slotOf(key);
   }
 
   start(): void {
@@ -245,14 +269,15 @@ export class IdentityReplica extends EventEmitter {
   private onMessage(m: SyncMessage__Output, call: { cancel(): void }): void {
     if (m.snapshotBegin) {
       this.setState('SYNCING');
-      this.building = new Map();
+      // Made to the snapshot's size at once: the columns are not copied as it grows.
+      this.building = new ReplicaTable(this.dict, m.snapshotBegin.total);
       // Taken on at the end only: a stream cut before it would otherwise reconnect naming the new
       // table's id with the old table's revision, and be resumed onto a table it does not hold.
       this.buildingTableId = m.snapshotBegin.tableId;
     } else if (m.snapshotChunk && this.building) {
-      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, this.records.compact(e));
+      for (const e of m.snapshotChunk.entries) putIdentity(this.building, e);
     } else if (m.snapshotColumns && this.building) {
-      if (!this.records.addColumns(m.snapshotColumns, this.building)) {
+      if (!putColumns(this.building, m.snapshotColumns)) {
         // Misaligned columns could pair an address with another entry's user: the old table
         // stays, and the stream is cut, so the replica reconnects for a fresh snapshot.
         this.building = undefined;
@@ -277,16 +302,17 @@ export class IdentityReplica extends EventEmitter {
 
   private apply(c: Change__Output): void {
     if (c.revision <= this.revisionValue) return;
-    const before = this.table.get(c.ip);
-    const stored = c.op === 'UPSERT' && c.identity ? this.records.compact(c.identity) : undefined;
-    if (stored) this.table.set(c.ip, stored);
-    else if (c.op === 'DELETE') this.table.delete(c.ip);
+    const before = c.op === 'DELETE' ? this.table.get(c.ip) : undefined;
+    let stored: Identity__Output | undefined;
+    if (c.op === 'UPSERT' && c.identity) {
+      putIdentity(this.table, c.identity);
+      stored = this.table.get(c.ip);
+    } else if (c.op === 'DELETE') this.table.delete(c.ip);
     this.revisionValue = c.revision;
     this.emit('change', {
       revision: c.revision,
       op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
       ip: c.ip,
-      // The stored object itself, so a decision cached on it by a listener serves later look-ups.
       identity: c.op === 'DELETE' ? before : stored,
       reason: c.reason,
     } satisfies ReplicaChange);
