@@ -153,15 +153,16 @@ export class CompiledPolicy {
    */
   decideAt(table: ReplicaTable, slot: number): PolicyDecision {
     const cache = table.decisionCache();
-    if (cache.by[slot] === this) return cache.decided[slot] as PolicyDecision;
+    const at = 2 * slot;
+    if (cache[at] === this) return cache[at + 1] as PolicyDecision;
     const f = table.flagsAt(slot);
     let d: PolicyDecision;
     if ((f & ROW_FLAGS.SHARED) !== 0) d = this.sharedDecision;
     else if ((f & ROW_FLAGS.CONTESTED) !== 0) d = this.contestedDecision;
     else if (table.userAt(slot) === '') d = this.unknownDecision;
     else d = this.decideIdentity(table.at(slot), undefined).decision;
-    cache.by[slot] = this;
-    cache.decided[slot] = d;
+    cache[at] = this;
+    cache[at + 1] = d;
     return d;
   }
 

@@ -76,16 +76,12 @@ export class ReplicaTable {
   private ips: string[] = [];
   private users: string[] = [];
   private workstations: string[] = [];
-  private first: Float64Array;
-  private last: Float64Array;
-  private rev: Float64Array;
-  private flags: Uint8Array;
-  private domain: Uint32Array;
-  private source: Uint32Array;
-  private set: Uint32Array;
-  /** decide()'s cache per slot: the policy that decided it last, and its decision (made on first use). */
-  decidedBy: unknown[] | undefined;
-  decided: unknown[] | undefined;
+  /** Per slot [firstSeenMs, lastSeenMs, revision]: one entry's numbers on one cache line, mostly. */
+  private nums: Float64Array;
+  /** Per slot [flags, domain, source, group set]. */
+  private ints: Uint32Array;
+  /** decide()'s cache per slot, [policy, decision] (made on first use). */
+  private decisions: unknown[] | undefined;
 
   /** `expected`: how many entries the table will hold (a snapshot's total), so the columns are made once. */
   constructor(
@@ -94,13 +90,8 @@ export class ReplicaTable {
   ) {
     // A snapshot's total comes from the collector: believed up to a bound, grown past it.
     this.cap = Math.max(64, Math.min(expected, 1 << 24));
-    this.first = new Float64Array(this.cap);
-    this.last = new Float64Array(this.cap);
-    this.rev = new Float64Array(this.cap);
-    this.flags = new Uint8Array(this.cap);
-    this.domain = new Uint32Array(this.cap);
-    this.source = new Uint32Array(this.cap);
-    this.set = new Uint32Array(this.cap);
+    this.nums = new Float64Array(3 * this.cap);
+    this.ints = new Uint32Array(4 * this.cap);
   }
 
   get size(): number {
@@ -114,18 +105,20 @@ export class ReplicaTable {
   /** The Identity at `slot`: a new plain object each call, with every field (JSON and spreads see them). */
   at(slot: number): Identity__Output {
     const d = this.dict;
-    const set = d.sets[this.set[slot] as number] as GroupSet;
-    const f = this.flags[slot] as number;
+    const i = 4 * slot;
+    const n = 3 * slot;
+    const f = this.ints[i] as number;
+    const set = d.sets[this.ints[i + 3] as number] as GroupSet;
     return {
       ip: this.ips[slot] as string,
       user: this.users[slot] as string,
-      domain: d.strings[this.domain[slot] as number] as string,
+      domain: d.strings[this.ints[i + 1] as number] as string,
       groups: set.groups,
       workstation: this.workstations[slot] as string,
-      firstSeenMs: this.first[slot] as number,
-      lastSeenMs: this.last[slot] as number,
-      source: d.strings[this.source[slot] as number] as string,
-      revision: this.rev[slot] as number,
+      firstSeenMs: this.nums[n] as number,
+      lastSeenMs: this.nums[n + 1] as number,
+      source: d.strings[this.ints[i + 2] as number] as string,
+      revision: this.nums[n + 2] as number,
       shared: (f & SHARED) !== 0,
       groupsStale: (f & GROUPS_STALE) !== 0,
       inferred: (f & INFERRED) !== 0,
@@ -141,7 +134,7 @@ export class ReplicaTable {
 
   /** What decide() reads first, without building the Identity: the flags (ROW_FLAGS) and the user. */
   flagsAt(slot: number): number {
-    return this.flags[slot] as number;
+    return this.ints[4 * slot] as number;
   }
 
   userAt(slot: number): string {
@@ -158,15 +151,17 @@ export class ReplicaTable {
     this.ips[s] = r.ip;
     this.users[s] = r.user;
     this.workstations[s] = r.workstation;
-    this.first[s] = r.firstSeenMs;
-    this.last[s] = r.lastSeenMs;
-    this.rev[s] = r.revision;
-    this.flags[s] = r.flags;
-    this.domain[s] = r.domain;
-    this.source[s] = r.source;
-    this.set[s] = r.set;
+    const n = 3 * s;
+    this.nums[n] = r.firstSeenMs;
+    this.nums[n + 1] = r.lastSeenMs;
+    this.nums[n + 2] = r.revision;
+    const i = 4 * s;
+    this.ints[i] = r.flags;
+    this.ints[i + 1] = r.domain;
+    this.ints[i + 2] = r.source;
+    this.ints[i + 3] = r.set;
     // A cached decision was for the entry that was here.
-    if (this.decidedBy) this.decidedBy[s] = undefined;
+    if (this.decisions) this.decisions[2 * s] = undefined;
   }
 
   delete(ip: string): void {
@@ -176,7 +171,7 @@ export class ReplicaTable {
     this.ips[s] = '';
     this.users[s] = '';
     this.workstations[s] = '';
-    if (this.decidedBy) this.decidedBy[s] = undefined;
+    if (this.decisions) this.decisions[2 * s] = undefined;
     this.free.push(s);
   }
 
@@ -185,42 +180,25 @@ export class ReplicaTable {
     return this.slots.values();
   }
 
-  /** Makes decide()'s per-slot cache (only a replica that decides pays for it). */
-  decisionCache(): { by: unknown[]; decided: unknown[] } {
-    if (!this.decidedBy || !this.decided) {
-      this.decidedBy = new Array<unknown>(this.cap).fill(undefined);
-      this.decided = new Array<unknown>(this.cap).fill(undefined);
-    }
-    return { by: this.decidedBy, decided: this.decided };
+  /**
+   * decide()'s per-slot cache, made on first use (only a replica that decides pays for it): at
+   * 2 * slot the policy that decided the entry last, at 2 * slot + 1 its decision, side by side
+   * so a cached decision costs one more memory access after the Map.get.
+   */
+  decisionCache(): unknown[] {
+    this.decisions ??= new Array<unknown>(2 * this.cap).fill(undefined);
+    return this.decisions;
   }
 
   private grow(): void {
     const cap = this.cap * 2;
-    const f64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const u32 = (a: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.first = f64(this.first);
-    this.last = f64(this.last);
-    this.rev = f64(this.rev);
-    const flags = new Uint8Array(cap);
-    flags.set(this.flags);
-    this.flags = flags;
-    this.domain = u32(this.domain);
-    this.source = u32(this.source);
-    this.set = u32(this.set);
-    if (this.decidedBy && this.decided) {
-      for (let i = this.cap; i < cap; i++) {
-        this.decidedBy.push(undefined);
-        this.decided.push(undefined);
-      }
-    }
+    const nums = new Float64Array(3 * cap);
+    nums.set(this.nums);
+    this.nums = nums;
+    const ints = new Uint32Array(4 * cap);
+    ints.set(this.ints);
+    this.ints = ints;
+    if (this.decisions) for (let i = 2 * this.cap; i < 2 * cap; i++) this.decisions.push(undefined);
     this.cap = cap;
   }
 }
