@@ -23,6 +23,10 @@ export class Dictionary {
   readonly sets: GroupSet[] = [{ groups: EMPTY, dns: EMPTY }];
   private readonly setIds = new Map<string, number>([['\u0001', 0]]);
 
+  get size(): number {
+    return this.strings.length + this.sets.length;
+  }
+
   string(s: string): number {
     let i = this.stringIds.get(s);
     if (i === undefined) {

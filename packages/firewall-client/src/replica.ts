@@ -25,6 +25,9 @@ export const SYNC_HEARTBEAT_MS = 15_000;
 /** The HTTP/2 flow-control window of the replica's connection and stream, in bytes. */
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
+/** Distinct strings and group sets a table's dictionary holds before the next snapshot starts a new one. */
+const MAX_DICTIONARY = 200_000;
+
 /** gRPC status codes (grpc-js is imported for types only here). */
 const PERMISSION_DENIED = 7;
 const UNAUTHENTICATED = 16;
@@ -80,8 +83,7 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  * through 'disconnected' (reason).
  */
 export class IdentityReplica extends EventEmitter {
-  private readonly dict = new Dictionary();
-  private table = new ReplicaTable(this.dict);
+  private table = new ReplicaTable(new Dictionary());
   private building: ReplicaTable | undefined;
   private buildingTableId = '';
   private tableIdValue = '';
@@ -270,7 +272,10 @@ export class IdentityReplica extends EventEmitter {
     if (m.snapshotBegin) {
       this.setState('SYNCING');
       // Made to the snapshot's size at once: the columns are not copied as it grows.
-      this.building = new ReplicaTable(this.dict, m.snapshotBegin.total);
+      // The dictionary only grows while changes add values: a new table past a bound starts
+      // its own (the old one goes with the old table).
+      const dict = this.table.dict.size > MAX_DICTIONARY ? new Dictionary() : this.table.dict;
+      this.building = new ReplicaTable(dict, m.snapshotBegin.total);
       // Taken on at the end only: a stream cut before it would otherwise reconnect naming the new
       // table's id with the old table's revision, and be resumed onto a table it does not hold.
       this.buildingTableId = m.snapshotBegin.tableId;
