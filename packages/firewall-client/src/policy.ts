@@ -148,10 +148,10 @@ export class CompiledPolicy {
   }
 
   /**
-   * The decision for the entry at `slot` of a replica's table, cached per slot (the table clears
+   * The decision for the entry of `ip`, at `slot` of a replica's table, cached per slot (the table clears
    * it when the entry changes): the decision path of a firewall, with no Identity built on a hit.
    */
-  decideAt(table: ReplicaTable, slot: number): PolicyDecision {
+  decideAt(table: ReplicaTable, ip: string, slot: number): PolicyDecision {
     const cache = table.decisionCache();
     const at = 2 * slot;
     if (cache[at] === this) return cache[at + 1] as PolicyDecision;
@@ -160,7 +160,7 @@ export class CompiledPolicy {
     if ((f & ROW_FLAGS.SHARED) !== 0) d = this.sharedDecision;
     else if ((f & ROW_FLAGS.CONTESTED) !== 0) d = this.contestedDecision;
     else if (table.userAt(slot) === '') d = this.unknownDecision;
-    else d = this.decideIdentity(table.at(slot), undefined).decision;
+    else d = this.decideIdentity(table.at(ip, slot), undefined).decision;
     cache[at] = this;
     cache[at + 1] = d;
     return d;

@@ -77,7 +77,6 @@ export class ReplicaTable {
   private readonly free: number[] = [];
   private cap: number;
   private used = 0;
-  private ips: string[] = [];
   private users: string[] = [];
   private workstations: string[] = [];
   /** Per slot [firstSeenMs, lastSeenMs, revision]: one entry's numbers on one cache line, mostly. */
@@ -106,15 +105,19 @@ export class ReplicaTable {
     return this.slots.get(ip);
   }
 
-  /** The Identity at `slot`: a new plain object each call, with every field (JSON and spreads see them). */
-  at(slot: number): Identity__Output {
+  /**
+   * The Identity at `slot` (the entry of `ip`): a new plain object each call, with every field
+   * (JSON and spreads see them). The caller has the address already, as the Map's key: no
+   * column holds it a second time.
+   */
+  at(ip: string, slot: number): Identity__Output {
     const d = this.dict;
     const i = 4 * slot;
     const n = 3 * slot;
     const f = this.ints[i] as number;
     const set = d.sets[this.ints[i + 3] as number] as GroupSet;
     return {
-      ip: this.ips[slot] as string,
+      ip,
       user: this.users[slot] as string,
       domain: d.strings[this.ints[i + 1] as number] as string,
       groups: set.groups,
@@ -133,7 +136,7 @@ export class ReplicaTable {
 
   get(ip: string): Identity__Output | undefined {
     const s = this.slots.get(ip);
-    return s === undefined ? undefined : this.at(s);
+    return s === undefined ? undefined : this.at(ip, s);
   }
 
   /** What decide() reads first, without building the Identity: the flags (ROW_FLAGS) and the user. */
@@ -152,7 +155,6 @@ export class ReplicaTable {
       if (s >= this.cap) this.grow();
       this.slots.set(r.ip, s);
     }
-    this.ips[s] = r.ip;
     this.users[s] = r.user;
     this.workstations[s] = r.workstation;
     const n = 3 * s;
@@ -172,16 +174,15 @@ export class ReplicaTable {
     const s = this.slots.get(ip);
     if (s === undefined) return;
     this.slots.delete(ip);
-    this.ips[s] = '';
     this.users[s] = '';
     this.workstations[s] = '';
     if (this.decisions) this.decisions[2 * s] = undefined;
     this.free.push(s);
   }
 
-  /** Every entry's slot, in insertion order. */
-  slotList(): IterableIterator<number> {
-    return this.slots.values();
+  /** Every entry's address and slot, in insertion order. */
+  slotList(): IterableIterator<[string, number]> {
+    return this.slots.entries();
   }
 
   /**

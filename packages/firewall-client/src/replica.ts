@@ -165,8 +165,12 @@ export class IdentityReplica extends EventEmitter {
    * needs none.
    */
   lookup(ip: string): Identity__Output | undefined {
-    const s = this.slotOf(ip);
-    return s === undefined ? undefined : this.table.at(s);
+    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
+    // (a firewall passes the address as it parsed it) end here.
+    const hit = this.table.slotOf(ip);
+    if (hit !== undefined) return this.table.at(ip, hit);
+    const key = normaliseIp(ip);
+    return key === null || key === ip ? undefined : this.table.get(key);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
@@ -176,29 +180,22 @@ export class IdentityReplica extends EventEmitter {
 
   /** `policy.decide(this.lookup(ip))`, read from the table's slot (cached per entry): no object is built. */
   decide(policy: CompiledPolicy, ip: string): PolicyDecision {
-    const s = this.slotOf(ip);
-    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, s);
+    const hit = this.table.slotOf(ip);
+    if (hit !== undefined) return policy.decideAt(this.table, ip, hit);
+    const key = normaliseIp(ip);
+    return key === null || key === ip ? policy.decide(undefined) : this.decideKey(policy, key);
   }
 
   /** As `decide`, for an address already normalised. */
   decideKey(policy: CompiledPolicy, key: string): PolicyDecision {
     const s = this.table.slotOf(key);
-    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, s);
+    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, key, s);
   }
 
   entries(): Identity__Output[] {
     const out: Identity__Output[] = [];
-    for (const s of this.table.slotList()) out.push(this.table.at(s));
+    for (const [ip, s] of this.table.slotList()) out.push(this.table.at(ip, s));
     return out;
-  }
-
-  private slotOf(ip: string): number | undefined {
-    // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
-    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
-    const hit = this.table.slotOf(ip);
-    if (hit !== undefined) return hit;
-    const key = normaliseIp(ip);
-    return key === null || key === ip ? undefined : this.table.slotOf(key);
   }
 
   start(): void {

@@ -38,14 +38,18 @@ test('a stored identity comes back with every field of the message, as own enume
   assert.deepStrictEqual({ ...stored }, id);
   const policy = compilePolicy({ rules: [{ action: 'allow', groups: ['CORP\\VPN-Users'] }] });
   const slot = table.slotOf('10.0.0.1') as number;
-  assert.equal(policy.decideAt(table, slot).action, 'allow');
-  assert.equal(policy.decideAt(table, slot), policy.decideAt(table, slot), 'the cached decision is served');
+  assert.equal(policy.decideAt(table, '10.0.0.1', slot).action, 'allow');
+  assert.equal(
+    policy.decideAt(table, '10.0.0.1', slot),
+    policy.decideAt(table, '10.0.0.1', slot),
+    'the cached decision is served',
+  );
   assert.equal(policy.decide(stored).action, 'allow');
   assert.deepStrictEqual(stored, id, 'a decision cached on the object stays out of sight');
   assert.deepStrictEqual(Object.keys(stored as object), Object.keys(id));
   // A change of the entry drops the decision cached for it.
   putIdentity(table, identity('10.0.0.1', 'alice', ['CORP\\Sales'], { revision: 8 }));
-  assert.equal(policy.decideAt(table, slot).action, 'deny');
+  assert.equal(policy.decideAt(table, '10.0.0.1', slot).action, 'deny');
   table.delete('10.0.0.1');
   assert.equal(table.get('10.0.0.1'), undefined);
   assert.equal(table.size, 0);
