@@ -1,8 +1,8 @@
 /**
  * decide() on a real replica (an IdentityReplica synced from a real collector holding n mappings),
  * random addresses with 1 in 10 unknown, next to `Map.get` on the same keys in the same order.
- * The decision row is what a firewall calls: `replica.decide(policy, ip)` (FirewallClient.decide,
- * nft sync and the squid helper's path, reading the table's slot); `policy.decide(replica.lookup(ip))`,
+ * The decision row is what a firewall calls: `replica.decide(policy, ip)` (FirewallClient.decide's
+ * path, reading the table's slot); `policy.decide(replica.lookup(ip))`,
  * which builds the Identity first, has its own row.
  */
 import type { Identity__Output } from '@fsso/common';
