@@ -200,7 +200,8 @@ export class FirewallClient extends EventEmitter {
   decide(ip: string, policy: CompiledPolicy | undefined = this.opts.policy): PolicyDecision & { ip: string } {
     if (!policy) throw new ConfigError('no policy: give FirewallClient a "policy", or pass one to decide()', 'policy');
     const key = normaliseIp(ip);
-    return { ip, ...policy.decide(key === null ? undefined : this.lookupKey(key)) };
+    if (key === null || this.modeValue === 'CLOSED' || !this.current) return { ip, ...policy.decide(undefined) };
+    return { ip, ...this.current.replica.decideKey(policy, key) };
   }
 
   status(): ClientStatus {

@@ -7,6 +7,7 @@ import {
   parseGroupName,
   type Identity__Output,
 } from '@fsso/common';
+import { ROW_FLAGS, type ReplicaTable } from './replica-table';
 
 /** One rule of a policy: who it names, and what happens to them. */
 export interface PolicyRule {
@@ -72,6 +73,25 @@ interface CompiledRule {
   named: boolean;
 }
 
+/**
+ * decide()'s cache for an identity object a caller holds (a replica's table caches per slot
+ * instead: see decideAt), beside it, so the object's own fields stay as they are.
+ */
+const cache = new WeakMap<
+  object,
+  { keys: IdentityKeys | undefined; by: CompiledPolicy | undefined; decision: PolicyDecision | undefined }
+>();
+
+function cacheOf(o: object): {
+  keys: IdentityKeys | undefined;
+  by: CompiledPolicy | undefined;
+  decision: PolicyDecision | undefined;
+} {
+  let c = cache.get(o);
+  if (c === undefined) cache.set(o, (c = { keys: undefined, by: undefined, decision: undefined }));
+  return c;
+}
+
 /** What decide() needs of an identity, computed once per identity object. */
 interface IdentityKeys {
   who: string;
@@ -84,21 +104,10 @@ interface IdentityKeys {
 }
 
 /**
- * Where an identity's keys are kept: on the identity itself, as a non-enumerable property (JSON,
- * spreads and deep-equal comparisons do not see it). A WeakMap beside the table costs a second
- * hash look-up with its own cache miss on a 1 M-entry table and halved the decision rate.
- */
-const KEYS: unique symbol = Symbol('fsso.policyKeys');
-/** The last policy that decided this identity, and its decision: the fast path reads only the identity. */
-const BY: unique symbol = Symbol('fsso.decidedBy');
-const DECISION: unique symbol = Symbol('fsso.decision');
-type Keyed = Identity__Output & { [KEYS]?: IdentityKeys; [BY]?: CompiledPolicy; [DECISION]?: PolicyDecision };
-
-/**
  * A policy compiled once into sets of normalised names, so that a decision is a few Set look-ups:
- * a firewall's decision path runs for every new connection, millions a second. Each identity's
- * keys (and its last decision) are kept on the identity object, which the replica replaces on
- * every change rather than editing, so a cached decision never outlives the identity it was for.
+ * a firewall's decision path runs for every new connection, millions a second. A replica's table
+ * caches the last decision per entry and clears it when the entry changes (decideAt); an identity
+ * object decided directly has its keys and decision cached beside it.
  */
 export class CompiledPolicy {
   private readonly rules: CompiledRule[];
@@ -128,27 +137,45 @@ export class CompiledPolicy {
   /** The decision for whoever is at an address (`undefined`: nobody known). */
   decide(identity: Identity__Output | undefined): PolicyDecision {
     if (identity === undefined) return this.unknownDecision;
-    const c = identity as Keyed;
-    if (c[BY] === this) return c[DECISION] as PolicyDecision;
-    return this.decideAfresh(c);
+    const c = cache.get(identity);
+    if (c !== undefined && c.by === this && c.decision !== undefined) return c.decision;
+    const d = this.decideIdentity(identity, c?.keys);
+    const slot = c ?? cacheOf(identity);
+    slot.keys = d.keys;
+    slot.by = this;
+    slot.decision = d.decision;
+    return d.decision;
   }
 
-  private decideAfresh(identity: Keyed): PolicyDecision {
+  /**
+   * The decision for the entry of `ip`, at `slot` of a replica's table, cached per slot (the table clears
+   * it when the entry changes): the decision path of a firewall, with no Identity built on a hit.
+   */
+  decideAt(table: ReplicaTable, ip: string, slot: number): PolicyDecision {
+    const cache = table.decisionCache();
+    const at = 2 * slot;
+    if (cache[at] === this) return cache[at + 1] as PolicyDecision;
+    const f = table.flagsAt(slot);
     let d: PolicyDecision;
-    if (identity.shared) d = this.sharedDecision;
-    else if (identity.contested) d = this.contestedDecision;
-    else if (identity.user === '') d = this.unknownDecision;
-    else {
-      let k = identity[KEYS];
-      if (k === undefined || k.names !== this.names) {
-        k = this.identityKeys(identity);
-        hide(identity, KEYS, k);
-      }
-      d = this.decideKnown(k, identity.inferred);
-    }
-    hide(identity, DECISION, d);
-    hide(identity, BY, this);
+    if ((f & ROW_FLAGS.SHARED) !== 0) d = this.sharedDecision;
+    else if ((f & ROW_FLAGS.CONTESTED) !== 0) d = this.contestedDecision;
+    else if (table.userAt(slot) === '') d = this.unknownDecision;
+    else d = this.decideIdentity(table.at(ip, slot), undefined).decision;
+    cache[at] = this;
+    cache[at + 1] = d;
     return d;
+  }
+
+  /** `keys`: the identity's keys if known (computed, and returned, when not, or for other domain names). */
+  private decideIdentity(
+    identity: Identity__Output,
+    keys: IdentityKeys | undefined,
+  ): { decision: PolicyDecision; keys: IdentityKeys | undefined } {
+    if (identity.shared) return { decision: this.sharedDecision, keys };
+    if (identity.contested) return { decision: this.contestedDecision, keys };
+    if (identity.user === '') return { decision: this.unknownDecision, keys };
+    const k = keys === undefined || keys.names !== this.names ? this.identityKeys(identity) : keys;
+    return { decision: this.decideKnown(k, identity.inferred), keys: k };
   }
 
   private decideKnown(k: IdentityKeys, inferred: boolean): PolicyDecision {
@@ -284,28 +311,6 @@ export class CompiledPolicy {
     }
     return r;
   }
-}
-
-const HIDDEN: PropertyDescriptor = { enumerable: false };
-
-/**
- * The slots decide() caches an identity's keys and decision in. An object made with them (the
- * replica makes every stored identity so: `{ ...fields, [k]: undefined }` for each, then
- * `hideDecisionSlots`) holds them in the object itself; slots added later go to a separate
- * property array, one more memory access per decision (a cache miss on a large table).
- */
-export const DECISION_SLOTS = [KEYS, DECISION, BY] as const;
-
-/** Makes the slots non-enumerable: JSON, spreads and deep-equal comparisons see only the identity. */
-export function hideDecisionSlots<T extends object>(o: T): T {
-  for (const k of DECISION_SLOTS) Object.defineProperty(o, k, HIDDEN);
-  return o;
-}
-
-/** Sets a property JSON, spreads and deep-equal comparisons do not see. */
-function hide<K extends typeof KEYS | typeof BY | typeof DECISION>(o: Keyed, key: K, value: Keyed[K]): void {
-  if (Object.prototype.hasOwnProperty.call(o, key)) o[key] = value;
-  else Object.defineProperty(o, key, { value, enumerable: false, writable: true, configurable: true });
 }
 
 /** Whether a known identity's keys meet a rule's names; the words for the reason if so. */

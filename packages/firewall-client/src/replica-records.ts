@@ -1,70 +1,73 @@
-import type { Identity__Output } from '@fsso/common';
-import { DECISION_SLOTS, hideDecisionSlots } from './policy';
+import type { Identity__Output, SyncMessage__Output } from '@fsso/common';
+import type { ReplicaTable } from './replica-table';
 
-const [K, D, B] = DECISION_SLOTS;
+type SnapshotColumns = NonNullable<SyncMessage__Output['snapshotColumns']>;
 
-/** Past this many distinct values an interning map starts afresh (values already shared stay shared). */
-const MAX_INTERNED = 200_000;
-const SMALL = 2 ** 30;
-const EMPTY: string[] = Object.freeze([]) as unknown as string[];
+/** An Identity's flags as the table stores them (ROW_FLAGS). */
+function flagsOf(id: Identity__Output): number {
+  return (id.shared ? 1 : 0) | (id.groupsStale ? 2 : 0) | (id.inferred ? 4 : 0) | (id.contested ? 8 : 0);
+}
+
+/** Stores a decoded Identity (a change, or an older collector's SnapshotChunk entry) in `into`. */
+export function putIdentity(into: ReplicaTable, id: Identity__Output): void {
+  const d = into.dict;
+  into.put({
+    ip: id.ip,
+    user: id.user,
+    workstation: id.workstation,
+    domain: d.string(id.domain),
+    source: d.string(id.source),
+    set: d.set(id.groups, id.groupDns),
+    firstSeenMs: id.firstSeenMs,
+    lastSeenMs: id.lastSeenMs,
+    revision: id.revision,
+    flags: flagsOf(id),
+  });
+}
 
 /**
- * Compact copies of the identities a replica stores. A decoded protobuf message carries its own
- * copy of every string and list, and on a firewall a million entries repeat a handful of
- * domains, sources and group lists (thousands of users share a few group sets): one shared,
- * frozen copy of each is kept instead, and every stored identity has the same shape (one hidden
- * class), which is what keeps `Map.get` plus a decision a few property reads.
+ * Stores the entries of a SnapshotColumns chunk in `into`, straight from its columns. False
+ * (and nothing stored) when the columns do not line up: a table built from them could name
+ * the wrong user, so the caller drops the stream instead.
  */
-export class RecordStore {
-  private strings = new Map<string, string>();
-  private lists = new Map<string, string[]>();
-
-  /** A stored identity with the same fields as `id` (own, enumerable: JSON and spreads see them all). */
-  compact(id: Identity__Output): Identity__Output {
-    return hideDecisionSlots({
-      ip: id.ip,
-      user: id.user,
-      domain: this.string(id.domain),
-      groups: this.list(id.groups),
-      workstation: id.workstation,
-      firstSeenMs: id.firstSeenMs,
-      lastSeenMs: id.lastSeenMs,
-      source: this.string(id.source),
-      // The decoder computes a uint64 as a double: as such each entry would hold a 16-byte box
-      // for it. Below 2^30 it fits V8's small integers, stored in the object itself.
-      revision: id.revision < SMALL ? id.revision | 0 : id.revision,
-      shared: id.shared,
-      groupsStale: id.groupsStale,
-      inferred: id.inferred,
-      contested: id.contested,
-      groupDns: this.list(id.groupDns),
-      [K]: undefined,
-      [D]: undefined,
-      [B]: undefined,
+export function putColumns(into: ReplicaTable, c: SnapshotColumns): boolean {
+  const n = c.ip.length;
+  for (const col of [c.user, c.workstation, c.domain, c.source, c.firstSeenMs, c.lastSeenMs, c.revision, c.flags])
+    if (col.length !== n) return false;
+  if (c.groupSet.length !== n || c.setDnCount.length !== c.setGroupCount.length) return false;
+  const d = into.dict;
+  const strings = c.strings.map((x) => d.string(x));
+  const sets: number[] = [];
+  let at = 0;
+  for (let k = 0; k < c.setGroupCount.length; k++) {
+    const ng = c.setGroupCount[k] as number;
+    const nd = c.setDnCount[k] as number;
+    const names = c.setItems.slice(at, at + ng).map((i) => c.strings[i]);
+    const dns = c.setItems.slice(at + ng, at + ng + nd).map((i) => c.strings[i]);
+    at += ng + nd;
+    if (names.length !== ng || dns.length !== nd || names.includes(undefined) || dns.includes(undefined)) return false;
+    sets.push(d.set(names as string[], dns as string[]));
+  }
+  for (let i = 0; i < n; i++) {
+    const bad =
+      strings[c.domain[i] as number] === undefined ||
+      strings[c.source[i] as number] === undefined ||
+      sets[c.groupSet[i] as number] === undefined;
+    if (bad) return false;
+  }
+  for (let i = 0; i < n; i++) {
+    into.put({
+      ip: c.ip[i] as string,
+      user: c.user[i] as string,
+      workstation: c.workstation[i] as string,
+      domain: strings[c.domain[i] as number] as number,
+      source: strings[c.source[i] as number] as number,
+      set: sets[c.groupSet[i] as number] as number,
+      firstSeenMs: c.firstSeenMs[i] as number,
+      lastSeenMs: c.lastSeenMs[i] as number,
+      revision: c.revision[i] as number,
+      flags: c.flags[i] as number,
     });
   }
-
-  private string(s: string): string {
-    let v = this.strings.get(s);
-    if (v === undefined) {
-      if (this.strings.size >= MAX_INTERNED) this.strings = new Map();
-      this.strings.set(s, s);
-      v = s;
-    }
-    return v;
-  }
-
-  /** Frozen, since one list is shared by every identity with those groups. */
-  private list(a: readonly string[]): string[] {
-    if (a.length === 0) return EMPTY;
-    // NUL never occurs in a group name or DN from the collector, so the key is unambiguous.
-    const key = a.length === 1 ? (a[0] as string) : a.join('\u0000');
-    let v = this.lists.get(key);
-    if (v === undefined) {
-      if (this.lists.size >= MAX_INTERNED) this.lists = new Map();
-      v = Object.freeze(a.map((g) => this.string(g))) as string[];
-      this.lists.set(key, v);
-    }
-    return v;
-  }
+  return true;
 }

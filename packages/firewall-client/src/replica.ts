@@ -15,13 +15,18 @@ import {
   type StreamState,
   type SyncMessage__Output,
 } from '@fsso/common';
-import { RecordStore } from './replica-records';
+import { putColumns, putIdentity } from './replica-records';
+import { Dictionary, ReplicaTable } from './replica-table';
+import type { CompiledPolicy, PolicyDecision } from './policy';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
 export const SYNC_HEARTBEAT_MS = 15_000;
 
 /** The HTTP/2 flow-control window of the replica's connection and stream, in bytes. */
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
+/** Distinct strings and group sets a table's dictionary holds before the next snapshot starts a new one. */
+const MAX_DICTIONARY = 200_000;
 
 /** gRPC status codes (grpc-js is imported for types only here). */
 const PERMISSION_DENIED = 7;
@@ -78,9 +83,9 @@ export type ReplicaState = 'CONNECTING' | 'SYNCING' | 'LIVE' | 'BACKOFF' | 'STOP
  * through 'disconnected' (reason).
  */
 export class IdentityReplica extends EventEmitter {
-  private table = new Map<string, Identity__Output>();
-  private readonly records = new RecordStore();
-  private building: Map<string, Identity__Output> | undefined;
+  private table = new ReplicaTable(new Dictionary());
+  private building: ReplicaTable | undefined;
+  private buildingTableId = '';
   private tableIdValue = '';
   private revisionValue = 0;
   private stateValue: ReplicaState = 'STOPPED';
@@ -129,9 +134,10 @@ export class IdentityReplica extends EventEmitter {
           tableId: this.tableIdValue,
           clientName: opts.clientName ?? 'fsso-fw',
           acceptBatches: true,
+          acceptColumns: true,
         });
       },
-      onMessage: (m) => this.onMessage(m),
+      onMessage: (m, call) => this.onMessage(m, call),
       onLost: (loss) => this.onLost(loss),
       onState: (s) => this.onStreamState(s),
     });
@@ -153,12 +159,16 @@ export class IdentityReplica extends EventEmitter {
     return this.table.size;
   }
 
-  /** Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid). */
+  /**
+   * Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid).
+   * A new object each call, built from the table's columns: to decide on an address, `decide`
+   * needs none.
+   */
   lookup(ip: string): Identity__Output | undefined {
     // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
-    // (a firewall passes the address as it parsed it) end here, at the cost of one Map.get.
-    const hit = this.table.get(ip);
-    if (hit !== undefined) return hit;
+    // (a firewall passes the address as it parsed it) end here.
+    const hit = this.table.slotOf(ip);
+    if (hit !== undefined) return this.table.at(ip, hit);
     const key = normaliseIp(ip);
     return key === null || key === ip ? undefined : this.table.get(key);
   }
@@ -168,8 +178,24 @@ export class IdentityReplica extends EventEmitter {
     return this.table.get(key);
   }
 
+  /** `policy.decide(this.lookup(ip))`, read from the table's slot (cached per entry): no object is built. */
+  decide(policy: CompiledPolicy, ip: string): PolicyDecision {
+    const hit = this.table.slotOf(ip);
+    if (hit !== undefined) return policy.decideAt(this.table, ip, hit);
+    const key = normaliseIp(ip);
+    return key === null || key === ip ? policy.decide(undefined) : this.decideKey(policy, key);
+  }
+
+  /** As `decide`, for an address already normalised. */
+  decideKey(policy: CompiledPolicy, key: string): PolicyDecision {
+    const s = this.table.slotOf(key);
+    return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, key, s);
+  }
+
   entries(): Identity__Output[] {
-    return [...this.table.values()];
+    const out: Identity__Output[] = [];
+    for (const [ip, s] of this.table.slotList()) out.push(this.table.at(ip, s));
+    return out;
   }
 
   start(): void {
@@ -239,16 +265,30 @@ export class IdentityReplica extends EventEmitter {
     this.emit('disconnected', loss.details, loss.code);
   }
 
-  private onMessage(m: SyncMessage__Output): void {
+  private onMessage(m: SyncMessage__Output, call: { cancel(): void }): void {
     if (m.snapshotBegin) {
       this.setState('SYNCING');
-      this.building = new Map();
-      this.tableIdValue = m.snapshotBegin.tableId;
+      // Made to the snapshot's size at once: the columns are not copied as it grows.
+      // The dictionary only grows while changes add values: a new table past a bound starts
+      // its own (the old one goes with the old table).
+      const dict = this.table.dict.size > MAX_DICTIONARY ? new Dictionary() : this.table.dict;
+      this.building = new ReplicaTable(dict, m.snapshotBegin.total);
+      // Taken on at the end only: a stream cut before it would otherwise reconnect naming the new
+      // table's id with the old table's revision, and be resumed onto a table it does not hold.
+      this.buildingTableId = m.snapshotBegin.tableId;
     } else if (m.snapshotChunk && this.building) {
-      for (const e of m.snapshotChunk.entries) this.building.set(e.ip, this.records.compact(e));
+      for (const e of m.snapshotChunk.entries) putIdentity(this.building, e);
+    } else if (m.snapshotColumns && this.building) {
+      if (!putColumns(this.building, m.snapshotColumns)) {
+        // Misaligned columns could pair an address with another entry's user: the old table
+        // stays, and the stream is cut, so the replica reconnects for a fresh snapshot.
+        this.building = undefined;
+        call.cancel();
+      }
     } else if (m.snapshotEnd && this.building) {
       this.table = this.building;
       this.building = undefined;
+      this.tableIdValue = this.buildingTableId;
       this.revisionValue = m.snapshotEnd.revision;
       this.emit('snapshot', this.table.size);
       this.goLive();
@@ -264,16 +304,17 @@ export class IdentityReplica extends EventEmitter {
 
   private apply(c: Change__Output): void {
     if (c.revision <= this.revisionValue) return;
-    const before = this.table.get(c.ip);
-    const stored = c.op === 'UPSERT' && c.identity ? this.records.compact(c.identity) : undefined;
-    if (stored) this.table.set(c.ip, stored);
-    else if (c.op === 'DELETE') this.table.delete(c.ip);
+    const before = c.op === 'DELETE' ? this.table.get(c.ip) : undefined;
+    let stored: Identity__Output | undefined;
+    if (c.op === 'UPSERT' && c.identity) {
+      putIdentity(this.table, c.identity);
+      stored = this.table.get(c.ip);
+    } else if (c.op === 'DELETE') this.table.delete(c.ip);
     this.revisionValue = c.revision;
     this.emit('change', {
       revision: c.revision,
       op: c.op === 'DELETE' ? 'DELETE' : 'UPSERT',
       ip: c.ip,
-      // The stored object itself, so a decision cached on it by a listener serves later look-ups.
       identity: c.op === 'DELETE' ? before : stored,
       reason: c.reason,
     } satisfies ReplicaChange);

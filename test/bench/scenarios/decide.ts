@@ -1,6 +1,9 @@
 /**
  * decide() on a real replica (an IdentityReplica synced from a real collector holding n mappings),
  * random addresses with 1 in 10 unknown, next to `Map.get` on the same keys in the same order.
+ * The decision row is what a firewall calls: `replica.decide(policy, ip)` (FirewallClient.decide's
+ * path, reading the table's slot); `policy.decide(replica.lookup(ip))`,
+ * which builds the Identity first, has its own row.
  */
 import type { Identity__Output } from '@fsso/common';
 import { compilePolicy, type IdentityReplica } from '@fsso/firewall-client';
@@ -56,47 +59,60 @@ async function measure(n: number, runs: number, withLookup: boolean): Promise<Be
     const keys = randomKeys(n);
     const map = plainMap(replica);
     // The first pass computes each identity's keys once; the figures are for the passes after it.
-    perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0));
-    // Baseline and figures back to back in each round, so a busy machine slows all three alike.
-    const rounds: { base: number; decide: number; lookup: number }[] = [];
+    perSecond(keys, (k) => (replica.decide(POLICY, k).action === 'allow' ? 1 : 0));
+    // Baseline and figures back to back in each round, so a busy machine slows all alike.
+    type Round = { base: number; decide: number; viaLookup: number; lookup: number };
+    const rounds: Round[] = [];
     await medianOf(runs, () => {
       const base = perSecond(keys, (k) => (map.get(k) === undefined ? 0 : 1));
-      const decide = perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0));
+      const decide = perSecond(keys, (k) => (replica.decide(POLICY, k).action === 'allow' ? 1 : 0));
+      const viaLookup = perSecond(keys, (k) => (POLICY.decide(replica.lookup(k)).action === 'allow' ? 1 : 0));
       const lookup = perSecond(keys, (k) => (replica.lookup(k) === undefined ? 0 : 1));
-      rounds.push({ base, decide, lookup });
+      rounds.push({ base, decide, viaLookup, lookup });
       return decide / base;
     });
-    const mid = (f: (r: { base: number; decide: number; lookup: number }) => number): number =>
+    const mid = (f: (r: Round) => number): number =>
       rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
     const base = mid((r) => r.base);
     const decide = mid((r) => r.decide);
+    const viaLookup = mid((r) => r.viaLookup);
     const lookup = mid((r) => r.lookup);
     const decideRatio = mid((r) => r.decide / r.base);
+    const viaLookupRatio = mid((r) => r.viaLookup / r.base);
     const lookupRatio = mid((r) => r.lookup / r.base);
     const label = n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`;
     const baseline = { name: 'Map.get on the same keys', value: base, unit: 'calls/s' };
     const rows: BenchRow[] = [
       {
-        figure: `decide(replica.lookup(ip)), ${label}-entry replica, random addresses`,
+        figure: `replica.decide(policy, ip), ${label}-entry replica, random addresses`,
         value: decide,
         unit: 'calls/s',
         baseline,
         ratio: decideRatio,
         target: n >= 1e6 ? '>= 5 M/s and >= 0.5 x Map.get' : '>= 0.5 x Map.get',
         met: decideRatio >= 0.5 && (n < 1e6 || decide >= 5e6),
-        notes: '1 in 10 addresses unknown; decisions cached per stored identity, policy compiled once',
+        notes: '1 in 10 addresses unknown; decisions cached per table slot, policy compiled once',
       },
     ];
     if (withLookup)
-      rows.push({
-        figure: `replica.lookup(ip), ${label} entries`,
-        value: lookup,
-        unit: 'calls/s',
-        baseline,
-        ratio: lookupRatio,
-        target: '>= 0.5 x Map.get',
-        met: lookupRatio >= 0.5,
-      });
+      rows.push(
+        {
+          figure: `decide(replica.lookup(ip)), ${label} entries (the Identity built on each call)`,
+          value: viaLookup,
+          unit: 'calls/s',
+          baseline,
+          ratio: viaLookupRatio,
+        },
+        {
+          figure: `replica.lookup(ip), ${label} entries`,
+          value: lookup,
+          unit: 'calls/s',
+          baseline,
+          ratio: lookupRatio,
+          target: '>= 0.5 x Map.get',
+          met: lookupRatio >= 0.5,
+        },
+      );
     return rows;
   } finally {
     replica.stop();

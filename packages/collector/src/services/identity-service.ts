@@ -13,6 +13,7 @@ import type { IdentityTable } from '../store/identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { Entry, TableChange } from '../identity/entry';
 import type { Sized } from '../sync/queue';
+import { COLUMN_CHUNK, columnsMessage } from '../sync/columns';
 import { toIdentity } from './convert';
 import { toServiceError } from './status';
 import type { OnDemandResolver } from '../identity/on-demand';
@@ -130,8 +131,8 @@ export function identityService(d: IdentityDeps): IdentityServiceHandlers {
         prefix = resumeMessages(table.tableId, req.fromRevision, resumeFrom);
         d.log.info('sync resumed', { client: peer, from: req.fromRevision, changes: resumeFrom.length });
       } else {
-        prefix = snapshotMessages(table.tableId, table.revision, [...table.all()]);
-        d.log.info('sync snapshot sent', { client: peer, revision: table.revision });
+        prefix = snapshotMessages(table.tableId, table.revision, [...table.all()], req.acceptColumns);
+        d.log.info('sync snapshot sent', { client: peer, revision: table.revision, columns: req.acceptColumns });
       }
       const sender = new SyncSender(call, d.budget, prefix, overflow, req.acceptBatches);
       const unsubscribe = hub.subscribe(
@@ -156,13 +157,20 @@ function* resumeMessages(tableId: string, fromRevision: number, changes: TableCh
   for (const c of changes) yield changeMessage(c).m;
 }
 
-function* snapshotMessages(tableId: string, revision: number, entries: Entry[]): Iterator<SyncMessage | Sized> {
+/** `columns`: the client set accept_columns, so the entries go out as SnapshotColumns. */
+function* snapshotMessages(
+  tableId: string,
+  revision: number,
+  entries: Entry[],
+  columns: boolean,
+): Iterator<SyncMessage | Sized> {
   yield { snapshotBegin: { tableId, revision, total: entries.length } };
-  for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
-    const part = entries.slice(i, i + SNAPSHOT_CHUNK);
+  const chunk = columns ? COLUMN_CHUNK : SNAPSHOT_CHUNK;
+  for (let i = 0; i < entries.length; i += chunk) {
+    const part = entries.slice(i, i + chunk);
     let bytes = 0;
     for (const e of part) bytes += estimatedSize(e);
-    yield { m: { snapshotChunk: { entries: part.map(toIdentity) } }, bytes };
+    yield { m: columns ? columnsMessage(part) : { snapshotChunk: { entries: part.map(toIdentity) } }, bytes };
   }
   yield { snapshotEnd: { revision } };
 }

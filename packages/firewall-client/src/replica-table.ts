@@ -1,0 +1,211 @@
+import type { Identity__Output } from '@fsso/common';
+
+const SHARED = 1;
+const GROUPS_STALE = 2;
+const INFERRED = 4;
+const CONTESTED = 8;
+const EMPTY: string[] = Object.freeze([]) as unknown as string[];
+
+/** A group set as entries share it: frozen, since one list serves every entry with those groups. */
+export interface GroupSet {
+  groups: string[];
+  dns: string[];
+}
+
+/**
+ * The strings and group sets a replica's entries name, each held once and referred to by number:
+ * a million entries repeat a handful of domains and sources and a few thousand group sets. Shared
+ * by the tables a replica builds one after the other; it only grows (by distinct values).
+ */
+export class Dictionary {
+  readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
+  readonly sets: GroupSet[] = [{ groups: EMPTY, dns: EMPTY }];
+  private readonly setIds = new Map<string, number>([['\u0001', 0]]);
+
+  get size(): number {
+    return this.strings.length + this.sets.length;
+  }
+
+  string(s: string): number {
+    let i = this.stringIds.get(s);
+    if (i === undefined) {
+      this.stringIds.set(s, (i = this.strings.length));
+      this.strings.push(s);
+    }
+    return i;
+  }
+
+  set(groups: readonly string[], dns: readonly string[]): number {
+    if (groups.length === 0 && dns.length === 0) return 0;
+    // NUL never occurs in a group name or DN from the collector, so the key is unambiguous.
+    const key = `${groups.join('\u0000')}\u0001${dns.join('\u0000')}`;
+    let i = this.setIds.get(key);
+    if (i === undefined) {
+      const own = (a: readonly string[]): string[] =>
+        a.length === 0 ? EMPTY : (Object.freeze(a.map((x) => this.strings[this.string(x)])) as string[]);
+      this.setIds.set(key, (i = this.sets.length));
+      this.sets.push({ groups: own(groups), dns: own(dns) });
+    }
+    return i;
+  }
+}
+
+/** One entry's fields, as a change or a snapshot chunk gives them (strings and sets already numbered). */
+export interface Row {
+  ip: string;
+  user: string;
+  workstation: string;
+  domain: number;
+  source: number;
+  set: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  revision: number;
+  flags: number;
+}
+
+/**
+ * The IP → identity table of a replica, column by column: a Map from address to slot, typed
+ * arrays for the numbers, flags and dictionary ids, plain arrays for the per-entry strings. One
+ * JS object per entry (17 fields, two boxed doubles) cost about 290 bytes an entry on Node 20;
+ * this costs about 150. `get` builds the Identity a caller sees; the decision path reads the
+ * slot (CompiledPolicy.decideAt) and needs no object.
+ */
+export class ReplicaTable {
+  private readonly slots = new Map<string, number>();
+  private readonly free: number[] = [];
+  private cap: number;
+  private used = 0;
+  private users: string[] = [];
+  private workstations: string[] = [];
+  /** Per slot [firstSeenMs, lastSeenMs, revision]: one entry's numbers on one cache line, mostly. */
+  private nums: Float64Array;
+  /** Per slot [flags, domain, source, group set]. */
+  private ints: Uint32Array;
+  /** decide()'s cache per slot, [policy, decision] (made on first use). */
+  private decisions: unknown[] | undefined;
+
+  /** `expected`: how many entries the table will hold (a snapshot's total), so the columns are made once. */
+  constructor(
+    readonly dict: Dictionary,
+    expected = 0,
+  ) {
+    // A snapshot's total comes from the collector: believed up to a bound, grown past it.
+    this.cap = Math.max(64, Math.min(expected, 1 << 24));
+    this.nums = new Float64Array(3 * this.cap);
+    this.ints = new Uint32Array(4 * this.cap);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  slotOf(ip: string): number | undefined {
+    return this.slots.get(ip);
+  }
+
+  /**
+   * The Identity at `slot` (the entry of `ip`): a new plain object each call, with every field
+   * (JSON and spreads see them). The caller has the address already, as the Map's key: no
+   * column holds it a second time.
+   */
+  at(ip: string, slot: number): Identity__Output {
+    const d = this.dict;
+    const i = 4 * slot;
+    const n = 3 * slot;
+    const f = this.ints[i] as number;
+    const set = d.sets[this.ints[i + 3] as number] as GroupSet;
+    return {
+      ip,
+      user: this.users[slot] as string,
+      domain: d.strings[this.ints[i + 1] as number] as string,
+      groups: set.groups,
+      workstation: this.workstations[slot] as string,
+      firstSeenMs: this.nums[n] as number,
+      lastSeenMs: this.nums[n + 1] as number,
+      source: d.strings[this.ints[i + 2] as number] as string,
+      revision: this.nums[n + 2] as number,
+      shared: (f & SHARED) !== 0,
+      groupsStale: (f & GROUPS_STALE) !== 0,
+      inferred: (f & INFERRED) !== 0,
+      contested: (f & CONTESTED) !== 0,
+      groupDns: set.dns,
+    };
+  }
+
+  get(ip: string): Identity__Output | undefined {
+    const s = this.slots.get(ip);
+    return s === undefined ? undefined : this.at(ip, s);
+  }
+
+  /** What decide() reads first, without building the Identity: the flags (ROW_FLAGS) and the user. */
+  flagsAt(slot: number): number {
+    return this.ints[4 * slot] as number;
+  }
+
+  userAt(slot: number): string {
+    return this.users[slot] as string;
+  }
+
+  put(r: Row): void {
+    let s = this.slots.get(r.ip);
+    if (s === undefined) {
+      s = this.free.pop() ?? this.used++;
+      if (s >= this.cap) this.grow();
+      this.slots.set(r.ip, s);
+    }
+    this.users[s] = r.user;
+    this.workstations[s] = r.workstation;
+    const n = 3 * s;
+    this.nums[n] = r.firstSeenMs;
+    this.nums[n + 1] = r.lastSeenMs;
+    this.nums[n + 2] = r.revision;
+    const i = 4 * s;
+    this.ints[i] = r.flags;
+    this.ints[i + 1] = r.domain;
+    this.ints[i + 2] = r.source;
+    this.ints[i + 3] = r.set;
+    // A cached decision was for the entry that was here.
+    if (this.decisions) this.decisions[2 * s] = undefined;
+  }
+
+  delete(ip: string): void {
+    const s = this.slots.get(ip);
+    if (s === undefined) return;
+    this.slots.delete(ip);
+    this.users[s] = '';
+    this.workstations[s] = '';
+    if (this.decisions) this.decisions[2 * s] = undefined;
+    this.free.push(s);
+  }
+
+  /** Every entry's address and slot, in insertion order. */
+  slotList(): IterableIterator<[string, number]> {
+    return this.slots.entries();
+  }
+
+  /**
+   * decide()'s per-slot cache, made on first use (only a replica that decides pays for it): at
+   * 2 * slot the policy that decided the entry last, at 2 * slot + 1 its decision, side by side
+   * so a cached decision costs one more memory access after the Map.get.
+   */
+  decisionCache(): unknown[] {
+    this.decisions ??= new Array<unknown>(2 * this.cap).fill(undefined);
+    return this.decisions;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const nums = new Float64Array(3 * cap);
+    nums.set(this.nums);
+    this.nums = nums;
+    const ints = new Uint32Array(4 * cap);
+    ints.set(this.ints);
+    this.ints = ints;
+    if (this.decisions) for (let i = 2 * this.cap; i < 2 * cap; i++) this.decisions.push(undefined);
+    this.cap = cap;
+  }
+}
+
+export const ROW_FLAGS = { SHARED, GROUPS_STALE, INFERRED, CONTESTED } as const;
