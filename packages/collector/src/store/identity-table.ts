@@ -15,6 +15,7 @@ import {
   type LogonRow,
 } from './entry-json';
 import { LogonRows } from './logon-rows';
+import { UserIndex } from './user-index';
 import { Tombstones } from './tombstones';
 
 export { writeGroups } from './entry-json';
@@ -63,12 +64,7 @@ export class IdentityTable {
   private readonly rows: LogonRows;
   readonly history: HistoryLog;
   private readonly cache = new Map<string, Entry>();
-  /**
-   * Addresses per user: one address as itself (most users have one), several as a set. Built at
-   * the first `ofUser` (group updates, `fssoctl user`), not at load: a restart with 1 M mappings
-   * spent a sixth of its time on it, and a collector without a directory may never ask.
-   */
-  private byUser: Map<string, string | Set<string>> | undefined;
+  private readonly users = new UserIndex(() => this.cache.values());
   private readonly interner = new Interner();
   /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
   private readonly perDomain = new Map<string, number>();
@@ -111,7 +107,7 @@ export class IdentityTable {
   *loadSteps(): Generator<number, number> {
     this.loadedValue = false;
     this.cache.clear();
-    this.byUser = undefined;
+    this.users.reset();
     this.perDomain.clear();
     const groups: GroupParses = new Map();
     // Pages of all() along the primary key: a row at a time through iterate() was a third of a restart.
@@ -149,28 +145,9 @@ export class IdentityTable {
     const old = this.cache.get(e.ip);
     if (old) this.countDomain(old.domain, -1);
     this.countDomain(e.domain, 1);
-    if (old && old.user !== e.user) this.unlinkUser(old.user, e.ip);
+    if (old && old.user !== e.user) this.users.unlink(old.user, e.ip);
     this.cache.set(e.ip, e);
-    if (this.byUser) linkUser(this.byUser, e);
-  }
-
-  private unlinkUser(user: string, ip: string): void {
-    const m = this.byUser;
-    const have = m?.get(user);
-    if (!m || have === undefined) return;
-    if (have === ip) m.delete(user);
-    else if (typeof have === 'object') {
-      have.delete(ip);
-      if (have.size === 1) m.set(user, [...have][0] ?? '');
-      else if (have.size === 0) m.delete(user);
-    }
-  }
-
-  private users(): Map<string, string | Set<string>> {
-    if (this.byUser) return this.byUser;
-    const m = new Map<string, string | Set<string>>();
-    for (const e of this.cache.values()) linkUser(m, e);
-    return (this.byUser = m);
+    this.users.link(e);
   }
 
   private forget(ip: string): void {
@@ -179,7 +156,7 @@ export class IdentityTable {
     this.countDomain(old.domain, -1);
     this.cache.delete(ip);
     this.evidenceDirty.delete(ip);
-    this.unlinkUser(old.user, ip);
+    this.users.unlink(old.user, ip);
   }
 
   private countDomain(domain: string, by: number): void {
@@ -343,8 +320,8 @@ export class IdentityTable {
 
   /** Entries of one user (any domain). */
   ofUser(user: string): Entry[] {
-    const have = this.users().get(user);
-    return (have === undefined ? [] : typeof have === 'string' ? [have] : [...have])
+    return this.users
+      .addressesOf(user)
       .map((ip) => this.cache.get(ip))
       .filter((e): e is Entry => e !== undefined);
   }
@@ -428,12 +405,4 @@ export class IdentityTable {
     );
     return change;
   }
-}
-
-function linkUser(m: Map<string, string | Set<string>>, e: Entry): void {
-  const have = m.get(e.user);
-  if (have === undefined) m.set(e.user, e.ip);
-  else if (typeof have === 'string') {
-    if (have !== e.ip) m.set(e.user, new Set([have, e.ip]));
-  } else have.add(e.ip);
 }
