@@ -39,13 +39,13 @@ export const COLLECTOR_TOP: ConfigSection = {
       key: 'syncHistory',
       type: 'whole number 100–100000000',
       default: 100_000,
-      doc: 'Table changes kept so reconnecting firewalls get a delta instead of a snapshot.',
+      doc: 'How many revisions back a reconnecting firewall gets a delta (each changed address once, in its current state) instead of a snapshot.',
     },
     {
       key: 'eventRetention',
       type: 'duration',
       default: '7d',
-      doc: 'How long received events are kept in the event log.',
+      doc: 'How long received events are kept in the event log (one row per agent batch; the view `events` has one row per event).',
     },
     {
       key: 'agentRetention',
