@@ -40,6 +40,12 @@ export const collectorRss: Scenario = {
       // The same table read back at start: what a restarted collector holds.
       await c.stop();
       c = await benchCollector(c.dir);
+      // Lookup is served while the table loads: the figure is for the whole table in memory.
+      await c.handle.daemon.waitFor(
+        (l) =>
+          l.message === 'identity table loaded' || (l.message === 'collector listening' && l['loading'] !== true),
+        120_000,
+      );
       await settle();
       const rss = rssMiB(c.handle.daemon.pid);
       const top = sizes.at(-1) ?? 0;
