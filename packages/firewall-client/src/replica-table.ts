@@ -84,7 +84,7 @@ export class ReplicaTable {
   private cap: number;
   private used = 0;
   /** Per slot [user, workstation], side by side: building an Identity misses the cache once for both. */
-  private strs: string[] = [];
+  private strs: string[];
   /**
    * Per slot one 40-byte record, seen as doubles (times, revision) and as u32s (flags and
    * dictionary ids) over the same memory: at 1 M entries each separate column read in `at` was
@@ -106,6 +106,8 @@ export class ReplicaTable {
     this.cap = Math.max(64, Math.min(expected, 1 << 24));
     this.nums = new Float64Array(F64 * this.cap);
     this.ints = new Uint32Array(this.nums.buffer);
+    // Made at its size too: an array grown by appends copies itself and overshoots on the way.
+    this.strs = new Array<string>(2 * this.cap).fill('');
   }
 
   get size(): number {
@@ -233,6 +235,7 @@ export class ReplicaTable {
     nums.set(this.nums);
     this.nums = nums;
     this.ints = new Uint32Array(nums.buffer);
+    for (let i = 2 * this.cap; i < 2 * cap; i++) this.strs.push('');
     if (this.decisions) for (let i = 2 * this.cap; i < 2 * cap; i++) this.decisions.push(undefined);
     if (this.built) for (let i = this.cap; i < cap; i++) this.built.push(undefined);
     this.cap = cap;
