@@ -94,8 +94,6 @@ export class ReplicaTable {
   private ints: Uint32Array;
   /** decide()'s cache per slot, [policy, decision] (made on first use). */
   private decisions: unknown[] | undefined;
-  /** lookup()'s cache per slot: the frozen Identity built the first time (made on first use). */
-  private built: (Identity__Output | undefined)[] | undefined;
 
   /** `expected`: how many entries the table will hold (a snapshot's total), so the records are made once. */
   constructor(
@@ -153,24 +151,6 @@ export class ReplicaTable {
     return s === undefined ? undefined : this.at(ip, s);
   }
 
-  /**
-   * As `get`, the same frozen object on every call until the entry changes: at 1 M entries,
-   * building the object cost three times the Map.get (an allocation and a cache miss on each
-   * column it reads), while a built one costs a single read. Frozen, because every caller
-   * shares it: none can change what another sees. The price is memory for each address looked
-   * up this way (about 200 bytes an entry) until its entry changes or a snapshot replaces the table.
-   */
-  lookup(ip: string): Identity__Output | undefined {
-    const s = this.slots.get(ip);
-    return s === undefined ? undefined : this.builtAt(ip, s);
-  }
-
-  /** The slot's cached Identity, built and frozen if it has none. */
-  builtAt(ip: string, slot: number): Identity__Output {
-    this.built ??= new Array<Identity__Output | undefined>(this.cap).fill(undefined);
-    return (this.built[slot] ??= Object.freeze(this.at(ip, slot)));
-  }
-
   /** What decide() reads first, without building the Identity: the flags (ROW_FLAGS) and the user. */
   flagsAt(slot: number): number {
     return this.ints[U32 * slot + INTS] as number;
@@ -198,9 +178,8 @@ export class ReplicaTable {
     this.ints[i + 1] = r.domain;
     this.ints[i + 2] = r.source;
     this.ints[i + 3] = r.set;
-    // A cached decision or Identity was for the entry that was here.
+    // A cached decision was for the entry that was here.
     if (this.decisions) this.decisions[2 * s] = undefined;
-    if (this.built) this.built[s] = undefined;
   }
 
   delete(ip: string): void {
@@ -210,7 +189,6 @@ export class ReplicaTable {
     this.strs[2 * s] = '';
     this.strs[2 * s + 1] = '';
     if (this.decisions) this.decisions[2 * s] = undefined;
-    if (this.built) this.built[s] = undefined;
     this.free.push(s);
   }
 
@@ -237,7 +215,6 @@ export class ReplicaTable {
     this.ints = new Uint32Array(nums.buffer);
     for (let i = 2 * this.cap; i < 2 * cap; i++) this.strs.push('');
     if (this.decisions) for (let i = 2 * this.cap; i < 2 * cap; i++) this.decisions.push(undefined);
-    if (this.built) for (let i = this.cap; i < cap; i++) this.built.push(undefined);
     this.cap = cap;
   }
 }

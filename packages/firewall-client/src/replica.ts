@@ -161,22 +161,22 @@ export class IdentityReplica extends EventEmitter {
 
   /**
    * Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid).
-   * Built from the table's columns the first time, then the same frozen object until the entry
-   * changes (ReplicaTable.lookup: it keeps about 200 bytes per address looked up). To decide on
-   * an address, `decide` needs no object at all.
+   * A new object each call, built from the table's columns (keeping one per entry looked up
+   * would cost about 215 bytes each: bench/README.md, "lookup() at 1 M"). To decide on an
+   * address, `decide` needs no object at all.
    */
   lookup(ip: string): Identity__Output | undefined {
     // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
     // (a firewall passes the address as it parsed it) end here.
     const hit = this.table.slotOf(ip);
-    if (hit !== undefined) return this.table.builtAt(ip, hit);
+    if (hit !== undefined) return this.table.at(ip, hit);
     const key = normaliseIp(ip);
-    return key === null || key === ip ? undefined : this.table.lookup(key);
+    return key === null || key === ip ? undefined : this.table.get(key);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
   lookupKey(key: string): Identity__Output | undefined {
-    return this.table.lookup(key);
+    return this.table.get(key);
   }
 
   /** `policy.decide(this.lookup(ip))`, read from the table's slot (cached per entry): no object is built. */
@@ -195,7 +195,6 @@ export class IdentityReplica extends EventEmitter {
 
   entries(): Identity__Output[] {
     const out: Identity__Output[] = [];
-    // New objects, not lookup()'s cached ones: a listing would otherwise keep one for every entry.
     for (const [ip, s] of this.table.slotList()) out.push(this.table.at(ip, s));
     return out;
   }

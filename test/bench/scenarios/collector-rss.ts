@@ -42,8 +42,7 @@ export const collectorRss: Scenario = {
       c = await benchCollector(c.dir);
       // Lookup is served while the table loads: the figure is for the whole table in memory.
       await c.handle.daemon.waitFor(
-        (l) =>
-          l.message === 'identity table loaded' || (l.message === 'collector listening' && l['loading'] !== true),
+        (l) => l.message === 'identity table loaded' || (l.message === 'collector listening' && l['loading'] !== true),
         120_000,
       );
       await settle();
