@@ -6,24 +6,10 @@ import { join } from 'node:path';
 import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import type { Entry } from '../src/identity/entry';
+import { T, entry as baseEntry } from './entry-fixture';
 
-const T = Date.UTC(2026, 11, 1, 9);
-const entry = (ip: string, user: string): Omit<Entry, 'revision'> => ({
-  ip,
-  user,
-  domain: 'CORP',
-  workstation: 'WKS1',
-  groups: [],
-  groupsStale: false,
-  firstSeenMs: T,
-  lastSeenMs: T,
-  userSeenMs: T,
-  source: 'test',
-  shared: false,
-  contested: false,
-  claims: [],
-  evidence: [],
-});
+const entry = (ip: string, user: string): Omit<Entry, 'revision'> =>
+  baseEntry(ip, user, { workstation: 'WKS1', groups: [] });
 
 test('history: a new address writes no history row until its holding ends; then the row is closed, and both answer "who had it then"', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fsso-history-'));

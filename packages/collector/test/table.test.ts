@@ -8,25 +8,7 @@ import { IdentityTable } from '../src/store/identity-table';
 import { ChangeHub } from '../src/sync/hub';
 import { TableWriter } from '../src/store/table-writer';
 import { evidenceOf, type Entry, type EvidenceItem, type TableChange } from '../src/identity/entry';
-
-const T = Date.UTC(2026, 11, 1, 9);
-const entry = (ip: string, user: string, over: Partial<Entry> = {}): Omit<Entry, 'revision'> => ({
-  ip,
-  user,
-  domain: 'CORP',
-  workstation: '',
-  groups: ['CORP\\Staff'],
-  groupsStale: false,
-  firstSeenMs: T,
-  lastSeenMs: T,
-  userSeenMs: T,
-  source: 'test',
-  shared: false,
-  contested: false,
-  claims: [],
-  evidence: [],
-  ...over,
-});
+import { T, entry } from './entry-fixture';
 
 /** A real SQLite file in a temp folder, reopened at will: what a restart sees. */
 function onDisk() {
