@@ -19,8 +19,11 @@ test('fsso-fw failover: switch on SIGKILL without a missed lookup, back when the
   t.after(dir.cleanup);
   mkdirSync(join(dir.path, 'a'));
   mkdirSync(join(dir.path, 'b'));
-  let a: CollectorHandle = await startCollector(join(dir.path, 'a'));
-  const b = await startCollector(join(dir.path, 'b'));
+  // Heartbeats well inside the clients' 1 s silence timeout: an idle stream is not taken for a
+  // frozen collector (with the default 15 s a loaded machine made the clients flap between them).
+  const env = { FSSO_TEST_SYNC_HEARTBEAT_MS: '200' };
+  let a: CollectorHandle = await startCollector(join(dir.path, 'a'), { env });
+  const b = await startCollector(join(dir.path, 'b'), { env });
   t.after(() => a.daemon.stop());
   t.after(() => b.daemon.stop());
   const agent = startAgent(dir.path, {
@@ -113,7 +116,7 @@ test('fsso-fw failover: switch on SIGKILL without a missed lookup, back when the
   assert.match(fromB.reason, /matches no rule; default allow$/);
 
   // A returns on its port with its own data: the client goes back once A is synced; B is let go.
-  a = await startCollector(join(dir.path, 'a'), { port: a.port });
+  a = await startCollector(join(dir.path, 'a'), { port: a.port, env });
   await until('the client to switch back to A', () => closed.collector === 'A', 20_000, 10);
   st = closed.status();
   assert.equal(st.counters.switches, 2);
