@@ -1,5 +1,4 @@
 import type { Statement } from 'better-sqlite3';
-import { networkContains, type Network } from '@fsso/common';
 import type { Db } from './database';
 import { readMeta } from './database';
 import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
@@ -16,6 +15,7 @@ import {
 } from './entry-json';
 import { LogonRows } from './logon-rows';
 import { UserIndex } from './user-index';
+import { pageOf, type LogonFilter } from './logon-query';
 import { Tombstones } from './tombstones';
 
 export { writeGroups } from './entry-json';
@@ -32,12 +32,6 @@ export interface TableOpenOptions {
    * until then (Collector.start serves Lookup during a long load). @default false
    */
   deferLoad?: boolean;
-}
-
-export interface LogonFilter {
-  user?: string | undefined;
-  domain?: string | undefined;
-  network?: Network | undefined;
 }
 
 /**
@@ -76,6 +70,7 @@ export class IdentityTable {
     opts: TableOpenOptions = {},
   ) {
     this.tableId = readMeta(db, 'table_id') ?? '';
+    this.tombstones = new Tombstones(db);
     this.rev = this.storedRevision();
     this.revWritten = this.rev;
     this.st = {
@@ -83,7 +78,6 @@ export class IdentityTable {
       setRev: db.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
       one: db.prepare(`SELECT ${LOGON_COLUMNS} FROM logons WHERE ip = ?`).raw(true),
     };
-    this.tombstones = new Tombstones(db);
     this.rows = new LogonRows(db);
     this.history = new HistoryLog(db, { get: (ip) => this.cache.get(ip), ofUser: (user) => this.ofUser(user) });
     if (!opts.deferLoad) this.loadCache();
@@ -329,13 +323,7 @@ export class IdentityTable {
   /** A page of entries matching the filter, ordered by address text after `afterIp`, and how many match in all. */
   list(filter: LogonFilter, afterIp: string, limit: number): { entries: Entry[]; more: boolean; total: number } {
     const user = filter.user?.toLowerCase();
-    const domain = filter.domain?.toUpperCase();
-    const source = user ? this.ofUser(user) : [...this.cache.values()];
-    const matching = source.filter(
-      (e) => (!domain || e.domain === domain) && (!filter.network || networkContains(filter.network, e.ip)),
-    );
-    const after = matching.filter((e) => e.ip > afterIp).sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    return { entries: after.slice(0, limit), more: after.length > limit, total: matching.length };
+    return pageOf(user ? this.ofUser(user) : this.cache.values(), filter, afterIp, limit);
   }
 
   /** Every entry, for a snapshot. */
@@ -383,9 +371,7 @@ export class IdentityTable {
    * transaction that committed without one (a caller's own transaction) is newer.
    */
   private storedRevision(): number {
-    const meta = Number(readMeta(this.db, 'revision') ?? '0');
-    const row = this.db.prepare('SELECT MAX(revision) AS r FROM changes').get() as { r: number | null };
-    return Math.max(meta, row.r ?? 0);
+    return Math.max(Number(readMeta(this.db, 'revision') ?? '0'), this.tombstones.newestRevision());
   }
 
   private nextRevision(): number {

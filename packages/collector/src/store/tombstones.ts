@@ -56,6 +56,12 @@ export class Tombstones {
     return this.st.prune.run(this.floorValue).changes;
   }
 
+  /** The revision of the newest row in `changes` (0 with none). */
+  newestRevision(): number {
+    const row = this.db.prepare('SELECT MAX(revision) AS r FROM changes').get() as { r: number | null };
+    return row.r ?? 0;
+  }
+
   /** After a rolled-back transaction: the floor as committed. */
   reload(): void {
     this.floorValue = this.stored();
