@@ -45,6 +45,10 @@ export interface Scenario {
 export async function medianOf(n: number, measure: () => Promise<number> | number): Promise<number> {
   const values: number[] = [];
   for (let i = 0; i < n; i++) values.push(await measure());
-  values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)] ?? 0;
+  return median(values);
+}
+
+/** The median of figures already measured (0 for none). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }

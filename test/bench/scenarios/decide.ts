@@ -7,7 +7,7 @@
  */
 import type { Identity__Output } from '@fsso/common';
 import { compilePolicy, type IdentityReplica } from '@fsso/firewall-client';
-import { medianOf, type BenchRow, type Scenario } from '../harness/types';
+import { median, medianOf, type BenchRow, type Scenario } from '../harness/types';
 import { benchIp, seededCollector, syncedReplica } from './replica-fixture';
 
 const ROUNDS = 3;
@@ -71,8 +71,7 @@ async function measure(n: number, runs: number, withLookup: boolean): Promise<Be
       rounds.push({ base, decide, viaLookup, lookup });
       return decide / base;
     });
-    const mid = (f: (r: Round) => number): number =>
-      rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
+    const mid = (f: (r: Round) => number): number => median(rounds.map(f));
     const base = mid((r) => r.base);
     const decide = mid((r) => r.decide);
     const viaLookup = mid((r) => r.viaLookup);
