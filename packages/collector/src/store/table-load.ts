@@ -18,7 +18,6 @@ export class TableLoader implements TableLoad {
   private settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   readonly settled: Promise<void>;
   private readonly t0 = Date.now();
-  private deferred = false;
   private rows = 0;
 
   constructor(
@@ -28,7 +27,7 @@ export class TableLoader implements TableLoad {
   ) {
     this.steps = table.loadSteps();
     this.settled = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
-    // Held calls handle a failed load themselves; the start-up reports it through run().
+    // Held calls handle a failed load themselves; the start-up reports it through rest().
     this.settled.catch(() => undefined);
   }
 
@@ -40,17 +39,17 @@ export class TableLoader implements TableLoad {
     return this.rows;
   }
 
-  /** The first page, synchronously; true when that was the whole table. */
-  first(): boolean {
-    return this.step();
+  /** The first page, synchronously (a table of one page is then loaded). */
+  first(): void {
+    if (this.step()) this.settle?.resolve();
   }
 
   /** The rest of the table, a page per turn of the event loop. */
   async rest(): Promise<void> {
+    const deferred = !this.finished;
     let told = Date.now();
     try {
       while (!this.finished) {
-        this.deferred = true;
         await nextTurn();
         if (this.stopping()) throw new Error('the collector was stopped while loading its table');
         this.step();
@@ -60,8 +59,7 @@ export class TableLoader implements TableLoad {
           this.log.info('loading identity table', { logons: this.rows, ms: told - this.t0 });
         }
       }
-      if (this.deferred)
-        this.log.info('identity table loaded', { logons: this.table.count(), ms: Date.now() - this.t0 });
+      if (deferred) this.log.info('identity table loaded', { logons: this.table.count(), ms: Date.now() - this.t0 });
       this.settle?.resolve();
     } catch (err) {
       this.settle?.reject(err);
