@@ -138,6 +138,8 @@ test('a database of schema version 6 keeps its table, revision, history, events 
     );
     assert.equal(events.prune(T + 3), 2, 'retention drops the oldest events');
     assert.equal(events.count(), 3);
+    assert.equal(events.prune(T + 3_600_000), 3, 'a cutoff after every batch drops them all');
+    assert.equal(events.count(), 0);
 
     // Resumes: from revision 1 (its successors were kept) the current entries and the logoff;
     // from before the kept rows, a snapshot.

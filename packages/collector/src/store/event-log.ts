@@ -73,12 +73,13 @@ export class EventLog {
     const first = this.db
       .prepare('SELECT id FROM event_batches WHERE received_ms >= ? ORDER BY id LIMIT 1')
       .get(cutoffMs) as { id: number } | undefined;
-    const gone = first
-      ? this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM event_batches WHERE id < ?').get(first.id)
-      : this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM event_batches WHERE received_ms < ?').get(cutoffMs);
-    if (first) this.db.prepare('DELETE FROM event_batches WHERE id < ?').run(first.id);
-    else this.db.prepare('DELETE FROM event_batches WHERE received_ms < ?').run(cutoffMs);
-    return (gone as { n: number }).n;
+    // No batch at or after the cutoff: every batch is older, and all go.
+    const bound = first?.id ?? Number.MAX_SAFE_INTEGER;
+    const gone = this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM event_batches WHERE id < ?').get(bound) as {
+      n: number;
+    };
+    this.db.prepare('DELETE FROM event_batches WHERE id < ?').run(bound);
+    return gone.n;
   }
 
   count(): number {
