@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AgentStream } from '../support/agent-stream';
 import { BIN } from '../support/paths';
 import { testPki } from '../support/pki';
-import { runCommand, startCollector, tempDir } from '../support/processes';
+import { runCommand, startCollector, tempDir, writeFirewallConfig } from '../support/processes';
 
 test('fsso-fw decide and status from a config file with two collectors; bad configs name the key and the fix', async (t) => {
   const dir = tempDir('cli-fw-client');
@@ -33,16 +33,11 @@ test('fsso-fw decide and status from a config file with two collectors; bad conf
   );
   const cfg = join(dir.path, 'fw.json');
   // The first collector is down (nothing listens on port 1): the client serves from the second.
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      collectors: ['127.0.0.1:1', { name: 'main', address: collector.address }],
-      tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
-      policy: 'policy.json',
-      grace: '2s',
-      failMode: 'keep',
-    }),
-  );
+  writeFirewallConfig(cfg, ['127.0.0.1:1', { name: 'main', address: collector.address }], {
+    policy: 'policy.json',
+    grace: '2s',
+    failMode: 'keep',
+  });
 
   const allow = await runCommand(BIN.fw, ['decide', '198.18.9.1', '--config', cfg, '--json']);
   assert.equal(allow.code, 0, allow.stderr);

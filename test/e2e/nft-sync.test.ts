@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../support/paths';
-import { runCommand, startProcess, tempDir } from '../support/processes';
+import { runCommand, startProcess, tempDir, writeFirewallConfig } from '../support/processes';
 import { startFedCollector } from '../support/agent-stream';
 import { netnsUnavailable, TestNetns } from '../support/netns';
 
@@ -27,29 +27,24 @@ test(
       ['nft', '-f', '-'],
       'table inet filter { set keep { type ipv4_addr; elements = { 198.18.9.9 }; }; chain input { type filter hook input priority 0; policy accept; }; }\n',
     );
-    const { pki, collector, agent } = await startFedCollector(t, dir.path);
+    const { collector, agent } = await startFedCollector(t, dir.path);
     await agent.sendAcked([
       { user: 'alice', domain: 'CORP', ip: '198.18.1.10', workstation: 'WS-ALICE' },
       { user: 'bob', domain: 'CORP', ip: '198.18.1.11' },
     ]);
 
     const config = join(dir.path, 'fw.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        collectors: [collector.address],
-        tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
-        grace: '1s',
-        failMode: 'closed',
-        nft: {
-          sets: [
-            { name: 'fsso_vpn_users', users: ['CORP\\alice', 'carol'] },
-            { name: 'fsso_bob', users: ['bob'] },
-          ],
-          command: ['ip', 'netns', 'exec', ns.name, 'nft'],
-        },
-      }),
-    );
+    writeFirewallConfig(config, [collector.address], {
+      grace: '1s',
+      failMode: 'closed',
+      nft: {
+        sets: [
+          { name: 'fsso_vpn_users', users: ['CORP\\alice', 'carol'] },
+          { name: 'fsso_bob', users: ['bob'] },
+        ],
+        command: ['ip', 'netns', 'exec', ns.name, 'nft'],
+      },
+    });
     const sync = startProcess('nft-sync', BIN.fw, ['nft-sync', '--config', config]);
     t.after(() => sync.stop());
     let applies = 0;

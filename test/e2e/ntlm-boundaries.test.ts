@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { BIN } from '../support/paths';
-import { runCommand, startCollector, tempDir } from '../support/processes';
+import { runCommand, startCollector, tempDir, writeFirewallConfig } from '../support/processes';
 import { testPki } from '../support/pki';
 import { authStream, closeAuthClients, startProxy } from '../support/ntlm';
 
@@ -164,19 +164,8 @@ test('fsso-fw proxy: a missing policy or a bad proxy section is named; an unknow
   t.after(dir.cleanup);
   const collector = await startCollector(dir.path, { config: { ntlm: { enabled: true, command: ['cat'] } } });
   t.after(() => collector.daemon.stop());
-  const pki = testPki();
-  const cfg = (extra: Record<string, unknown>): string => {
-    const path = join(dir.path, `fw-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(
-      path,
-      JSON.stringify({
-        collectors: [collector.address],
-        tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
-        ...extra,
-      }),
-    );
-    return path;
-  };
+  const cfg = (extra: Record<string, unknown>): string =>
+    writeFirewallConfig(join(dir.path, `fw-${Math.random().toString(36).slice(2)}.json`), [collector.address], extra);
   const noPolicy = await runCommand(BIN.fw, ['proxy', '--config', cfg({})]);
   assert.equal(noPolicy.code, 2, noPolicy.stderr);
   assert.match(noPolicy.stderr, /proxy needs a policy: "policy" in the --config file/);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { caPaths, initCa } from '@fsso/common';
 import type { PushStatus } from '@fsso/firewall-client';
 import { BIN } from '../support/paths';
-import { runCommand, startProcess, tempDir } from '../support/processes';
+import { runCommand, startProcess, tempDir, writeFirewallConfig } from '../support/processes';
 import { startFedCollector } from '../support/agent-stream';
 import { CheckpointStandIn, PanosStandIn, WebhookStandIn, type StandIn } from '../support/push-standins';
 
@@ -58,58 +58,53 @@ test('push over HTTPS to PAN-OS, Check Point and a webhook (stand-ins): equal to
   const statusFile = join(dir.path, 'push-status.json');
   const config = join(dir.path, 'fw.json');
   const fast = { retry: { initial: '100ms', max: '400ms' }, requestTimeout: '2s' };
-  writeFileSync(
-    config,
-    JSON.stringify({
-      collectors: [collector.address],
-      tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
-      log: { format: 'json' },
-      push: {
-        statusFile,
-        metrics: { listen: '127.0.0.1:0' },
-        targets: [
-          {
-            name: 'pa',
-            kind: 'panos',
-            address: `https://127.0.0.1:${panos.port}`,
-            secret: { file: 'panos.key' },
-            tls: { ca: pki.ca },
-            batch: 2,
-            concurrency: 5,
-            timeout: '4s',
-            ...fast,
-          },
-          {
-            name: 'cp',
-            kind: 'checkpoint',
-            address: `https://127.0.0.1:${cp.port}/_IA_API/v1.0`,
-            secret: { file: 'cp.secret' },
-            tls: { ca: pki.ca },
-            timeout: '4s',
-            ...fast,
-          },
-          {
-            name: 'hook',
-            kind: 'webhook',
-            address: `https://127.0.0.1:${hook.port}/fsso`,
-            secret: { env: 'HOOK_TOKEN' },
-            tls: { ca: pki.ca },
-            timeout: '1h',
-            ...fast,
-          },
-          {
-            name: 'pa-other-ca',
-            kind: 'panos',
-            address: `https://127.0.0.1:${panos.port}`,
-            secret: { file: 'panos.key' },
-            tls: { ca: caPaths(join(dir.path, 'other-ca')).cert },
-            timeout: '1h',
-            ...fast,
-          },
-        ],
-      },
-    }),
-  );
+  writeFirewallConfig(config, [collector.address], {
+    log: { format: 'json' },
+    push: {
+      statusFile,
+      metrics: { listen: '127.0.0.1:0' },
+      targets: [
+        {
+          name: 'pa',
+          kind: 'panos',
+          address: `https://127.0.0.1:${panos.port}`,
+          secret: { file: 'panos.key' },
+          tls: { ca: pki.ca },
+          batch: 2,
+          concurrency: 5,
+          timeout: '4s',
+          ...fast,
+        },
+        {
+          name: 'cp',
+          kind: 'checkpoint',
+          address: `https://127.0.0.1:${cp.port}/_IA_API/v1.0`,
+          secret: { file: 'cp.secret' },
+          tls: { ca: pki.ca },
+          timeout: '4s',
+          ...fast,
+        },
+        {
+          name: 'hook',
+          kind: 'webhook',
+          address: `https://127.0.0.1:${hook.port}/fsso`,
+          secret: { env: 'HOOK_TOKEN' },
+          tls: { ca: pki.ca },
+          timeout: '1h',
+          ...fast,
+        },
+        {
+          name: 'pa-other-ca',
+          kind: 'panos',
+          address: `https://127.0.0.1:${panos.port}`,
+          secret: { file: 'panos.key' },
+          tls: { ca: caPaths(join(dir.path, 'other-ca')).cert },
+          timeout: '1h',
+          ...fast,
+        },
+      ],
+    },
+  });
   const push = startProcess('push', BIN.fw, ['push', '--config', config], { HOOK_TOKEN: TOKEN });
   t.after(() => push.stop());
   await push.waitFor((l) => l.message === 'push running');

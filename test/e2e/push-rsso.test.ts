@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RssoDriver, validatePushConfig, type PushStatus } from '@fsso/firewall-client';
 import { BIN } from '../support/paths';
-import { runCommand, startProcess, tempDir } from '../support/processes';
+import { runCommand, startProcess, tempDir, writeFirewallConfig } from '../support/processes';
 import { startFedCollector } from '../support/agent-stream';
 import { FreeRadius, freeradiusUnavailable, type DetailRecord } from '../support/freeradius';
 
@@ -37,7 +37,7 @@ test(
     const radius = new FreeRadius(join(dir.path, 'radius'), SECRET);
     await radius.start();
     t.after(() => radius.stop());
-    const { pki, collector, agent } = await startFedCollector(t, dir.path);
+    const { collector, agent } = await startFedCollector(t, dir.path);
     await agent.sendAcked([
       { user: 'alice', domain: 'CORP', ip: '198.18.10.10', workstation: 'WS-ALICE' },
       { user: 'bob', domain: 'CORP', ip: '198.18.10.11' },
@@ -45,37 +45,32 @@ test(
     writeFileSync(join(dir.path, 'fgt.secret'), `${SECRET}\n`, { mode: 0o600 });
     const statusFile = join(dir.path, 'state', 'push-status.json');
     const config = join(dir.path, 'fw.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        collectors: [collector.address],
-        tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key },
-        log: { format: 'json' },
-        push: {
-          statusFile,
-          targets: [
-            {
-              name: 'fgt',
-              kind: 'fortigate-rsso',
-              address: `127.0.0.1:${radius.port}`,
-              secret: { file: 'fgt.secret' },
-              timeout: '4s',
-              response: true,
-            },
-            {
-              name: 'fgt-wrong-secret',
-              kind: 'fortigate-rsso',
-              address: `127.0.0.1:${radius.port}`,
-              secret: { env: 'FGT_WRONG_SECRET' },
-              timeout: '4s',
-              response: true,
-              requestTimeout: '300ms',
-              retry: { initial: '200ms', max: '1s' },
-            },
-          ],
-        },
-      }),
-    );
+    writeFirewallConfig(config, [collector.address], {
+      log: { format: 'json' },
+      push: {
+        statusFile,
+        targets: [
+          {
+            name: 'fgt',
+            kind: 'fortigate-rsso',
+            address: `127.0.0.1:${radius.port}`,
+            secret: { file: 'fgt.secret' },
+            timeout: '4s',
+            response: true,
+          },
+          {
+            name: 'fgt-wrong-secret',
+            kind: 'fortigate-rsso',
+            address: `127.0.0.1:${radius.port}`,
+            secret: { env: 'FGT_WRONG_SECRET' },
+            timeout: '4s',
+            response: true,
+            requestTimeout: '300ms',
+            retry: { initial: '200ms', max: '1s' },
+          },
+        ],
+      },
+    });
     const push = startProcess('push', BIN.fw, ['push', '--config', config], { FGT_WRONG_SECRET: 'not-the-secret' });
     t.after(() => push.stop());
     await push.waitFor((l) => l.message === 'push running');

@@ -169,6 +169,19 @@ export async function startCollector(
   };
 }
 
+/**
+ * Writes an `fsso-fw` config at `path`: `collectors` in priority order, mutual TLS with the test
+ * CA's firewall certificate, and `extra` (policy, nft, push, proxy, …). Returns the path.
+ */
+export function writeFirewallConfig(path: string, collectors: unknown[], extra: Record<string, unknown> = {}): string {
+  const pki = testPki();
+  writeFileSync(
+    path,
+    JSON.stringify({ collectors, tls: { ca: pki.ca, cert: pki.firewall.cert, key: pki.firewall.key }, ...extra }),
+  );
+  return path;
+}
+
 /** Writes an agent config and starts `fsso-dc-agent run` (mutual TLS with the test CA's agent certificate). */
 export function startAgent(dir: string, config: Record<string, unknown>, extraArgs: string[] = []): Daemon {
   const pki = testPki();
