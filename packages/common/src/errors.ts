@@ -26,6 +26,7 @@ export type FssoErrorCode =
   | 'FSSO_INSTALL'
   | 'FSSO_NEEDS_ROOT'
   | 'FSSO_NEEDS_ADMIN'
+  | 'FSSO_STALE_IDENTITY'
   | 'FSSO_INTERNAL';
 
 /**
@@ -224,6 +225,23 @@ export class PrivilegeError extends FssoError {
     readonly needs: 'root' | 'admin',
   ) {
     super(needs === 'root' ? 'FSSO_NEEDS_ROOT' : 'FSSO_NEEDS_ADMIN', message);
+  }
+}
+
+/**
+ * An identity a firewall replica's `lookup()` gave was read after its entry changed (a Sync
+ * message applied since, on a later turn of the event loop): it would otherwise answer with
+ * whatever the replica holds there now. A mistake of the caller, named with the way out.
+ */
+export class StaleIdentityError extends FssoError {
+  /** The address that was looked up. */
+  readonly ip: string;
+  constructor(ip: string) {
+    super(
+      'FSSO_STALE_IDENTITY',
+      `the identity looked up at ${ip} was read after the replica's entry there changed or was removed; read it in the same synchronous section as lookup(), or call toObject() on it to keep a copy across an await`,
+    );
+    this.ip = ip;
   }
 }
 

@@ -22,6 +22,7 @@ export {
   type PkiFailure,
   PrivilegeError,
   SpoolOpenError,
+  StaleIdentityError,
   TlsUnavailableError,
 } from './errors';
 export { Backoff, type Clock, systemClock } from './time';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import { ConfigError, normaliseIp, type Identity__Output, type Logger } from '@fsso/common';
+import { ConfigError, normaliseIp, type Logger } from '@fsso/common';
+import type { IdentityView } from './identity-view';
 import { IdentityReplica, type ReplicaChange } from './replica';
 import type { CompiledPolicy, PolicyDecision } from './policy';
 
@@ -179,19 +180,19 @@ export class FirewallClient extends EventEmitter {
   }
 
   /** Who is at `ip`; `undefined` if nobody is known, and for every address in the closed fail mode. */
-  lookup(ip: string): Identity__Output | undefined {
+  lookup(ip: string): IdentityView | undefined {
     if (this.modeValue === 'CLOSED' || !this.current) return undefined;
     return this.current.replica.lookup(ip);
   }
 
   /** Looks up with an address already normalised (as the table's keys and the 'change' events hold it). */
-  lookupKey(key: string): Identity__Output | undefined {
+  lookupKey(key: string): IdentityView | undefined {
     if (this.modeValue === 'CLOSED' || !this.current) return undefined;
     return this.current.replica.lookupKey(key);
   }
 
   /** Every entry of the served table (none in the closed fail mode). */
-  entries(): Identity__Output[] {
+  entries(): IdentityView[] {
     if (this.modeValue === 'CLOSED' || !this.current) return [];
     return this.current.replica.entries();
   }

@@ -5,6 +5,7 @@ export {
   type ReplicaState,
   type ReconnectInfo,
 } from './replica';
+export { IdentityView } from './identity-view';
 export { decide, type Decision, type GroupPolicy } from './decision';
 export { CompiledPolicy, compilePolicy, type Policy, type PolicyRule, type PolicyDecision } from './policy';
 export {

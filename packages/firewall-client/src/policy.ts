@@ -7,6 +7,7 @@ import {
   parseGroupName,
   type Identity__Output,
 } from '@fsso/common';
+import { IdentityView } from './identity-view';
 import { ROW_FLAGS, type ReplicaTable } from './replica-table';
 
 /** One rule of a policy: who it names, and what happens to them. */
@@ -137,6 +138,8 @@ export class CompiledPolicy {
   /** The decision for whoever is at an address (`undefined`: nobody known). */
   decide(identity: Identity__Output | undefined): PolicyDecision {
     if (identity === undefined) return this.unknownDecision;
+    // A replica's view: the table's per-slot cache, as replica.decide reads it (no WeakMap entry per view).
+    if (identity instanceof IdentityView) return identity.decideWith(this);
     const c = cache.get(identity);
     if (c !== undefined && c.by === this && c.decision !== undefined) return c.decision;
     const d = this.decideIdentity(identity, c?.keys);

@@ -1,9 +1,16 @@
 import type { Identity__Output } from '@fsso/common';
+import { IdentityView } from './identity-view';
 
 const SHARED = 1;
 const GROUPS_STALE = 2;
 const INFERRED = 4;
 const CONTESTED = 8;
+const FLAG_BITS = 15;
+/**
+ * Above the flags, each slot's flags word counts the writes to that slot (put and delete), mod
+ * 2^28: with the revision, what a view (IdentityView) checks to tell its entry is still there.
+ */
+const GENERATION_SHIFT = 4;
 const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 
 /** A group set as entries share it: frozen, since one list serves every entry with those groups. */
@@ -151,13 +158,56 @@ export class ReplicaTable {
     return s === undefined ? undefined : this.at(ip, s);
   }
 
+  /**
+   * A view on the entry at `slot` (the entry of `ip`): the record's flags word (with the slot's
+   * write count) and revision, read now, are what its getters check later.
+   */
+  view(ip: string, slot: number): IdentityView {
+    return new IdentityView(
+      this,
+      ip,
+      slot,
+      this.ints[U32 * slot + INTS] as number,
+      this.nums[F64 * slot + 2] as number,
+    );
+  }
+
+  /** Whether `slot` still holds the entry whose flags word and revision were `word` and `revision`. */
+  holds(slot: number, word: number, revision: number): boolean {
+    return this.ints[U32 * slot + INTS] === word && this.nums[F64 * slot + 2] === revision;
+  }
+
   /** What decide() reads first, without building the Identity: the flags (ROW_FLAGS) and the user. */
   flagsAt(slot: number): number {
-    return this.ints[U32 * slot + INTS] as number;
+    return (this.ints[U32 * slot + INTS] as number) & FLAG_BITS;
   }
 
   userAt(slot: number): string {
     return this.strs[2 * slot] as string;
+  }
+
+  workstationAt(slot: number): string {
+    return this.strs[2 * slot + 1] as string;
+  }
+
+  domainAt(slot: number): string {
+    return this.dict.strings[this.ints[U32 * slot + INTS + 1] as number] as string;
+  }
+
+  sourceAt(slot: number): string {
+    return this.dict.strings[this.ints[U32 * slot + INTS + 2] as number] as string;
+  }
+
+  setAt(slot: number): GroupSet {
+    return this.dict.sets[this.ints[U32 * slot + INTS + 3] as number] as GroupSet;
+  }
+
+  firstSeenAt(slot: number): number {
+    return this.nums[F64 * slot] as number;
+  }
+
+  lastSeenAt(slot: number): number {
+    return this.nums[F64 * slot + 1] as number;
   }
 
   put(r: Row): void {
@@ -174,7 +224,7 @@ export class ReplicaTable {
     this.nums[n + 1] = r.lastSeenMs;
     this.nums[n + 2] = r.revision;
     const i = U32 * s + INTS;
-    this.ints[i] = r.flags;
+    this.ints[i] = nextWrite(this.ints[i] as number) | (r.flags & FLAG_BITS);
     this.ints[i + 1] = r.domain;
     this.ints[i + 2] = r.source;
     this.ints[i + 3] = r.set;
@@ -188,6 +238,9 @@ export class ReplicaTable {
     this.slots.delete(ip);
     this.strs[2 * s] = '';
     this.strs[2 * s + 1] = '';
+    // The slot goes back to the free list: a view on the entry removed must not read the next one.
+    const i = U32 * s + INTS;
+    this.ints[i] = nextWrite(this.ints[i] as number);
     if (this.decisions) this.decisions[2 * s] = undefined;
     this.free.push(s);
   }
@@ -207,6 +260,21 @@ export class ReplicaTable {
     return this.decisions;
   }
 
+  /**
+   * The replica replaced this table by a fresh snapshot: its columns go (views still held do not
+   * keep them alive), and every view on it reads as stale, since the entry may differ in the new one.
+   */
+  retire(): void {
+    this.slots.clear();
+    this.free.length = 0;
+    this.cap = 0;
+    this.used = 0;
+    this.nums = new Float64Array(0);
+    this.ints = new Uint32Array(0);
+    this.strs = [];
+    this.decisions = undefined;
+  }
+
   private grow(): void {
     const cap = this.cap * 2;
     const nums = new Float64Array(F64 * cap);
@@ -217,6 +285,11 @@ export class ReplicaTable {
     if (this.decisions) for (let i = 2 * this.cap; i < 2 * cap; i++) this.decisions.push(undefined);
     this.cap = cap;
   }
+}
+
+/** The flags word's write count, one more (mod 2^28), with the flags cleared. */
+function nextWrite(word: number): number {
+  return (((word >>> GENERATION_SHIFT) + 1) << GENERATION_SHIFT) >>> 0;
 }
 
 export const ROW_FLAGS = { SHARED, GROUPS_STALE, INFERRED, CONTESTED } as const;

@@ -17,6 +17,7 @@ import {
 } from '@fsso/common';
 import { putColumns, putIdentity } from './replica-records';
 import { Dictionary, ReplicaTable } from './replica-table';
+import type { IdentityView } from './identity-view';
 import type { CompiledPolicy, PolicyDecision } from './policy';
 
 /** The collector sends a heartbeat on every Sync stream this often. */
@@ -57,7 +58,10 @@ export interface ReplicaChange {
   revision: number;
   op: 'UPSERT' | 'DELETE';
   ip: string;
-  /** The new identity (UPSERT) or the one removed (DELETE, when the replica had it). */
+  /**
+   * The new identity (UPSERT) or the one removed (DELETE, when the replica had it): a plain
+   * copy, not a view, so a listener may keep it across an await.
+   */
   identity: Identity__Output | undefined;
   reason: string;
 }
@@ -161,22 +165,24 @@ export class IdentityReplica extends EventEmitter {
 
   /**
    * Who is at `ip`, from memory; `undefined` if nobody is known (or the address is not valid).
-   * A new object each call, built from the table's columns (keeping one per entry looked up
-   * would cost about 215 bytes each: bench/README.md, "lookup() at 1 M"). To decide on an
-   * address, `decide` needs no object at all.
+   * A view on the table's entry (IdentityView): read it before the next turn of the event loop,
+   * or call `toObject()` to keep a copy; read after the entry changed, it throws
+   * StaleIdentityError rather than answer for whoever is there now. To decide on an address,
+   * `decide` needs no object at all.
    */
-  lookup(ip: string): Identity__Output | undefined {
+  lookup(ip: string): IdentityView | undefined {
     // The table's keys are normalised addresses, so a hit needs no normalising: most look-ups
     // (a firewall passes the address as it parsed it) end here.
     const hit = this.table.slotOf(ip);
-    if (hit !== undefined) return this.table.at(ip, hit);
+    if (hit !== undefined) return this.table.view(ip, hit);
     const key = normaliseIp(ip);
-    return key === null || key === ip ? undefined : this.table.get(key);
+    return key === null || key === ip ? undefined : this.lookupKey(key);
   }
 
   /** As `lookup`, for an address already normalised (the table's keys, as 'change' events carry them). */
-  lookupKey(key: string): Identity__Output | undefined {
-    return this.table.get(key);
+  lookupKey(key: string): IdentityView | undefined {
+    const s = this.table.slotOf(key);
+    return s === undefined ? undefined : this.table.view(key, s);
   }
 
   /** `policy.decide(this.lookup(ip))`, read from the table's slot (cached per entry): no object is built. */
@@ -193,9 +199,10 @@ export class IdentityReplica extends EventEmitter {
     return s === undefined ? policy.decide(undefined) : policy.decideAt(this.table, key, s);
   }
 
-  entries(): Identity__Output[] {
-    const out: Identity__Output[] = [];
-    for (const [ip, s] of this.table.slotList()) out.push(this.table.at(ip, s));
+  /** Every entry, as views (see `lookup`), in the order the table holds them. */
+  entries(): IdentityView[] {
+    const out: IdentityView[] = [];
+    for (const [ip, s] of this.table.slotList()) out.push(this.table.view(ip, s));
     return out;
   }
 
@@ -287,6 +294,8 @@ export class IdentityReplica extends EventEmitter {
         call.cancel();
       }
     } else if (m.snapshotEnd && this.building) {
+      // Views on the old table's entries read as stale from now on: an entry there may differ here.
+      this.table.retire();
       this.table = this.building;
       this.building = undefined;
       this.tableIdValue = this.buildingTableId;

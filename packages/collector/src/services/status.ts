@@ -29,6 +29,7 @@ const BY_CODE: Record<FssoErrorCode, grpc.status> = {
   FSSO_DB_OPEN: grpc.status.INTERNAL,
   FSSO_SPOOL_OPEN: grpc.status.INTERNAL,
   FSSO_LISTEN_FAILED: grpc.status.INTERNAL,
+  FSSO_STALE_IDENTITY: grpc.status.INTERNAL,
   FSSO_INTERNAL: grpc.status.INTERNAL,
 };
 
