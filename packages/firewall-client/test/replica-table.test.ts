@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadFsso, type Identity__Output, type SyncMessage, type SyncMessage__Output } from '@fsso/common';
+import {
+  StaleIdentityError,
+  loadFsso,
+  type Identity__Output,
+  type SyncMessage,
+  type SyncMessage__Output,
+} from '@fsso/common';
 import { putColumns, putIdentity } from '../src/replica-records';
 import { Dictionary, ReplicaTable } from '../src/replica-table';
 import { compilePolicy } from '../src/policy';
+import { IdentityView } from '../src/identity-view';
 
 const identity = (
   ip: string,
@@ -152,4 +159,49 @@ test('past its first size the table grows, and a freed slot taken by another add
   assert.equal(table.size, 250);
   for (const id of ids.slice(0, 50)) assert.equal(table.get(id.ip), undefined, id.ip);
   for (const id of ids.slice(50)) assert.deepStrictEqual(table.get(id.ip), id, id.ip);
+});
+
+test('a view reads its entry while it is there; once it changed, went or the table was replaced, it throws', () => {
+  const table = new ReplicaTable(new Dictionary());
+  const alice = identity('10.0.0.1', 'alice', ['CORP\\VPN-Users'], { revision: 2 ** 40, inferred: true });
+  putIdentity(table, alice);
+  const view = table.view('10.0.0.1', table.slotOf('10.0.0.1') as number);
+  assert.ok(view instanceof IdentityView);
+  for (const k of Object.keys(alice) as (keyof Identity__Output)[]) assert.deepStrictEqual(view[k], alice[k], k);
+  assert.deepStrictEqual(view.toObject(), alice);
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(view)), alice, 'JSON sees every field');
+  assert.deepStrictEqual({ ...view }, { ip: '10.0.0.1' }, 'a spread sees only the address: use toObject()');
+  const policy = compilePolicy({ rules: [{ action: 'allow', groups: ['CORP\\VPN-Users'], inferred: true }] });
+  assert.equal(policy.decide(view).action, 'allow');
+  const kept = view.toObject();
+
+  // The same address for another user: the view must not answer with bob.
+  putIdentity(table, identity('10.0.0.1', 'bob', [], { revision: 2 ** 40 + 1 }));
+  assert.equal(view.current, false);
+  assert.equal(view.ip, '10.0.0.1', 'the address asked about stays readable');
+  for (const read of [
+    () => view.user,
+    () => view.groups,
+    () => view.shared,
+    () => view.revision,
+    () => view.toObject(),
+  ])
+    assert.throws(read, (e: unknown) => e instanceof StaleIdentityError && e.code === 'FSSO_STALE_IDENTITY');
+  assert.throws(() => policy.decide(view), StaleIdentityError);
+  assert.throws(() => JSON.stringify(view), /call toObject\(\) on it to keep a copy across an await/);
+  assert.equal(kept.user, 'alice', 'the copy taken before the change keeps its values');
+
+  // Deleted, its slot taken by another address with the same revision: still stale.
+  const bobSlot = table.slotOf('10.0.0.1') as number;
+  const bobView = table.view('10.0.0.1', bobSlot);
+  table.delete('10.0.0.1');
+  putIdentity(table, identity('10.0.0.2', 'carol', [], { revision: 2 ** 40 + 1 }));
+  assert.equal(table.slotOf('10.0.0.2'), bobSlot, 'carol took the freed slot');
+  assert.throws(() => bobView.user, StaleIdentityError);
+
+  // A table replaced by a snapshot: its views go stale, and stop holding its columns.
+  const carol = table.view('10.0.0.2', table.slotOf('10.0.0.2') as number);
+  assert.equal(carol.user, 'carol');
+  table.retire();
+  assert.throws(() => carol.user, StaleIdentityError);
 });
