@@ -94,7 +94,7 @@ test('a replica that takes columns and an older client that does not hold the sa
   replica.start();
   await replica.whenReady();
   assert.equal(replica.size, oldTable.size);
-  for (const [ip, e] of oldTable) assert.deepEqual(replica.lookupKey(ip), e, `the same entry at ${ip}`);
+  for (const [ip, e] of oldTable) assert.deepEqual(replica.lookupKey(ip)?.toObject(), e, `the same entry at ${ip}`);
   assert.deepEqual(
     JSON.parse(JSON.stringify(replica.lookup('198.18.0.7'))),
     oldTable.get('198.18.0.7'),
@@ -106,7 +106,9 @@ test('a replica that takes columns and an older client that does not hold the sa
     sample.some((ip) => ip.includes(':')),
     'the sample holds IPv6 addresses',
   );
-  for (const ip of sample) assert.deepEqual(replica.lookup(ip), await lookup(client, ip), `Lookup agrees at ${ip}`);
+  // A copy (toObject): the view itself is for reading before the next await.
+  for (const ip of sample)
+    assert.deepEqual(replica.lookup(ip)?.toObject(), await lookup(client, ip), `Lookup agrees at ${ip}`);
 });
 
 /** A TCP relay to `target()` whose next connection can be cut after `cutAfter` bytes from the server. */
