@@ -82,8 +82,8 @@ const INTS = 6;
  * The IP → identity table of a replica, column by column: a Map from address to slot, one
  * record of numbers per slot, one array of the per-entry strings. One JS object per entry (17
  * fields, two boxed doubles) cost about 290 bytes an entry on Node 20; this costs about 150.
- * `get` builds the Identity a caller sees; the decision path reads the slot
- * (CompiledPolicy.decideAt) and needs no object.
+ * `view` gives what `lookup()` returns (IdentityView: getters on the slot), `at`/`get` a plain
+ * copy; the decision path reads the slot (CompiledPolicy.decideAt) and needs no object.
  */
 export class ReplicaTable {
   private readonly slots = new Map<string, number>();
