@@ -157,3 +157,87 @@ test('a database of schema version 6 keeps its table, revision, history, events 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('batches the event log wrote whole (schema 9) and batches without their repeated values read alike', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fsso-migrate-'));
+  const file = join(dir, 'c.db');
+  try {
+    const old = new Database(file);
+    for (const m of MIGRATIONS.slice(0, 9)) old.exec(m);
+    old.pragma('user_version = 9');
+    // As schema 9's event log wrote a batch: every value of every event.
+    old
+      .prepare("INSERT INTO event_batches (agent_id, spool_id, received_ms, n, rows) VALUES ('dc1', 's1', ?, 2, ?)")
+      .run(
+        T + 2,
+        JSON.stringify([
+          [1, 'USER_LOGON', 'alice', 'CORP', '198.18.70.1', 'WKS1', '', T + 1, 'windows-security', '4624', 3, 'dc1'],
+          [2, 'USER_LOGON', 'bob', 'CORP', '198.18.70.2', 'WKS2', '', T + 2, 'windows-security', '4624', 3, 'dc1'],
+        ]),
+      );
+    old.close();
+
+    const db = openDatabase(file, 'normal');
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    const events = new EventLog(db);
+    const ev = (seq: number, user: string, o: Partial<Parameters<EventLog['append']>[2]> = {}) => ({
+      seq,
+      kind: 'USER_ACTIVITY' as const,
+      user,
+      domain: 'CORP',
+      ip: `198.18.70.${seq}`,
+      workstation: '',
+      mac: '',
+      eventTimeMs: T + seq,
+      source: 'windows-security',
+      sourceEventId: '4769',
+      logonType: 0,
+      reporter: 'dc1',
+      ...o,
+    });
+    db.transaction(() => {
+      events.append('dc1', 's1', ev(3, 'carol'), T + 9);
+      // Equal to the batch's first event but for one value each, early, in the middle and last.
+      events.append('dc1', 's1', ev(3, 'carol', { seq: 4 }), T + 9);
+      events.append('dc1', 's1', ev(3, 'carol', { mac: 'aa:bb:cc:dd:ee:ff', eventTimeMs: T + 20 }), T + 9);
+      events.append('dc1', 's1', ev(3, 'carol', { reporter: 'dc2', kind: 'USER_LOGOFF', logonType: 3 }), T + 9);
+      events.append('dc1', 's1', ev(7, 'dave', { workstation: 'WKS7', domain: 'SALES' }), T + 9);
+      events.flush();
+    })();
+    const rows = db.prepare('SELECT * FROM events ORDER BY batch_id, seq, event_time_ms, reporter').all() as Record<
+      string,
+      unknown
+    >[];
+    const w = 'windows-security';
+    assert.deepEqual(
+      rows.map(({ batch_id: _b, agent_id: _a, spool_id: _s, ...r }) => Object.values(r)),
+      [
+        [1, 'USER_LOGON', 'alice', 'CORP', '198.18.70.1', 'WKS1', '', T + 1, w, '4624', 3, 'dc1', T + 2],
+        [2, 'USER_LOGON', 'bob', 'CORP', '198.18.70.2', 'WKS2', '', T + 2, w, '4624', 3, 'dc1', T + 2],
+        [3, 'USER_ACTIVITY', 'carol', 'CORP', '198.18.70.3', '', '', T + 3, w, '4769', 0, 'dc1', T + 9],
+        [3, 'USER_LOGOFF', 'carol', 'CORP', '198.18.70.3', '', '', T + 3, w, '4769', 3, 'dc2', T + 9],
+        [
+          3,
+          'USER_ACTIVITY',
+          'carol',
+          'CORP',
+          '198.18.70.3',
+          '',
+          'aa:bb:cc:dd:ee:ff',
+          T + 20,
+          w,
+          '4769',
+          0,
+          'dc1',
+          T + 9,
+        ],
+        [4, 'USER_ACTIVITY', 'carol', 'CORP', '198.18.70.3', '', '', T + 3, w, '4769', 0, 'dc1', T + 9],
+        [7, 'USER_ACTIVITY', 'dave', 'SALES', '198.18.70.7', 'WKS7', '', T + 7, w, '4769', 0, 'dc1', T + 9],
+      ],
+    );
+    assert.equal(events.count(), 7);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,8 @@ import type { IdentitySettings } from './settings';
 interface Seen {
   who: string[];
   t: number[];
+  /** Seen again since it last took its place in the map's order (see `trim`). */
+  again: boolean;
 }
 
 /** Addresses tracked that are not (yet) shared; the least recently seen is dropped past it. */
@@ -35,12 +37,14 @@ export class SharedDetector {
     const wasShared = this.shared.get(ip);
     const map = wasShared ? this.shared : this.recent;
     const have = wasShared ?? this.recent.get(ip);
+    let seen: Seen;
+    // An address seen again is only marked; `trim` moves it back when its turn to go comes. A
+    // delete and insert per event (to keep the map in exact least-recently-seen order) was a
+    // third of this method's cost (bench/README.md, "ingest, fourth round").
+    if (have) (seen = have).again = true;
     // Lists of one to start with: an empty [] grown by push() reserves 17 slots, ~300 bytes per
     // address for the two lists (bench/README.md, "collector-rss"), and most addresses see one user.
-    const seen = have ?? { who: [who], t: [t] };
-    // Re-inserting keeps each map in least-recently-seen order, for the eviction below.
-    map.delete(ip);
-    map.set(ip, seen);
+    else map.set(ip, (seen = { who: [who], t: [t], again: false }));
     const i = have ? seen.who.indexOf(who) : 0;
     if (i >= 0) seen.t[i] = Math.max(seen.t[i] ?? t, t);
     else if (seen.who.length < threshold) {
@@ -90,18 +94,34 @@ export class SharedDetector {
  * is rebuilt, and a fresh `keys()` skipped them all from the start at every event, so past
  * MAX_RECENT addresses each event cost a scan (ingest of 1 M new addresses fell to ~4 k events/s).
  * Every key the iterator passed was deleted, and a re-inserted key moves to the end, so the next
- * key it yields is the least recently seen.
+ * key it yields is the one that took its place longest ago.
  */
 const cursors = new WeakMap<Map<string, Seen>, Iterator<string>>();
 
+/**
+ * Drops one address past `max`: the oldest in the map's order that was not seen again since it
+ * took its place ("second chance"). One seen again moves to the end instead, as a re-insert at its
+ * event did before, so an address in use is never the one to go; each mark is cleared once, so
+ * the moves cost at most one per event.
+ */
 function trim(map: Map<string, Seen>, max: number): void {
   if (map.size <= max) return;
   let it = cursors.get(map);
-  let next = it?.next();
-  if (!it || !next || next.done) {
-    it = map.keys();
-    cursors.set(map, it);
-    next = it.next();
+  for (;;) {
+    let next = it?.next();
+    if (!it || !next || next.done) {
+      it = map.keys();
+      cursors.set(map, it);
+      next = it.next();
+    }
+    if (next.done) return;
+    const seen = map.get(next.value);
+    if (!seen?.again) {
+      map.delete(next.value);
+      return;
+    }
+    seen.again = false;
+    map.delete(next.value);
+    map.set(next.value, seen);
   }
-  if (!next.done) map.delete(next.value);
 }

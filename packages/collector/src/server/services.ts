@@ -8,6 +8,7 @@ import { guard, type GuardOptions } from '../services/guard';
 import { identityService, type IdentityDeps } from '../services/identity-service';
 import { countOversizeMessages } from '../services/oversize';
 import { untilLoaded, type TableLoad } from './until-loaded';
+import { withBatchDecoder } from '../ingest/decode';
 
 /** The collector's gRPC server: message size, keepalive and idle limits, oversize messages counted. */
 export function createGrpcServer(limits: Limits, limitHits: Record<string, number>, log: Logger): grpc.Server {
@@ -40,7 +41,8 @@ export function addServices(server: grpc.Server, s: ServedServices, g: GuardOpti
   // Until the table is in memory only Lookup runs (from SQLite); every other call waits for it.
   // Inside the guard: a caller without the role is refused at once, loaded or not.
   server.addService(
-    proto.fsso.v1.AgentService.service,
+    // Agents' batches decoded straight into events (same wire, same objects; ingest/decode.ts).
+    withBatchDecoder(proto.fsso.v1.AgentService.service),
     guard(SERVICE_NAMES.agent, untilLoaded(agentService(s.agent), load), ['agent'], g),
   );
   server.addService(
