@@ -24,6 +24,4 @@ test('the collector caps its heap growth unless told otherwise; a bad override i
     assert.equal(applyHeapPolicy(c.log, { [HEAP_GROWING_ENV]: bad }), HEAP_GROWING_PERCENT, bad);
     assert.match(c.lines.join('\n'), new RegExp(`warn: ${HEAP_GROWING_ENV} ignored: give a whole percent`), bad);
   }
-  // Back to the collector's own setting for whatever runs next in this process.
-  applyHeapPolicy(quiet.log, {});
 });
