@@ -3,7 +3,7 @@ import type { Db } from './database';
 import { readMeta } from './database';
 import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
-import { Interner, ownString } from './intern';
+import { Interner, ownIp } from './intern';
 import {
   changeJson,
   evidenceJson,
@@ -213,7 +213,7 @@ export class IdentityTable {
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
       // The key the table already holds (each event decodes its own copy), or a new address's own string.
-      ip: before ? before.ip : ownString(entry.ip),
+      ip: before ? before.ip : ownIp(entry.ip),
       user: entry.user,
       domain: i.s(entry.domain),
       workstation: entry.workstation,
