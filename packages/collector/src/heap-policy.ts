@@ -5,10 +5,11 @@ import type { Logger } from '@fsso/common';
  * How far V8's old generation may grow past what survived its last full collection before the
  * next one, in percent, once the heap is large. V8's own factor (up to 4 ×, chosen from how fast
  * the program allocates) suits short-lived programs; the collector holds one table that only
- * grows, and filling it to 1 M mappings ended at 960–1 145 MiB RSS for ~550 MiB live, so whether
- * it stayed under 1 GiB depended on when the last full collection ran. At 50 %: 775–796 MiB, for
- * ~30 % more CPU over the fill from 300 k to 1 M (more full collections of a large heap, marked
- * concurrently) (bench/README.md, "Memory, third round").
+ * grows, and filling it to 1 M mappings ended at 960–1 145 MiB RSS for 490–560 MiB live, so
+ * whether it stayed under 1 GiB depended on when the last full collection ran. At 50 %: 779–866
+ * MiB, for ~22 % more CPU over the fill from 300 k to 1 M (more full collections of a large heap,
+ * marked concurrently); 30 % saved ~50 MiB more for twice the extra CPU (bench/README.md, "Memory,
+ * third round").
  */
 export const HEAP_GROWING_PERCENT = 50;
 
