@@ -8,7 +8,7 @@ import type { Logger } from '@fsso/common';
  * grows, and filling it to 1 M mappings ended at 960–1 145 MiB RSS for 490–560 MiB live, so
  * whether it stayed under 1 GiB depended on when the last full collection ran. At 50 %: 779–866
  * MiB, for ~22 % more CPU over the fill from 300 k to 1 M (more full collections of a large heap,
- * marked concurrently); 30 % saved ~50 MiB more for twice the extra CPU (bench/README.md, "Memory,
+ * marked concurrently); 30 % saved ~50 MiB more, but that fill took 62 % longer (bench/README.md, "Memory,
  * third round").
  */
 export const HEAP_GROWING_PERCENT = 50;
