@@ -288,3 +288,45 @@ test('a deferred load: find answers from SQLite before the rows are in memory, t
   assert.deepEqual({ ...before, evidence: [] }, { ...after, evidence: [] });
   assert.deepEqual(evidenceOf(before as Entry), evidenceOf(after));
 });
+
+test('a chain of one item is stored as a list of one; refreshes and upserts grow it in memory, and a restart reads them all', (t) => {
+  const d = onDisk();
+  t.after(d.cleanup);
+  const item = (timeMs: number, rule: string): EvidenceItem => ({
+    kind: 'USER_ACTIVITY',
+    source: 'test',
+    sourceEventId: '4769',
+    reporter: 'dc1',
+    timeMs,
+    user: 'grace',
+    workstation: '',
+    rule,
+  });
+  const ip = '2001:db8:0:1::20';
+  const rules = (e: Entry | undefined): string[] => (e ? evidenceOf(e) : []).map((i) => i.rule);
+  const a = d.open();
+  a.db.transaction(() => {
+    a.table.upsert(entry(ip, 'grace', { evidence: [item(T, 'logon')] }), 'logon', T);
+    a.table.flush();
+  })();
+  const stored = a.db.prepare('SELECT evidence FROM logons WHERE ip = ?').pluck().get(ip) as string;
+  assert.deepEqual(JSON.parse(stored), [item(T, 'logon')], 'the column holds a list, as older collectors read it');
+  const e = a.table.get(ip);
+  assert.ok(e);
+  assert.deepEqual(rules(e), ['logon']);
+  a.db.transaction(() => {
+    a.table.refresh(e, T + 1000, true, 'test', item(T + 1000, 'activity'));
+    const cur = a.table.get(ip);
+    assert.ok(cur);
+    assert.deepEqual(rules(cur), ['logon', 'activity'], 'the refresh grew the chain in memory');
+    a.table.upsert({ ...cur, evidence: [...evidenceOf(cur), item(T + 2000, 'roam')] }, 'roam', T + 2000);
+    a.table.flush();
+    a.table.persistEvidence();
+  })();
+  assert.deepEqual(rules(a.table.get(ip)), ['logon', 'activity', 'roam']);
+  a.db.close();
+
+  const r = d.open();
+  t.after(() => r.db.close());
+  assert.deepEqual(rules(r.table.get(ip)), ['logon', 'activity', 'roam']);
+});

@@ -102,14 +102,19 @@ export function pump(client: AgentServiceClient, agentId: string, batches: Event
   });
 }
 
-/** Gives the table `n` mappings (addresses from `offset`), in batches of 5 000. */
+/**
+ * Gives the table `n` mappings (addresses from `offset`), in batches of 5 000. Event `offset + k`
+ * has seq `offset + k + 1`: a second fill on the same collector continues the agent's sequence
+ * (restarting it at 1 made the collector drop the first `offset` events as duplicates, so the
+ * "1 M" row of collector-rss held 900 k mappings).
+ */
 export async function fill(client: AgentServiceClient, agentId: string, n: number, offset = 0): Promise<void> {
   const step = 200_000;
   for (let done = 0; done < n; done += step) {
     // Fresh events per chunk keep the bench's own memory flat at 1 M mappings.
     const part = Math.min(step, n - done);
     const batches = benchBatches(part, 5000, part, offset + done).map((b) =>
-      b.map((e) => ({ ...e, seq: Number(e.seq ?? 0) + done })),
+      b.map((e) => ({ ...e, seq: Number(e.seq ?? 0) + offset + done })),
     );
     await pump(client, agentId, batches);
   }

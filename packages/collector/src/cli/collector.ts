@@ -14,6 +14,7 @@ import {
 } from '@fsso/common';
 import { resolveCollectorConfig } from '../config';
 import { Collector } from '../collector';
+import { applyHeapPolicy } from '../heap-policy';
 import { simulateCommand } from './simulate';
 import { collectorDoctorCommand, collectorServiceCommand } from './service-commands';
 
@@ -142,6 +143,7 @@ export function main(argv: string[]): void {
     const config = resolveCollectorConfig(raw, dirname(resolve(file)));
     const level = logLevelOverride(values['log-level']);
     const log = createLogger('collector', level ? { ...config.log, level } : config.log);
+    applyHeapPolicy(log);
     const collector = new Collector(config, log);
     await serveUntilSignal(collector, log);
     return 0;

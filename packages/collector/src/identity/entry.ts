@@ -21,10 +21,11 @@ export interface Entry {
   /** Newest evidence of the user themself at this address (not of their machine). */
   userSeenMs: number;
   /**
-   * The newest few pieces of evidence, newest last. An entry read from SQLite at start holds the
-   * stored JSON until something reads it: read it through `evidenceOf`.
+   * The newest few pieces of evidence, newest last. Read it through `evidenceOf`: the table holds a
+   * chain of one item as the item itself, and an entry read from SQLite at start holds the stored
+   * JSON until something reads it.
    */
-  evidence: EvidenceItem[] | string;
+  evidence: EvidenceItem[] | EvidenceItem | string;
   /**
    * Agents of different domains claim the address: evidence from one domain's agent met a live
    * entry of another domain it has no authority over. No user is named (like shared) until the
@@ -52,19 +53,24 @@ export interface Claim {
 }
 
 /**
- * An entry's evidence chain, parsed (and kept parsed) the first time it is read. A restart leaves
- * each chain as its stored JSON: parsing a million of them was a third of the restart's time
- * (bench/README.md, "restart"), and most are never read before the entry is rewritten.
+ * An entry's evidence chain as a list. A restart leaves each chain as its stored JSON, parsed (and
+ * kept parsed) the first time it is read: parsing a million of them was a third of the restart's
+ * time (bench/README.md, "restart"), and most are never read before the entry is rewritten. A chain
+ * of one item (an address seen once, the commonest entry of a fill) is held as the item: its list
+ * was 56 bytes per entry. Such a list is made afresh at each read: a caller that changes the list
+ * stores it back.
  */
 export function evidenceOf(e: Pick<Entry, 'evidence' | 'user' | 'workstation'>): EvidenceItem[] {
-  if (typeof e.evidence !== 'string') return e.evidence;
-  const items = JSON.parse(e.evidence) as EvidenceItem[];
+  const ev = e.evidence;
+  if (Array.isArray(ev)) return ev;
+  if (typeof ev !== 'string') return [ev];
+  const items = JSON.parse(ev) as EvidenceItem[];
   for (const item of items) {
     // Most evidence names the entry's own user and machine: one copy of each, not one per item.
     if (item.user === e.user) item.user = e.user;
     if (item.workstation === e.workstation) item.workstation = e.workstation;
   }
-  e.evidence = items;
+  e.evidence = items.length === 1 && items[0] ? items[0] : items;
   return items;
 }
 

@@ -29,9 +29,11 @@ export function changeJson(e: Entry, groups = writeGroups(e.groups, e.groupDns))
   return `{"ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user)},"domain":${JSON.stringify(e.domain)},"workstation":${JSON.stringify(e.workstation)},"groups":${groups},"firstSeenMs":${e.firstSeenMs},"lastSeenMs":${e.lastSeenMs},"source":${JSON.stringify(e.source)},"revision":${e.revision},"shared":${e.shared},"groupsStale":${e.groupsStale},"userSeenMs":${e.userSeenMs},"contested":${e.contested}}`;
 }
 
-/** The `evidence` column of an entry: its chain, or the stored JSON it still holds. */
+/** The `evidence` column of an entry: its chain (always a JSON list), or the stored JSON it still holds. */
 export function evidenceJson(e: Pick<Entry, 'evidence'>): string {
-  return typeof e.evidence === 'string' ? e.evidence : JSON.stringify(e.evidence);
+  const ev = e.evidence;
+  if (typeof ev === 'string') return ev;
+  return Array.isArray(ev) ? JSON.stringify(ev) : `[${JSON.stringify(ev)}]`;
 }
 
 /** An entry of the change log (older rows hold the whole entry; newer ones no evidence or claims). */

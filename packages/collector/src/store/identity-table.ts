@@ -3,7 +3,7 @@ import type { Db } from './database';
 import { readMeta } from './database';
 import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
 import { HistoryLog } from './history';
-import { Interner } from './intern';
+import { Interner, ownIp } from './intern';
 import {
   changeJson,
   evidenceJson,
@@ -22,6 +22,17 @@ export { writeGroups } from './entry-json';
 
 /** Evidence items kept per entry. */
 const EVIDENCE_DEPTH = 6;
+
+/**
+ * The chain an entry keeps: the table's own list of the newest items, a chain of one as its item
+ * (see `evidenceOf`), or the stored JSON still unread (an entry rewritten with no new evidence, as
+ * for its groups).
+ */
+function ownChain(ev: Entry['evidence']): Entry['evidence'] {
+  if (!Array.isArray(ev)) return ev;
+  if (ev.length === 1 && ev[0]) return ev[0];
+  return ev.slice(-EVIDENCE_DEPTH);
+}
 
 /** Rows per page of the start-up load: between pages a deferred load lets Lookups through. */
 const LOAD_PAGE = 5000;
@@ -184,10 +195,9 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const i = this.interner;
-    // Still the stored JSON (an entry rewritten with no new evidence, as for its groups): kept as is.
-    const evidence = typeof entry.evidence === 'string' ? entry.evidence : entry.evidence.slice(-EVIDENCE_DEPTH);
+    const evidence = ownChain(entry.evidence);
     // Older items came from the entry before, already shared; the newest is the event's own copy.
-    const newest = typeof evidence === 'string' ? undefined : evidence[evidence.length - 1];
+    const newest = typeof evidence === 'string' ? undefined : Array.isArray(evidence) ? evidence.at(-1) : evidence;
     if (newest) i.item(newest);
     // A new holding (history): a new address, or another user, domain or shared/contested state.
     const held =
@@ -202,7 +212,8 @@ export class IdentityTable {
     // Every field named, in one order: built with a spread (`{ ...entry, revision }`), each entry
     // got a hidden class and descriptor array of its own in V8, ~500 bytes per mapping.
     const full: Entry = {
-      ip: entry.ip,
+      // The key the table already holds (each event decodes its own copy), or a new address's own string.
+      ip: before ? before.ip : ownIp(entry.ip),
       user: entry.user,
       domain: i.s(entry.domain),
       workstation: entry.workstation,
@@ -247,6 +258,7 @@ export class IdentityTable {
     const chain = evidenceOf(e);
     chain.push(item);
     if (chain.length > EVIDENCE_DEPTH) chain.shift();
+    e.evidence = chain;
     this.rows.refresh(e.ip);
     if (!this.rows.writesEvidence(e.ip)) this.evidenceDirty.add(e.ip);
   }
