@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentMessage__Output, Event__Output } from '@fsso/common';
+import { EVENT_KINDS, type AgentMessage__Output, type Event__Output } from '@fsso/common';
 
 /**
  * AgentService.Report's request decoder: an agent's `batch` read straight into the objects the
@@ -27,15 +27,7 @@ export function withBatchDecoder<S extends grpc.ServiceDefinition>(service: S): 
 }
 
 /** EventKind by number, as proto-loader names them (enums: String); an unknown number stays a number. */
-const KINDS = [
-  'EVENT_KIND_UNSPECIFIED',
-  'USER_LOGON',
-  'USER_ACTIVITY',
-  'USER_LOGOFF',
-  'HOST_SEEN',
-  'HOST_ADDRESS',
-  'HOST_RELEASED',
-] as const;
+const KINDS = ['EVENT_KIND_UNSPECIFIED', ...EVENT_KINDS] as const;
 
 /** The read position, and per string field the previous event's value and where its bytes were. */
 interface Reader {

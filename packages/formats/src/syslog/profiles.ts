@@ -1,16 +1,10 @@
-import { ConfigError, errorMessage, rejectUnknownKeys } from '@fsso/common';
+import { ConfigError, EVENT_KINDS, errorMessage, rejectUnknownKeys } from '@fsso/common';
 import { BUILTIN_PROFILES } from './builtin-profiles';
 
 export { BUILTIN_PROFILES } from './builtin-profiles';
 
-export const PROFILE_KINDS = [
-  'USER_LOGON',
-  'USER_ACTIVITY',
-  'USER_LOGOFF',
-  'HOST_SEEN',
-  'HOST_ADDRESS',
-  'HOST_RELEASED',
-] as const;
+/** The event kinds a syslog profile may produce: every kind of the protocol. */
+export const PROFILE_KINDS = EVENT_KINDS;
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
 
 /**
