@@ -47,7 +47,9 @@ export interface ReplicaOptions {
   /**
    * With no message at all (changes or heartbeats) for this long, the collector is taken as frozen
    * and the stream is reopened. A stopped or hung collector process keeps its socket open, so
-   * without this the replica would stay LIVE on a table that no longer changes.
+   * without this the replica would stay LIVE on a table that no longer changes. Keep it above the
+   * collector's heartbeat interval (15 s): below it, an idle but healthy collector is taken as
+   * frozen and the stream is reopened every `silenceTimeoutMs`.
    * @default 45_000 (three missed heartbeats)
    */
   silenceTimeoutMs?: number;
