@@ -23,21 +23,18 @@ type Row = [string, string, string, string, number, string, string, number];
  * naming one, bench/README.md "Ingest naming workstations"). Every machine is loaded at start, so
  * a miss means no such machine. Records are replaced, never changed, so a record a caller holds
  * stays what it read. Changed records are written at `flush()` with multi-row upserts inside the
- * transaction that changed them; `rollback()` puts back what was there before it, so memory and
- * disk agree after a failed commit.
+ * transaction that changed them; `rollback()` reloads the table, so memory and disk agree after a
+ * failed commit (rare: a full disk, a broken file), as the identity table does. An undo log per
+ * change cost an object and a set entry per machine per batch for that rare case.
  */
 export class MachineMemory {
   /** Realm → name → record: no key string built per event. */
   private readonly byRealm = new Map<string, Map<string, Workstation>>();
   /** Records changed since the last flush, per realm by name: written once each, as they are then. */
   private readonly pending = new Map<Map<string, Workstation>, Map<string, Workstation>>();
-  /** What each record changed since the last commit was before it (undefined: it was new). */
-  private readonly before: { realm: Map<string, Workstation>; name: string; was: Workstation | undefined }[] = [];
-  /** The names in `before`, per realm: only a record's first change in a transaction is kept. */
-  private readonly seen = new Map<Map<string, Workstation>, Set<string>>();
   private readonly rows: RowBuffer;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     // Each record is pending once, so one statement never names a machine twice.
     this.rows = new RowBuffer(
       db,
@@ -47,7 +44,11 @@ export class MachineMemory {
         ON CONFLICT (realm, name) DO UPDATE SET user = excluded.user, domain = excluded.domain,
           user_seen_ms = excluded.user_seen_ms, ip = excluded.ip, mac = excluded.mac, ip_seen_ms = excluded.ip_seen_ms`,
     );
-    const all = db
+    this.load();
+  }
+
+  private load(): void {
+    const all = this.db
       .prepare('SELECT realm, name, user, domain, user_seen_ms, ip, mac, ip_seen_ms FROM machines')
       .raw()
       .iterate() as IterableIterator<Row>;
@@ -73,12 +74,6 @@ export class MachineMemory {
   /** Replaces the record of (realm, name); written at the next flush. */
   put(w: Workstation): void {
     const names = this.realm(w.realm);
-    let seen = this.seen.get(names);
-    if (!seen) this.seen.set(names, (seen = new Set()));
-    if (!seen.has(w.name)) {
-      seen.add(w.name);
-      this.before.push({ realm: names, name: w.name, was: names.get(w.name) });
-    }
     names.set(w.name, w);
     let p = this.pending.get(names);
     if (!p) this.pending.set(names, (p = new Map()));
@@ -99,23 +94,12 @@ export class MachineMemory {
     this.rows.flush();
   }
 
-  /** The transaction committed: what memory holds is on disk. */
-  committed(): void {
-    this.before.length = 0;
-    this.seen.clear();
-  }
-
   /** The transaction rolled back: memory goes back to what was committed, nothing is written. */
   rollback(): void {
-    for (let i = this.before.length - 1; i >= 0; i--) {
-      const b = this.before[i];
-      if (!b) continue;
-      if (b.was) b.realm.set(b.name, b.was);
-      else b.realm.delete(b.name);
-    }
     this.pending.clear();
     this.rows.discard();
-    this.committed();
+    this.byRealm.clear();
+    this.load();
   }
 
   private realm(realm: string): Map<string, Workstation> {

@@ -41,7 +41,6 @@ export class TableWriter {
       this.deps.workstations?.rollback();
       throw err;
     }
-    this.deps.workstations?.committed();
     this.deps.hub.publish(changesOf(result));
     return result;
   }

@@ -34,7 +34,7 @@ const toWs = (r: Row): Workstation => ({
  * naming "WKS1" can never move a SALES user.
  *
  * The machines live in memory (`MachineMemory`), written per transaction: the owner of the
- * transaction (`TableWriter`) calls `flush`, then `committed` or `rollback`. Leases stay SQL
+ * transaction (`TableWriter`) calls `flush` inside it, and `rollback` if it failed. Leases stay SQL
  * statements: only DHCP evidence with a MAC reads or writes them.
  */
 export class WorkstationStore {
@@ -90,11 +90,6 @@ export class WorkstationStore {
   /** Writes the machines changed in this transaction; inside it, before its commit. */
   flush(): void {
     this.memory.flush();
-  }
-
-  /** The transaction committed. */
-  committed(): void {
-    this.memory.committed();
   }
 
   /** The transaction rolled back: memory forgets its changes, as SQLite did. */
