@@ -88,7 +88,9 @@ export class Collector {
     const load = new TableLoader(table, this.log, () => this.stopping !== undefined);
     load.first();
     // Every write of the table commits and publishes through this one path.
-    const writer = new TableWriter({ db, table, hub: this.hub });
+    // Loaded whole at start (one row per machine); the rules read it from memory.
+    const workstations = new WorkstationStore(db);
+    const writer = new TableWriter({ db, table, hub: this.hub, workstations });
     const agents = new AgentStore(db);
     const events = new EventLog(db);
     const groups = new GroupService(
@@ -113,7 +115,6 @@ export class Collector {
       (user, domain) => table.ofUser(user).some((e) => cfg.identity.domains.same(e.domain, domain)),
     );
     this.groups = groups;
-    const workstations = new WorkstationStore(db);
     const engine = new IdentityEngine(table, workstations, cfg.identity, groups, this.log);
     this.verifier = new Verifier(
       cfg.verify,

@@ -25,8 +25,20 @@ export function benchIp(i: number): string {
   return `2001:db8:0:${(j >> 16).toString(16)}::${((j & 0xffff) + 1).toString(16)}`;
 }
 
-/** Events `from`..`from+n-1` (seq = index + 1) over `addresses` users, user k at address k. */
-export function benchEvents(n: number, from: number, addresses: number, now: number, offset = 0): Event[] {
+/**
+ * Events `from`..`from+n-1` (seq = index + 1) over `addresses` users, user k at address k. With
+ * `machines`, each also names workstation `WKS<k>` (one machine per address), as real logons do
+ * (4624 WorkstationName, Samba's `workstation`): every such event goes through the workstation
+ * memory, and nothing else differs from the same events naming none.
+ */
+export function benchEvents(
+  n: number,
+  from: number,
+  addresses: number,
+  now: number,
+  offset = 0,
+  machines = false,
+): Event[] {
   const out: Event[] = new Array<Event>(n);
   for (let i = 0; i < n; i++) {
     const k = from + i;
@@ -42,16 +54,17 @@ export function benchEvents(n: number, from: number, addresses: number, now: num
       sourceEventId: '4769',
       logonType: 0,
       reporter: 'dc1',
+      ...(machines ? { workstation: `WKS${a}` } : {}),
     };
   }
   return out;
 }
 
-/** Batches of `batch` events covering `total` events. */
-export function benchBatches(total: number, batch: number, addresses: number, offset = 0): Event[][] {
+/** Batches of `batch` events covering `total` events (naming a workstation each with `machines`). */
+export function benchBatches(total: number, batch: number, addresses: number, offset = 0, machines = false): Event[][] {
   const now = Date.now();
   return Array.from({ length: Math.ceil(total / batch) }, (_, b) =>
-    benchEvents(Math.min(batch, total - b * batch), b * batch, addresses, now, offset),
+    benchEvents(Math.min(batch, total - b * batch), b * batch, addresses, now, offset, machines),
   );
 }
 

@@ -50,9 +50,10 @@ export function simulate(
   const clock = { now: () => now };
   // Silent: simulate prints the table and counts rejections itself; log lines would break --json.
   const log = winston.createLogger({ silent: true });
-  const engine = new IdentityEngine(table, new WorkstationStore(db), settings, groups);
+  const workstations = new WorkstationStore(db);
+  const engine = new IdentityEngine(table, workstations, settings, groups);
   // The same write path as the daemon; no Sync stream listens to this hub.
-  const writer = new TableWriter({ db, table, hub: new ChangeHub() });
+  const writer = new TableWriter({ db, table, hub: new ChangeHub(), workstations });
   const ingestor = new Ingestor({
     table,
     agents,

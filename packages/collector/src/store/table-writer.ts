@@ -2,6 +2,7 @@ import type { Db } from './database';
 import type { IdentityTable } from './identity-table';
 import type { ChangeHub } from '../sync/hub';
 import type { TableChange } from '../identity/entry';
+import type { WorkstationStore } from './workstations';
 
 /**
  * The one write path of the identity table: a write runs in one SQLite transaction, and what it
@@ -9,12 +10,21 @@ import type { TableChange } from '../identity/entry';
  * miss a change nor see one that was rolled back. Services and rules never touch the hub.
  */
 export class TableWriter {
-  constructor(private readonly deps: { db: Db; table: IdentityTable; hub: ChangeHub }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      table: IdentityTable;
+      hub: ChangeHub;
+      /** The machine memory the rules write in the same transactions. @default none */
+      workstations?: WorkstationStore;
+    },
+  ) {}
 
   /**
    * Runs `write` in a transaction, publishes the changes `changesOf` finds in its result, and
    * returns the result. If `write` (or the commit) throws, nothing is published and the table's
-   * memory is reloaded from SQLite, so it holds exactly what was committed.
+   * memory is reloaded from SQLite and the machines' memory forgets the transaction's changes,
+   * so both hold exactly what was committed.
    */
   commit<R>(write: () => R, changesOf: (r: R) => readonly TableChange[]): R {
     let result: R;
@@ -23,10 +33,12 @@ export class TableWriter {
         const r = write();
         // Rows the table collects per transaction (refreshes, the revision) commit with it.
         this.deps.table.flush();
+        this.deps.workstations?.flush();
         return r;
       })();
     } catch (err) {
       this.deps.table.reloadRevision();
+      this.deps.workstations?.rollback();
       throw err;
     }
     this.deps.hub.publish(changesOf(result));

@@ -1,18 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
+import { MachineMemory, type Workstation } from './machine-memory';
 
-/** What the collector knows of one machine: its last user and its current address. */
-export interface Workstation {
-  /** The (canonical) domain the machine was seen in: machine names are unique per domain only. */
-  realm: string;
-  name: string;
-  user: string;
-  domain: string;
-  userSeenMs: number;
-  ip: string;
-  mac: string;
-  ipSeenMs: number;
-}
+export type { Workstation } from './machine-memory';
 
 interface Row {
   realm: string;
@@ -42,22 +32,17 @@ const toWs = (r: Row): Workstation => ({
  *
  * Machines are keyed by domain and name: WKS1 of SALES is not WKS1 of CORP, so an agent of CORP
  * naming "WKS1" can never move a SALES user.
+ *
+ * The machines live in memory (`MachineMemory`), written per transaction: the owner of the
+ * transaction (`TableWriter`) calls `flush` inside it, and `rollback` if it failed. Leases stay SQL
+ * statements: only DHCP evidence with a MAC reads or writes them.
  */
 export class WorkstationStore {
-  private readonly st: Record<
-    'get' | 'user' | 'address' | 'clear' | 'byIp' | 'byName' | 'lease' | 'leaseOf' | 'leaseAt' | 'dropLease',
-    Statement
-  >;
+  private readonly st: Record<'byIp' | 'byName' | 'lease' | 'leaseOf' | 'leaseAt' | 'dropLease', Statement>;
+  private readonly memory: MachineMemory;
   constructor(db: Db) {
+    this.memory = new MachineMemory(db);
     this.st = {
-      get: db.prepare('SELECT * FROM machines WHERE realm = ? AND name = ?'),
-      user: db.prepare(`INSERT INTO machines (realm, name, user, domain, user_seen_ms) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (realm, name) DO UPDATE SET user = excluded.user, domain = excluded.domain, user_seen_ms = excluded.user_seen_ms
-        WHERE excluded.user_seen_ms >= machines.user_seen_ms`),
-      address: db.prepare(`INSERT INTO machines (realm, name, ip, mac, ip_seen_ms) VALUES (@realm, @name, @ip, @mac, @t)
-        ON CONFLICT (realm, name) DO UPDATE SET ip = excluded.ip, mac = CASE WHEN excluded.mac = '' THEN machines.mac ELSE excluded.mac END,
-          ip_seen_ms = excluded.ip_seen_ms WHERE excluded.ip_seen_ms >= machines.ip_seen_ms`),
-      clear: db.prepare("UPDATE machines SET ip = '' WHERE realm = ? AND name = ? AND ip = ?"),
       byIp: db.prepare('SELECT * FROM machines WHERE ip = ? ORDER BY ip_seen_ms DESC LIMIT 1'),
       byName: db.prepare('SELECT * FROM machines WHERE name = ? LIMIT 2'),
       lease: db.prepare(`INSERT INTO machine_leases (realm, name, mac, ip, seen_ms) VALUES (?, ?, ?, ?, ?)
@@ -71,28 +56,45 @@ export class WorkstationStore {
   }
 
   get(realm: string, name: string): Workstation | undefined {
-    const r = this.st.get.get(realm, name) as Row | undefined;
-    return r ? toWs(r) : undefined;
+    return this.memory.get(realm, name);
   }
 
   /** The machine of this name, when only one domain has one (reverse DNS names no known domain). */
   only(name: string): Workstation | undefined {
+    this.sync();
     const rows = this.st.byName.all(name) as Row[];
     return rows.length === 1 && rows[0] ? toWs(rows[0]) : undefined;
   }
 
   /** The machine's last user, if this evidence is not older than what is known. */
   noteUser(realm: string, name: string, user: string, domain: string, t: number): void {
-    this.st.user.run(realm, name, user, domain, t);
+    const w = this.memory.get(realm, name);
+    // As the SQL upsert did: `WHERE excluded.user_seen_ms >= machines.user_seen_ms`.
+    if (!w) this.memory.put({ realm, name, user, domain, userSeenMs: t, ip: '', mac: '', ipSeenMs: 0 });
+    else if (t >= w.userSeenMs) this.memory.put({ ...w, user, domain, userSeenMs: t });
   }
 
   noteAddress(realm: string, name: string, ip: string, mac: string, t: number): void {
-    this.st.address.run({ realm, name, ip, mac, t });
+    const w = this.memory.get(realm, name);
+    // An empty MAC keeps the known one; older address evidence changes nothing.
+    if (!w) this.memory.put({ realm, name, user: '', domain: '', userSeenMs: 0, ip, mac, ipSeenMs: t });
+    else if (t >= w.ipSeenMs) this.memory.put({ ...w, ip, mac: mac === '' ? w.mac : mac, ipSeenMs: t });
   }
 
   /** The address was released: the machine is no longer known to be there. */
   clearAddress(realm: string, name: string, ip: string): void {
-    this.st.clear.run(realm, name, ip);
+    const w = this.memory.get(realm, name);
+    if (w && w.ip === ip) this.memory.put({ ...w, ip: '' });
+  }
+
+  /** Writes the machines changed in this transaction; inside it, before its commit. */
+  flush(): void {
+    this.memory.flush();
+  }
+
+  /** The transaction rolled back: memory forgets its changes, as SQLite did. */
+  rollback(): void {
+    this.memory.rollback();
   }
 
   /** A DHCP lease of one of the machine's interfaces (by MAC). */
@@ -117,7 +119,16 @@ export class WorkstationStore {
 
   /** The machine most recently seen at `ip`. */
   atAddress(ip: string): Workstation | undefined {
+    this.sync();
     const r = this.st.byIp.get(ip) as Row | undefined;
     return r ? toWs(r) : undefined;
+  }
+
+  /**
+   * `atAddress` and `only` (on-demand lookups, rare) query SQLite: machines changed in the
+   * running transaction are written first, so the query sees them (they commit or roll back with it).
+   */
+  private sync(): void {
+    if (this.memory.dirty) this.memory.flush();
   }
 }
