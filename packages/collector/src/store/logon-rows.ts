@@ -89,31 +89,37 @@ export class LogonRows {
     for (const ip of this.upserted) {
       const e = get(ip);
       if (!e) continue;
-      this.upserts.push(
-        e.ip,
-        e.user,
-        e.domain,
-        e.workstation,
-        this.groups(e),
-        e.firstSeenMs,
-        e.lastSeenMs,
-        e.source,
-        e.revision,
-        e.shared ? 1 : 0,
-        e.groupsStale ? 1 : 0,
-        evidenceJson(e),
-        e.userSeenMs,
-        e.contested ? 1 : 0,
-        e.claims.length ? JSON.stringify(e.claims) : '[]',
-        e.heldFromMs ?? e.firstSeenMs,
-        e.heldWorkstation ?? e.workstation,
-      );
+      const u = this.upserts;
+      u.put(e.ip);
+      u.put(e.user);
+      u.put(e.domain);
+      u.put(e.workstation);
+      u.put(this.groups(e));
+      u.put(e.firstSeenMs);
+      u.put(e.lastSeenMs);
+      u.put(e.source);
+      u.put(e.revision);
+      u.put(e.shared ? 1 : 0);
+      u.put(e.groupsStale ? 1 : 0);
+      u.put(evidenceJson(e));
+      u.put(e.userSeenMs);
+      u.put(e.contested ? 1 : 0);
+      u.put(e.claims.length ? JSON.stringify(e.claims) : '[]');
+      u.put(e.heldFromMs ?? e.firstSeenMs);
+      u.put(e.heldWorkstation ?? e.workstation);
+      u.endRow();
     }
     this.upserts.flush();
     this.upserted.clear();
     for (const ip of this.refreshed) {
       const e = get(ip);
-      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
+      if (!e) continue;
+      const r = this.refreshes;
+      r.put(ip);
+      r.put(e.lastSeenMs);
+      r.put(e.userSeenMs);
+      r.put(e.source);
+      r.endRow();
     }
     this.refreshes.flush();
     this.refreshed.clear();
