@@ -16,8 +16,12 @@ const COLUMNS =
  * the end. Everything here must be flushed inside the transaction that collected it.
  */
 export class LogonRows {
-  /** Addresses whose whole row is written at flush (a new revision). */
-  private readonly upserted = new Set<string>();
+  /**
+   * Addresses whose whole row is written at flush (a new revision), with their entry: the table's
+   * entry of the address as long as it is here (every new entry comes through `upsert`, a delete
+   * takes it out, and refreshes change it in place), so the flush needs no lookup of its own.
+   */
+  private readonly upserted = new Map<string, Entry>();
   /** Addresses whose last-seen, user-seen and source moved (a refresh, no revision). */
   private readonly refreshed = new Set<string>();
   private readonly upserts: RowBuffer;
@@ -50,9 +54,9 @@ export class LogonRows {
     this.del = db.prepare('DELETE FROM logons WHERE ip = ?');
   }
 
-  /** The whole row of `ip` is written at flush, as the entry is then. */
-  upsert(ip: string): void {
-    this.upserted.add(ip);
+  /** The whole row of the entry's address is written at flush, as the entry is then. */
+  upsert(e: Entry): void {
+    this.upserted.set(e.ip, e);
   }
 
   refresh(ip: string): void {
@@ -86,9 +90,7 @@ export class LogonRows {
 
   /** Writes what was collected, reading each address's entry as it is now. */
   flush(get: (ip: string) => Entry | undefined): void {
-    for (const ip of this.upserted) {
-      const e = get(ip);
-      if (!e) continue;
+    for (const e of this.upserted.values()) {
       const u = this.upserts;
       u.put(e.ip);
       u.put(e.user);
