@@ -81,10 +81,12 @@ export class LogonRows {
 
   /** The groups column of an entry, built once per shared group list. */
   groups(e: Pick<Entry, 'groups' | 'groupDns'>): string {
+    // Most entries have no groups known (none configured, or the directory not asked yet).
+    if (e.groups.length === 0) return '[]';
     const have = this.groupText.get(e.groups);
     if (have && have.dns === e.groupDns) return have.text;
     const text = writeGroups(e.groups, e.groupDns);
-    if (e.groups.length) this.groupText.set(e.groups, { dns: e.groupDns, text });
+    this.groupText.set(e.groups, { dns: e.groupDns, text });
     return text;
   }
 
