@@ -53,6 +53,12 @@ export type GroupsChanged = (
 ) => void;
 
 /**
+ * The answer for an account without known groups, shared: asked for each new entry, a fresh object
+ * and two lists each time were garbage for nobody. Entries never change their lists in place (intern.ts).
+ */
+const NONE_KNOWN: { groups: string[]; groupDns: string[]; stale: boolean } = { groups: [], groupDns: [], stale: false };
+
+/**
  * Groups per account from LDAP, with a TTL cache persisted in SQLite. The engine reads it
  * synchronously; a miss queues a look-up whose result updates the user's entries. Each account is
  * asked again at its own `fetched + ttl`, so a change in the directory shows within the TTL (plus
@@ -122,7 +128,7 @@ export class GroupService implements GroupLookup {
 
   groupsFor(user: string, domain: string): { groups: string[]; groupDns: string[]; stale: boolean } {
     const dir = this.directoryFor(domain);
-    if (!dir) return { groups: [], groupDns: [], stale: false };
+    if (!dir) return NONE_KNOWN;
     const key = accountKey(dir.cfg.domain, user);
     const c = this.cache.get(key) ?? this.loadStored(key);
     // groupsFor runs for each new entry, i.e. at a logon: groups older than refreshAge are asked
@@ -130,7 +136,7 @@ export class GroupService implements GroupLookup {
     const age = c ? this.clock.now() - c.fetchedMs : Infinity;
     if (!c || age > this.settings.ttlMs) this.schedule(dir, user);
     else if (age > this.settings.refreshAgeMs && this.schedule(dir, user)) this.counters.logonRefreshes++;
-    if (!c) return { groups: [], groupDns: [], stale: false };
+    if (!c) return NONE_KNOWN;
     const shown = this.shown(c.groups);
     return { groups: shown.map((g) => g.name), groupDns: shown.map((g) => g.dn), stale: c.stale };
   }

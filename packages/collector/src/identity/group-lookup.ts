@@ -3,5 +3,7 @@ export interface GroupLookup {
   groupsFor(user: string, domain: string): { groups: string[]; groupDns?: string[]; stale: boolean };
 }
 
-/** No directory: nobody has groups. */
-export const NO_GROUPS: GroupLookup = { groupsFor: () => ({ groups: [], stale: false }) };
+const NONE = { groups: [] as string[], stale: false };
+
+/** No directory: nobody has groups (one shared answer: entries never change their lists in place). */
+export const NO_GROUPS: GroupLookup = { groupsFor: () => NONE };

@@ -34,7 +34,8 @@ export class SharedDetector {
   note(ip: string, who: string, t: number): boolean {
     if (this.s.sharedNetworks.length && this.s.sharedNetworks.some((n) => networkContains(n, ip))) return true;
     const threshold = this.s.sharedThreshold;
-    const wasShared = this.shared.get(ip);
+    // Most deployments have no shared address: no lookup of each event's address in an empty map.
+    const wasShared = this.shared.size === 0 ? undefined : this.shared.get(ip);
     const map = wasShared ? this.shared : this.recent;
     const have = wasShared ?? this.recent.get(ip);
     let seen: Seen;

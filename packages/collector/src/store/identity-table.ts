@@ -146,8 +146,8 @@ export class IdentityTable {
     return row && toEntry(row, this.interner, new Map());
   }
 
-  private remember(e: Entry): void {
-    const old = this.cache.get(e.ip);
+  /** `old`: the entry the table holds at the address, when the caller has it already. */
+  private remember(e: Entry, old = this.cache.get(e.ip)): void {
     if (old) this.countDomain(old.domain, -1);
     this.countDomain(e.domain, 1);
     if (old && old.user !== e.user) this.users.unlink(old.user, e.ip);
@@ -234,9 +234,9 @@ export class IdentityTable {
       heldWorkstation: held ? (held.heldWorkstation ?? held.workstation) : entry.workstation,
     };
     // Written at flush with the transaction's other rows, evidence and claims included.
-    this.rows.upsert(full.ip);
+    this.rows.upsert(full);
     this.evidenceDirty.delete(full.ip);
-    this.remember(full);
+    this.remember(full, before);
     // The holding that ended gets its history row; the new one lives in the entry until it ends.
     if (before && !held) this.history.close(before, evidenceTimeMs, reason);
     // No change row: the entry carries its revision, and changesSince reads it from there.

@@ -16,8 +16,12 @@ const COLUMNS =
  * the end. Everything here must be flushed inside the transaction that collected it.
  */
 export class LogonRows {
-  /** Addresses whose whole row is written at flush (a new revision). */
-  private readonly upserted = new Set<string>();
+  /**
+   * Addresses whose whole row is written at flush (a new revision), with their entry: the table's
+   * entry of the address as long as it is here (every new entry comes through `upsert`, a delete
+   * takes it out, and refreshes change it in place), so the flush needs no lookup of its own.
+   */
+  private readonly upserted = new Map<string, Entry>();
   /** Addresses whose last-seen, user-seen and source moved (a refresh, no revision). */
   private readonly refreshed = new Set<string>();
   private readonly upserts: RowBuffer;
@@ -50,9 +54,9 @@ export class LogonRows {
     this.del = db.prepare('DELETE FROM logons WHERE ip = ?');
   }
 
-  /** The whole row of `ip` is written at flush, as the entry is then. */
-  upsert(ip: string): void {
-    this.upserted.add(ip);
+  /** The whole row of the entry's address is written at flush, as the entry is then. */
+  upsert(e: Entry): void {
+    this.upserted.set(e.ip, e);
   }
 
   refresh(ip: string): void {
@@ -77,43 +81,49 @@ export class LogonRows {
 
   /** The groups column of an entry, built once per shared group list. */
   groups(e: Pick<Entry, 'groups' | 'groupDns'>): string {
+    // Most entries have no groups known (none configured, or the directory not asked yet).
+    if (e.groups.length === 0) return '[]';
     const have = this.groupText.get(e.groups);
     if (have && have.dns === e.groupDns) return have.text;
     const text = writeGroups(e.groups, e.groupDns);
-    if (e.groups.length) this.groupText.set(e.groups, { dns: e.groupDns, text });
+    this.groupText.set(e.groups, { dns: e.groupDns, text });
     return text;
   }
 
   /** Writes what was collected, reading each address's entry as it is now. */
   flush(get: (ip: string) => Entry | undefined): void {
-    for (const ip of this.upserted) {
-      const e = get(ip);
-      if (!e) continue;
-      this.upserts.push(
-        e.ip,
-        e.user,
-        e.domain,
-        e.workstation,
-        this.groups(e),
-        e.firstSeenMs,
-        e.lastSeenMs,
-        e.source,
-        e.revision,
-        e.shared ? 1 : 0,
-        e.groupsStale ? 1 : 0,
-        evidenceJson(e),
-        e.userSeenMs,
-        e.contested ? 1 : 0,
-        e.claims.length ? JSON.stringify(e.claims) : '[]',
-        e.heldFromMs ?? e.firstSeenMs,
-        e.heldWorkstation ?? e.workstation,
-      );
+    for (const e of this.upserted.values()) {
+      const u = this.upserts;
+      u.put(e.ip);
+      u.put(e.user);
+      u.put(e.domain);
+      u.put(e.workstation);
+      u.put(this.groups(e));
+      u.put(e.firstSeenMs);
+      u.put(e.lastSeenMs);
+      u.put(e.source);
+      u.put(e.revision);
+      u.put(e.shared ? 1 : 0);
+      u.put(e.groupsStale ? 1 : 0);
+      u.put(evidenceJson(e));
+      u.put(e.userSeenMs);
+      u.put(e.contested ? 1 : 0);
+      u.put(e.claims.length ? JSON.stringify(e.claims) : '[]');
+      u.put(e.heldFromMs ?? e.firstSeenMs);
+      u.put(e.heldWorkstation ?? e.workstation);
+      u.endRow();
     }
     this.upserts.flush();
     this.upserted.clear();
     for (const ip of this.refreshed) {
       const e = get(ip);
-      if (e) this.refreshes.push(ip, e.lastSeenMs, e.userSeenMs, e.source);
+      if (!e) continue;
+      const r = this.refreshes;
+      r.put(ip);
+      r.put(e.lastSeenMs);
+      r.put(e.userSeenMs);
+      r.put(e.source);
+      r.endRow();
     }
     this.refreshes.flush();
     this.refreshed.clear();

@@ -32,10 +32,20 @@ export class RowBuffer {
   }
 
   push(...row: unknown[]): void {
-    const values = this.values;
-    for (let i = 0; i < row.length; i++) values[this.used++] = row[i];
-    this.rows++;
-    if (this.rows === CHUNK) this.flush();
+    for (let i = 0; i < row.length; i++) this.values[this.used++] = row[i];
+    this.endRow();
+  }
+
+  /**
+   * One value of the row being collected; `endRow()` closes it. For the hot rows: `push(...row)`
+   * built an array per row (17 values for a `logons` row) only to copy it here.
+   */
+  put(v: unknown): void {
+    this.values[this.used++] = v;
+  }
+
+  endRow(): void {
+    if (++this.rows === CHUNK) this.flush();
   }
 
   get size(): number {
