@@ -74,6 +74,20 @@ export function evidenceOf(e: Pick<Entry, 'evidence' | 'user' | 'workstation'>):
   return items;
 }
 
+/** Evidence items kept per entry. */
+export const EVIDENCE_DEPTH = 6;
+
+/**
+ * The chain an entry keeps: the table's own list of the newest items, a chain of one as its item
+ * (`evidenceOf` reads each back as a list), or the stored JSON still unread (an entry rewritten with no new evidence, as
+ * for its groups).
+ */
+export function heldChain(ev: Entry['evidence']): Entry['evidence'] {
+  if (!Array.isArray(ev)) return ev;
+  if (ev.length === 1 && ev[0]) return ev[0];
+  return ev.slice(-EVIDENCE_DEPTH);
+}
+
 /** One piece of evidence behind an entry, for `fssoctl explain`. */
 export interface EvidenceItem {
   kind: string;

@@ -1,7 +1,15 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 import { readMeta } from './database';
-import { evidenceOf, type Claim, type Entry, type EvidenceItem, type TableChange } from '../identity/entry';
+import {
+  EVIDENCE_DEPTH,
+  evidenceOf,
+  heldChain,
+  type Claim,
+  type Entry,
+  type EvidenceItem,
+  type TableChange,
+} from '../identity/entry';
 import { HistoryLog } from './history';
 import { Interner, ownIp } from './intern';
 import {
@@ -15,24 +23,11 @@ import {
 } from './entry-json';
 import { LogonRows } from './logon-rows';
 import { UserIndex } from './user-index';
+import { DomainCounts } from './domain-counts';
 import { pageOf, type LogonFilter } from './logon-query';
 import { Tombstones } from './tombstones';
 
 export { writeGroups } from './entry-json';
-
-/** Evidence items kept per entry. */
-const EVIDENCE_DEPTH = 6;
-
-/**
- * The chain an entry keeps: the table's own list of the newest items, a chain of one as its item
- * (see `evidenceOf`), or the stored JSON still unread (an entry rewritten with no new evidence, as
- * for its groups).
- */
-function ownChain(ev: Entry['evidence']): Entry['evidence'] {
-  if (!Array.isArray(ev)) return ev;
-  if (ev.length === 1 && ev[0]) return ev[0];
-  return ev.slice(-EVIDENCE_DEPTH);
-}
 
 /** Rows per page of the start-up load: between pages a deferred load lets Lookups through. */
 const LOAD_PAGE = 5000;
@@ -71,8 +66,7 @@ export class IdentityTable {
   private readonly cache = new Map<string, Entry>();
   private readonly users = new UserIndex(() => this.cache.values());
   private readonly interner = new Interner();
-  /** Live entries per domain, for the per-domain quota (limits.maxEntriesPerDomain). */
-  private readonly perDomain = new Map<string, number>();
+  private readonly perDomain = new DomainCounts();
   /** Entries whose evidence chain grew since it was last written (see persistEvidence). */
   private readonly evidenceDirty = new Set<string>();
 
@@ -148,8 +142,8 @@ export class IdentityTable {
 
   /** `old`: the entry the table holds at the address, when the caller has it already. */
   private remember(e: Entry, old = this.cache.get(e.ip)): void {
-    if (old) this.countDomain(old.domain, -1);
-    this.countDomain(e.domain, 1);
+    if (old) this.perDomain.add(old.domain, -1);
+    this.perDomain.add(e.domain, 1);
     if (old && old.user !== e.user) this.users.unlink(old.user, e.ip);
     this.cache.set(e.ip, e);
     this.users.link(e);
@@ -158,21 +152,15 @@ export class IdentityTable {
   private forget(ip: string): void {
     const old = this.cache.get(ip);
     if (!old) return;
-    this.countDomain(old.domain, -1);
+    this.perDomain.add(old.domain, -1);
     this.cache.delete(ip);
     this.evidenceDirty.delete(ip);
     this.users.unlink(old.user, ip);
   }
 
-  private countDomain(domain: string, by: number): void {
-    const n = (this.perDomain.get(domain) ?? 0) + by;
-    if (n > 0) this.perDomain.set(domain, n);
-    else this.perDomain.delete(domain);
-  }
-
   /** Live entries of one (canonical) domain. */
   countOf(domain: string): number {
-    return this.perDomain.get(domain) ?? 0;
+    return this.perDomain.of(domain);
   }
 
   get revision(): number {
@@ -195,7 +183,7 @@ export class IdentityTable {
     const before = this.get(entry.ip);
     const revision = this.nextRevision();
     const i = this.interner;
-    const evidence = ownChain(entry.evidence);
+    const evidence = heldChain(entry.evidence);
     // Older items came from the entry before, already shared; the newest is the event's own copy.
     const newest = typeof evidence === 'string' ? undefined : Array.isArray(evidence) ? evidence.at(-1) : evidence;
     if (newest) i.item(newest);
