@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
-import { MachineMemory, type Workstation } from './machine-memory';
+import { machine, MachineMemory, type Workstation } from './machine-memory';
 
 export type { Workstation } from './machine-memory';
 
@@ -70,21 +70,23 @@ export class WorkstationStore {
   noteUser(realm: string, name: string, user: string, domain: string, t: number): void {
     const w = this.memory.get(realm, name);
     // As the SQL upsert did: `WHERE excluded.user_seen_ms >= machines.user_seen_ms`.
-    if (!w) this.memory.put({ realm, name, user, domain, userSeenMs: t, ip: '', mac: '', ipSeenMs: 0 });
-    else if (t >= w.userSeenMs) this.memory.put({ ...w, user, domain, userSeenMs: t });
+    if (!w) this.memory.put(machine(realm, name, user, domain, t, '', '', 0));
+    else if (t >= w.userSeenMs) this.memory.put(machine(w.realm, w.name, user, domain, t, w.ip, w.mac, w.ipSeenMs));
   }
 
   noteAddress(realm: string, name: string, ip: string, mac: string, t: number): void {
     const w = this.memory.get(realm, name);
     // An empty MAC keeps the known one; older address evidence changes nothing.
-    if (!w) this.memory.put({ realm, name, user: '', domain: '', userSeenMs: 0, ip, mac, ipSeenMs: t });
-    else if (t >= w.ipSeenMs) this.memory.put({ ...w, ip, mac: mac === '' ? w.mac : mac, ipSeenMs: t });
+    if (!w) this.memory.put(machine(realm, name, '', '', 0, ip, mac, t));
+    else if (t >= w.ipSeenMs)
+      this.memory.put(machine(w.realm, w.name, w.user, w.domain, w.userSeenMs, ip, mac === '' ? w.mac : mac, t));
   }
 
   /** The address was released: the machine is no longer known to be there. */
   clearAddress(realm: string, name: string, ip: string): void {
     const w = this.memory.get(realm, name);
-    if (w && w.ip === ip) this.memory.put({ ...w, ip: '' });
+    if (w && w.ip === ip)
+      this.memory.put(machine(w.realm, w.name, w.user, w.domain, w.userSeenMs, '', w.mac, w.ipSeenMs));
   }
 
   /** Writes the machines changed in this transaction; inside it, before its commit. */
