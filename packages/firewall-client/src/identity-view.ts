@@ -2,11 +2,9 @@ import { inspect } from 'node:util';
 import { StaleIdentityError, type Identity__Output } from '@fsso/common';
 import type { CompiledPolicy, PolicyDecision } from './policy';
 import type { ReplicaTable } from './replica-table';
+import { ROW_FLAGS } from './replica-flags';
 
-const SHARED = 1;
-const GROUPS_STALE = 2;
-const INFERRED = 4;
-const CONTESTED = 8;
+const { SHARED, GROUPS_STALE, INFERRED, CONTESTED } = ROW_FLAGS;
 
 /**
  * Who is at an address, as a replica's `lookup()` and `entries()` give it: the fields of an

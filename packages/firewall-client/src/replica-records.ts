@@ -1,11 +1,17 @@
 import type { Identity__Output, SyncMessage__Output } from '@fsso/common';
 import type { ReplicaTable } from './replica-table';
+import { ROW_FLAGS } from './replica-flags';
 
 type SnapshotColumns = NonNullable<SyncMessage__Output['snapshotColumns']>;
 
 /** An Identity's flags as the table stores them (ROW_FLAGS). */
 function flagsOf(id: Identity__Output): number {
-  return (id.shared ? 1 : 0) | (id.groupsStale ? 2 : 0) | (id.inferred ? 4 : 0) | (id.contested ? 8 : 0);
+  return (
+    (id.shared ? ROW_FLAGS.SHARED : 0) |
+    (id.groupsStale ? ROW_FLAGS.GROUPS_STALE : 0) |
+    (id.inferred ? ROW_FLAGS.INFERRED : 0) |
+    (id.contested ? ROW_FLAGS.CONTESTED : 0)
+  );
 }
 
 /** Stores a decoded Identity (a change, or an older collector's SnapshotChunk entry) in `into`. */

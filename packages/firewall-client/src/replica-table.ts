@@ -1,11 +1,8 @@
 import type { Identity__Output } from '@fsso/common';
 import { IdentityView } from './identity-view';
+import { FLAG_BITS, ROW_FLAGS } from './replica-flags';
 
-const SHARED = 1;
-const GROUPS_STALE = 2;
-const INFERRED = 4;
-const CONTESTED = 8;
-const FLAG_BITS = 15;
+const { SHARED, GROUPS_STALE, INFERRED, CONTESTED } = ROW_FLAGS;
 /**
  * Above the flags, each slot's flags word counts the writes to that slot (put and delete), mod
  * 2^28: with the revision, what a view (IdentityView) checks to tell its entry is still there.
@@ -292,4 +289,4 @@ function nextWrite(word: number): number {
   return (((word >>> GENERATION_SHIFT) + 1) << GENERATION_SHIFT) >>> 0;
 }
 
-export const ROW_FLAGS = { SHARED, GROUPS_STALE, INFERRED, CONTESTED } as const;
+export { ROW_FLAGS } from './replica-flags';
