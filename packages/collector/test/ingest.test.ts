@@ -27,7 +27,8 @@ function setup(t: { after: (fn: () => void) => void }) {
     const db = openDatabase(path, 'normal');
     const table = new IdentityTable(db);
     const agents = new AgentStore(db);
-    const engine = new IdentityEngine(table, new WorkstationStore(db), {
+    const workstations = new WorkstationStore(db);
+    const engine = new IdentityEngine(table, workstations, {
       ...DEFAULT_IDENTITY,
       deadEntryTimeoutMs: 8 * HOUR,
     });
@@ -37,7 +38,7 @@ function setup(t: { after: (fn: () => void) => void }) {
       (cs) => published.push(...cs),
       () => undefined,
     );
-    const writer = new TableWriter({ db, table, hub });
+    const writer = new TableWriter({ db, table, hub, workstations });
     const ingestor = new Ingestor({
       table,
       agents,

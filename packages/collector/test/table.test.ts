@@ -7,6 +7,7 @@ import { openDatabase } from '../src/store/database';
 import { IdentityTable } from '../src/store/identity-table';
 import { ChangeHub } from '../src/sync/hub';
 import { TableWriter } from '../src/store/table-writer';
+import { WorkstationStore } from '../src/store/workstations';
 import { evidenceOf, type Entry, type EvidenceItem, type TableChange } from '../src/identity/entry';
 import { T, entry } from './entry-fixture';
 
@@ -188,7 +189,7 @@ test('the table writer publishes what committed, and nothing of a write that fai
     (cs) => seen.push(...cs.map((c) => `${c.op} ${c.ip}`)),
     () => undefined,
   );
-  const writer = new TableWriter({ db, table, hub });
+  const writer = new TableWriter({ db, table, hub, workstations: new WorkstationStore(db) });
   writer.changes(() => [table.upsert(entry('198.18.50.20', 'gina'), 'logon', T)]);
   assert.throws(
     () =>

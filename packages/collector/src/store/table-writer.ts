@@ -15,8 +15,11 @@ export class TableWriter {
       db: Db;
       table: IdentityTable;
       hub: ChangeHub;
-      /** The machine memory the rules write in the same transactions. @default none */
-      workstations?: WorkstationStore;
+      /**
+       * The machine memory the rules write in the same transactions: required, since its changes
+       * reach SQLite only through this writer's flush.
+       */
+      workstations: WorkstationStore;
     },
   ) {}
 
@@ -33,12 +36,12 @@ export class TableWriter {
         const r = write();
         // Rows the table collects per transaction (refreshes, the revision) commit with it.
         this.deps.table.flush();
-        this.deps.workstations?.flush();
+        this.deps.workstations.flush();
         return r;
       })();
     } catch (err) {
       this.deps.table.reloadRevision();
-      this.deps.workstations?.rollback();
+      this.deps.workstations.rollback();
       throw err;
     }
     this.deps.hub.publish(changesOf(result));
